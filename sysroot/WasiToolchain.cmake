@@ -1,0 +1,59 @@
+# CMake toolchain file: cross-compile C and C++ to wasm32-wasi with Debian's
+# clang-19, wasi-libc and libc++ (packages clang-19, lld-19, wasi-libc,
+# libc++-19-dev-wasm32, libc++abi-19-dev-wasm32, libclang-rt-19-dev-wasm32).
+#
+#   cmake -G Ninja -B build-wasm -S my-project \
+#         -DCMAKE_TOOLCHAIN_FILE=<repo>/sysroot/WasiToolchain.cmake
+#
+# Executables come out as <name>.wasm, ready for faasm-codegen. Debian's clang
+# finds the wasi-libc headers (/usr/include/wasm32-wasi) and libraries
+# (/usr/lib/wasm32-wasi) on its own, so no --sysroot is passed. Overrides:
+# FAASM_WASI_CLANG / FAASM_WASI_CLANGXX (compiler paths).
+
+set(CMAKE_SYSTEM_NAME WASI)
+set(CMAKE_SYSTEM_VERSION 1)
+set(CMAKE_SYSTEM_PROCESSOR wasm32)
+# Platform/WASI.cmake (CMake before 3.27 has none of its own).
+list(PREPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}/cmake")
+
+set(FAASM_WASI_TRIPLE wasm32-wasi)
+set(FAASM_SYSROOT_DIR "${CMAKE_CURRENT_LIST_DIR}")
+
+if(NOT FAASM_WASI_CLANG)
+  set(FAASM_WASI_CLANG clang-19)
+endif()
+if(NOT FAASM_WASI_CLANGXX)
+  set(FAASM_WASI_CLANGXX clang++-19)
+endif()
+set(CMAKE_C_COMPILER "${FAASM_WASI_CLANG}")
+set(CMAKE_CXX_COMPILER "${FAASM_WASI_CLANGXX}")
+set(CMAKE_C_COMPILER_TARGET ${FAASM_WASI_TRIPLE})
+set(CMAKE_CXX_COMPILER_TARGET ${FAASM_WASI_TRIPLE})
+set(CMAKE_ASM_COMPILER_TARGET ${FAASM_WASI_TRIPLE})
+find_program(CMAKE_AR NAMES llvm-ar-19 llvm-ar)
+find_program(CMAKE_RANLIB NAMES llvm-ranlib-19 llvm-ranlib)
+
+# The wasm32 libc++ is built without exception support, and its ABI library
+# (operator new, RTTI, __cxa_*) is a separate archive clang does not add itself.
+set(CMAKE_CXX_FLAGS_INIT "-fno-exceptions")
+set(CMAKE_CXX_STANDARD_LIBRARIES "-lc++abi")
+
+# faasm/faasm.h and friends, for C and C++ alike.
+set(CMAKE_C_STANDARD_INCLUDE_DIRECTORIES "${CMAKE_CURRENT_LIST_DIR}/include")
+set(CMAKE_CXX_STANDARD_INCLUDE_DIRECTORIES "${CMAKE_CURRENT_LIST_DIR}/include")
+
+set(CMAKE_EXECUTABLE_SUFFIX .wasm)
+
+# A test executable could not run on the build host anyway; checking that the
+# compiler makes a static library is enough and needs no linker run.
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+set(CMAKE_TRY_COMPILE_PLATFORM_VARIABLES FAASM_WASI_CLANG FAASM_WASI_CLANGXX)
+set(CMAKE_CROSSCOMPILING_EMULATOR "")
+
+# Look for headers, libraries and packages for the target only in its tree,
+# and for tools only on the host.
+set(CMAKE_FIND_ROOT_PATH /usr/lib/wasm32-wasi /usr/include/wasm32-wasi)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
