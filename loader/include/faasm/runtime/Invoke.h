@@ -1,0 +1,57 @@
+// Calling into WebAssembly and getting out of it again: invoke() is the
+// host's entry frame; traps (from generated code, the runtime calls, host
+// functions or a guard-page fault) unwind to the innermost invoke with
+// siglongjmp. See docs/SignalsAndTraps.md for the mechanism.
+#pragma once
+
+#include "faasm/abi/Abi.h"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace faasm::runtime {
+
+struct InvokeResult {
+  abi::TrapCode trap = abi::TrapCode::None;
+  int32_t exitCode = 0;             // the guest's proc_exit code when trap == Exit
+  std::vector<abi::Value> results;  // one per result of the function's type, if no trap
+  bool ok() const { return trap == abi::TrapCode::None; }
+};
+
+// Calls `func` (a generated or host function of any instance) with `args`,
+// which must match its type (a mismatch returns trap HostError). Works from
+// any thread and re-entrantly from host functions (nested invokes). The
+// outermost invoke of a thread runs on a dedicated runtime stack.
+InvokeResult invoke(const abi::FuncRef* func, std::span<const abi::Value> args);
+
+// Unwinds to the innermost invoke with `code`. Only call from code running
+// inside an invoke (generated code, host functions) and with no live C++
+// object that has a destructor in the frames it skips. Outside an invoke it
+// is a fatal error.
+[[noreturn]] void raiseTrap(abi::TrapCode code);
+// proc_exit: a trap with TrapCode::Exit that carries the guest's code.
+[[noreturn]] void exitGuest(int32_t code);
+
+// True while this thread is inside an invoke.
+bool insideInvoke();
+
+// The table generated code reaches through VMContext::rt.
+const abi::RuntimeCalls* runtimeCalls();
+
+// The stack limit generated code must see (VMContext::stackLimit): the low
+// end of the runtime stack plus a reserve of kHostStackReserve for host
+// functions and the signal handler.
+inline constexpr uint64_t kRuntimeStackBytes = 8ull << 20;
+inline constexpr uint64_t kHostStackReserve = 256ull << 10;
+uintptr_t runtimeStackLimit();
+
+// Installs the SIGSEGV/SIGBUS handler once per process (invoke calls it).
+void installTrapHandlers();
+
+// Registers an address range in which a fault inside an invoke is a
+// MemoryOutOfBounds trap. Returns a slot for unregisterFaultRange, -1 if full.
+int registerFaultRange(const void* start, uint64_t bytes);
+void unregisterFaultRange(int slot);
+
+} // namespace faasm::runtime

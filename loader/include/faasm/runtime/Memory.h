@@ -1,0 +1,59 @@
+// One linear memory. Its base address never moves for the life of the
+// memory, in either bounds mode, so generated code may cache it and several
+// instances may share it (import/export): grow updates every attached
+// VMContext.
+#pragma once
+
+#include "faasm/abi/Abi.h"
+#include "faasm/runtime/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace faasm::runtime {
+
+class Memory {
+public:
+  // Guard mode reserves abi::kGuardReservationBytes; explicit mode reserves
+  // the maximum (declared max, else 4 GiB). Both PROT_NONE beyond the current
+  // size. Fails if minPages > maxPages, either is above 65536, or the address
+  // space cannot be reserved.
+  static Expected<std::shared_ptr<Memory>> create(abi::BoundsMode mode, uint64_t minPages,
+                                                  std::optional<uint64_t> maxPages);
+  ~Memory();
+  Memory(const Memory&) = delete;
+  Memory& operator=(const Memory&) = delete;
+
+  uint8_t* base() const { return base_; }
+  uint64_t sizeBytes() const { return pages_ * abi::kWasmPageSize; }
+  uint64_t pages() const { return pages_; }
+  std::optional<uint64_t> declaredMax() const { return declaredMax_; }
+  abi::BoundsMode mode() const { return mode_; }
+  uint64_t reservationBytes() const { return reserved_; }
+
+  // memory.grow: returns the old size in pages, or -1 if the memory cannot
+  // grow by `deltaPages` (beyond the declared max or 65536 pages, or mprotect
+  // failed). New pages read as zero.
+  int64_t grow(uint64_t deltaPages);
+
+  // Instances using this memory; grow writes memoryBase/memorySize into all.
+  void attach(abi::VMContext* vmctx);
+  void detach(abi::VMContext* vmctx);
+
+private:
+  Memory() = default;
+  uint8_t* base_ = nullptr;
+  uint64_t reserved_ = 0;
+  uint64_t pages_ = 0;
+  uint64_t maxPages_ = 0; // effective limit
+  std::optional<uint64_t> declaredMax_;
+  abi::BoundsMode mode_ = abi::BoundsMode::Guard;
+  int reservationSlot_ = -1;
+  std::mutex mutex_;
+  std::vector<abi::VMContext*> attached_;
+};
+
+} // namespace faasm::runtime

@@ -1,0 +1,73 @@
+#include "faasm/runtime/Memory.h"
+
+#include "faasm/runtime/Invoke.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sys/mman.h>
+
+namespace faasm::runtime {
+
+Expected<std::shared_ptr<Memory>> Memory::create(abi::BoundsMode mode, uint64_t minPages,
+                                                 std::optional<uint64_t> maxPages) {
+  if (minPages > abi::kMaxPages) return makeError("memory size must be at most 4 GiB");
+  if (maxPages && *maxPages > abi::kMaxPages) return makeError("memory size must be at most 4 GiB");
+  if (maxPages && *maxPages < minPages)
+    return makeError("size minimum must not be greater than maximum");
+
+  std::shared_ptr<Memory> m(new Memory);
+  m->mode_ = mode;
+  m->declaredMax_ = maxPages;
+  m->maxPages_ = maxPages ? *maxPages : abi::kMaxPages;
+  // The reservation is the sandbox: in guard mode it covers every address a
+  // 32-bit index plus a 32-bit static offset can form, so a guest access
+  // cannot leave it whatever the current size. Explicit mode only needs room
+  // to grow in place (generated code checks against memorySize itself).
+  m->reserved_ = mode == abi::BoundsMode::Guard ? abi::kGuardReservationBytes
+                                                : std::max<uint64_t>(m->maxPages_, 1) *
+                                                      abi::kWasmPageSize;
+  void* p = mmap(nullptr, m->reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  if (p == MAP_FAILED)
+    return makeError(std::string("cannot reserve linear memory: ") + strerror(errno));
+  m->base_ = static_cast<uint8_t*>(p);
+  m->reservationSlot_ = registerFaultRange(m->base_, m->reserved_);
+  if (minPages && mprotect(m->base_, minPages * abi::kWasmPageSize, PROT_READ | PROT_WRITE) != 0)
+    return makeError(std::string("cannot commit linear memory: ") + strerror(errno));
+  m->pages_ = minPages;
+  return m;
+}
+
+Memory::~Memory() {
+  if (reservationSlot_ >= 0) unregisterFaultRange(reservationSlot_);
+  if (base_) munmap(base_, reserved_);
+}
+
+int64_t Memory::grow(uint64_t deltaPages) {
+  std::lock_guard lock(mutex_);
+  uint64_t old = pages_;
+  if (deltaPages > maxPages_ || old + deltaPages > maxPages_) return -1;
+  if (deltaPages == 0) return int64_t(old);
+  uint64_t newPages = old + deltaPages;
+  if (mprotect(base_ + old * abi::kWasmPageSize, deltaPages * abi::kWasmPageSize,
+               PROT_READ | PROT_WRITE) != 0)
+    return -1;
+  pages_ = newPages;
+  for (abi::VMContext* v : attached_) v->memorySize = newPages * abi::kWasmPageSize;
+  return int64_t(old);
+}
+
+void Memory::attach(abi::VMContext* vmctx) {
+  std::lock_guard lock(mutex_);
+  vmctx->memoryBase = base_;
+  vmctx->memorySize = pages_ * abi::kWasmPageSize;
+  attached_.push_back(vmctx);
+}
+
+void Memory::detach(abi::VMContext* vmctx) {
+  std::lock_guard lock(mutex_);
+  std::erase(attached_, vmctx);
+}
+
+} // namespace faasm::runtime

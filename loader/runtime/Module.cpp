@@ -1,0 +1,209 @@
+#include "faasm/runtime/Module.h"
+
+#include "faasm/runtime/TypeRegistry.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dlfcn.h>
+#include <string_view>
+#include <sys/stat.h>
+
+namespace faasm::runtime {
+namespace {
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// dlerror() prefixes its text with the path; the tool names the file itself.
+std::string dlerrorWithoutPath(const std::string& path) {
+  const char* e = dlerror();
+  std::string text = e ? e : "unknown dlopen error";
+  std::string prefix = path + ": ";
+  if (text.rfind(prefix, 0) == 0) text = text.substr(prefix.size());
+  return text;
+}
+
+} // namespace
+
+std::string missingCpuFeatures(uint64_t features) {
+  struct Feature {
+    uint64_t bit;
+    const char* name;
+    bool present;
+  };
+  __builtin_cpu_init();
+  const Feature known[] = {
+      {abi::kCpuSse3, "sse3", bool(__builtin_cpu_supports("sse3"))},
+      {abi::kCpuSsse3, "ssse3", bool(__builtin_cpu_supports("ssse3"))},
+      {abi::kCpuSse41, "sse4.1", bool(__builtin_cpu_supports("sse4.1"))},
+      {abi::kCpuSse42, "sse4.2", bool(__builtin_cpu_supports("sse4.2"))},
+      {abi::kCpuPopcnt, "popcnt", bool(__builtin_cpu_supports("popcnt"))},
+      {abi::kCpuAvx, "avx", bool(__builtin_cpu_supports("avx"))},
+      {abi::kCpuAvx2, "avx2", bool(__builtin_cpu_supports("avx2"))},
+      {abi::kCpuBmi1, "bmi", bool(__builtin_cpu_supports("bmi"))},
+      {abi::kCpuBmi2, "bmi2", bool(__builtin_cpu_supports("bmi2"))},
+      {abi::kCpuLzcnt, "lzcnt", bool(__builtin_cpu_supports("lzcnt"))},
+      {abi::kCpuFma, "fma", bool(__builtin_cpu_supports("fma"))},
+      {abi::kCpuCx16, "cx16", bool(__builtin_cpu_supports("cmpxchg16b"))},
+  };
+  std::string missing;
+  uint64_t knownBits = 0;
+  auto append = [&](const std::string& name) {
+    if (!missing.empty()) missing += ", ";
+    missing += name;
+  };
+  for (const Feature& f : known) {
+    knownBits |= f.bit;
+    if ((features & f.bit) && !f.present) append(f.name);
+  }
+  for (unsigned bit = 0; bit < 64; ++bit) {
+    uint64_t b = 1ull << bit;
+    if ((features & b) && !(knownBits & b)) append("unknown feature bit " + std::to_string(bit));
+  }
+  return missing;
+}
+
+Expected<std::shared_ptr<Module>> Module::load(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return makeError("no such file");
+    return makeError(std::string("cannot open: ") + strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return makeError("not a regular file");
+
+  // dlopen wants a slash to take the name as a path, not a library to search.
+  std::string openPath = path.find('/') == std::string::npos ? "./" + path : path;
+  void* handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) return makeError("cannot load: " + dlerrorWithoutPath(openPath));
+
+  std::shared_ptr<Module> module(new Module);
+  module->handle_ = handle;
+  module->path_ = path;
+  dlerror();
+  void* sym = dlsym(handle, abi::kDescriptorSymbol);
+  if (!sym) return makeError("not a faasm artefact (no faasm_module_descriptor symbol)");
+  module->desc_ = static_cast<const abi::ModuleDescriptor*>(sym);
+  return check(std::move(module));
+}
+
+Expected<std::shared_ptr<Module>> Module::fromDescriptor(const abi::ModuleDescriptor* descriptor,
+                                                         std::string name) {
+  std::shared_ptr<Module> module(new Module);
+  module->desc_ = descriptor;
+  module->path_ = std::move(name);
+  return check(std::move(module));
+}
+
+// Order matters: only the version-independent leading fields are read until
+// the ABI version is known to match; the CPU check precedes any use of code.
+Expected<std::shared_ptr<Module>> Module::check(std::shared_ptr<Module> module) {
+  const abi::ModuleDescriptor& d = *module->desc_;
+  if (d.magic != abi::kMagic)
+    return makeError("not a faasm artefact (bad descriptor magic " + hex(d.magic) + ")");
+  if (d.abiVersion != abi::kAbiVersion) {
+    std::string ver = d.compilerVersion ? d.compilerVersion : "(unknown version)";
+    return makeError("built by faasm-codegen " + ver + " for ABI " +
+                     std::to_string(d.abiVersion) + ", this runtime needs ABI " +
+                     std::to_string(abi::kAbiVersion) +
+                     ": recompile the module with this faasm-codegen");
+  }
+  if (d.boundsMode != uint32_t(abi::BoundsMode::Guard) &&
+      d.boundsMode != uint32_t(abi::BoundsMode::Explicit))
+    return makeError("unknown bounds mode " + std::to_string(d.boundsMode) +
+                     ": recompile the module with this faasm-codegen");
+  std::string missing = missingCpuFeatures(d.cpuFeatures);
+  if (!missing.empty())
+    return makeError("needs CPU features this host lacks (" + missing +
+                     "): recompile without --cpu=native");
+
+  // Internal consistency: a bad descriptor must fail here, not crash later.
+  auto malformed = [](const std::string& what) {
+    return makeError("malformed module descriptor: " + what);
+  };
+  std::string_view params, results;
+  for (uint64_t i = 0; i < d.types.count; ++i) {
+    const char* sig = d.types[i].signature;
+    if (!sig || !parseSignature(sig, params, results))
+      return malformed("bad signature of type " + std::to_string(i));
+    if (!d.types[i].thunk) return malformed("type " + std::to_string(i) + " has no thunk");
+    module->typeIds_.push_back(internSignature(sig));
+  }
+  for (uint64_t i = 0; i < d.imports.count; ++i) {
+    const abi::ImportDesc& imp = d.imports[i];
+    if (!imp.module || !imp.name) return malformed("import " + std::to_string(i) + " unnamed");
+    switch (abi::ExternKind(imp.kind)) {
+    case abi::ExternKind::Func:
+      if (imp.typeIndex >= d.types.count)
+        return malformed("import " + std::to_string(i) + " has a bad type index");
+      module->funcTypeIndex_.push_back(imp.typeIndex);
+      ++module->importedFuncs_;
+      break;
+    case abi::ExternKind::Table: ++module->importedTables_; break;
+    case abi::ExternKind::Memory: ++module->importedMemories_; break;
+    case abi::ExternKind::Global: ++module->importedGlobals_; break;
+    default: return malformed("import " + std::to_string(i) + " has a bad kind");
+    }
+  }
+  for (uint64_t i = 0; i < d.functions.count; ++i) {
+    if (d.functions[i].typeIndex >= d.types.count || !d.functions[i].code)
+      return malformed("function " + std::to_string(i) + " has a bad type or no code");
+    module->funcTypeIndex_.push_back(d.functions[i].typeIndex);
+  }
+  if (module->importedMemories_ + d.memories.count > 1)
+    return malformed("more than one memory");
+  uint64_t nFuncs = module->funcTypeIndex_.size();
+  uint64_t nTables = module->importedTables_ + d.tables.count;
+  uint64_t nGlobals = module->importedGlobals_ + d.globals.count;
+  uint64_t nMemories = module->importedMemories_ + d.memories.count;
+  for (uint64_t i = 0; i < d.exports.count; ++i) {
+    const abi::ExportDesc& e = d.exports[i];
+    uint64_t limit = 0;
+    switch (abi::ExternKind(e.kind)) {
+    case abi::ExternKind::Func: limit = nFuncs; break;
+    case abi::ExternKind::Table: limit = nTables; break;
+    case abi::ExternKind::Memory: limit = nMemories; break;
+    case abi::ExternKind::Global: limit = nGlobals; break;
+    default: break;
+    }
+    if (!e.name || e.index >= limit) return malformed("export " + std::to_string(i) + " is bad");
+  }
+  for (uint64_t i = 0; i < d.dataSegments.count; ++i) {
+    const abi::DataSegmentDesc& s = d.dataSegments[i];
+    if (s.mode == uint8_t(abi::SegmentMode::Active) && s.memoryIndex >= nMemories)
+      return malformed("data segment " + std::to_string(i) + " names no memory");
+    if (s.size && !s.bytes) return malformed("data segment " + std::to_string(i) + " no bytes");
+  }
+  for (uint64_t i = 0; i < d.elemSegments.count; ++i) {
+    const abi::ElemSegmentDesc& s = d.elemSegments[i];
+    if (s.mode == uint8_t(abi::SegmentMode::Active) && s.tableIndex >= nTables)
+      return malformed("element segment " + std::to_string(i) + " names no table");
+    if (s.count && !s.items) return malformed("element segment " + std::to_string(i) + " no items");
+  }
+  if (d.startFunction >= 0 && uint64_t(d.startFunction) >= nFuncs)
+    return malformed("start function out of range");
+
+  for (uint64_t i = 0; i < d.types.count; ++i)
+    offerThunk(module->typeIds_[i], d.types[i].thunk, module.get());
+  return module;
+}
+
+Module::~Module() {
+  withdrawThunks(this);
+  if (handle_) dlclose(handle_);
+}
+
+abi::ThunkFn Module::thunkFor(uint32_t canonicalTypeId) const {
+  for (size_t i = 0; i < typeIds_.size(); ++i)
+    if (typeIds_[i] == canonicalTypeId) return desc_->types[i].thunk;
+  return nullptr;
+}
+
+const char* Module::functionSignature(uint32_t funcIndex) const {
+  if (funcIndex >= funcTypeIndex_.size()) return nullptr;
+  return desc_->types[funcTypeIndex_[funcIndex]].signature;
+}
+
+} // namespace faasm::runtime

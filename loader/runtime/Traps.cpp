@@ -1,0 +1,308 @@
+// ---------------------------------------------------------------------------
+// SUBTLE: this file is the only way out of generated code other than a normal
+// return. It is safety-critical (a fault that is not turned into a trap kills
+// the host; a host fault turned into a trap hides a host bug) and it runs
+// code in a signal handler. Read docs/SignalsAndTraps.md before changing it.
+//
+//  - invoke() pushes an InvokeFrame (a sigjmp_buf) on a thread-local stack;
+//    raiseTrap() and the fault handler siglongjmp to the innermost one.
+//  - The outermost invoke of a thread switches to a dedicated runtime stack
+//    (8 MiB + a PROT_NONE guard page, allocated once per thread), so the
+//    stack limit generated code checks is exact: its low end plus 256 KiB
+//    kept for host functions and the signal handler. Nested invokes (a host
+//    function calling wasm) stay on it. The sigsetjmp is done on that stack,
+//    so every longjmp goes from deeper frames (or the signal stack) upwards.
+//  - VMContext::stackLimit is per instance but the stack is per thread: when
+//    an outermost invoke runs on a thread whose stack differs from the one
+//    last written, every live VMContext is updated. Concurrent invokes on
+//    several threads are therefore not supported yet (one thread per Faaslet
+//    process is the design).
+//  - The SIGSEGV/SIGBUS handler runs on a per-thread sigaltstack and turns a
+//    fault inside a registered linear-memory reservation, while the thread is
+//    inside an invoke, into MemoryOutOfBounds. Anything else gets the
+//    previous disposition back and re-faults: a real host crash still crashes.
+//    SA_NODEFER keeps the mask unchanged, so sigsetjmp need not save it.
+// ---------------------------------------------------------------------------
+#include "faasm/runtime/Instance.h"
+#include "faasm/runtime/Invoke.h"
+#include "faasm/runtime/TypeRegistry.h"
+
+#include "RuntimePrivate.h"
+
+#include <atomic>
+#include <csetjmp>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <vector>
+
+namespace faasm::runtime {
+namespace {
+
+struct InvokeFrame {
+  sigjmp_buf jmp;
+  InvokeFrame* prev;
+  abi::TrapCode trap;
+  int32_t exitCode;
+};
+
+// Read by the signal handler: initial-exec TLS never allocates on access.
+__attribute__((tls_model("initial-exec"))) thread_local InvokeFrame* tlsTop = nullptr;
+
+// ----- fault ranges (lock-free reads from the signal handler) -------------
+constexpr int kMaxFaultRanges = 16384;
+struct FaultRange {
+  std::atomic<uintptr_t> start{0};
+  std::atomic<uintptr_t> end{0};
+  std::atomic<bool> used{false};
+};
+FaultRange gFaultRanges[kMaxFaultRanges];
+std::atomic<int> gFaultRangeHigh{0};
+
+bool inFaultRange(uintptr_t addr) {
+  int high = gFaultRangeHigh.load(std::memory_order_acquire);
+  for (int i = 0; i < high; ++i) {
+    uintptr_t s = gFaultRanges[i].start.load(std::memory_order_acquire);
+    uintptr_t e = gFaultRanges[i].end.load(std::memory_order_acquire);
+    if (s && addr >= s && addr < e) return true;
+  }
+  return false;
+}
+
+// ----- per-thread runtime stack and signal stack ------------------------------
+struct ThreadStacks {
+  uint8_t* stack = nullptr; // low end, guard page included
+  uint64_t stackBytes = 0;
+  uint8_t* altStack = nullptr;
+  uint64_t altBytes = 0;
+
+  ~ThreadStacks() {
+    if (altStack) {
+      stack_t ss{};
+      ss.ss_flags = SS_DISABLE;
+      sigaltstack(&ss, nullptr);
+      munmap(altStack, altBytes);
+    }
+    if (stack) munmap(stack, stackBytes);
+  }
+};
+thread_local ThreadStacks tlsStacks;
+
+[[noreturn]] void fatal(const char* what) {
+  fprintf(stderr, "faasm runtime: fatal: %s\n", what);
+  abort();
+}
+
+uint64_t pageSize() { return uint64_t(sysconf(_SC_PAGESIZE)); }
+
+void ensureThreadStacks() {
+  ThreadStacks& t = tlsStacks;
+  if (!t.stack) {
+    uint64_t guard = pageSize();
+    t.stackBytes = kRuntimeStackBytes + guard;
+    void* p = mmap(nullptr, t.stackBytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED) fatal("cannot allocate the runtime stack");
+    if (mprotect(p, guard, PROT_NONE) != 0) fatal("cannot protect the runtime stack guard");
+    t.stack = static_cast<uint8_t*>(p);
+  }
+  if (!t.altStack) {
+    stack_t old{};
+    sigaltstack(nullptr, &old);
+    if (!(old.ss_flags & SS_DISABLE) && old.ss_size >= 32768) {
+      t.altStack = nullptr; // the embedder's own signal stack will do
+      return;
+    }
+    t.altBytes = 64 * 1024 + pageSize();
+    void* p = mmap(nullptr, t.altBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) fatal("cannot allocate the signal stack");
+    stack_t ss{};
+    ss.ss_sp = p;
+    ss.ss_size = t.altBytes;
+    if (sigaltstack(&ss, nullptr) != 0) fatal("cannot install the signal stack");
+    t.altStack = static_cast<uint8_t*>(p);
+  }
+}
+
+// ----- stack limits of live instances -------------------------------------------
+std::mutex gVmctxMutex;
+std::vector<abi::VMContext*> gVmctxs;
+uintptr_t gWrittenLimit = 0;
+
+void syncStackLimits(uintptr_t limit) {
+  std::lock_guard lock(gVmctxMutex);
+  if (gWrittenLimit == limit) return;
+  for (abi::VMContext* v : gVmctxs) v->stackLimit = limit;
+  gWrittenLimit = limit;
+}
+
+// ----- the fault handler -----------------------------------------------------------
+struct sigaction gOldSegv, gOldBus;
+
+void faultHandler(int sig, siginfo_t* info, void* ucontext) {
+  InvokeFrame* top = tlsTop;
+  if (top && inFaultRange(reinterpret_cast<uintptr_t>(info->si_addr))) {
+    top->trap = abi::TrapCode::MemoryOutOfBounds;
+    siglongjmp(top->jmp, 1);
+  }
+  // Not ours: give the signal back to whoever had it and let the fault recur.
+  sigaction(sig, sig == SIGSEGV ? &gOldSegv : &gOldBus, nullptr);
+  if (info->si_code <= 0) raise(sig); // sent, not a fault: it would not recur
+}
+
+// ----- the guarded call ----------------------------------------------------------------
+struct CallRequest {
+  const abi::FuncRef* func;
+  abi::ThunkFn thunk;
+  const abi::Value* args;
+  abi::Value* results;
+  InvokeFrame* frame;
+};
+
+thread_local CallRequest* tlsRequest = nullptr;
+
+// No object with a destructor may live in this frame: longjmps land here.
+__attribute__((noinline)) void runGuarded(CallRequest* req) {
+  InvokeFrame* frame = req->frame;
+  frame->prev = tlsTop;
+  tlsTop = frame;
+  if (sigsetjmp(frame->jmp, 0) == 0) {
+    req->thunk(req->func->vmctx, req->func->code, req->args, req->results);
+  }
+  tlsTop = frame->prev;
+}
+
+void trampoline() { runGuarded(tlsRequest); }
+
+void runOnRuntimeStack(CallRequest* req) {
+  ucontext_t caller, callee;
+  if (getcontext(&callee) != 0) fatal("getcontext failed");
+  uint64_t guard = pageSize();
+  callee.uc_stack.ss_sp = tlsStacks.stack + guard;
+  callee.uc_stack.ss_size = tlsStacks.stackBytes - guard;
+  callee.uc_link = &caller;
+  makecontext(&callee, trampoline, 0);
+  tlsRequest = req;
+  if (swapcontext(&caller, &callee) != 0) fatal("swapcontext failed");
+}
+
+abi::ThunkFn findThunk(const abi::FuncRef* func) {
+  if (func->vmctx && func->vmctx->instance) {
+    Instance* inst = Instance::fromVmctx(func->vmctx);
+    if (abi::ThunkFn t = inst->module().thunkFor(func->typeId)) return t;
+  }
+  return anyThunkFor(func->typeId);
+}
+
+} // namespace
+
+int registerFaultRange(const void* start, uint64_t bytes) {
+  for (int i = 0; i < kMaxFaultRanges; ++i) {
+    bool expected = false;
+    if (gFaultRanges[i].used.compare_exchange_strong(expected, true)) {
+      gFaultRanges[i].end.store(reinterpret_cast<uintptr_t>(start) + bytes);
+      gFaultRanges[i].start.store(reinterpret_cast<uintptr_t>(start), std::memory_order_release);
+      int high = gFaultRangeHigh.load();
+      while (high < i + 1 && !gFaultRangeHigh.compare_exchange_weak(high, i + 1)) {
+      }
+      return i;
+    }
+  }
+  return -1;
+}
+
+void unregisterFaultRange(int slot) {
+  if (slot < 0 || slot >= kMaxFaultRanges) return;
+  gFaultRanges[slot].start.store(0, std::memory_order_release);
+  gFaultRanges[slot].end.store(0);
+  gFaultRanges[slot].used.store(false, std::memory_order_release);
+}
+
+void installTrapHandlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_sigaction = faultHandler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &gOldSegv);
+    sigaction(SIGBUS, &sa, &gOldBus);
+  });
+}
+
+uintptr_t runtimeStackLimit() {
+  ensureThreadStacks();
+  return reinterpret_cast<uintptr_t>(tlsStacks.stack) + pageSize() + kHostStackReserve;
+}
+
+bool insideInvoke() { return tlsTop != nullptr; }
+
+void raiseTrap(abi::TrapCode code) {
+  InvokeFrame* top = tlsTop;
+  if (!top) fatal("trap raised outside of any invoke");
+  top->trap = code;
+  siglongjmp(top->jmp, 1);
+}
+
+void exitGuest(int32_t code) {
+  InvokeFrame* top = tlsTop;
+  if (!top) fatal("proc_exit outside of any invoke");
+  top->exitCode = code;
+  top->trap = abi::TrapCode::Exit;
+  siglongjmp(top->jmp, 1);
+}
+
+InvokeResult invoke(const abi::FuncRef* func, std::span<const abi::Value> args) {
+  InvokeResult result;
+  std::string_view params, results;
+  std::string sig = func ? signatureOf(func->typeId) : std::string();
+  abi::ThunkFn thunk = func ? findThunk(func) : nullptr;
+  if (!func || !func->code || !parseSignature(sig, params, results) ||
+      params.size() != args.size() || !thunk) {
+    result.trap = abi::TrapCode::HostError;
+    return result;
+  }
+  result.results.assign(results.size(), abi::Value{});
+
+  InvokeFrame frame{};
+  frame.trap = abi::TrapCode::None;
+  CallRequest req{func, thunk, args.data(), result.results.data(), &frame};
+  if (tlsTop) {
+    runGuarded(&req);
+  } else {
+    installTrapHandlers();
+    ensureThreadStacks();
+    syncStackLimits(runtimeStackLimit());
+    runOnRuntimeStack(&req);
+  }
+  result.trap = frame.trap;
+  result.exitCode = frame.exitCode;
+  if (frame.trap != abi::TrapCode::None) result.results.clear();
+  return result;
+}
+
+namespace detail {
+
+void registerVmctx(abi::VMContext* vmctx) {
+  uintptr_t limit = runtimeStackLimit();
+  std::lock_guard lock(gVmctxMutex);
+  if (gWrittenLimit == 0) gWrittenLimit = limit;
+  vmctx->stackLimit = gWrittenLimit;
+  gVmctxs.push_back(vmctx);
+}
+
+void unregisterVmctx(abi::VMContext* vmctx) {
+  std::lock_guard lock(gVmctxMutex);
+  std::erase(gVmctxs, vmctx);
+}
+
+} // namespace detail
+
+const abi::RuntimeCalls* runtimeCalls() { return &detail::kRuntimeCalls; }
+
+} // namespace faasm::runtime
