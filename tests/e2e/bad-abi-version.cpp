@@ -1,0 +1,28 @@
+// A shared object that looks like a faasm-codegen artefact built for ABI
+// version 999: right magic and symbol, everything after the fields that keep
+// their place in every ABI version left empty. faasm-run must refuse it with
+// one line that names the file and says to recompile, without touching
+// anything else in it.
+#include "faasm/abi/Abi.h"
+
+namespace abi = faasm::abi;
+
+extern "C" __attribute__((visibility("default")))
+const abi::ModuleDescriptor faasm_module_descriptor = {
+    .magic = abi::kMagic,
+    .abiVersion = 999,
+    .compilerVersion = "faasm-codegen 99.0.0-e2e-test",
+    .boundsMode = static_cast<uint32_t>(abi::BoundsMode::Guard),
+    .startFunction = -1,
+    .cpuFeatures = 0,
+    .types = {},
+    .imports = {},
+    .functions = {},
+    .tables = {},
+    .memories = {},
+    .globals = {},
+    .exports = {},
+    .dataSegments = {},
+    .elemSegments = {},
+    .sourceName = "bad-abi-version.wasm",
+};

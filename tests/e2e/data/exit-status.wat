@@ -1,0 +1,7 @@
+;; Exits with status 42 through WASI's proc_exit: faasm-run must return it.
+(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (call $proc_exit (i32.const 42))
+    unreachable))

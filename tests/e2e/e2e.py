@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""End-to-end test driver: runs the real faasm-codegen and faasm-run and
+compares what they do with a reference. One subcommand per kind of test;
+each exits 0 on pass and 1 (after saying why) on failure.
+
+  compare      wasm -> faasm-codegen -> .so -> faasm-run, stdout and exit
+               status compared with a native build of the same source
+  external     configure and build a CMake project twice (wasm via the
+               toolchain file, and native), then compare as above
+  expect       run a command and check its exit status and its stderr line
+  imports      check the imports a wasm module declares against a list
+  make-input   write a deliberately broken input (truncated, garbage, empty)
+"""
+
+import argparse
+import difflib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+TIMEOUT = 300
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def describe_status(status):
+    if status < 0:
+        return f"killed by signal {signal.Signals(-status).name}"
+    return f"exit status {status}"
+
+
+def run(cmd, cwd=None, check=False):
+    """Runs cmd, returns CompletedProcess with text stdout and stderr."""
+    print("$ " + " ".join(cmd), file=sys.stderr)
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, timeout=TIMEOUT,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        fail(f"timed out after {TIMEOUT} s: {' '.join(cmd)}")
+    except OSError as e:
+        fail(f"cannot run {cmd[0]}: {e}")
+    proc.stdout = proc.stdout.decode("utf-8", "replace")
+    proc.stderr = proc.stderr.decode("utf-8", "replace")
+    if check and proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        fail(f"{cmd[0]} failed with {describe_status(proc.returncode)}")
+    return proc
+
+
+def workdir(base, name):
+    os.makedirs(base, exist_ok=True)
+    return tempfile.mkdtemp(prefix=name + ".", dir=base)
+
+
+def compile_and_run(codegen, runner, wasm, out_dir, bounds, args):
+    so = os.path.join(out_dir, os.path.splitext(os.path.basename(wasm))[0] + ".so")
+    cmd = [codegen, wasm, "-o", so]
+    if bounds:
+        cmd.append(f"--bounds={bounds}")
+    run(cmd, check=True)
+    if not os.path.isfile(so):
+        fail(f"faasm-codegen succeeded but wrote no {so}")
+    return run([runner, so] + args)
+
+
+def compare_outputs(wasm_proc, native_proc):
+    ok = True
+    if wasm_proc.stdout != native_proc.stdout:
+        ok = False
+        diff = difflib.unified_diff(native_proc.stdout.splitlines(keepends=True),
+                                    wasm_proc.stdout.splitlines(keepends=True),
+                                    "native stdout", "faasm-run stdout")
+        sys.stderr.write("stdout differs:\n" + "".join(diff) + "\n")
+    if wasm_proc.returncode != native_proc.returncode:
+        ok = False
+        sys.stderr.write(f"native: {describe_status(native_proc.returncode)}, "
+                         f"faasm-run: {describe_status(wasm_proc.returncode)}\n")
+    if not native_proc.stdout:
+        ok = False
+        sys.stderr.write("the native build printed nothing: nothing was compared\n")
+    if not ok:
+        sys.stderr.write("faasm-run stderr:\n" + wasm_proc.stderr)
+        fail("faasm-run and the native build disagree")
+    print(f"PASS: identical stdout ({len(native_proc.stdout)} bytes) and "
+          f"{describe_status(native_proc.returncode)}")
+
+
+def cmd_compare(a):
+    out = workdir(a.workdir, os.path.basename(a.wasm))
+    native = run([a.native] + a.args)
+    wasm = compile_and_run(a.codegen, a.run, a.wasm, out, a.bounds, a.args)
+    compare_outputs(wasm, native)
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def find_executable(build_dir, name, suffix):
+    for root, _, files in os.walk(build_dir):
+        if name + suffix in files and "CMakeFiles" not in root:
+            return os.path.join(root, name + suffix)
+    fail(f"the build in {build_dir} made no {name}{suffix}")
+
+
+def cmd_external(a):
+    out = workdir(a.workdir, "external")
+    wasm_build = os.path.join(out, "wasm")
+    native_build = os.path.join(out, "native")
+    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+    run([a.cmake, *generator, "-S", a.source, "-B", wasm_build,
+         f"-DCMAKE_TOOLCHAIN_FILE={a.toolchain}", "-DCMAKE_BUILD_TYPE=Release"], check=True)
+    run([a.cmake, "--build", wasm_build], check=True)
+    run([a.cmake, *generator, "-S", a.source, "-B", native_build,
+         "-DCMAKE_BUILD_TYPE=Release"], check=True)
+    run([a.cmake, "--build", native_build], check=True)
+    wasm_file = find_executable(wasm_build, a.target, ".wasm")
+    with open(wasm_file, "rb") as f:
+        if f.read(4) != b"\0asm":
+            fail(f"{wasm_file} is not a wasm module")
+    native = run([find_executable(native_build, a.target, "")] + a.args)
+    wasm = compile_and_run(a.codegen, a.run, wasm_file, out, a.bounds, a.args)
+    compare_outputs(wasm, native)
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def cmd_expect(a):
+    if a.prepare:
+        codegen, wasm, so = a.prepare
+        if os.path.exists(so):
+            os.remove(so)
+        cmd = [codegen, wasm, "-o", so]
+        if a.bounds:
+            cmd.append(f"--bounds={a.bounds}")
+        run(cmd, check=True)
+    for path in a.absent:
+        if os.path.exists(path):
+            os.remove(path)
+    proc = run(a.command)
+    sys.stderr.write(f"stdout: {proc.stdout!r}\nstderr: {proc.stderr!r}\n"
+                     f"{describe_status(proc.returncode)}\n")
+    problems = []
+    if proc.returncode < 0:
+        problems.append(f"crashed: {describe_status(proc.returncode)}")
+    elif a.status is not None and proc.returncode != a.status:
+        problems.append(f"expected exit status {a.status}, got {proc.returncode}")
+    elif a.status is None and not (1 <= proc.returncode <= 125):
+        problems.append(f"expected a failure status in 1..125, got {proc.returncode}")
+    lines = proc.stderr.splitlines()
+    if a.stderr_empty:
+        if proc.stderr:
+            problems.append("expected nothing on stderr")
+    elif not lines or not lines[0].strip():
+        problems.append("no message on stderr")
+    else:
+        if a.one_line and len(lines) != 1:
+            problems.append(f"expected exactly one line on stderr, got {len(lines)}")
+        line = lines[0]
+        if a.prefix is not None:
+            if not line.startswith(a.prefix):
+                problems.append(f"stderr line does not start with {a.prefix!r}")
+            elif not line[len(a.prefix):].strip():
+                problems.append("stderr line names no problem after the prefix")
+        if a.line is not None and line != a.line:
+            problems.append(f"stderr line is not {a.line!r}")
+        for word in a.contains:
+            if word.lower() not in line.lower():
+                problems.append(f"stderr line does not mention {word!r}")
+    if a.stdout is not None and proc.stdout != a.stdout:
+        problems.append(f"stdout is not {a.stdout!r}")
+    for path in a.absent:
+        if os.path.exists(path):
+            problems.append(f"{path} exists (a failed run must leave no output file)")
+    if problems:
+        fail("; ".join(problems))
+    print("PASS: " + (lines[0] if lines else describe_status(proc.returncode)))
+
+
+def cmd_imports(a):
+    """Expected file: one import a line, "name (params) -> results", in
+    wasm-objdump's spelling, e.g. "faasmGetInput (i32, i32) -> nil"."""
+    proc = run([a.objdump, "-x", a.wasm], check=True)
+    types = dict(re.findall(r"^ - type\[(\d+)\] (.*)$", proc.stdout, re.M))
+    found = set()
+    for sig, module, name in re.findall(r"^ - func\[\d+\] sig=(\d+) .*<- (\S+?)\.(\S+)$",
+                                        proc.stdout, re.M):
+        if module == a.module:
+            found.add(f"{name} {types.get(sig, '?')}")
+    with open(a.expected) as f:
+        expected = {l.strip() for l in f if l.strip() and not l.startswith("#")}
+    if sorted(found) != sorted(expected):
+        sys.stderr.write("".join(difflib.unified_diff(
+            [e + "\n" for e in sorted(expected)], [x + "\n" for x in sorted(found)],
+            "expected", "imported")))
+        fail(f"the module's imports from {a.module!r} are not the expected ones")
+    print(f"PASS: {len(found)} imports from {a.module!r} with the documented signatures")
+
+
+def cmd_make_input(a):
+    os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)
+    if a.kind == "truncated":
+        with open(a.source, "rb") as f:
+            data = f.read()
+        if len(data) < 16:
+            fail(f"{a.source} is too small to truncate meaningfully")
+        data = data[: len(data) * 2 // 3]  # keeps the header, cuts inside a section
+    elif a.kind == "garbage":
+        data = b"This is not a WebAssembly module, just text.\n" * 4
+    elif a.kind == "empty":
+        data = b""
+    with open(a.output, "wb") as f:
+        f.write(data)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="mode", required=True)
+
+    def tools(sp):
+        sp.add_argument("--codegen", required=True)
+        sp.add_argument("--run", required=True)
+        sp.add_argument("--bounds", choices=["guard", "explicit"])
+        sp.add_argument("--workdir", default=tempfile.gettempdir())
+        sp.add_argument("args", nargs="*", help="arguments for the function (after --)")
+
+    c = sub.add_parser("compare")
+    c.add_argument("--wasm", required=True)
+    c.add_argument("--native", required=True)
+    tools(c)
+    c.set_defaults(func=cmd_compare)
+
+    e = sub.add_parser("external")
+    e.add_argument("--cmake", default="cmake")
+    e.add_argument("--toolchain", required=True)
+    e.add_argument("--source", required=True)
+    e.add_argument("--target", required=True, help="name of the executable target")
+    tools(e)
+    e.set_defaults(func=cmd_external)
+
+    x = sub.add_parser("expect")
+    x.add_argument("--status", type=int, help="exact exit status (default: any of 1..125)")
+    x.add_argument("--prefix", help="literal start of the first stderr line")
+    x.add_argument("--line", help="the whole first stderr line")
+    x.add_argument("--contains", action="append", default=[],
+                   help="case-insensitive word the stderr line must contain")
+    x.add_argument("--one-line", action="store_true", help="stderr must be exactly one line")
+    x.add_argument("--stderr-empty", action="store_true", help="stderr must be empty")
+    x.add_argument("--stdout", help="exact stdout")
+    x.add_argument("--absent", action="append", default=[],
+                   help="a file that must not exist afterwards (removed before the run)")
+    x.add_argument("--prepare", nargs=3, metavar=("CODEGEN", "WASM", "SO"),
+                   help="first compile WASM to SO; it must succeed")
+    x.add_argument("--bounds", choices=["guard", "explicit"], help="for --prepare")
+    x.add_argument("command", nargs="+")
+    x.set_defaults(func=cmd_expect)
+
+    i = sub.add_parser("imports")
+    i.add_argument("--objdump", default="wasm-objdump")
+    i.add_argument("--module", required=True)
+    i.add_argument("--expected", required=True, help="file with one import name per line")
+    i.add_argument("--wasm", required=True)
+    i.set_defaults(func=cmd_imports)
+
+    m = sub.add_parser("make-input")
+    m.add_argument("kind", choices=["truncated", "garbage", "empty"])
+    m.add_argument("output")
+    m.add_argument("--source")
+    m.set_defaults(func=cmd_make_input)
+
+    a = p.parse_args()
+    a.func(a)
+
+
+if __name__ == "__main__":
+    main()
