@@ -1,0 +1,25 @@
+// LLVM IR -> optimised x86-64 object code -> shared object (lld, in-process).
+#pragma once
+
+#include "faasm/compiler/Compiler.h"
+
+#include <llvm/ADT/SmallVector.h>
+#include <llvm/IR/Module.h>
+
+#include <string>
+
+namespace faasm::compiler {
+
+// The abi::CpuFeature bits the code will be allowed to use.
+uint64_t targetCpuFeatures(const CompileOptions& options);
+
+// Optimises the module and emits an ELF object into `object`. Returns an
+// error message, empty on success.
+std::string emitObject(llvm::Module& module, const CompileOptions& options,
+                       uint64_t cpuFeatures, llvm::SmallVectorImpl<char>& object);
+
+// Links one object into a shared object at outputPath, atomically.
+std::string linkSharedObject(const llvm::SmallVectorImpl<char>& object,
+                             const std::string& outputPath);
+
+} // namespace faasm::compiler

@@ -1,0 +1,37 @@
+#include "faasm/compiler/Compiler.h"
+
+#include "Backend.h"
+#include "EmitContext.h"
+#include "WasmReader.h"
+
+#include <llvm/IR/LLVMContext.h>
+
+namespace faasm::compiler {
+
+const char* compilerVersion() { return "faasm-codegen " FAASM_VERSION " (LLVM " LLVM_VERSION_STRING ")"; }
+
+CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const CompileOptions& options,
+                                    const std::string& outputPath) {
+  ReadResult read = readAndValidate(wasm);
+  if (!read.module)
+    return read.status;
+
+  uint64_t features = targetCpuFeatures(options);
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> module;
+  try {
+    module = translateModule(context, *read.module, options, features);
+  } catch (const UnsupportedError& error) {
+    bool internal = error.message.find("internal error") != std::string::npos;
+    return {false, internal ? ErrorKind::Internal : ErrorKind::Unsupported, error.message};
+  }
+
+  llvm::SmallVector<char, 0> object;
+  if (std::string error = emitObject(*module, options, features, object); !error.empty())
+    return {false, ErrorKind::Internal, error};
+  if (std::string error = linkSharedObject(object, outputPath); !error.empty())
+    return {false, ErrorKind::Io, error};
+  return {};
+}
+
+} // namespace faasm::compiler
