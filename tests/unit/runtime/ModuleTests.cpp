@@ -1,0 +1,95 @@
+#include "TestHelpers.h"
+
+#include "faasm/runtime/TypeRegistry.h"
+
+#include <cstdio>
+#include <fstream>
+
+TEST_CASE("a good artefact loads and its function runs") {
+  auto m = loadOk("art-good");
+  auto inst = rt::Instance::instantiate(m, nullptr);
+  REQUIRE(inst.ok());
+  CHECK(callI32(*inst.value(), "answer") == 42);
+}
+
+TEST_CASE("load errors are one sentence each") {
+  SUBCASE("missing file") {
+    auto m = rt::Module::load(artefact("does-not-exist"));
+    REQUIRE(!m.ok());
+    CHECK(m.error().message == "no such file");
+  }
+  SUBCASE("not a shared object") {
+    std::string path = std::string(FAASM_TEST_ARTEFACT_DIR) + "/not-elf.so";
+    std::ofstream(path) << "this is not an ELF file\n";
+    auto m = rt::Module::load(path);
+    REQUIRE(!m.ok());
+    CHECK(m.error().message.rfind("cannot load: ", 0) == 0);
+    CHECK(m.error().message.find(path) == std::string::npos);
+  }
+  SUBCASE("no descriptor symbol") {
+    auto m = rt::Module::load(artefact("art-nodesc"));
+    REQUIRE(!m.ok());
+    CHECK(m.error().message == "not a faasm artefact (no faasm_module_descriptor symbol)");
+  }
+  SUBCASE("wrong magic") {
+    auto m = rt::Module::load(artefact("art-bad-magic"));
+    REQUIRE(!m.ok());
+    CHECK(m.error().message == "not a faasm artefact (bad descriptor magic 0x12345678)");
+  }
+  SUBCASE("wrong ABI version") {
+    auto m = rt::Module::load(artefact("art-bad-abi"));
+    REQUIRE(!m.ok());
+    CHECK(m.error().message == "built by faasm-codegen 9.9.9 for ABI 99, this runtime needs ABI 1: "
+                               "recompile the module with this faasm-codegen");
+  }
+  SUBCASE("unknown bounds mode") {
+    auto m = rt::Module::load(artefact("art-bad-bounds"));
+    REQUIRE(!m.ok());
+    CHECK(m.error().message.rfind("unknown bounds mode 7", 0) == 0);
+  }
+  SUBCASE("CPU feature the host lacks") {
+    auto m = rt::Module::load(artefact("art-bad-cpu"));
+    REQUIRE(!m.ok());
+    CHECK(m.error().message == "needs CPU features this host lacks (unknown feature bit 63): "
+                               "recompile without --cpu=native");
+  }
+  SUBCASE("a directory") {
+    auto m = rt::Module::load(FAASM_TEST_ARTEFACT_DIR);
+    REQUIRE(!m.ok());
+    CHECK(m.error().message == "not a regular file");
+  }
+}
+
+TEST_CASE("the baseline CPU features are present on any x86-64-v2 host") {
+  CHECK(rt::missingCpuFeatures(abi::kCpuSse3 | abi::kCpuSse42).empty());
+  CHECK(rt::missingCpuFeatures(1ull << 40) == "unknown feature bit 40");
+}
+
+TEST_CASE("signatures are interned to stable non-zero ids") {
+  uint32_t a = rt::internSignature("ii:i");
+  uint32_t b = rt::internSignature("ii:i");
+  uint32_t c = rt::internSignature("ii:I");
+  CHECK(a != 0);
+  CHECK(a == b);
+  CHECK(a != c);
+  CHECK(rt::signatureOf(a) == "ii:i");
+  std::string_view p, r;
+  CHECK(rt::parseSignature("IF:fV", p, r));
+  CHECK(p == "IF");
+  CHECK(r == "fV");
+  CHECK(!rt::parseSignature("ii", p, r));
+  CHECK(!rt::parseSignature("iq:", p, r));
+}
+
+TEST_CASE("instances of one module share the type ids and are independent") {
+  EnvHost host;
+  auto m = loadOk("art-basic");
+  auto a = rt::Instance::instantiate(m, host.registry.resolver()).value();
+  auto b = rt::Instance::instantiate(m, host.registry.resolver()).value();
+  CHECK(a->vmctx()->typeIds == b->vmctx()->typeIds);
+  CHECK(a->vmctx()->typeIds[2] == rt::internSignature("ii:i"));
+  CHECK(a->memory() != b->memory());
+  call(*a, "store8", {i32(100), i32(9)});
+  CHECK(callI32(*a, "load8", {i32(100)}) == 9);
+  CHECK(callI32(*b, "load8", {i32(100)}) == 0);
+}
