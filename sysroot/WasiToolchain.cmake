@@ -48,7 +48,6 @@ set(CMAKE_EXECUTABLE_SUFFIX .wasm)
 # compiler makes a static library is enough and needs no linker run.
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 set(CMAKE_TRY_COMPILE_PLATFORM_VARIABLES FAASM_WASI_CLANG FAASM_WASI_CLANGXX)
-set(CMAKE_CROSSCOMPILING_EMULATOR "")
 
 # Look for headers, libraries and packages for the target only in its tree,
 # and for tools only on the host.

@@ -10,6 +10,8 @@ each exits 0 on pass and 1 (after saying why) on failure.
   expect       run a command and check its exit status and its stderr line
   imports      check the imports a wasm module declares against a list
   make-input   write a deliberately broken input (truncated, garbage, empty)
+  wasm-build   run a compile command, then check its output is a valid
+               command module (wasm-validate, exports _start and memory)
 """
 
 import argparse
@@ -216,6 +218,21 @@ def cmd_make_input(a):
         f.write(data)
 
 
+def cmd_wasm_build(a):
+    if os.path.exists(a.output):
+        os.remove(a.output)
+    run(a.command, check=True)
+    if not os.path.isfile(a.output):
+        fail(f"the compile command wrote no {a.output}")
+    run([a.validate, a.output], check=True)
+    proc = run([a.objdump, "-j", "Export", "-x", a.output], check=True)
+    for name in ("_start", "memory"):
+        if not re.search(rf'-> "{name}"$', proc.stdout, re.M):
+            fail(f"{a.output} does not export {name!r}")
+    print(f"PASS: {a.output} is a valid command module ({os.path.getsize(a.output)} bytes)")
+    os.remove(a.output)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -271,6 +288,13 @@ def main():
     m.add_argument("output")
     m.add_argument("--source")
     m.set_defaults(func=cmd_make_input)
+
+    w = sub.add_parser("wasm-build")
+    w.add_argument("--output", required=True)
+    w.add_argument("--validate", default="wasm-validate")
+    w.add_argument("--objdump", default="wasm-objdump")
+    w.add_argument("command", nargs="+")
+    w.set_defaults(func=cmd_wasm_build)
 
     a = p.parse_args()
     a.func(a)
