@@ -1,0 +1,128 @@
+#include "faasm/loader/Runner.h"
+
+#include "faasm/host/Wasi.h"
+#include "faasm/runtime/Instance.h"
+#include "faasm/runtime/Module.h"
+#include "faasm/runtime/TypeRegistry.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+namespace faasm::loader {
+namespace {
+
+int fail(const std::string& file, const std::string& problem) {
+  std::fprintf(stderr, "faasm-run: %s: %s\n", file.c_str(), problem.c_str());
+  return kExitLoadError;
+}
+
+int trapped(abi::TrapCode code) {
+  std::fprintf(stderr, "trap: %s\n", abi::trapMessage(code));
+  return kExitTrap;
+}
+
+int exited(const std::string& file, int32_t code) {
+  uint32_t u = uint32_t(code);
+  if (u <= 125) return int(u);
+  return fail(file, "exit code " + std::to_string(u) + " outside 0..125");
+}
+
+bool parseValue(char type, const std::string& text, abi::Value& out) {
+  char* end = nullptr;
+  errno = 0;
+  switch (type) {
+  case 'i': {
+    long long v = std::strtoll(text.c_str(), &end, 0);
+    if (v < INT32_MIN || v > UINT32_MAX) return false;
+    out = runtime::GlobalObject::i32(int32_t(uint32_t(v)));
+    break;
+  }
+  case 'I': out = runtime::GlobalObject::i64(std::strtoll(text.c_str(), &end, 0)); break;
+  case 'f': out = runtime::GlobalObject::f32(std::strtof(text.c_str(), &end)); break;
+  case 'F': out = runtime::GlobalObject::f64(std::strtod(text.c_str(), &end)); break;
+  default: return false;
+  }
+  return errno == 0 && end && *end == '\0' && !text.empty();
+}
+
+void printValue(char type, const abi::Value& v) {
+  switch (type) {
+  case 'i': std::printf("%" PRId32 "\n", int32_t(uint32_t(v.lo))); break;
+  case 'I': std::printf("%" PRId64 "\n", int64_t(v.lo)); break;
+  case 'f': {
+    float f;
+    std::memcpy(&f, &v.lo, 4);
+    std::printf("%g\n", double(f));
+    break;
+  }
+  case 'F': {
+    double d;
+    std::memcpy(&d, &v.lo, 8);
+    std::printf("%g\n", d);
+    break;
+  }
+  default: std::printf("0x%016" PRIx64 "%016" PRIx64 "\n", v.hi, v.lo); break;
+  }
+}
+
+} // namespace
+
+int runCommand(const RunOptions& options) {
+  const std::string& file = options.file;
+  auto module = runtime::Module::load(file);
+  if (!module) return fail(file, module.error().message);
+
+  runtime::HostModuleRegistry registry;
+  host::registerWasi(registry);
+  auto context = std::make_shared<host::WasiContext>();
+  bool isCommand = options.invoke.empty() || options.invoke == "_start";
+  context->args.push_back(file);
+  if (isCommand) context->args.insert(context->args.end(), options.args.begin(), options.args.end());
+  context->env = options.env;
+
+  runtime::InstantiateOptions instOptions;
+  instOptions.hostState.push_back(host::wasiHostState(context));
+  auto instance = runtime::Instance::instantiate(module.value(), registry.resolver(), instOptions);
+  if (!instance) {
+    const runtime::Error& e = instance.error();
+    if (e.trap == abi::TrapCode::Exit) return exited(file, e.exitCode);
+    if (e.trap != abi::TrapCode::None) return trapped(e.trap);
+    return fail(file, e.message);
+  }
+
+  std::string name = isCommand ? "_start" : options.invoke;
+  const abi::FuncRef* func = instance.value()->exportedFunction(name);
+  if (!func) return fail(file, "no exported function \"" + name + "\"");
+  std::string_view params, results;
+  std::string sig = runtime::signatureOf(func->typeId);
+  runtime::parseSignature(sig, params, results);
+
+  std::vector<abi::Value> args;
+  if (!isCommand) {
+    if (options.args.size() != params.size())
+      return fail(file, "\"" + name + "\" takes " + std::to_string(params.size()) +
+                            " arguments, got " + std::to_string(options.args.size()));
+    for (size_t i = 0; i < params.size(); ++i) {
+      abi::Value v{};
+      if (!parseValue(params[i], options.args[i], v))
+        return fail(file, "bad argument \"" + options.args[i] + "\" for a parameter of type " +
+                              std::string(1, params[i]));
+      args.push_back(v);
+    }
+  } else if (!params.empty()) {
+    return fail(file, "\"_start\" must take no parameters");
+  }
+
+  runtime::InvokeResult r = runtime::invoke(func, args);
+  std::fflush(stdout);
+  if (r.trap == abi::TrapCode::Exit) return exited(file, r.exitCode);
+  if (!r.ok()) return trapped(r.trap);
+  for (size_t i = 0; i < results.size() && i < r.results.size(); ++i)
+    printValue(results[i], r.results[i]);
+  std::fflush(stdout);
+  return 0;
+}
+
+} // namespace faasm::loader
