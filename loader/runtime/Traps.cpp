@@ -2,7 +2,7 @@
 // SUBTLE: this file is the only way out of generated code other than a normal
 // return. It is safety-critical (a fault that is not turned into a trap kills
 // the host; a host fault turned into a trap hides a host bug) and it runs
-// code in a signal handler. Read docs/SignalsAndTraps.md before changing it.
+// code in a signal handler. The whole mechanism is described here.
 //
 //  - invoke() pushes an InvokeFrame (a sigjmp_buf) on a thread-local stack;
 //    raiseTrap() and the fault handler siglongjmp to the innermost one.

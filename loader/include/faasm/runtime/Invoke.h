@@ -1,7 +1,7 @@
 // Calling into WebAssembly and getting out of it again: invoke() is the
 // host's entry frame; traps (from generated code, the runtime calls, host
 // functions or a guard-page fault) unwind to the innermost invoke with
-// siglongjmp. See docs/SignalsAndTraps.md for the mechanism.
+// siglongjmp. The mechanism is described at the top of runtime/Traps.cpp.
 #pragma once
 
 #include "faasm/abi/Abi.h"
