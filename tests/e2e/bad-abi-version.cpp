@@ -11,7 +11,7 @@ extern "C" __attribute__((visibility("default")))
 const abi::ModuleDescriptor faasm_module_descriptor = {
     .magic = abi::kMagic,
     .abiVersion = 999,
-    .compilerVersion = "faasm-codegen 99.0.0-e2e-test",
+    .compilerVersion = "99.0.0-e2e-test",
     .boundsMode = static_cast<uint32_t>(abi::BoundsMode::Guard),
     .startFunction = -1,
     .cpuFeatures = 0,
