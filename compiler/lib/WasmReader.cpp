@@ -7,6 +7,7 @@
 #include "wabt/validator.h"
 
 #include <cstdio>
+#include <cstring>
 
 namespace faasm::compiler {
 
@@ -50,17 +51,32 @@ ReadResult readAndValidate(std::span<const uint8_t> wasm) {
     return result;
   }
   wabt::Features features = webAssembly20();
-  wabt::ReadBinaryOptions options(features, /*log_stream=*/nullptr, /*read_debug_names=*/true,
-                                  /*stop_on_first_error=*/true,
-                                  /*fail_on_custom_section_error=*/false);
-  auto module = std::make_unique<wabt::Module>();
+  // A custom section's framing (size, UTF-8 name) is part of the binary format
+  // and must decode; its contents are not, so a broken "name" section must not
+  // reject a module. Read with debug names first (they name the generated
+  // functions), and without them if that is what failed.
+  auto read = [&](bool debugNames, wabt::Errors& errors) {
+    wabt::ReadBinaryOptions options(features, /*log_stream=*/nullptr, debugNames,
+                                    /*stop_on_first_error=*/true,
+                                    /*fail_on_custom_section_error=*/true);
+    auto module = std::make_unique<wabt::Module>();
+    if (wabt::Failed(
+            wabt::ReadBinaryIr("module", wasm.data(), wasm.size(), options, &errors, module.get())))
+      module.reset();
+    return module;
+  };
   wabt::Errors errors;
-  if (wabt::Failed(
-          wabt::ReadBinaryIr("module", wasm.data(), wasm.size(), options, &errors, module.get()))) {
+  std::unique_ptr<wabt::Module> module = read(true, errors);
+  if (!module) {
+    wabt::Errors withoutNames;
+    module = read(false, withoutNames);
+  }
+  if (!module) {
     result.status = {false, ErrorKind::Malformed,
                      "malformed module: " + firstError(errors, "cannot decode")};
     return result;
   }
+  errors.clear();
   wabt::ValidateOptions validateOptions(features);
   if (wabt::Failed(wabt::ValidateModule(module.get(), &errors, validateOptions))) {
     result.status = {false, ErrorKind::Invalid,
