@@ -16,7 +16,7 @@ struct RunOptions {
   bool verbose = false;
   // A command that makes no progress for this long is a failure (its child
   // process is killed and the script continues after it).
-  unsigned commandTimeoutSeconds = 120;
+  unsigned commandTimeoutSeconds = 30;
 };
 
 struct FileResult {
