@@ -301,6 +301,10 @@ CommandStatus ScriptExecutor::run(const Json& command) {
     return CommandStatus::NotCounted;
   }
   if (type == "assert_return") return runAssertReturn(command);
+  // wast2json spells (assert_trap (module ...)) assert_uninstantiable; take
+  // the other spelling too.
+  if (type == "assert_trap" && !command.has("action") && command.has("filename"))
+    return runModuleAssertion(command, "assert_uninstantiable");
   if (type == "assert_trap") return runAssertTrap(command, abi::TrapCode::None);
   if (type == "assert_exhaustion") return runAssertTrap(command, abi::TrapCode::StackExhausted);
   if (type == "assert_malformed" || type == "assert_invalid" || type == "assert_unlinkable" ||
