@@ -12,7 +12,7 @@ namespace faasm::spec {
 
 struct RunOptions {
   abi::BoundsMode bounds = abi::BoundsMode::Guard;
-  unsigned optLevel = 1;
+  unsigned optLevel = 2; // what faasm-codegen uses by default
   bool verbose = false;
   // A command that makes no progress for this long is a failure (its child
   // process is killed and the script continues after it).
