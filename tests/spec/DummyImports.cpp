@@ -85,7 +85,8 @@ std::vector<DummyImport>& dummies() {
 } // namespace
 
 std::string formatInterpValue(abi::ValType type, const abi::Value& v) {
-  char buf[128];
+  char buf[400]; // "%f" of DBL_MAX is 316 characters
+
   switch (type) {
   case abi::ValType::I32: std::snprintf(buf, sizeof buf, "i32:%" PRIu32, uint32_t(v.lo)); break;
   case abi::ValType::I64: std::snprintf(buf, sizeof buf, "i64:%" PRIu64, v.lo); break;
