@@ -49,9 +49,11 @@ set(CMAKE_EXECUTABLE_SUFFIX .wasm)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 set(CMAKE_TRY_COMPILE_PLATFORM_VARIABLES FAASM_WASI_CLANG FAASM_WASI_CLANGXX)
 
-# Look for headers, libraries and packages for the target only in its tree,
-# and for tools only on the host.
-set(CMAKE_FIND_ROOT_PATH /usr/lib/wasm32-wasi /usr/include/wasm32-wasi)
+# Look for headers, libraries and packages for the target only in its trees
+# (Debian's flat wasm32-wasi directories, searched at their roots: see
+# Platform/WASI.cmake), and for tools only on the host.
+set(CMAKE_FIND_ROOT_PATH /usr/lib/wasm32-wasi /usr/include/wasm32-wasi
+    "${CMAKE_CURRENT_LIST_DIR}/include")
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
