@@ -29,7 +29,14 @@ int main(int argc, char** argv) {
   app.add_flag("--run-all-exports", runAllExports,
                "Instantiate the module with dummy imports and call every export that takes no "
                "arguments, printing like wasm-interp --run-all-exports --dummy-import-func");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "faasm-spec: %s (see --help)\n", e.what());
+    return 1;
+  }
   options.bounds =
       bounds == "explicit" ? faasm::abi::BoundsMode::Explicit : faasm::abi::BoundsMode::Guard;
 
