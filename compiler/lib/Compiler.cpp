@@ -22,6 +22,8 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
   try {
     module = translateModule(context, *read.module, options, features);
   } catch (const UnsupportedError& error) {
+    if (error.invalid)
+      return {false, ErrorKind::Invalid, "invalid module: " + error.message};
     bool internal = error.message.find("internal error") != std::string::npos;
     return {false, internal ? ErrorKind::Internal : ErrorKind::Unsupported, error.message};
   }

@@ -32,6 +32,7 @@ bool isVectorOpcode(wabt::Opcode opcode);
 // once the translator is complete.
 struct UnsupportedError {
   std::string message;
+  bool invalid = false; // the module is invalid WebAssembly 2.0, not just unsupported
 };
 
 struct ModuleContext {
@@ -136,6 +137,8 @@ private:
   void emitConvert(wabt::Opcode opcode);
   llvm::Value* emitTruncTrapping(llvm::Value* value, llvm::Type* target, bool isSigned);
   llvm::Value* emitIntDivRem(wabt::Opcode opcode, llvm::Value* lhs, llvm::Value* rhs);
+  llvm::Value* emitFloatMinMax(bool isMin, llvm::Value* lhs, llvm::Value* rhs);
+  llvm::Value* hideIdentityConstant(llvm::Value* operand);
 
   // EmitTable.cpp: tables, references, globals
   void emitTableOp(const wabt::Expr& expr);

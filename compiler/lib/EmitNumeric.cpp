@@ -11,6 +11,7 @@
 
 #include <llvm/ADT/APFloat.h>
 #include <cmath>
+#include <llvm/IR/InlineAsm.h>
 #include <llvm/IR/Intrinsics.h>
 
 using namespace llvm;
@@ -142,6 +143,38 @@ Value* FunctionEmitter::emitIntDivRem(Opcode opcode, Value* lhs, Value* rhs) {
   }
 }
 
+// min/max: IEEE 754-2019 minimum/maximum, and a NaN result must be a quiet
+// (arithmetic) NaN even when the input was signalling, which llvm.minimum does
+// not promise: a NaN input is routed through an add, which quiets it.
+Value* FunctionEmitter::emitFloatMinMax(bool isMin, Value* lhs, Value* rhs) {
+  Type* type = lhs->getType();
+  Value* result = intrinsic(isMin ? Intrinsic::minimum : Intrinsic::maximum, {type}, {lhs, rhs});
+  Value* eitherNaN = builder.CreateFCmpUNO(lhs, rhs);
+  return builder.CreateSelect(eitherNaN, builder.CreateFAdd(lhs, rhs), result);
+}
+
+// LLVM folds x - 0.0, x * 1.0, x / 1.0 and x * -1.0 to x or -x, but in
+// WebAssembly they turn a signalling NaN into a quiet one, which is
+// observable. A constant that would enable such a fold is passed through an
+// empty inline asm, so the operation stays.
+Value* FunctionEmitter::hideIdentityConstant(Value* operand) {
+  auto* constant = dyn_cast<Constant>(operand);
+  if (!constant)
+    return operand;
+  Constant* scalar = constant->getType()->isVectorTy() ? constant->getSplatValue() : constant;
+  auto* fp = dyn_cast_or_null<ConstantFP>(scalar);
+  if (!fp)
+    return operand;
+  const APFloat& value = fp->getValueAPF();
+  bool identity = value.isZero() || value.isExactlyValue(1.0) || value.isExactlyValue(-1.0);
+  if (!identity)
+    return operand;
+  Type* type = operand->getType();
+  InlineAsm* opaque = InlineAsm::get(FunctionType::get(type, {type}, false), "", "=x,0",
+                                     /*hasSideEffects=*/false);
+  return builder.CreateCall(opaque, {operand});
+}
+
 void FunctionEmitter::emitBinary(Opcode opcode) {
   ModuleContext& m = module;
   Type* type = m.wasmType(opcode.GetParamType1());
@@ -183,17 +216,25 @@ void FunctionEmitter::emitBinary(Opcode opcode) {
   case Opcode::I32Rotr:
   case Opcode::I64Rotr: result = intrinsic(Intrinsic::fshr, {type}, {lhs, lhs, rhs}); break;
   case Opcode::F32Add:
-  case Opcode::F64Add: result = builder.CreateFAdd(lhs, rhs); break;
+  case Opcode::F64Add:
+    result = builder.CreateFAdd(hideIdentityConstant(lhs), hideIdentityConstant(rhs));
+    break;
   case Opcode::F32Sub:
-  case Opcode::F64Sub: result = builder.CreateFSub(lhs, rhs); break;
+  case Opcode::F64Sub:
+    result = builder.CreateFSub(hideIdentityConstant(lhs), hideIdentityConstant(rhs));
+    break;
   case Opcode::F32Mul:
-  case Opcode::F64Mul: result = builder.CreateFMul(lhs, rhs); break;
+  case Opcode::F64Mul:
+    result = builder.CreateFMul(hideIdentityConstant(lhs), hideIdentityConstant(rhs));
+    break;
   case Opcode::F32Div:
-  case Opcode::F64Div: result = builder.CreateFDiv(lhs, rhs); break;
+  case Opcode::F64Div:
+    result = builder.CreateFDiv(hideIdentityConstant(lhs), hideIdentityConstant(rhs));
+    break;
   case Opcode::F32Min:
-  case Opcode::F64Min: result = intrinsic(Intrinsic::minimum, {type}, {lhs, rhs}); break;
+  case Opcode::F64Min: result = emitFloatMinMax(true, lhs, rhs); break;
   case Opcode::F32Max:
-  case Opcode::F64Max: result = intrinsic(Intrinsic::maximum, {type}, {lhs, rhs}); break;
+  case Opcode::F64Max: result = emitFloatMinMax(false, lhs, rhs); break;
   case Opcode::F32Copysign:
   case Opcode::F64Copysign: result = intrinsic(Intrinsic::copysign, {type}, {lhs, rhs}); break;
   default:

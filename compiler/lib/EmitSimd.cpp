@@ -505,17 +505,17 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
       break;
     }
     case Opcode::F32X4Add:
-    case Opcode::F64X2Add: result = builder.CreateFAdd(a, b); break;
+    case Opcode::F64X2Add: result = builder.CreateFAdd(hideIdentityConstant(a), hideIdentityConstant(b)); break;
     case Opcode::F32X4Sub:
-    case Opcode::F64X2Sub: result = builder.CreateFSub(a, b); break;
+    case Opcode::F64X2Sub: result = builder.CreateFSub(hideIdentityConstant(a), hideIdentityConstant(b)); break;
     case Opcode::F32X4Mul:
-    case Opcode::F64X2Mul: result = builder.CreateFMul(a, b); break;
+    case Opcode::F64X2Mul: result = builder.CreateFMul(hideIdentityConstant(a), hideIdentityConstant(b)); break;
     case Opcode::F32X4Div:
-    case Opcode::F64X2Div: result = builder.CreateFDiv(a, b); break;
+    case Opcode::F64X2Div: result = builder.CreateFDiv(hideIdentityConstant(a), hideIdentityConstant(b)); break;
     case Opcode::F32X4Min:
-    case Opcode::F64X2Min: result = intrinsic(Intrinsic::minimum, {type}, {a, b}); break;
+    case Opcode::F64X2Min: result = emitFloatMinMax(true, a, b); break;
     case Opcode::F32X4Max:
-    case Opcode::F64X2Max: result = intrinsic(Intrinsic::maximum, {type}, {a, b}); break;
+    case Opcode::F64X2Max: result = emitFloatMinMax(false, a, b); break;
     case Opcode::F32X4PMin:
     case Opcode::F64X2PMin: result = builder.CreateSelect(builder.CreateFCmpOLT(b, a), b, a); break;
     case Opcode::F32X4PMax:

@@ -169,6 +169,14 @@ private:
     return global;
   }
 
+  // An abi::Name: {chars (NUL-terminated too), length}.
+  Constant* name(const std::string& text) {
+    StructBuilder out(m);
+    out.ptr(offsetof(abi::Name, chars), string(text));
+    out.u32(offsetof(abi::Name, length), (uint32_t)text.size());
+    return out.finish(sizeof(abi::Name));
+  }
+
   // An abi::Array<T>: {pointer to the elements, count}.
   Constant* array(const std::vector<Constant*>& elements, const char* name) {
     StructBuilder out(m);
@@ -200,7 +208,8 @@ private:
     uint32_t index = 0;
     abi::InitKind kind = abi::InitKind::Const;
     if (exprs.size() != 1)
-      throw UnsupportedError{"constant expression of more than one instruction"};
+      throw UnsupportedError{"constant expression of more than one instruction (type mismatch)",
+                             /*invalid=*/true};
     const wabt::Expr& expr = exprs.front();
     switch (expr.type()) {
     case wabt::ExprType::Const: {
@@ -265,8 +274,8 @@ void DescriptorEmitter::emit() {
   std::vector<Constant*> imports;
   for (const wabt::Import* import : wasm.imports) {
     StructBuilder out(m);
-    out.ptr(offsetof(abi::ImportDesc, module), string(import->module_name));
-    out.ptr(offsetof(abi::ImportDesc, name), string(import->field_name));
+    out.nested(offsetof(abi::ImportDesc, module), name(import->module_name), sizeof(abi::Name));
+    out.nested(offsetof(abi::ImportDesc, name), name(import->field_name), sizeof(abi::Name));
     wabt::Limits noLimits;
     uint32_t typeIndex = 0;
     uint8_t valType = 0, isMutable = 0;
@@ -360,7 +369,7 @@ void DescriptorEmitter::emit() {
     case wabt::ExternalKind::Global: kind = abi::ExternKind::Global; index = wasm.GetGlobalIndex(exp->var); break;
     default: throw UnsupportedError{"export of a kind outside WebAssembly 2.0"};
     }
-    out.ptr(offsetof(abi::ExportDesc, name), string(exp->name));
+    out.nested(offsetof(abi::ExportDesc, name), name(exp->name), sizeof(abi::Name));
     out.u32(offsetof(abi::ExportDesc, index), index);
     out.u8(offsetof(abi::ExportDesc, kind), (uint8_t)kind);
     exports.push_back(out.finish(sizeof(abi::ExportDesc)));
@@ -500,6 +509,9 @@ std::unique_ptr<llvm::Module> translateModule(LLVMContext& ctx, const wabt::Modu
     Function* function = Function::Create(type, GlobalValue::InternalLinkage,
                                           sanitizedName(wasm.funcs[i]->name, i), *m.llvmModule);
     function->addFnAttr(Attribute::NoUnwind);
+    // Recursion must use stack so unbounded recursion traps as the spec says;
+    // tail-recursion elimination would turn it into a loop that never ends.
+    function->addFnAttr("disable-tail-calls", "true");
     m.definedFunctions.push_back(function);
   }
   for (uint32_t i = m.numImportedFuncs; i < wasm.funcs.size(); ++i) {

@@ -11,7 +11,7 @@ namespace faasm::runtime {
 namespace {
 
 std::string quoted(const abi::ImportDesc& imp) {
-  return std::string("\"") + imp.module + "\".\"" + imp.name + "\"";
+  return "\"" + std::string(imp.module.view()) + "\".\"" + std::string(imp.name.view()) + "\"";
 }
 
 const char* kindName(abi::ExternKind kind) {
@@ -264,7 +264,7 @@ Instance::~Instance() {
 std::optional<Extern> Instance::getExport(std::string_view name) {
   const abi::ModuleDescriptor& d = module_->descriptor();
   for (const abi::ExportDesc& e : d.exports) {
-    if (name != e.name) continue;
+    if (name != e.name.view()) continue;
     Extern ext;
     ext.kind = abi::ExternKind(e.kind);
     ext.owner = shared_from_this();
@@ -282,7 +282,7 @@ std::optional<Extern> Instance::getExport(std::string_view name) {
 const abi::FuncRef* Instance::exportedFunction(std::string_view name) {
   const abi::ModuleDescriptor& d = module_->descriptor();
   for (const abi::ExportDesc& e : d.exports)
-    if (name == e.name && e.kind == uint8_t(abi::ExternKind::Func)) return funcPtrs_[e.index];
+    if (name == e.name.view() && e.kind == uint8_t(abi::ExternKind::Func)) return funcPtrs_[e.index];
   return nullptr;
 }
 

@@ -133,7 +133,7 @@ Expected<std::shared_ptr<Module>> Module::check(std::shared_ptr<Module> module) 
   }
   for (uint64_t i = 0; i < d.imports.count; ++i) {
     const abi::ImportDesc& imp = d.imports[i];
-    if (!imp.module || !imp.name) return malformed("import " + std::to_string(i) + " unnamed");
+    if (!imp.module.chars || !imp.name.chars) return malformed("import " + std::to_string(i) + " unnamed");
     switch (abi::ExternKind(imp.kind)) {
     case abi::ExternKind::Func:
       if (imp.typeIndex >= d.types.count)
@@ -168,7 +168,7 @@ Expected<std::shared_ptr<Module>> Module::check(std::shared_ptr<Module> module) 
     case abi::ExternKind::Global: limit = nGlobals; break;
     default: break;
     }
-    if (!e.name || e.index >= limit) return malformed("export " + std::to_string(i) + " is bad");
+    if (!e.name.chars || e.index >= limit) return malformed("export " + std::to_string(i) + " is bad");
   }
   for (uint64_t i = 0; i < d.dataSegments.count; ++i) {
     const abi::DataSegmentDesc& s = d.dataSegments[i];

@@ -18,11 +18,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace faasm::abi {
 
 inline constexpr uint32_t kMagic = 0x4d534146; // "FASM" little-endian
-inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbiVersion = 2;
 inline constexpr uint64_t kWasmPageSize = 65536;
 inline constexpr uint32_t kMaxPages = 65536; // 4 GiB of 32-bit address space
 
@@ -207,6 +208,21 @@ using ThunkFn = void (*)(VMContext* vmctx, const void* code, const Value* args, 
 
 enum class ExternKind : uint8_t { Func = 0, Table = 1, Memory = 2, Global = 3 };
 
+// An import or export name: any UTF-8, including NUL bytes, so it carries its
+// length. `chars` is also NUL-terminated for convenience.
+struct Name {
+  const char* chars = "";
+  uint32_t length = 0;
+  uint32_t reserved = 0;
+
+  constexpr Name() = default;
+  constexpr Name(const char* text) : chars(text), length(text ? (uint32_t)std::string_view(text).size() : 0) {}
+  constexpr std::string_view view() const { return {chars, length}; }
+  constexpr operator std::string_view() const { return view(); }
+};
+static_assert(sizeof(Name) == 16);
+static_assert(offsetof(Name, chars) == 0 && offsetof(Name, length) == 8);
+
 struct Limits {
   uint64_t min;
   uint64_t max; // meaningful only if hasMax
@@ -239,8 +255,8 @@ struct FuncTypeDesc {
 static_assert(sizeof(FuncTypeDesc) == 16);
 
 struct ImportDesc {
-  const char* module;
-  const char* name;
+  Name module;
+  Name name;
   Limits limits;     // Table, Memory
   uint32_t typeIndex; // Func: module type index
   uint8_t kind;      // ExternKind
@@ -248,7 +264,7 @@ struct ImportDesc {
   uint8_t isMutable; // Global
   uint8_t reserved;
 };
-static_assert(sizeof(ImportDesc) == 48);
+static_assert(sizeof(ImportDesc) == 64);
 
 struct FuncDesc {
   const void* code;
@@ -279,12 +295,12 @@ struct GlobalDesc {
 static_assert(sizeof(GlobalDesc) == 48);
 
 struct ExportDesc {
-  const char* name;
+  Name name;
   uint32_t index; // in the index space of its kind (imports first)
   uint8_t kind;   // ExternKind
   uint8_t reserved[3];
 };
-static_assert(sizeof(ExportDesc) == 16);
+static_assert(sizeof(ExportDesc) == 24);
 
 enum class SegmentMode : uint8_t { Active = 0, Passive = 1, Declared = 2 };
 
