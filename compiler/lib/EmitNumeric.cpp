@@ -357,7 +357,14 @@ void FunctionEmitter::emitConvert(Opcode opcode) {
   case Opcode::F32ConvertI64U:
   case Opcode::F64ConvertI32U:
   case Opcode::F64ConvertI64U: result = builder.CreateUIToFP(x, to); break;
-  case Opcode::F32DemoteF64: result = builder.CreateFPTrunc(x, to); break;
+  case Opcode::F32DemoteF64:
+    // demote(promote(x)) quiets a signalling NaN in wasm; LLVM would fold it to x.
+    if (isa<FPExtInst>(x)) {
+      InlineAsm* opaque = InlineAsm::get(FunctionType::get(from, {from}, false), "", "=x,0", false);
+      x = builder.CreateCall(opaque, {x});
+    }
+    result = builder.CreateFPTrunc(x, to);
+    break;
   case Opcode::F64PromoteF32: result = builder.CreateFPExt(x, to); break;
   case Opcode::I32ReinterpretF32:
   case Opcode::I64ReinterpretF64:

@@ -5,6 +5,32 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string_view>
+
+namespace {
+
+// prefix_command() hands everything after the module to the guest, and with
+// it CLI11 would also let an unknown option *before* the module through.
+// Options before the module must be ours: find the first that is not.
+const char* unknownLeadingOption(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--")
+      return nullptr;
+    if (arg == "--invoke" || arg == "--env") {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("--invoke=") || arg.starts_with("--env=") || arg == "-h" || arg == "--help")
+      continue;
+    if (arg.starts_with("-"))
+      return argv[i];
+    return nullptr; // the module: what follows belongs to the guest
+  }
+  return nullptr;
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Run a faasm artefact (a .so made by faasm-codegen) with WASI preview1.\n"
@@ -24,6 +50,10 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   app.prefix_command(); // everything after the module belongs to the guest
 
+  if (const char* option = unknownLeadingOption(argc, argv)) {
+    std::fprintf(stderr, "faasm-run: unknown option %s (see --help)\n", option);
+    return faasm::loader::kExitLoadError;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
