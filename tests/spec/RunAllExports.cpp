@@ -67,7 +67,8 @@ int runAllExports(const std::string& wasmPath, const RunOptions& options) {
     if (abi::ExternKind(imp.kind) != abi::ExternKind::Func) continue;
     auto h = std::make_shared<runtime::HostFunction>();
     std::string err;
-    if (!makeDummyImport(imp.module, imp.name, d.types[imp.typeIndex].signature, *h, err)) {
+    if (!makeDummyImport(std::string(imp.module.view()), std::string(imp.name.view()),
+                         d.types[imp.typeIndex].signature, *h, err)) {
       std::printf("error: %s\n", err.c_str());
       return 1;
     }
@@ -101,7 +102,7 @@ int runAllExports(const std::string& wasmPath, const RunOptions& options) {
     if (!runtime::parseSignature(sig, params, results) || !params.empty()) continue;
     std::fflush(stdout);
     runtime::InvokeResult r = runtime::invoke(inst.value()->function(e.index), {});
-    std::string line = std::string(e.name) + "() =>";
+    std::string line = std::string(std::string_view(e.name)) + "() =>";
     if (!r.ok()) {
       line += std::string(" error: ") + interpTrapText(r.trap);
     } else {
