@@ -5,6 +5,7 @@
 #include "WasmReader.h"
 
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/Support/raw_ostream.h>
 
 namespace faasm::compiler {
 
@@ -26,6 +27,14 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
       return {false, ErrorKind::Invalid, "invalid module: " + error.message};
     bool internal = error.message.find("internal error") != std::string::npos;
     return {false, internal ? ErrorKind::Internal : ErrorKind::Unsupported, error.message};
+  }
+
+  if (!options.irOutputPath.empty()) {
+    std::error_code error;
+    llvm::raw_fd_ostream out(options.irOutputPath, error);
+    if (error)
+      return {false, ErrorKind::Io, "cannot write " + options.irOutputPath + ": " + error.message()};
+    module->print(out, nullptr);
   }
 
   llvm::SmallVector<char, 0> object;

@@ -1,0 +1,22 @@
+;; Unbounded recursion traps cleanly, also with large frames and through
+;; call_indirect, and the instance can be called again afterwards.
+(module
+  (type $r (func (param i64) (result i64)))
+  (table 1 funcref)
+  (elem (i32.const 0) $indirect)
+  (func $deep (export "deep") (param i64) (result i64)
+    (i64.add (call $deep (i64.add (local.get 0) (i64.const 1))) (i64.const 1)))
+  (func $wide (export "wide") (param i64) (result i64)
+    (local v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128)
+    (local.set 1 (i64x2.splat (local.get 0)))
+    (local.set 16 (local.get 1))
+    (i64.add (call $wide (i64x2.extract_lane 0 (local.get 16))) (i64x2.extract_lane 1 (local.get 1))))
+  (func $indirect (export "indirect") (param i64) (result i64)
+    (i64.add (call_indirect (type $r) (local.get 0) (i32.const 0)) (i64.const 1)))
+  (func (export "ok") (result i32) (i32.const 42))
+)
+(assert_exhaustion (invoke "deep" (i64.const 0)) "call stack exhausted")
+(assert_return (invoke "ok") (i32.const 42))
+(assert_exhaustion (invoke "wide" (i64.const 0)) "call stack exhausted")
+(assert_exhaustion (invoke "indirect" (i64.const 0)) "call stack exhausted")
+(assert_return (invoke "ok") (i32.const 42))
