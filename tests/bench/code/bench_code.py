@@ -1,0 +1,635 @@
+"""Generated-code benchmark: the kernels of tests/bench/kernels run natively,
+under faasm-run (guard and explicit bounds), V8 and wasm2c, side by side.
+
+Driven by scripts/bench-code (see --help). Standard library only, so it runs
+with any python3. Every run's exit status and checksum are checked; a peer
+that fails on a kernel is reported as failed for that kernel, never dropped.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import resource
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+KERNEL_DIR = REPO / "tests/bench/kernels"
+SHIM = REPO / "tests/bench/wasm2c-shim/wasi-shim.c"
+WASI_NODE = Path("/work/shared/tools/wasi-node.cjs")
+WASM2C_RUNTIME = Path("/usr/share/wabt/wasm2c")
+EIGEN = "/usr/include/eigen3"
+
+# name, source, built with -msimd128 for wasm, what it stands for
+KERNELS = [
+    ("matmul", "matmul.c", False, "dense matrix multiply, double, blocked"),
+    ("lu", "lu.c", False, "LU factorisation with partial pivoting + solve"),
+    ("jacobi2d", "jacobi2d.c", True, "2D 5-point Jacobi stencil"),
+    ("quicksort", "quicksort.c", False, "quicksort of 32-bit integers"),
+    ("sort_std", "sort_std.cpp", False, "std::sort + std::stable_sort of records (C++)"),
+    ("sha256", "sha256.c", False, "SHA-256 over a buffer"),
+    ("hashmap", "hashmap.c", False, "open-addressing hash table, 64-bit hash"),
+    ("lz77", "lz77.c", False, "LZ77 compression + decompression"),
+    ("interp", "interp.c", False, "bytecode interpreter loop (switch dispatch)"),
+    ("json", "json.c", False, "JSON tokenising/parsing, number parsing"),
+    ("nbody", "nbody.c", False, "n-body simulation, double"),
+    ("mandelbrot", "mandelbrot.c", True, "Mandelbrot escape counts, double"),
+    ("sgd", "sgd.c", False, "sparse logistic-regression SGD update"),
+    ("conv2d", "conv2d.c", True, "2D convolution layer, float"),
+    ("mlp_eigen", "mlp_eigen.cpp", True, "MLP forward pass with Eigen (C++)"),
+    ("wordfreq", "wordfreq.cpp", False, "word counts, std::unordered_map<std::string> (C++)"),
+]
+
+PEERS = ["native", "guard", "explicit", "v8", "wasm2c"]
+PEER_TITLES = {
+    "native": "native",
+    "guard": "faasm guard",
+    "explicit": "faasm explicit",
+    "v8": "V8",
+    "wasm2c": "wasm2c",
+}
+PEER_COLOURS = {"guard": "#1f77b4", "explicit": "#6baed6", "v8": "#d62728", "wasm2c": "#2ca02c"}
+
+# Flags, written out once so the report can quote them.
+WASM_STACK = "-Wl,-z,stack-size=1048576"
+NATIVE_C = ["clang-19", "-O2", "-std=gnu17"]
+NATIVE_CXX = ["clang++-19", "-O2", "-std=c++17", "-stdlib=libc++", "-fno-exceptions"]
+WASM_C = [str(REPO / "sysroot/bin/faasm-cc"), "-O2", "-std=gnu17", WASM_STACK]
+WASM_CXX = [str(REPO / "sysroot/bin/faasm-c++"), "-O2", "-std=c++17", WASM_STACK]
+WASM2C_CC = ["clang-19", "-O2", "-w"]
+
+
+def log(message):
+    print(f"bench-code: {message}", file=sys.stderr, flush=True)
+
+
+def run(cmd, timeout=None, **kwargs):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def firstLine(text):
+    lines = [l for l in text.strip().splitlines() if l.strip()]
+    return lines[-1][:200] if lines else ""
+
+
+# ---------------------------------------------------------------- building
+
+
+def ensureTools(buildDir):
+    """Builds faasm-codegen, faasm-run and the samples in buildDir (a CMake build;
+    a directory with bin/faasm-codegen and bin/faasm-run but no CMake cache is
+    used as it is)."""
+    if (buildDir / "CMakeCache.txt").exists():
+        r = run(["cmake", "--build", str(buildDir), "--target", "faasm-codegen", "faasm-run", "samples-wasm"])
+        if r.returncode != 0:
+            sys.exit(f"bench-code: building the tools in {buildDir} failed:\n{r.stdout[-3000:]}{r.stderr[-2000:]}")
+    elif not all((buildDir / "bin" / tool).exists() for tool in ("faasm-codegen", "faasm-run")):
+        env = dict(os.environ, FAASM_BUILD_DIR=str(buildDir))
+        log(f"no build in {buildDir}: running scripts/setup")
+        r = subprocess.run([str(REPO / "scripts/setup")], env=env)
+        if r.returncode != 0:
+            sys.exit("bench-code: scripts/setup failed")
+    for tool in ("faasm-codegen", "faasm-run"):
+        if not (buildDir / "bin" / tool).exists():
+            sys.exit(f"bench-code: {buildDir}/bin/{tool} is missing after the build")
+
+
+def buildKernel(kernel, outDir, codegen):
+    """Builds every artefact of one kernel; returns {peer: error or None}."""
+    name, source, simd, _ = kernel
+    src = KERNEL_DIR / source
+    cxx = source.endswith(".cpp")
+    errors = {}
+    d = outDir / name
+    d.mkdir(parents=True, exist_ok=True)
+    extra = ["-I", EIGEN] if cxx else []
+    libs = [] if cxx else ["-lm"]
+
+    def step(peer, cmd, deps=()):
+        """Runs cmd unless its output (after -o) is newer than src, bench.h and deps."""
+        if errors.get(peer):
+            return False
+        output = Path(cmd[cmd.index("-o") + 1])
+        inputs = [src, KERNEL_DIR / "bench.h", Path(__file__), *deps]
+        if output.exists() and all(output.stat().st_mtime > p.stat().st_mtime for p in inputs):
+            return True
+        r = run(cmd)
+        if r.returncode != 0:
+            errors[peer] = f"build failed: {shlex.join(cmd[:1])}: {firstLine(r.stderr or r.stdout)}"
+            return False
+        return True
+
+    step("native", (NATIVE_CXX if cxx else NATIVE_C) + extra + [str(src), "-o", str(d / "native")] + libs)
+    wasmOk = step("wasm", (WASM_CXX if cxx else WASM_C) + (["-msimd128"] if simd else []) + extra
+                  + [str(src), "-o", str(d / f"{name}.wasm")])
+    for peer in ("guard", "explicit", "v8", "wasm2c"):
+        if not wasmOk:
+            errors[peer] = errors["wasm"]
+    if wasmOk:
+        for mode in ("guard", "explicit"):
+            step(mode, [str(codegen), str(d / f"{name}.wasm"), "-o", str(d / f"{mode}.so"), f"--bounds={mode}"],
+                 deps=[codegen.resolve(), d / f"{name}.wasm"])
+        w2c = d / "wasm2c"
+        w2c.mkdir(exist_ok=True)
+        kernelC = w2c / "kernel.c"
+        fresh = kernelC.exists() and kernelC.stat().st_mtime > (d / f"{name}.wasm").stat().st_mtime
+        r = subprocess.CompletedProcess([], 0) if fresh else run(
+            ["wasm2c", str(d / f"{name}.wasm"), "-n", "kernel", "-o", str(kernelC)])
+        if r.returncode != 0:
+            kernelC.unlink(missing_ok=True)
+            why = "wasm2c cannot translate it"
+            if simd:
+                why += " (WABT 1.0.32's wasm2c has no SIMD support)"
+            errors["wasm2c"] = f"build failed: {why}, exit {r.returncode}"
+        else:
+            step("wasm2c", WASM2C_CC + ["-I", str(w2c), "-I", str(WASM2C_RUNTIME), str(SHIM), str(w2c / "kernel.c"),
+                                        str(WASM2C_RUNTIME / "wasm-rt-impl.c"), "-lm", "-o", str(w2c / "run")],
+                 deps=[SHIM, kernelC])
+    errors.pop("wasm", None)
+    return {peer: errors.get(peer) for peer in PEERS}
+
+
+def peerCommand(peer, name, outDir, buildDir, size):
+    d = outDir / name
+    args = [str(size)] if size else []
+    if peer == "native":
+        return [str(d / "native")] + args
+    if peer in ("guard", "explicit"):
+        return [str(buildDir / "bin/faasm-run"), str(d / f"{peer}.so")] + args
+    if peer == "v8":
+        return ["node", "--no-warnings", "--no-liftoff", str(WASI_NODE), str(d / f"{name}.wasm")] + args
+    if peer == "wasm2c":
+        return [str(d / "wasm2c/run")] + args
+    raise AssertionError(peer)
+
+
+# ---------------------------------------------------------------- running
+
+
+def parseReport(stdout):
+    values = {}
+    for line in stdout.splitlines():
+        if "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def runOnce(cmd, timeout):
+    start = time.monotonic()
+    try:
+        r = run(cmd, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"status": "timeout", "rc": None, "process_s": time.monotonic() - start, "detail": f"> {timeout:.0f} s"}
+    elapsed = time.monotonic() - start
+    values = parseReport(r.stdout)
+    result = {"rc": r.returncode, "process_s": elapsed, "checksum": values.get("checksum")}
+    try:
+        result["time_s"] = float(values["time_s"])
+        result["wall_s"] = float(values.get("wall_s", "nan"))
+    except (KeyError, ValueError):
+        pass
+    if r.returncode == 0 and "time_s" in result and result["checksum"]:
+        result["status"] = "ok"
+    elif r.returncode == 1 and "FAILED" in r.stderr:
+        result["status"] = "wrong"
+        result["detail"] = firstLine(r.stderr)
+    else:
+        result["status"] = "crash"
+        if r.returncode < 0:
+            result["detail"] = f"killed by signal {-r.returncode}"
+        else:
+            result["detail"] = f"exit {r.returncode}: {firstLine(r.stderr)}"
+    return result
+
+
+def geomean(values):
+    values = [v for v in values if v and v > 0]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+# ---------------------------------------------------------------- compile throughput
+
+
+def measureCompile(codegen, modules, outDir, reps):
+    """faasm-codegen wall and CPU time per module at the default level."""
+    rows = []
+    for label, wasm in modules:
+        walls, cpus = [], []
+        for i in range(reps):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.monotonic()
+            r = run([str(codegen), str(wasm), "-o", str(outDir / f"compile-{wasm.stem}.so")])
+            wall = time.monotonic() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if r.returncode != 0:
+                rows.append({"module": label, "path": str(wasm), "error": firstLine(r.stderr)})
+                break
+            walls.append(wall)
+            cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+        else:
+            size = wasm.stat().st_size
+            wall, cpu = statistics.median(walls), statistics.median(cpus)
+            rows.append({"module": label, "path": str(wasm), "bytes": size, "wall_s": wall, "cpu_s": cpu,
+                         "mb_per_s": size / 1e6 / wall, "s_per_mb": wall / (size / 1e6)})
+    good = [r for r in rows if "error" not in r]
+    total = sum(r["bytes"] for r in good) / 1e6 / sum(r["wall_s"] for r in good) if good else float("nan")
+    return rows, total
+
+
+# ---------------------------------------------------------------- report
+
+
+def fmtRatio(x):
+    return "–" if x is None or math.isnan(x) else f"{x:.2f}"
+
+
+def machineInfo():
+    info = {"uname": run(["uname", "-srvmo"]).stdout.strip()}
+    lscpu = run(["lscpu"]).stdout
+    keep = ("Model name", "CPU(s)", "Thread(s) per core", "Core(s) per socket", "Socket(s)", "CPU max MHz",
+            "L1d cache", "L2 cache", "L3 cache", "Hypervisor vendor", "Flags")
+    for line in lscpu.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in keep:
+            value = value.strip()
+            if key.strip() == "Flags":
+                wanted = ("sse4_2", "avx", "avx2", "avx512f", "fma", "bmi2")
+                value = " ".join(f for f in value.split() if f in wanted)
+                key = "SIMD flags (of interest)"
+            info[key.strip()] = value
+    info["clang"] = run(["clang-19", "--version"]).stdout.splitlines()[0]
+    info["node"] = run(["node", "--version"]).stdout.strip()
+    info["wasm2c"] = "WABT " + run(["wasm2c", "--version"]).stdout.strip()
+    info["commit"] = run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]).stdout.strip()
+    info["python"] = platform.python_version()
+    return info
+
+
+def writeSvg(path, kernels, ratios, statuses):
+    """Grouped bars, log scale, of each peer's time ratio to native."""
+    peers = ["guard", "explicit", "v8", "wasm2c"]
+    finite = [ratios[k][p] for k in kernels for p in peers if ratios[k].get(p)]
+    top = max([2.0] + finite) * 1.15
+    low = min([0.5] + finite) / 1.15
+    width, height, left, right, topPad, bottom = 1100, 480, 60, 20, 40, 110
+    plotW, plotH = width - left - right, height - topPad - bottom
+
+    def y(v):
+        return topPad + plotH * (math.log(top) - math.log(v)) / (math.log(top) - math.log(low))
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="11">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="14">'
+           f'Time relative to native (log scale, lower is better; X = failed)</text>']
+    for tick in (0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4, 6, 8, 12, 16):
+        if low <= tick <= top:
+            out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+                       f'stroke="{"#444" if tick == 1 else "#ddd"}"/>')
+            out.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>')
+    groupW = plotW / len(kernels)
+    barW = groupW * 0.8 / len(peers)
+    for i, k in enumerate(kernels):
+        x0 = left + i * groupW + groupW * 0.1
+        for j, p in enumerate(peers):
+            x = x0 + j * barW
+            v = ratios[k].get(p)
+            if v:
+                out.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{barW - 1:.1f}" '
+                           f'height="{y(low) - y(v):.1f}" fill="{PEER_COLOURS[p]}"><title>{k} {p} {v:.2f}</title></rect>')
+            else:
+                out.append(f'<text x="{x + barW / 2:.1f}" y="{y(low) - 4:.1f}" text-anchor="middle" '
+                           f'fill="{PEER_COLOURS[p]}" font-weight="bold">X<title>{k} {p} {statuses[k][p]}</title></text>')
+        cx = left + i * groupW + groupW / 2
+        out.append(f'<text transform="translate({cx:.1f},{topPad + plotH + 12}) rotate(40)">{k}</text>')
+    for j, p in enumerate(peers):
+        lx = left + 10 + j * 150
+        out.append(f'<rect x="{lx}" y="{height - 20}" width="12" height="12" fill="{PEER_COLOURS[p]}"/>')
+        out.append(f'<text x="{lx + 16}" y="{height - 10}">{PEER_TITLES[p]}</text>')
+    out.append("</svg>")
+    path.write_text("\n".join(out) + "\n")
+
+
+def writeMarkdown(path, ctx):
+    k, peers = ctx["kernels"], ["guard", "explicit", "v8", "wasm2c"]
+    lines = []
+    add = lines.append
+    add("# Generated-code benchmark: faasm against native, V8 and wasm2c")
+    add("")
+    add("*Regenerated by `scripts/bench-code`; do not edit by hand. Prose that is not "
+        "generated lives in `tests/bench/code/bench_code.py`.*")
+    add("")
+    add(f"Run: {ctx['started']} – {ctx['finished']} (UTC), {ctx['reps']} repetitions per peer and kernel, "
+        f"commit `{ctx['machine']['commit']}`.")
+    add("")
+    add("    " + ctx["command"])
+    add("")
+    add("## Result")
+    add("")
+    add("Each cell is the median over the repetitions of the kernel's own timing of its compute phase, "
+        "divided by native's median; lower is better. Timing is the CPU time of the thread that runs the "
+        "kernel (`CLOCK_THREAD_CPUTIME_ID`, through WASI's `clock_time_get` for the wasm peers), because "
+        "this machine is shared: wall-clock time mostly measures the neighbours. Wall time is in the CSV. "
+        "Start-up, loading and V8's compilation are outside the timed phase.")
+    add("")
+    add("| kernel | native (s) | faasm guard | faasm explicit | V8 | wasm2c |")
+    add("|---|---:|---:|---:|---:|---:|")
+    for name in k:
+        row = [name + (" (simd128)" if ctx["simd"][name] else ""), ctx["nativeCell"][name]]
+        for p in peers:
+            row.append(ctx["cells"][name][p])
+        add("| " + " | ".join(row) + " |")
+    g = ctx["geomeans"]
+    add("| **geomean** (kernels each peer passed) | | " + " | ".join(
+        f"**{fmtRatio(g[p])}** ({ctx['passed'][p]}/{len(k)})" for p in peers) + " |")
+    add("| geomean over the kernels every peer passed "
+        f"({ctx['commonCount']}) | | " + " | ".join(fmtRatio(ctx['commonGeomeans'][p]) for p in peers) + " |")
+    add("")
+    add("![time ratio to native per kernel and peer](bench-code.svg)")
+    add("")
+    if ctx["failures"]:
+        add("Failures (a failed cell never counts as fast; it is left out of that peer's geomean):")
+        add("")
+        for f in ctx["failures"]:
+            add(f"- {f}")
+        add("")
+    add("Slowest kernels relative to native under faasm guard: " + ", ".join(
+        f"{n} {fmtRatio(r)}" for n, r in ctx["slowest"]) + ".")
+    add("")
+    add("## Compile throughput")
+    add("")
+    add("`faasm-codegen` at its default level and bounds, median wall time of 3 runs (CPU time includes "
+        "every thread it uses):")
+    add("")
+    add("| module | size | wall | CPU | MB/s | s/MB |")
+    add("|---|---:|---:|---:|---:|---:|")
+    for r in ctx["compile"]:
+        if "error" in r:
+            add(f"| {r['module']} | | | | failed: {r['error']} | |")
+        else:
+            add(f"| {r['module']} | {r['bytes'] / 1e6:.3f} MB | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | "
+                f"{r['mb_per_s']:.2f} | {r['s_per_mb']:.2f} |")
+    add("")
+    add(f"`compile_mb_per_s` = total size / total wall time of these modules = **{ctx['compileMbPerS']:.2f}**.")
+    add("")
+    add("Key line of this run:")
+    add("")
+    add("    " + ctx["keyLine"])
+    add("")
+    add("## Machine")
+    add("")
+    for key, value in ctx["machine"].items():
+        add(f"- {key}: {value}")
+    add(f"- load average at start / end: {ctx['loadStart']} / {ctx['loadEnd']}")
+    add("")
+    add("## Kernels")
+    add("")
+    add("Sources in `tests/bench/kernels/`. Each takes its size as `argv[1]` (default tuned to ≥ 0.3 s of "
+        "native CPU time here), times only its compute phase, prints `time_s=`, `wall_s=` and `checksum=`, "
+        "and checks its own result against an independent computation or invariant, exiting 1 with "
+        "`FAILED:` when it is wrong. The driver also requires every peer's checksum to equal native's. "
+        "No kernel calls libm's transcendental functions (glibc and wasi-libc round them differently).")
+    add("")
+    add("| kernel | source | what | wasm flags |")
+    add("|---|---|---|---|")
+    for name, source, simd, what in KERNELS:
+        if name in k:
+            add(f"| {name} | `{source}` | {what} | {'-msimd128' if simd else 'scalar'} |")
+    add("")
+    add("## How each peer is built")
+    add("")
+    add(f"- native: `{' '.join(NATIVE_C)} -lm` for C, `{' '.join(NATIVE_CXX)} -I{EIGEN}` for C++ "
+        "(x86-64 baseline, so SSE2 only; libc++ like the wasm build, so both sides run the same "
+        "standard library code).")
+    add(f"- wasm: `sysroot/bin/faasm-cc -O2 -std=gnu17 {WASM_STACK}` / `faasm-c++ -O2 -std=c++17 {WASM_STACK}` "
+        "(clang-19 `--target=wasm32-wasi`, C++ with `-fno-exceptions` and `-lc++abi`), plus "
+        "`-msimd128` where the table says so.")
+    add("- faasm guard / explicit: `faasm-codegen k.wasm -o k.so --bounds=guard|explicit` "
+        "(default level and CPU baseline), run by `faasm-run k.so`.")
+    add("- V8: `node --no-warnings --no-liftoff /work/shared/tools/wasi-node.cjs k.wasm` "
+        f"(Node {ctx['machine']['node']}, TurboFan only).")
+    add("- wasm2c: `wasm2c k.wasm -n kernel -o kernel.c`, then `clang-19 -O2` with WABT's "
+        "`wasm-rt-impl.c` (guard-page bounds checks, its default on 64-bit Linux) and "
+        "`tests/bench/wasm2c-shim/wasi-shim.c`, the WASI subset the kernels import.")
+    add("")
+    add("Build notes:")
+    add("")
+    add("- Eigen 3.4 (Debian libeigen3-dev) cross-compiles to wasm32-wasi with `-fno-exceptions` unchanged "
+        "(it turns its own exception use off when `__cpp_exceptions` is absent) but needs a larger wasm stack: "
+        "its matrix product puts blocks of up to 128 KiB (`EIGEN_STACK_ALLOCATION_LIMIT`) on the stack, and "
+        "wasm-ld's default stack is 64 KiB, so the module ran out of stack into its data and trapped with "
+        f"an out-of-bounds access. Every kernel is linked with `{WASM_STACK}` (1 MiB). Eigen 3.4 has no "
+        "wasm SIMD packet code, so the wasm build uses its scalar paths (auto-vectorised with -msimd128) "
+        "while native uses its SSE2 kernels.")
+    add("- WABT 1.0.32's wasm2c aborts on modules that use SIMD, so the -msimd128 kernels have no wasm2c "
+        "result; its geomean covers the other kernels (see the count), and the second geomean row "
+        "compares every peer on the same kernels.")
+    add("")
+    add("## Method")
+    add("")
+    add("For each kernel, the peers run one after another, in an order rotated at every repetition, "
+        "repeated N times (`--reps`, default 3); the median of the N times is taken. A run is *ok* when it "
+        "exits 0, prints its timing, and its checksum equals native's; *wrong* when the kernel's own check "
+        "fails or the checksum differs; *crash* for any other exit, a trap or a signal; *timeout* after "
+        "30× native's time (at least 60 s). Any failed run marks the cell as failed. Results of every run: "
+        "[bench-code.csv](bench-code.csv); summary: [bench-code.json](bench-code.json).")
+    add("")
+    path.write_text("\n".join(lines))
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="scripts/bench-code", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reps", type=int, default=3, help="runs per peer and kernel (median taken), default 3")
+    parser.add_argument("--build-dir", type=Path,
+                        default=Path(os.environ.get("FAASM_BUILD_DIR", REPO / "build")),
+                        help="CMake build with faasm-codegen, faasm-run and the samples "
+                             "(default $FAASM_BUILD_DIR or <repo>/build; built if needed)")
+    parser.add_argument("--kernels", help="comma-separated subset of kernels")
+    parser.add_argument("--size", type=int, help="pass this size to every kernel (for quick checks)")
+    parser.add_argument("--no-report", action="store_true", help="do not rewrite docs/bench-code.*")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel build jobs, default 2")
+    args = parser.parse_args()
+    if args.reps < 1:
+        parser.error("--reps must be at least 1")
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    loadStart = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    buildDir = args.build_dir.resolve()
+    kernels = KERNELS
+    if args.kernels:
+        wanted = args.kernels.split(",")
+        unknown = set(wanted) - {k[0] for k in KERNELS}
+        if unknown:
+            parser.error(f"unknown kernels: {', '.join(sorted(unknown))}")
+        kernels = [k for k in KERNELS if k[0] in wanted]
+    for tool in ("clang-19", "clang++-19", "node", "wasm2c"):
+        if not shutil.which(tool):
+            sys.exit(f"bench-code: {tool} not found (scripts/setup installs it)")
+
+    log(f"building the tools in {buildDir}")
+    ensureTools(buildDir)
+    codegen = buildDir / "bin/faasm-codegen"
+    outDir = buildDir / "bench-code"
+    outDir.mkdir(parents=True, exist_ok=True)
+
+    log(f"building {len(kernels)} kernels: native, wasm, faasm guard/explicit, wasm2c")
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        buildErrors = dict(zip([k[0] for k in kernels], pool.map(lambda k: buildKernel(k, outDir, codegen), kernels)))
+
+    records = []
+    summary = {}
+    for name, _, _, _ in kernels:
+        runs = {p: [] for p in PEERS}
+        order = list(PEERS)
+        nativeTime = None
+        for rep in range(args.reps):
+            rotated = order[rep % len(order):] + order[:rep % len(order)]
+            # native first in the first repetition: its checksum is the reference
+            if rep == 0:
+                rotated = ["native"] + [p for p in rotated if p != "native"]
+            for peer in rotated:
+                if buildErrors[name][peer]:
+                    continue
+                timeout = max(60.0, 30 * nativeTime) if nativeTime else 600.0
+                result = runOnce(peerCommand(peer, name, outDir, buildDir, args.size), timeout)
+                if peer == "native" and result["status"] == "ok" and nativeTime is None:
+                    nativeTime = max(result["process_s"], result["time_s"])
+                runs[peer].append(result)
+        nativeOk = [r for r in runs["native"] if r["status"] == "ok"]
+        reference = nativeOk[0]["checksum"] if nativeOk else None
+        for peer in PEERS:
+            for i, r in enumerate(runs[peer]):
+                if r["status"] == "ok" and reference is not None and r["checksum"] != reference:
+                    r["status"] = "wrong"
+                    r["detail"] = f"checksum {r['checksum']} != native's {reference}"
+                records.append(dict(kernel=name, peer=peer, rep=i + 1, **{
+                    key: r.get(key) for key in ("status", "time_s", "wall_s", "process_s", "checksum", "rc", "detail")}))
+        entry = {}
+        for peer in PEERS:
+            if buildErrors[name][peer]:
+                entry[peer] = {"status": "build-failed", "detail": buildErrors[name][peer]}
+                continue
+            bad = [r for r in runs[peer] if r["status"] != "ok"]
+            times = [r["time_s"] for r in runs[peer] if r["status"] == "ok"]
+            entry[peer] = {"status": "ok" if not bad else bad[0]["status"],
+                           "failed_runs": len(bad), "runs": len(runs[peer]),
+                           "median_s": statistics.median(times) if times else None,
+                           "detail": bad[0].get("detail") if bad else None}
+        base = entry["native"].get("median_s") if entry["native"]["status"] == "ok" else None
+        for peer in PEERS:
+            e = entry[peer]
+            e["ratio"] = e["median_s"] / base if base and e["status"] == "ok" and e.get("median_s") else None
+        summary[name] = entry
+        log(f"{name:11s} " + "  ".join(
+            f"{p}={fmtRatio(entry[p]['ratio']) if entry[p]['status'] == 'ok' else entry[p]['status'].upper()}"
+            for p in PEERS[1:]) + (f"  native={base:.3f}s" if base else "  native FAILED"))
+
+    names = [k[0] for k in kernels]
+    peers = ["guard", "explicit", "v8", "wasm2c"]
+    ratios = {n: {p: summary[n][p]["ratio"] for p in peers} for n in names}
+    statuses = {n: {p: summary[n][p]["status"] for p in PEERS} for n in names}
+    geomeans = {p: geomean([ratios[n][p] for n in names]) for p in peers}
+    passed = {p: sum(1 for n in names if ratios[n][p]) for p in peers}
+    common = [n for n in names if all(ratios[n][p] for p in peers)]
+    commonGeomeans = {p: geomean([ratios[n][p] for n in common]) for p in peers}
+
+    log("measuring compile throughput")
+    samplesDir = buildDir / "samples"
+    wasmModules = [(n, outDir / n / f"{n}.wasm") for n in names if (outDir / n / f"{n}.wasm").exists()]
+    modules = []
+    if (samplesDir / "shapes.wasm").exists():
+        modules.append(("samples/shapes.wasm (C++ sample)", samplesDir / "shapes.wasm"))
+    if wasmModules:
+        largest = max(wasmModules, key=lambda m: m[1].stat().st_size)
+        modules.append((f"{largest[0]}.wasm (largest kernel)", largest[1]))
+    compileRows, compileMbPerS = measureCompile(codegen, modules, outDir, 3)
+
+    keyLine = (f"kernels={len(names)} geomean_guard={geomeans['guard']:.3f} "
+               f"geomean_explicit={geomeans['explicit']:.3f} geomean_v8={geomeans['v8']:.3f} "
+               f"geomean_wasm2c={geomeans['wasm2c']:.3f} compile_mb_per_s={compileMbPerS:.2f}")
+
+    # table on stdout
+    print(f"{'kernel':12s} {'native s':>9s} " + " ".join(f"{PEER_TITLES[p]:>15s}" for p in peers))
+    cells, nativeCell, failures = {}, {}, []
+    for n in names:
+        cells[n] = {}
+        nat = summary[n]["native"]
+        nativeCell[n] = f"{nat['median_s']:.3f}" if nat["status"] == "ok" else nat["status"].upper()
+        if nat["status"] != "ok":
+            failures.append(f"{n}, native: {nat['status']} ({nat.get('detail')})")
+        for p in peers:
+            e = summary[n][p]
+            if e["status"] == "ok":
+                cells[n][p] = fmtRatio(e["ratio"]) if e["ratio"] else "–"
+            else:
+                runsText = f" {e['failed_runs']}/{e['runs']}" if e.get("runs") else ""
+                cells[n][p] = f"**{e['status'].upper()}**{runsText}"
+                failures.append(f"{n}, {PEER_TITLES[p]}: {e['status']}{runsText} — {e.get('detail')}")
+        print(f"{n:12s} {nativeCell[n]:>9s} " + " ".join(f"{cells[n][p].replace('**', ''):>15s}" for p in peers))
+    print(f"{'geomean':12s} {'':>9s} " + " ".join(f"{fmtRatio(geomeans[p]) + f' ({passed[p]})':>15s}" for p in peers))
+    print(f"{'common(' + str(len(common)) + ')':12s} {'':>9s} " + " ".join(f"{fmtRatio(commonGeomeans[p]):>15s}" for p in peers))
+    for f in failures:
+        print("failed: " + f)
+    for r in compileRows:
+        if "error" in r:
+            print(f"compile {r['module']}: failed: {r['error']}")
+        else:
+            print(f"compile {r['module']}: {r['bytes'] / 1e6:.3f} MB in {r['wall_s']:.2f} s wall "
+                  f"({r['cpu_s']:.2f} s CPU) = {r['mb_per_s']:.2f} MB/s")
+
+    finished = datetime.datetime.now(datetime.timezone.utc)
+    if not args.no_report:
+        docs = REPO / "docs"
+        command = "scripts/bench-code " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        slowest = sorted(((n, ratios[n]["guard"]) for n in names if ratios[n]["guard"]), key=lambda x: -x[1])[:5]
+        with open(docs / "bench-code.csv", "w") as f:
+            cols = ["kernel", "peer", "rep", "status", "time_s", "wall_s", "process_s", "checksum", "rc", "detail"]
+            f.write(",".join(cols) + "\n")
+            for r in records:
+                f.write(",".join(_csv(r.get(c)) for c in cols) + "\n")
+            for n in names:
+                for p in PEERS:
+                    if statuses[n][p] == "build-failed":
+                        f.write(",".join(_csv(v) for v in [n, p, "", "build-failed", "", "", "", "", "",
+                                                          summary[n][p]["detail"]]) + "\n")
+        machine = machineInfo()
+        (docs / "bench-code.json").write_text(json.dumps({
+            "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
+            "command": command, "reps": args.reps, "machine": machine, "kernels": summary,
+            "geomeans": geomeans, "passed": passed, "common_kernels": common, "common_geomeans": commonGeomeans,
+            "compile": compileRows, "compile_mb_per_s": compileMbPerS, "key_line": keyLine}, indent=1) + "\n")
+        writeSvg(docs / "bench-code.svg", names, ratios, statuses)
+        writeMarkdown(docs / "bench-code.md", {
+            "kernels": names, "simd": {k[0]: k[2] for k in KERNELS}, "cells": cells, "nativeCell": nativeCell,
+            "geomeans": geomeans, "passed": passed, "commonCount": len(common), "commonGeomeans": commonGeomeans,
+            "failures": failures, "slowest": slowest, "compile": compileRows, "compileMbPerS": compileMbPerS,
+            "keyLine": keyLine, "machine": machine, "reps": args.reps, "command": command,
+            "started": started.strftime("%Y-%m-%d %H:%M"), "finished": finished.strftime("%H:%M"),
+            "loadStart": loadStart, "loadEnd": " ".join(f"{x:.1f}" for x in os.getloadavg())})
+        log("wrote docs/bench-code.md, .csv, .json, .svg")
+    print(keyLine)
+
+
+def _csv(value):
+    if value is None:
+        return ""
+    text = f"{value:.6f}" if isinstance(value, float) else str(value)
+    return '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text) else text
+
+
+if __name__ == "__main__":
+    main()
