@@ -1,0 +1,324 @@
+// Each test forks a child that misbehaves in one way; the parent (this test
+// process, standing for the host) must survive and report what happened.
+#include "faasm/loader/Isolation.h"
+
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace faasm::loader;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string uniqueName(const char* what) {
+  return std::string("test-") + what + "-" + std::to_string(::getpid());
+}
+
+bool cgroupsUsable() {
+  auto& m = CgroupManager::get();
+  if (m.version() == CgroupVersion::None || !m.unavailableReason().empty() || ::geteuid() != 0) {
+    MESSAGE("cgroups not usable here (" << m.unavailableReason() << "): not checked");
+    return false;
+  }
+  return true;
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Forks; the child runs `body` after applying `plan` and exits with its result.
+template <typename F>
+pid_t forkChild(const IsolationPlan& plan, const Cgroup* cgroup, F body) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    plan.applyInChild(cgroup);
+    ::_exit(body());
+  }
+  return pid;
+}
+
+} // namespace
+
+TEST_CASE("a memory bomb stops at the memory limit and the host survives") {
+  if (!cgroupsUsable())
+    return;
+  IsolationLimits limits;
+  limits.memoryBytes = 64ull << 20;
+  limits.seccomp = true;
+  limits.timeout = 20s; // a backstop only: the limit must act first
+  IsolationPlan plan(limits);
+  auto cgroup = CgroupManager::get().create(uniqueName("membomb"), limits);
+  REQUIRE(cgroup);
+  pid_t pid = forkChild(plan, cgroup.get(), [] {
+    // Allocate and touch 1 MiB at a time, for ever (2 GiB is far beyond the limit).
+    for (int i = 0; i < 2048; ++i) {
+      void* p = ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED)
+        return 3;
+      std::memset(p, 0x5a, 1 << 20);
+    }
+    return 0; // not reached under the limit
+  });
+  ChildOutcome out = waitForChild(pid, limits.timeout, cgroup.get());
+  CHECK_FALSE(out.timedOut);
+  CHECK(out.signal() == SIGKILL);
+  CHECK(out.memoryLimitHit);
+  CHECK(out.describe() == "memory limit reached (killed)");
+  CHECK(cgroup->memoryPeakBytes() <= limits.memoryBytes);
+  auto dirs = cgroup->directories();
+  cgroup.reset();
+  for (auto& d : dirs)
+    CHECK_FALSE(exists(d)); // removed afterwards
+}
+
+TEST_CASE("an endless loop is killed at the timeout and the host survives") {
+  IsolationLimits limits;
+  limits.timeout = 300ms;
+  IsolationPlan plan(limits);
+  pid_t pid = forkChild(plan, nullptr, [] {
+    for (;;)
+      asm volatile("" ::: "memory");
+    return 0;
+  });
+  ChildOutcome out = waitForChild(pid, limits.timeout);
+  CHECK(out.timedOut);
+  CHECK(out.signal() == SIGKILL);
+  CHECK(out.describe() == "timeout after 300 ms");
+  CHECK(::kill(pid, 0) == -1); // reaped: nothing left behind
+}
+
+TEST_CASE("a child that ends in time is not killed") {
+  IsolationLimits limits;
+  limits.timeout = 10s;
+  IsolationPlan plan(limits);
+  pid_t pid = forkChild(plan, nullptr, [] { return 7; });
+  ChildOutcome out = waitForChild(pid, limits.timeout);
+  CHECK_FALSE(out.timedOut);
+  CHECK(out.exitedNormally());
+  CHECK(out.exitCode() == 7);
+  CHECK(out.describe() == "exited with status 7");
+}
+
+TEST_CASE("the pids limit stops a fork bomb") {
+  if (!cgroupsUsable())
+    return;
+  IsolationLimits limits;
+  limits.maxPids = 8;
+  limits.seccomp = false; // the filter forbids fork itself; this tests the cgroup
+  limits.timeout = 20s;
+  IsolationPlan plan(limits);
+  auto cgroup = CgroupManager::get().create(uniqueName("forkbomb"), limits);
+  REQUIRE(cgroup);
+  pid_t pid = forkChild(plan, cgroup.get(), [] {
+    // Fork sleeping children until fork fails; report how many were made.
+    int made = 0;
+    for (; made < 64; ++made) {
+      pid_t c = ::fork();
+      if (c < 0)
+        break;
+      if (c == 0) {
+        ::pause();
+        ::_exit(0);
+      }
+    }
+    return made;
+  });
+  ChildOutcome out = waitForChild(pid, limits.timeout, cgroup.get());
+  REQUIRE(WIFEXITED(out.status));
+  CHECK(out.exitCode() == 7); // 8 pids: the child itself and 7 more
+  cgroup.reset();             // kills the sleepers and removes the group
+}
+
+TEST_CASE("seccomp kills a child that opens an internet socket") {
+  IsolationLimits limits;
+  IsolationPlan plan(limits);
+  if (!plan.limits().seccomp) {
+    MESSAGE("seccomp not available here: not checked");
+    return;
+  }
+  pid_t pid = forkChild(plan, nullptr, [] { return ::socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 1; });
+  ChildOutcome out = waitForChild(pid, 10s);
+  CHECK(out.signal() == SIGSYS);
+  CHECK(out.describe() == "killed by seccomp (forbidden system call)");
+}
+
+TEST_CASE("seccomp kills a child that calls ptrace, fork or execve") {
+  IsolationLimits limits;
+  IsolationPlan plan(limits);
+  if (!plan.limits().seccomp)
+    return;
+  for (int which = 0; which < 3; ++which) {
+    CAPTURE(which);
+    pid_t pid = forkChild(plan, nullptr, [which] {
+      if (which == 0)
+        ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+      else if (which == 1)
+        ::fork();
+      else
+        ::execl("/bin/true", "true", nullptr);
+      return 0;
+    });
+    ChildOutcome out = waitForChild(pid, 10s);
+    CHECK(out.signal() == SIGSYS);
+  }
+}
+
+TEST_CASE("seccomp refuses executable memory but allows what the runtime does") {
+  IsolationLimits limits;
+  IsolationPlan plan(limits);
+  if (!plan.limits().seccomp)
+    return;
+  pid_t ok = forkChild(plan, nullptr, [] {
+    // The runtime's calls: reserve, commit, write, trap-stack, release.
+    void* p = ::mmap(nullptr, 1 << 24, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED || ::mprotect(p, 1 << 16, PROT_READ | PROT_WRITE) != 0)
+      return 1;
+    std::memset(p, 1, 1 << 16);
+    if (::madvise(p, 1 << 16, MADV_DONTNEED) != 0 || static_cast<char*>(p)[0] != 0)
+      return 2;
+    stack_t ss{};
+    if (::sigaltstack(nullptr, &ss) != 0)
+      return 3;
+    if (::write(2, "", 0) != 0 || ::munmap(p, 1 << 24) != 0)
+      return 4;
+    return 0;
+  });
+  ChildOutcome out = waitForChild(ok, 10s);
+  CHECK(out.exitedNormally());
+  CHECK(out.exitCode() == 0);
+
+  pid_t bad = forkChild(plan, nullptr, [] {
+    void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? 1 : 0;
+  });
+  out = waitForChild(bad, 10s);
+  CHECK(out.signal() == SIGSYS);
+}
+
+TEST_CASE("a network namespace has only loopback") {
+  IsolationLimits limits;
+  limits.networkNamespace = true;
+  limits.seccomp = false;
+  IsolationPlan plan(limits);
+  if (!plan.limits().networkNamespace) {
+    MESSAGE("network namespaces not available here: not checked");
+    return;
+  }
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  pid_t pid = forkChild(plan, nullptr, [&fds] {
+    ::close(fds[0]);
+    std::ifstream in("/proc/self/net/dev");
+    std::string line, names;
+    std::getline(in, line);
+    std::getline(in, line); // two header lines
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string name;
+      fields >> name;
+      names += name;
+    }
+    ssize_t n = ::write(fds[1], names.data(), names.size());
+    return n == static_cast<ssize_t>(names.size()) ? 0 : 1;
+  });
+  ::close(fds[1]);
+  char buf[512];
+  ssize_t n = ::read(fds[0], buf, sizeof buf);
+  ::close(fds[0]);
+  ChildOutcome out = waitForChild(pid, 10s);
+  CHECK(out.exitCode() == 0);
+  CHECK(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0) == "lo:");
+}
+
+TEST_CASE("cpu quota and memory limit are written to the cgroup") {
+  if (!cgroupsUsable())
+    return;
+  IsolationLimits limits;
+  limits.cpus = 0.25;
+  limits.memoryBytes = 32ull << 20;
+  auto cgroup = CgroupManager::get().create(uniqueName("files"), limits);
+  REQUIRE(cgroup);
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    std::string s;
+    std::getline(in, s);
+    return s;
+  };
+  bool sawCpu = false, sawMemory = false;
+  for (auto& d : cgroup->directories()) {
+    if (cgroup->version() == CgroupVersion::V2) {
+      sawCpu = read(d + "/cpu.max") == "25000 100000";
+      sawMemory = read(d + "/memory.max") == std::to_string(limits.memoryBytes);
+    } else {
+      if (exists(d + "/cpu.cfs_quota_us"))
+        sawCpu = read(d + "/cpu.cfs_quota_us") == "25000";
+      if (exists(d + "/memory.limit_in_bytes"))
+        sawMemory = read(d + "/memory.limit_in_bytes") == std::to_string(limits.memoryBytes);
+    }
+  }
+  CHECK(sawCpu);
+  CHECK(sawMemory);
+}
+
+TEST_CASE("a parent-side addProcess moves a child into the cgroup") {
+  if (!cgroupsUsable())
+    return;
+  IsolationLimits limits;
+  limits.maxPids = 4;
+  auto cgroup = CgroupManager::get().create(uniqueName("move"), limits);
+  REQUIRE(cgroup);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  CHECK(cgroup->addProcess(pid));
+  std::ifstream in(cgroup->directories().front() + "/cgroup.procs");
+  pid_t listed = 0;
+  in >> listed;
+  CHECK(listed == pid);
+  cgroup->killAll(); // kills the paused child
+  int status = 0;
+  CHECK(::waitpid(pid, &status, 0) == pid);
+  CHECK(WTERMSIG(status) == SIGKILL);
+}
+
+TEST_CASE("a cgroup v2 hierarchy without controllers is refused with a reason") {
+  // On this v1-hybrid host the unified hierarchy has no controllers; on a pure
+  // v2 host the manager must find them.
+  CgroupManager v2("/sys/fs/cgroup/unified", "faasm-test");
+  if (v2.version() == CgroupVersion::None)
+    CHECK_FALSE(v2.unavailableReason().empty());
+  CgroupManager none("/nonexistent", "faasm");
+  CHECK(none.version() == CgroupVersion::None);
+  CHECK(none.unavailableReason() == "no cgroup hierarchy is mounted at /nonexistent");
+  IsolationLimits limits;
+  limits.memoryBytes = 1 << 20;
+  CHECK(none.create("x", limits) == nullptr); // warns once, does not fail
+}
+
+TEST_CASE("the allow-list names no call that creates processes, sockets or namespaces") {
+  for (const auto& name : IsolationPlan::allowedSyscalls()) {
+    CAPTURE(name);
+    for (const char* forbidden : {"clone", "clone3", "fork", "vfork", "execve", "execveat", "socket", "ptrace",
+                                  "unshare", "setns", "seccomp", "prctl", "kill", "tgkill", "mount", "bpf"})
+      CHECK(name != forbidden);
+  }
+}
