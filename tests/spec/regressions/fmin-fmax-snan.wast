@@ -1,3 +1,4 @@
+;; Regression (found by the spec suite, fixed in debd2fb); the bug was:
 ;; f32/f64 min and max (scalar and f32x4/f64x2) return a signalling NaN
 ;; operand unchanged; the spec requires an arithmetic (quiet) NaN result.
 ;; spec: f32.wast:1652 and 143 more in f32/f64/simd_f32x4/simd_f64x2.

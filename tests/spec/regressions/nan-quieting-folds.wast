@@ -1,3 +1,4 @@
+;; Regression (found by the spec suite, fixed in debd2fb); the bug was:
 ;; At --opt-level >= 1 LLVM folds x - 0.0 (and x * 1.0, x / 1.0, ...) to x,
 ;; which returns a signalling NaN operand unquieted; the spec requires an
 ;; arithmetic NaN. spec: float_exprs.wast:75 and 25 more (opt-level 1/2 only).

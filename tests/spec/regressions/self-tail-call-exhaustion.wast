@@ -1,3 +1,4 @@
+;; Regression (found by the spec suite, fixed in debd2fb); the bug was:
 ;; At --opt-level >= 1 LLVM's tail-call elimination turns self recursion
 ;; (and, after inlining, mutual recursion) into a loop, so the stack check
 ;; in the prologue never fires: the first call spins forever instead of
