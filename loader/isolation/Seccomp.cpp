@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -103,6 +104,11 @@ std::vector<uint8_t> compileFilter(std::string& outError) {
     return {};
   }
   int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  // A binary tree instead of a linear chain: the kernel emulates the program
+  // for every syscall number when it is installed (the action cache), so a
+  // short path per number makes installing cheaper, not only each call.
+  if (rc >= 0)
+    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   for (const char* name : kAllowed) {
     int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR)
