@@ -348,17 +348,37 @@ int Cgroup::enterFromChild() const noexcept {
   return result;
 }
 
+namespace {
+
+// A counter that only grows while the memory limit acts: oom_kill where the
+// kernel has it, else oom (v2) or failcnt (v1).
+uint64_t memoryEventCount(CgroupVersion version, const std::string& dir) {
+  if (version == CgroupVersion::V2) {
+    auto events = dir + "/memory.events";
+    return readKeyed(events, "oom_kill").value_or(0) + readKeyed(events, "oom").value_or(0);
+  }
+  if (auto kills = readKeyed(dir + "/memory.oom_control", "oom_kill"))
+    return *kills;
+  auto failcnt = readFile(dir + "/memory.failcnt");
+  return failcnt ? std::strtoull(failcnt->c_str(), nullptr, 10) : 0;
+}
+
+} // namespace
+
 bool Cgroup::memoryLimitHit() const {
   if (memoryDir_.empty())
     return false;
-  if (version_ == CgroupVersion::V2) {
-    auto events = memoryDir_ + "/memory.events";
-    return readKeyed(events, "oom_kill").value_or(0) > 0 || readKeyed(events, "oom").value_or(0) > 0;
-  }
-  if (auto kills = readKeyed(memoryDir_ + "/memory.oom_control", "oom_kill"))
-    return *kills > 0;
-  auto failcnt = readFile(memoryDir_ + "/memory.failcnt");
-  return failcnt && std::strtoull(failcnt->c_str(), nullptr, 10) > 0;
+  return memoryEventCount(version_, memoryDir_) > memoryEventsBaseline_;
+}
+
+void Cgroup::rearm() {
+  if (memoryDir_.empty())
+    return;
+  memoryEventsBaseline_ = memoryEventCount(version_, memoryDir_);
+  if (version_ == CgroupVersion::V1)
+    writeFile(memoryDir_ + "/memory.max_usage_in_bytes", "0");
+  else
+    writeFile(memoryDir_ + "/memory.peak", "0"); // resettable since Linux 6.12; else ignored
 }
 
 uint64_t Cgroup::memoryPeakBytes() const {

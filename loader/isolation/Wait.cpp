@@ -92,7 +92,10 @@ ChildOutcome waitForChild(pid_t pid, std::chrono::milliseconds timeout, Cgroup* 
         pid_t r = ::waitpid(pid, &out.status, WNOHANG);
         if (r == pid) {
           out.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-          out.memoryLimitHit = cgroup && cgroup->memoryLimitHit();
+          if (cgroup) {
+            out.memoryLimitHit = cgroup->memoryLimitHit();
+            cgroup->rearm();
+          }
           return out;
         }
         if (Clock::now() >= deadline)
@@ -111,7 +114,10 @@ ChildOutcome waitForChild(pid_t pid, std::chrono::milliseconds timeout, Cgroup* 
   out.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   if (out.timedOut && !(WIFSIGNALED(out.status) && WTERMSIG(out.status) == SIGKILL))
     out.timedOut = false; // it exited on its own just before the kill
-  out.memoryLimitHit = cgroup && cgroup->memoryLimitHit();
+  if (cgroup) {
+    out.memoryLimitHit = cgroup->memoryLimitHit();
+    cgroup->rearm();
+  }
   return out;
 }
 

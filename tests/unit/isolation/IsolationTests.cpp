@@ -322,3 +322,32 @@ TEST_CASE("the allow-list names no call that creates processes, sockets or names
       CHECK(name != forbidden);
   }
 }
+
+TEST_CASE("one cgroup serves successive Faaslets: a memory bomb, then a child within the limit") {
+  if (!cgroupsUsable())
+    return;
+  IsolationLimits limits;
+  limits.memoryBytes = 48ull << 20;
+  limits.timeout = 20s;
+  IsolationPlan plan(limits);
+  auto cgroup = plan.createCgroup(uniqueName("reuse"));
+  REQUIRE(cgroup);
+  auto touch = [](size_t mib) {
+    for (size_t i = 0; i < mib; ++i) {
+      void* p = ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED)
+        return 3;
+      std::memset(p, 0x5a, 1 << 20);
+    }
+    return 0;
+  };
+  pid_t bomb = forkChild(plan, cgroup.get(), [&] { return touch(1024); });
+  ChildOutcome first = waitForChild(bomb, limits.timeout, cgroup.get());
+  CHECK(first.memoryLimitHit);
+  CHECK(first.signal() == SIGKILL);
+  pid_t modest = forkChild(plan, cgroup.get(), [&] { return touch(8); });
+  ChildOutcome second = waitForChild(modest, limits.timeout, cgroup.get());
+  CHECK_FALSE(second.memoryLimitHit);
+  CHECK(second.exitedNormally());
+  CHECK(second.exitCode() == 0);
+}

@@ -56,14 +56,21 @@ public:
   // one-time warning) if the kernel refuses.
   bool addProcess(pid_t pid);
   // Child side, right after fork: moves the calling process in through file
-  // descriptors the parent opened in createCgroup(), then closes them.
+  // descriptors the parent opened in createCgroup(), then closes the child's
+  // copies (the parent's stay open for the next child).
   // Async-signal-safe. Returns 0 or an errno value.
   int enterFromChild() const noexcept;
 
   // Whether the kernel's OOM killer acted in this cgroup (v1 memory.oom_control
   // oom_kill, v2 memory.events oom_kill), or the memory limit was hit
-  // (failcnt / memory.events max) when the kernel has no oom_kill counter.
+  // (failcnt / memory.events max) when the kernel has no oom_kill counter,
+  // since the group was made or last rearm()ed.
   bool memoryLimitHit() const;
+  // Makes the group ready for the next Faaslet: one group may serve
+  // successive children (each calls enterFromChild; the parent's descriptors
+  // stay open), which saves the milliseconds of mkdir/rmdir per call.
+  // waitForChild rearms the group it was given after reading the outcome.
+  void rearm();
   // Peak memory use in bytes (v1 memory.max_usage_in_bytes, v2 memory.peak),
   // 0 if unknown.
   uint64_t memoryPeakBytes() const;
@@ -80,6 +87,7 @@ private:
   std::vector<std::string> dirs_; // one per controller on v1, one on v2
   std::string memoryDir_;         // the directory holding the memory files
   std::vector<int> procsFds_;     // cgroup.procs of each directory, O_CLOEXEC not set
+  uint64_t memoryEventsBaseline_ = 0;
 };
 
 // Detects the cgroup layout once (the first call), creates the faasm parent
