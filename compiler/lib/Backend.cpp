@@ -23,6 +23,10 @@ namespace {
 
 constexpr const char* kTriple = "x86_64-pc-linux-gnu";
 
+constexpr const char* kLightPipeline =
+    "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg,gvn,"
+    "loop-mssa(licm),simplifycfg)";
+
 // LLVM feature names for each abi::CpuFeature bit.
 struct FeatureName {
   uint64_t bit;
@@ -98,10 +102,18 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
     passes.registerFunctionAnalyses(functions);
     passes.registerLoopAnalyses(loops);
     passes.crossRegisterProxies(loops, functions, sccs, modules);
-    llvm::OptimizationLevel optLevel = options.optLevel == 1   ? llvm::OptimizationLevel::O1
-                                       : options.optLevel == 2 ? llvm::OptimizationLevel::O2
-                                                               : llvm::OptimizationLevel::O3;
-    llvm::ModulePassManager pipeline = passes.buildPerModuleDefaultPipeline(optLevel);
+    llvm::ModulePassManager pipeline;
+    if (options.optLevel == 1) {
+      // The wasm was optimised by its own compiler already: promote locals to
+      // registers, clean up what the translation leaves (repeated VMContext
+      // loads, trap branches), hoist loop invariants. A quarter of -O2's time.
+      if (llvm::Error error = passes.parsePassPipeline(pipeline, kLightPipeline))
+        return "bad pass pipeline: " + llvm::toString(std::move(error));
+    } else {
+      pipeline = passes.buildPerModuleDefaultPipeline(options.optLevel == 2
+                                                           ? llvm::OptimizationLevel::O2
+                                                           : llvm::OptimizationLevel::O3);
+    }
     pipeline.run(module, modules);
   }
 
@@ -113,45 +125,71 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
   return {};
 }
 
-std::string linkSharedObject(const llvm::SmallVectorImpl<char>& object,
-                             const std::string& outputPath) {
-  std::string objectPath = outputPath + ".o.XXXXXX";
-  std::string linkedPath = outputPath + ".so.XXXXXX";
-  int objectFd = mkstemp(objectPath.data());
-  if (objectFd < 0)
-    return "cannot create a temporary file next to the output: " + std::string(strerror(errno));
-  int linkedFd = mkstemp(linkedPath.data());
-  if (linkedFd < 0) {
-    ::close(objectFd);
-    ::unlink(objectPath.c_str());
-    return "cannot create a temporary file next to the output: " + std::string(strerror(errno));
-  }
-  ::close(linkedFd);
-  struct Cleanup {
-    std::string object, linked;
-    ~Cleanup() {
-      ::unlink(object.c_str());
-      if (!linked.empty())
-        ::unlink(linked.c_str());
-    }
-  } cleanup{objectPath, linkedPath};
+namespace {
 
-  for (size_t written = 0; written < object.size();) {
-    ssize_t n = ::write(objectFd, object.data() + written, object.size() - written);
+// Temporary files next to the output, removed however the link ends.
+struct TemporaryFiles {
+  std::vector<std::string> paths;
+  ~TemporaryFiles() {
+    for (const std::string& path : paths)
+      ::unlink(path.c_str());
+  }
+  // Creates an empty file from `pattern` (ending in XXXXXX); empty on failure.
+  std::string create(std::string pattern, int* outFd) {
+    int fd = mkstemp(pattern.data());
+    if (fd < 0)
+      return {};
+    paths.push_back(pattern);
+    if (outFd)
+      *outFd = fd;
+    else
+      ::close(fd);
+    return pattern;
+  }
+};
+
+bool writeAll(int fd, const llvm::SmallVectorImpl<char>& bytes) {
+  for (size_t written = 0; written < bytes.size();) {
+    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
     if (n < 0) {
-      ::close(objectFd);
-      return "cannot write the object file: " + std::string(strerror(errno));
+      if (errno == EINTR)
+        continue;
+      return false;
     }
     written += (size_t)n;
   }
-  ::close(objectFd);
+  return true;
+}
+
+} // namespace
+
+std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& objects,
+                             const std::string& outputPath) {
+  TemporaryFiles temporaries;
+  std::vector<std::string> objectPaths;
+  for (const auto& object : objects) {
+    int fd = -1;
+    std::string path = temporaries.create(outputPath + ".o.XXXXXX", &fd);
+    if (path.empty())
+      return "cannot create a temporary file next to the output: " + std::string(strerror(errno));
+    bool written = writeAll(fd, object);
+    int savedErrno = errno;
+    ::close(fd);
+    if (!written)
+      return "cannot write the object file: " + std::string(strerror(savedErrno));
+    objectPaths.push_back(path);
+  }
+  std::string linkedPath = temporaries.create(outputPath + ".so.XXXXXX", nullptr);
+  if (linkedPath.empty())
+    return "cannot create a temporary file next to the output: " + std::string(strerror(errno));
 
   std::string diagnostics;
   llvm::raw_string_ostream out(diagnostics), err(diagnostics);
-  const char* args[] = {"ld.lld",      "-shared",       "-o",         linkedPath.c_str(),
-                        objectPath.c_str(), "-z",        "noexecstack", "-z",
-                        "relro",       "-z",            "now",        "--hash-style=gnu",
-                        "--build-id=none"};
+  std::vector<const char*> args = {"ld.lld", "-shared", "-o", linkedPath.c_str(),
+                                   "-z", "noexecstack", "-z", "relro", "-z", "now",
+                                   "--hash-style=gnu", "--build-id=none"};
+  for (const std::string& path : objectPaths)
+    args.push_back(path.c_str());
   // lld keeps global state while it runs; one link at a time per process.
   static std::mutex linkerLock;
   lld::Result result;
@@ -165,7 +203,7 @@ std::string linkSharedObject(const llvm::SmallVectorImpl<char>& object,
   }
   if (::rename(linkedPath.c_str(), outputPath.c_str()) != 0)
     return "cannot write " + outputPath + ": " + strerror(errno);
-  cleanup.linked.clear();
+  temporaries.paths.pop_back(); // renamed: nothing left to remove
   return {};
 }
 

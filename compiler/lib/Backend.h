@@ -7,6 +7,7 @@
 #include <llvm/IR/Module.h>
 
 #include <string>
+#include <vector>
 
 namespace faasm::compiler {
 
@@ -18,8 +19,8 @@ uint64_t targetCpuFeatures(const CompileOptions& options);
 std::string emitObject(llvm::Module& module, const CompileOptions& options,
                        uint64_t cpuFeatures, llvm::SmallVectorImpl<char>& object);
 
-// Links one object into a shared object at outputPath, atomically.
-std::string linkSharedObject(const llvm::SmallVectorImpl<char>& object,
+// Links the objects into one shared object at outputPath, atomically.
+std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& objects,
                              const std::string& outputPath);
 
 } // namespace faasm::compiler

@@ -198,10 +198,22 @@ enum RuntimeCall : unsigned {
   kRtElemDrop,
 };
 
+// A share of the module's defined functions, translated, optimised and
+// compiled on its own thread in its own LLVMContext.
+struct Partition {
+  std::vector<uint32_t> functions; // function indices (imports counted) whose bodies it holds
+  bool primary = false;            // also holds the thunks and the descriptor
+  bool whole = false;              // the only partition: functions may stay internal
+};
+
+// Splits the defined functions into at most maxPartitions of similar size.
+std::vector<Partition> partitionFunctions(const wabt::Module& wasm, unsigned maxPartitions);
+
 // Module-level emission (ModuleEmitter.cpp): declarations, function bodies,
-// thunks and the descriptor. Throws UnsupportedError.
-// cpuFeatures (abi::CpuFeature bits) is recorded in the descriptor.
-std::unique_ptr<llvm::Module> translateModule(llvm::LLVMContext& ctx, const wabt::Module& wasm,
-                                              const CompileOptions& options, uint64_t cpuFeatures);
+// thunks and the descriptor. Throws UnsupportedError. cpuFeatures
+// (abi::CpuFeature bits) is recorded in the descriptor.
+std::unique_ptr<llvm::Module> translatePartition(llvm::LLVMContext& ctx, const wabt::Module& wasm,
+                                                 const CompileOptions& options,
+                                                 uint64_t cpuFeatures, const Partition& partition);
 
 } // namespace faasm::compiler

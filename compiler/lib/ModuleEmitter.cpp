@@ -5,6 +5,7 @@
 #include "EmitContext.h"
 
 #include <llvm/IR/Verifier.h>
+#include <algorithm>
 #include <llvm/Support/raw_ostream.h>
 
 using namespace llvm;
@@ -497,24 +498,35 @@ std::string sanitizedName(const std::string& name, uint32_t index) {
 
 } // namespace
 
-std::unique_ptr<llvm::Module> translateModule(LLVMContext& ctx, const wabt::Module& wasm,
-                                              const CompileOptions& options, uint64_t cpuFeatures) {
+std::unique_ptr<llvm::Module> translatePartition(LLVMContext& ctx, const wabt::Module& wasm,
+                                                 const CompileOptions& options,
+                                                 uint64_t cpuFeatures, const Partition& partition) {
   ModuleContext m(ctx, wasm, options);
   m.cpuFeatures = cpuFeatures;
   if (wasm.memories.size() > 1)
     throw UnsupportedError{"more than one memory"};
 
+  // Every partition declares every function so direct calls can name it; the
+  // bodies live in exactly one. With one partition they are internal; across
+  // partitions they are hidden symbols that the linker resolves in the .so.
+  std::vector<bool> ownBody(wasm.funcs.size(), false);
+  for (uint32_t index : partition.functions)
+    ownBody[index] = true;
   for (uint32_t i = m.numImportedFuncs; i < wasm.funcs.size(); ++i) {
     FunctionType* type = m.functionType(m.funcSignature(i));
-    Function* function = Function::Create(type, GlobalValue::InternalLinkage,
-                                          sanitizedName(wasm.funcs[i]->name, i), *m.llvmModule);
+    GlobalValue::LinkageTypes linkage =
+        partition.whole ? GlobalValue::InternalLinkage : GlobalValue::ExternalLinkage;
+    Function* function =
+        Function::Create(type, linkage, sanitizedName(wasm.funcs[i]->name, i), *m.llvmModule);
+    if (!partition.whole)
+      function->setVisibility(GlobalValue::HiddenVisibility);
     function->addFnAttr(Attribute::NoUnwind);
     // Recursion must use stack so unbounded recursion traps as the spec says;
     // tail-recursion elimination would turn it into a loop that never ends.
     function->addFnAttr("disable-tail-calls", "true");
     m.definedFunctions.push_back(function);
   }
-  for (uint32_t i = m.numImportedFuncs; i < wasm.funcs.size(); ++i) {
+  for (uint32_t i : partition.functions) {
     FunctionEmitter emitter(m, *wasm.funcs[i], m.definedFunctions[i - m.numImportedFuncs]);
     try {
       emitter.emit();
@@ -523,13 +535,15 @@ std::unique_ptr<llvm::Module> translateModule(LLVMContext& ctx, const wabt::Modu
       throw;
     }
   }
-  for (uint32_t i = 0; i < wasm.types.size(); ++i) {
-    const wabt::FuncSignature& sig = m.typeSignature(i);
-    std::string key = signatureString(sig);
-    if (!m.thunks.count(key))
-      m.thunks[key] = emitThunk(m, sig, std::to_string(m.thunks.size()));
+  if (partition.primary) {
+    for (uint32_t i = 0; i < wasm.types.size(); ++i) {
+      const wabt::FuncSignature& sig = m.typeSignature(i);
+      std::string key = signatureString(sig);
+      if (!m.thunks.count(key))
+        m.thunks[key] = emitThunk(m, sig, std::to_string(m.thunks.size()));
+    }
+    DescriptorEmitter(m).emit();
   }
-  DescriptorEmitter(m).emit();
 
   std::string problems;
   raw_string_ostream stream(problems);
@@ -539,6 +553,53 @@ std::unique_ptr<llvm::Module> translateModule(LLVMContext& ctx, const wabt::Modu
                            problems.substr(0, problems.find('\n'))};
   }
   return std::move(m.llvmModule);
+}
+
+namespace {
+
+size_t countInstructions(const wabt::ExprList& exprs) {
+  size_t count = 0;
+  for (const wabt::Expr& expr : exprs) {
+    ++count;
+    if (auto* block = wabt::dyn_cast<wabt::BlockExpr>(&expr))
+      count += countInstructions(block->block.exprs);
+    else if (auto* loop = wabt::dyn_cast<wabt::LoopExpr>(&expr))
+      count += countInstructions(loop->block.exprs);
+    else if (auto* ifExpr = wabt::dyn_cast<wabt::IfExpr>(&expr))
+      count += countInstructions(ifExpr->true_.exprs) + countInstructions(ifExpr->false_);
+  }
+  return count;
+}
+
+} // namespace
+
+std::vector<Partition> partitionFunctions(const wabt::Module& wasm, unsigned maxPartitions) {
+  // Below this many instructions a second partition costs more than it saves.
+  constexpr size_t kMinInstructionsPerPartition = 20000;
+  std::vector<std::pair<size_t, uint32_t>> sizes; // (instructions, function index)
+  size_t total = 0;
+  for (uint32_t i = wasm.num_func_imports; i < wasm.funcs.size(); ++i) {
+    size_t count = countInstructions(wasm.funcs[i]->exprs) + 1;
+    sizes.push_back({count, i});
+    total += count;
+  }
+  size_t wanted = std::max<size_t>(1, total / kMinInstructionsPerPartition);
+  size_t count = std::min<size_t>(std::max(1u, maxPartitions), wanted);
+  std::vector<Partition> partitions(count);
+  partitions[0].primary = true;
+  for (Partition& partition : partitions)
+    partition.whole = count == 1;
+  // Largest first, each to the lightest partition so far.
+  std::sort(sizes.begin(), sizes.end(), std::greater<>());
+  std::vector<size_t> load(count, 0);
+  for (auto [size, index] : sizes) {
+    size_t lightest = std::min_element(load.begin(), load.end()) - load.begin();
+    partitions[lightest].functions.push_back(index);
+    load[lightest] += size;
+  }
+  for (Partition& partition : partitions)
+    std::sort(partition.functions.begin(), partition.functions.end());
+  return partitions;
 }
 
 } // namespace faasm::compiler

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   app.add_option("--cpu", cpu, "baseline (x86-64-v2, runs anywhere) or native (this CPU)")
       ->check(CLI::IsMember({"baseline", "native"}));
   app.add_option("-O,--opt-level", optLevel, "optimisation level 0-3")->check(CLI::Range(0, 3));
+  unsigned threads = 0;
+  app.add_option("-j,--threads", threads, "compile on this many threads (default: one per core)");
   std::string irOutput;
   app.add_option("--emit-llvm", irOutput, "also write the unoptimised LLVM IR to this file");
   app.set_version_flag("--version", faasm::compiler::compilerVersion());
@@ -72,6 +74,7 @@ int main(int argc, char** argv) {
   options.optLevel = optLevel;
   options.sourceName = input;
   options.irOutputPath = irOutput;
+  options.threads = threads;
   faasm::compiler::CompileResult result =
       faasm::compiler::compileToSharedObject(bytes, options, output);
   if (!result.ok)

@@ -1,13 +1,19 @@
 #include "faasm/loader/Runner.h"
 
 #include "faasm/host/Wasi.h"
+#include "faasm/loader/Faaslet.h"
+#include "faasm/loader/Scheduler.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Module.h"
 #include "faasm/runtime/TypeRegistry.h"
 
+#include <cerrno>
 #include <cinttypes>
+#include <fstream>
+#include <iterator>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <string_view>
 
 namespace faasm::loader {
@@ -67,9 +73,103 @@ void printValue(char type, const abi::Value& v) {
   }
 }
 
+bool readInput(const RunOptions& options, std::vector<uint8_t>& out, std::string& error) {
+  if (options.inputFile.empty()) {
+    out.assign(options.input.begin(), options.input.end());
+    return true;
+  }
+  if (options.inputFile == "-") {
+    out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    return true;
+  }
+  std::ifstream in(options.inputFile, std::ios::binary);
+  if (!in) {
+    error = "cannot read input file " + options.inputFile + ": " + std::strerror(errno);
+    return false;
+  }
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return true;
+}
+
+FunctionSpec specOf(const RunOptions& options) {
+  FunctionSpec spec;
+  std::string base = options.file.substr(options.file.rfind('/') + 1);
+  spec.name = base.ends_with(".so") ? base.substr(0, base.size() - 3) : base;
+  spec.file = options.file;
+  spec.args = options.args;
+  spec.env = options.env;
+  spec.dirs = options.dirs;
+  spec.snapshotIn = options.snapshotIn;
+  return spec;
+}
+
+int initFailure(const std::string& file, const runtime::Error& e) {
+  if (e.trap == abi::TrapCode::Exit) return exited(file, e.exitCode);
+  if (e.trap != abi::TrapCode::None) return trapped(e.trap);
+  return fail(file, e.message);
+}
+
+// --snapshot-out: initialise in this process, write the snapshot, run nothing.
+int writeSnapshot(const RunOptions& options) {
+  auto proto = ProtoFaaslet::create(specOf(options));
+  if (!proto) return initFailure(options.file, proto.error());
+  runtime::Error e =
+      writeSnapshotFile(*proto.value()->snapshot(), proto.value()->module(), options.snapshotOut);
+  if (!e.message.empty()) return fail(options.file, e.message);
+  return 0;
+}
+
+int runFaaslets(const RunOptions& options) {
+  const std::string& file = options.file;
+  std::vector<uint8_t> input;
+  std::string error;
+  if (!readInput(options, input, error)) return fail(file, error);
+  FILE* out = stdout;
+  if (!options.outputFile.empty()) {
+    out = std::fopen(options.outputFile.c_str(), "wb");
+    if (!out)
+      return fail(file, "cannot write output file " + options.outputFile + ": " +
+                            std::strerror(errno));
+  }
+
+  SchedulerOptions schedulerOptions;
+  schedulerOptions.functionsDir = options.functionsDir;
+  schedulerOptions.env = options.env;
+  schedulerOptions.dirs = options.dirs;
+  // TODO(isolation): build an IsolationPlan from memoryLimitBytes, cpus and
+  // timeout once loader/isolation is in the build (see Zygote.cpp).
+  Scheduler scheduler(std::move(schedulerOptions));
+  FunctionSpec spec = specOf(options);
+  std::string name = spec.name;
+  scheduler.addFunction(std::move(spec));
+  uint32_t id = scheduler.start(name, std::move(input), options.warm ? options.warm : 1);
+  const CallOutcome& outcome = scheduler.wait(id);
+
+  int status = 0;
+  if (outcome.failedToStart()) {
+    status = initFailure(file, outcome.initError);
+  } else {
+    for (const CallResult& r : outcome.results) {
+      if (!r.output.empty()) std::fwrite(r.output.data(), 1, r.output.size(), out);
+      std::fflush(out);
+      if (r.trap == abi::TrapCode::None || r.trap == abi::TrapCode::Exit)
+        status = exited(file, r.returnCode);
+      else if (r.died)
+        status = (std::fprintf(stderr, "trap: faaslet died\n"), kExitTrap);
+      else
+        status = trapped(r.trap);
+    }
+  }
+  if (out != stdout && std::fclose(out) != 0)
+    return fail(file, "cannot write output file " + options.outputFile);
+  return status;
+}
+
 } // namespace
 
 int runCommand(const RunOptions& options) {
+  if (!options.snapshotOut.empty()) return writeSnapshot(options);
+  if (options.invoke.empty() || options.invoke == "_start") return runFaaslets(options);
   const std::string& file = options.file;
   auto module = runtime::Module::load(file);
   if (!module) return fail(file, module.error().message);

@@ -58,6 +58,47 @@ int64_t Memory::grow(uint64_t deltaPages) {
   return int64_t(old);
 }
 
+void Memory::setPagesLocked(uint64_t pages) {
+  pages_ = pages;
+  for (abi::VMContext* v : attached_) v->memorySize = pages * abi::kWasmPageSize;
+}
+
+bool Memory::mapSnapshot(int fd, uint64_t offset, uint64_t pages) {
+  std::lock_guard lock(mutex_);
+  uint64_t bytes = pages * abi::kWasmPageSize;
+  if (pages > maxPages_ || bytes > reserved_) {
+    errno = EINVAL;
+    return false;
+  }
+  // Discard everything first (also pages a previous mapping left behind),
+  // then lay the snapshot over the start of the reservation.
+  if (mmap(base_, reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+           -1, 0) == MAP_FAILED)
+    return false;
+  if (bytes && mmap(base_, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
+                    off_t(offset)) == MAP_FAILED)
+    return false;
+  snapshotPages_ = pages;
+  setPagesLocked(pages);
+  return true;
+}
+
+bool Memory::resetToSnapshot() {
+  std::lock_guard lock(mutex_);
+  uint64_t snapBytes = snapshotPages_ * abi::kWasmPageSize;
+  // MADV_DONTNEED on a private file mapping drops the private copies: the
+  // next access reads the file (the snapshot) again. Clean pages cost nothing.
+  if (snapBytes && madvise(base_, snapBytes, MADV_DONTNEED) != 0) return false;
+  if (pages_ > snapshotPages_) {
+    uint64_t grown = (pages_ - snapshotPages_) * abi::kWasmPageSize;
+    if (mmap(base_ + snapBytes, grown, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+      return false;
+  }
+  setPagesLocked(snapshotPages_);
+  return true;
+}
+
 void Memory::attach(abi::VMContext* vmctx) {
   std::lock_guard lock(mutex_);
   vmctx->memoryBase = base_;

@@ -1,10 +1,12 @@
-// faasm-run: runs one artefact as a WASI command. CLI parsing only; the work
-// is faasm::loader::runCommand.
+// faasm-run: runs one artefact as a Faaslet (or, with --invoke, one export in
+// this process). CLI parsing only; the work is faasm::loader::runCommand.
 #include "faasm/loader/Runner.h"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <set>
+#include <string>
 #include <string_view>
 
 namespace {
@@ -12,16 +14,22 @@ namespace {
 // prefix_command() hands everything after the module to the guest, and with
 // it CLI11 would also let an unknown option *before* the module through.
 // Options before the module must be ours: find the first that is not.
+const std::set<std::string, std::less<>> kValueOptions = {
+    "--invoke", "--env", "--input", "--input-file", "--output-file", "--functions",
+    "--dir", "--warm", "--snapshot-out", "--snapshot-in", "--memory-limit", "--cpu", "--timeout"};
+
 const char* unknownLeadingOption(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--")
       return nullptr;
-    if (arg == "--invoke" || arg == "--env") {
+    if (kValueOptions.count(arg)) {
       ++i;
       continue;
     }
-    if (arg.starts_with("--invoke=") || arg.starts_with("--env=") || arg == "-h" || arg == "--help")
+    std::string_view name = arg.substr(0, arg.find('='));
+    if ((arg.find('=') != std::string_view::npos && kValueOptions.count(name)) || arg == "-h" ||
+        arg == "--help")
       continue;
     if (arg.starts_with("-"))
       return argv[i];
@@ -33,7 +41,9 @@ const char* unknownLeadingOption(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Run a faasm artefact (a .so made by faasm-codegen) with WASI preview1.\n"
+  CLI::App app{"Run a faasm artefact (a .so made by faasm-codegen) as a Faaslet, with WASI\n"
+               "preview1 and the Faasm API: the function is initialised once into a\n"
+               "Proto-Faaslet snapshot and the call runs in a process forked from it.\n"
                "Arguments after the module are passed to the guest as argv[1..]; with\n"
                "--invoke they are the arguments of the function instead.",
                "faasm-run"};
@@ -48,6 +58,27 @@ int main(int argc, char** argv) {
   app.add_option("--invoke", options.invoke, "call this export instead of _start");
   app.add_option("--env", options.env, "set a guest environment variable K=V (repeatable)")
       ->allow_extra_args(false);
+  app.add_option("--input", options.input, "the call's input (faasmGetInput)");
+  app.add_option("--input-file", options.inputFile, "read the call's input from a file (- for stdin)");
+  app.add_option("--output-file", options.outputFile,
+                 "write the call's output (faasmSetOutput) here instead of stdout");
+  app.add_option("--functions", options.functionsDir,
+                 "function table for chained calls: a directory of <name>.so artefacts");
+  app.add_option("--dir", options.dirs, "preopen a host directory HOST[:GUEST] (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--warm", options.warm, "run the call N times in one warm Faaslet, reset between")
+      ->check(CLI::Range(1u, 1000000u));
+  app.add_option("--snapshot-out", options.snapshotOut,
+                 "initialise the function, write its snapshot to this file, run nothing");
+  app.add_option("--snapshot-in", options.snapshotIn,
+                 "restore the function from this snapshot file instead of initialising it");
+  uint64_t memoryLimitMb = 0;
+  double timeoutSeconds = 0;
+  app.add_option("--memory-limit", memoryLimitMb, "memory limit of each Faaslet, in MiB");
+  app.add_option("--cpu", options.cpus, "CPU quota of each Faaslet, in cores (0.5 = half)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--timeout", timeoutSeconds, "wall-clock limit of each call, in seconds")
+      ->check(CLI::NonNegativeNumber);
   app.prefix_command(); // everything after the module belongs to the guest
 
   if (const char* option = unknownLeadingOption(argc, argv)) {
@@ -63,5 +94,7 @@ int main(int argc, char** argv) {
     return faasm::loader::kExitLoadError;
   }
   options.args = app.remaining();
+  options.memoryLimitBytes = memoryLimitMb << 20;
+  options.timeout = std::chrono::milliseconds(int64_t(timeoutSeconds * 1000));
   return faasm::loader::runCommand(options);
 }

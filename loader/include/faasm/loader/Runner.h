@@ -2,6 +2,8 @@
 // so the tool stays CLI parsing only and the worker can reuse it.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,21 @@ struct RunOptions {
   std::vector<std::string> args; // argv[1..] for the guest; for --invoke, the wasm arguments
   std::vector<std::string> env;  // "KEY=VALUE"
   std::string invoke;            // export to call; empty: "_start"
+
+  // Faaslets (docs/Faaslets.md). Without --invoke a call runs in a Faaslet
+  // forked from the function's Proto-Faaslet (a zygote process).
+  std::string input;             // the call's input (faasmGetInput)
+  std::string inputFile;         // read the input from this file ("-": stdin); wins over input
+  std::string outputFile;        // write the call's output here; empty: stdout
+  std::string functionsDir;      // chained functions: <dir>/<name>.so
+  std::vector<std::string> dirs; // preopens "HOST[:GUEST]"
+  uint32_t warm = 1;             // runs in one warm Faaslet, reset between them
+  std::string snapshotOut;       // initialise, write the snapshot here, run nothing
+  std::string snapshotIn;        // restore from this snapshot instead of initialising
+  // Isolation of each Faaslet (loader/isolation); 0: no limit.
+  uint64_t memoryLimitBytes = 0;
+  double cpus = 0;
+  std::chrono::milliseconds timeout{0};
 };
 
 // Loads, instantiates with WASI and calls the export. Returns the process exit
@@ -23,6 +40,11 @@ struct RunOptions {
 // "trap: <message>" to stderr, or kExitLoadError after printing
 // "faasm-run: <file>: <problem>". An --invoke of a function with results
 // prints them to stdout, one per line.
+//
+// Without --invoke the call runs as a Faaslet: the function's output (what it
+// passed to faasmSetOutput) goes to outputFile or stdout after the call, once
+// per warm run; the status is that of the last run. With snapshotOut the
+// function is only initialised and its snapshot written (status 0).
 int runCommand(const RunOptions& options);
 
 } // namespace faasm::loader

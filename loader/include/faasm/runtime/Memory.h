@@ -39,6 +39,19 @@ public:
   // failed). New pages read as zero.
   int64_t grow(uint64_t deltaPages);
 
+  // Snapshots (Proto-Faaslets, docs/Faaslets.md). mapSnapshot replaces the
+  // contents: [0, pages) becomes a MAP_PRIVATE | MAP_FIXED mapping of `fd` at
+  // `offset` (page aligned; the file must hold pages * 64 KiB bytes from
+  // there), everything beyond is PROT_NONE again, and the size is `pages`.
+  // Pages written later are private copies; fork copies no page tables for
+  // the clean ones. resetToSnapshot drops those copies (MADV_DONTNEED, cost
+  // proportional to the pages dirtied) and returns pages grown since to
+  // PROT_NONE, so the memory reads exactly as the snapshot again. Both return
+  // false (errno set) if the kernel refuses; the memory is then unusable.
+  bool mapSnapshot(int fd, uint64_t offset, uint64_t pages);
+  bool resetToSnapshot();
+  uint64_t snapshotPages() const { return snapshotPages_; }
+
   // Instances using this memory; grow writes memoryBase/memorySize into all.
   void attach(abi::VMContext* vmctx);
   void detach(abi::VMContext* vmctx);
@@ -52,6 +65,8 @@ private:
   std::optional<uint64_t> declaredMax_;
   abi::BoundsMode mode_ = abi::BoundsMode::Guard;
   int reservationSlot_ = -1;
+  uint64_t snapshotPages_ = 0; // pages backed by the snapshot mapping
+  void setPagesLocked(uint64_t pages);
   std::mutex mutex_;
   std::vector<abi::VMContext*> attached_;
 };

@@ -1,0 +1,131 @@
+#include "faasm/loader/Faaslet.h"
+
+#include "faasm/host/Faasm.h"
+#include "faasm/host/Wasi.h"
+#include "faasm/runtime/TypeRegistry.h"
+
+#include <cstdio>
+
+namespace faasm::loader {
+namespace {
+
+runtime::Error trapError(abi::TrapCode trap, int32_t exitCode) {
+  runtime::Error e{abi::trapMessage(trap), trap, exitCode};
+  return e;
+}
+
+bool hasSignature(const abi::FuncRef* f, std::string_view signature) {
+  return f && runtime::signatureOf(f->typeId) == signature;
+}
+
+} // namespace
+
+runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const FunctionSpec& spec) {
+  std::unique_ptr<ProtoFaaslet> p(new ProtoFaaslet);
+  p->spec_ = spec;
+  auto module = runtime::Module::load(spec.file);
+  if (!module) return module.error();
+  p->module_ = module.value();
+
+  host::registerWasi(p->registry_);
+  host::registerFaasm(p->registry_);
+  auto wasi = std::make_shared<host::WasiContext>();
+  wasi->args.push_back(spec.file);
+  wasi->args.insert(wasi->args.end(), spec.args.begin(), spec.args.end());
+  wasi->env = spec.env;
+  // TODO(host-interface): pass spec.dirs as preopens once WasiContext has them.
+  p->call_ = std::make_shared<CallContext>();
+
+  runtime::InstantiateOptions options;
+  options.hostState.push_back(host::wasiHostState(wasi));
+  options.hostState.push_back(callContextHostState(p->call_));
+  options.hostState.push_back(host::faasmHostState());
+  auto instance = runtime::Instance::instantiate(p->module_, p->registry_.resolver(), options);
+  if (!instance) return instance.error();
+  p->instance_ = instance.value();
+  runtime::Instance& inst = *p->instance_;
+
+  // The call entry. wasi-libc's _start runs the constructors, __main_void,
+  // then the destructors (stdio flush); our toolchain exports the three parts
+  // so the constructors run once, here, before the snapshot.
+  const abi::FuncRef* ctors = inst.exportedFunction("__wasm_call_ctors");
+  const abi::FuncRef* mainVoid = inst.exportedFunction("__main_void");
+  if (hasSignature(ctors, ":") && hasSignature(mainVoid, ":i")) {
+    p->entry_ = mainVoid;
+    p->entryName_ = "__main_void";
+    const abi::FuncRef* dtors = inst.exportedFunction("__wasm_call_dtors");
+    if (hasSignature(dtors, ":")) p->dtors_ = dtors;
+  } else {
+    ctors = nullptr;
+    p->entry_ = inst.exportedFunction("_start");
+    p->entryName_ = "_start";
+    if (!p->entry_) return runtime::makeError("no exported function \"_start\"");
+    if (!hasSignature(p->entry_, ":") && !hasSignature(p->entry_, ":i"))
+      return runtime::makeError("\"_start\" must take no parameters");
+  }
+
+  if (!spec.snapshotIn.empty()) {
+    auto snap = readSnapshotFile(spec.snapshotIn, *p->module_);
+    if (!snap) return snap.error();
+    p->snapshot_ = snap.value();
+    if (runtime::Error e = applySnapshot(inst, *p->snapshot_); !e.message.empty()) return e;
+    return p;
+  }
+
+  if (ctors) {
+    runtime::InvokeResult r = runtime::invoke(ctors, {});
+    if (!r.ok()) return trapError(r.trap, r.exitCode);
+  }
+  if (const abi::FuncRef* zygote = inst.exportedFunction("_faasm_zygote")) {
+    if (!hasSignature(zygote, ":i"))
+      return runtime::makeError("\"_faasm_zygote\" must take no parameters and return i32");
+    runtime::InvokeResult r = runtime::invoke(zygote, {});
+    if (!r.ok()) return trapError(r.trap, r.exitCode);
+    int32_t rc = int32_t(uint32_t(r.results[0].lo));
+    if (rc != 0) return runtime::makeError("_faasm_zygote failed with " + std::to_string(rc));
+  }
+  // Anything the initialisation asked for as output is not a call's.
+  p->call_->output.clear();
+
+  auto snap = captureSnapshot(inst);
+  if (!snap) return snap.error();
+  p->snapshot_ = snap.value();
+  // From now on memory is a clean private mapping of the snapshot.
+  if (runtime::Error e = applySnapshot(inst, *p->snapshot_); !e.message.empty()) return e;
+  return p;
+}
+
+CallResult ProtoFaaslet::call(std::vector<uint8_t> input) {
+  CallResult result;
+  call_->input = std::move(input);
+  call_->output.clear();
+  runtime::InvokeResult r = runtime::invoke(entry_, {});
+  if (r.ok()) {
+    if (!r.results.empty()) result.returnCode = int32_t(uint32_t(r.results[0].lo));
+    if (dtors_) {
+      runtime::InvokeResult d = runtime::invoke(dtors_, {});
+      if (d.trap == abi::TrapCode::Exit) {
+        result.trap = abi::TrapCode::Exit;
+        result.returnCode = d.exitCode;
+      } else if (!d.ok()) {
+        result.trap = d.trap;
+      }
+    }
+  } else {
+    result.trap = r.trap;
+    result.returnCode = r.exitCode;
+  }
+  std::fflush(stdout);
+  result.output = std::move(call_->output);
+  call_->output.clear();
+  return result;
+}
+
+runtime::Error ProtoFaaslet::reset() {
+  host::resetFaasmInstance(instance_->vmctx());
+  call_->input.clear();
+  call_->output.clear();
+  return resetToSnapshot(*instance_, *snapshot_);
+}
+
+} // namespace faasm::loader

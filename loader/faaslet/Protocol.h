@@ -1,0 +1,57 @@
+// The messages between the scheduler, zygotes and Faaslets: a fixed header
+// and `length` payload bytes on a SOCK_STREAM socketpair; a Spawn carries
+// the new Faaslet's channel as SCM_RIGHTS. See docs/Faaslets.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace faasm::loader::protocol {
+
+enum class Msg : uint32_t {
+  // zygote -> scheduler (control socket)
+  Ready = 1,      //
+  InitFailed = 2, // a = TrapCode, b = exit code, payload = message
+  // scheduler -> zygote (control socket)
+  Spawn = 3, // a = runs (warm repeat count), fd = the Faaslet's channel
+  // scheduler -> Faaslet (channel)
+  Input = 4,       // payload = input bytes; first message on a channel
+  ChainReply = 5,  // a = call id (0: no such function)
+  AwaitReply = 6,  // b = return code (-1: unknown call)
+  OutputReply = 7, // a = 1 if known and finished, payload = output
+  // Faaslet -> scheduler (channel)
+  Chain = 8,     // a = name length, payload = name then input
+  Await = 9,     // a = call id
+  GetOutput = 10, // a = call id
+  Result = 11,   // a = TrapCode, b = return code, payload = output; once per run
+};
+
+struct Header {
+  uint32_t type;
+  uint32_t a;
+  int32_t b;
+  uint32_t reserved;
+  uint64_t length;
+};
+static_assert(sizeof(Header) == 24);
+
+struct Message {
+  Msg type{};
+  uint32_t a = 0;
+  int32_t b = 0;
+  std::vector<uint8_t> payload;
+};
+
+// Exit status of a Faaslet whose scheduler went away (nobody reads it).
+inline constexpr int kLostScheduler = 70;
+
+inline constexpr uint64_t kMaxPayload = 1ull << 30;
+
+// Blocking; false if the peer is gone. SIGPIPE is never raised.
+bool send(int fd, Msg type, uint32_t a, int32_t b, const void* payload = nullptr,
+          uint64_t length = 0, int passFd = -1);
+// Blocking; false on EOF or error. *outFd receives a passed descriptor (or -1).
+bool receive(int fd, Message& out, int* outFd = nullptr);
+
+} // namespace faasm::loader::protocol

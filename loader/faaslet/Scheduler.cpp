@@ -1,0 +1,291 @@
+#include "faasm/loader/Scheduler.h"
+
+#include "Protocol.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace faasm::loader {
+
+using protocol::Message;
+using protocol::Msg;
+
+struct Scheduler::Zygote {
+  FunctionSpec spec;
+  pid_t pid = -1;
+  int control = -1; // scheduler's end
+  bool started = false;
+  std::string error; // set if the Proto-Faaslet could not be made
+  runtime::Error initError;
+};
+
+struct Scheduler::Call {
+  uint32_t id = 0;
+  std::string function;
+  int fd = -1; // scheduler's end of the Faaslet's channel
+  uint32_t runs = 1;
+  bool done = false;
+  CallOutcome outcome;
+  std::vector<int> awaiters; // channels of Faaslets blocked in faasmAwaitCall on this call
+};
+
+Scheduler::Scheduler(SchedulerOptions options) : options_(std::move(options)) {
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+Scheduler::~Scheduler() {
+  for (auto& [id, call] : calls_)
+    if (call->fd >= 0) close(call->fd);
+  for (auto& [name, z] : zygotes_) {
+    if (z->control >= 0) close(z->control); // the zygote exits on EOF
+    if (z->pid > 0) waitpid(z->pid, nullptr, 0);
+  }
+}
+
+void Scheduler::addFunction(FunctionSpec spec) {
+  std::string name = spec.name;
+  specs_[name] = std::move(spec);
+}
+
+int32_t Scheduler::returnCode(const CallOutcome& outcome) {
+  if (outcome.failedToStart()) {
+    if (outcome.initError.trap == abi::TrapCode::Exit) {
+      uint32_t u = uint32_t(outcome.initError.exitCode);
+      return u <= 125 ? int32_t(u) : 126;
+    }
+    return outcome.initError.trap == abi::TrapCode::None ? 126 : 134;
+  }
+  if (outcome.results.empty()) return 134;
+  const CallResult& r = outcome.results.back();
+  if (r.trap == abi::TrapCode::None || r.trap == abi::TrapCode::Exit) {
+    uint32_t u = uint32_t(r.returnCode);
+    return u <= 125 ? int32_t(u) : 126;
+  }
+  return 134;
+}
+
+std::vector<int> Scheduler::ownFds() const {
+  std::vector<int> fds;
+  for (const auto& [id, call] : calls_)
+    if (call->fd >= 0) fds.push_back(call->fd);
+  for (const auto& [name, z] : zygotes_)
+    if (z->control >= 0) fds.push_back(z->control);
+  return fds;
+}
+
+Scheduler::Zygote* Scheduler::zygoteFor(const std::string& function) {
+  if (auto it = zygotes_.find(function); it != zygotes_.end()) return it->second.get();
+  FunctionSpec spec;
+  if (auto it = specs_.find(function); it != specs_.end()) {
+    spec = it->second;
+  } else {
+    // A function name is one path component of the function table.
+    if (options_.functionsDir.empty() || function.empty() || function == "." ||
+        function == ".." || function.find('/') != std::string::npos ||
+        function.find('\0') != std::string::npos)
+      return nullptr;
+    spec.name = function;
+    spec.file = options_.functionsDir + "/" + function + ".so";
+    spec.env = options_.env;
+    spec.dirs = options_.dirs;
+    struct stat st{};
+    if (stat(spec.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
+  }
+  auto z = std::make_unique<Zygote>();
+  z->spec = std::move(spec);
+  Zygote* raw = z.get();
+  zygotes_[function] = std::move(z);
+  startZygote(*raw);
+  return raw;
+}
+
+void Scheduler::startZygote(Zygote& z) {
+  z.started = true;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    z.error = std::string("cannot create a socketpair: ") + std::strerror(errno);
+    z.initError = runtime::makeError(z.error);
+    return;
+  }
+  std::vector<int> inherited = ownFds();
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    // The zygote keeps nothing of the scheduler's: a Faaslet must see EOF
+    // when the scheduler goes, not be held open by a sibling's copy.
+    for (int fd : inherited) close(fd);
+    close(sv[0]);
+    zygoteMain(z.spec, sv[1], options_.isolation);
+  }
+  close(sv[1]);
+  if (pid < 0) {
+    close(sv[0]);
+    z.error = std::string("cannot fork a zygote: ") + std::strerror(errno);
+    z.initError = runtime::makeError(z.error);
+    return;
+  }
+  z.pid = pid;
+  z.control = sv[0];
+  Message m;
+  if (!protocol::receive(z.control, m)) {
+    z.error = "the zygote died while initialising";
+    z.initError = runtime::makeError(z.error);
+  } else if (m.type == Msg::InitFailed) {
+    z.initError.message.assign(m.payload.begin(), m.payload.end());
+    z.initError.trap = abi::TrapCode(m.a);
+    z.initError.exitCode = m.b;
+    z.error = z.initError.message.empty() ? "initialisation failed" : z.initError.message;
+  } else if (m.type != Msg::Ready) {
+    z.error = "the zygote sent an unexpected message";
+    z.initError = runtime::makeError(z.error);
+  }
+  if (!z.error.empty()) {
+    close(z.control);
+    z.control = -1;
+    waitpid(z.pid, nullptr, 0);
+    z.pid = -1;
+  }
+}
+
+uint32_t Scheduler::start(const std::string& function, std::vector<uint8_t> input,
+                          uint32_t repeat) {
+  Zygote* z = zygoteFor(function);
+  if (!z) return 0;
+  auto call = std::make_unique<Call>();
+  call->id = nextId_++;
+  call->function = function;
+  call->runs = repeat ? repeat : 1;
+  Call& c = *call;
+  calls_[c.id] = std::move(call);
+
+  if (!z->error.empty()) {
+    c.outcome.error = z->error;
+    c.outcome.initError = z->initError;
+    c.done = true;
+    return c.id;
+  }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    c.outcome.error = std::string("cannot create a socketpair: ") + std::strerror(errno);
+    c.outcome.initError = runtime::makeError(c.outcome.error);
+    c.done = true;
+    return c.id;
+  }
+  bool ok = protocol::send(z->control, Msg::Spawn, c.runs, 0, nullptr, 0, sv[1]);
+  close(sv[1]);
+  c.fd = sv[0];
+  if (!ok || !protocol::send(c.fd, Msg::Input, 0, 0, input.data(), input.size())) {
+    c.outcome.error = "the zygote of " + function + " is gone";
+    c.outcome.initError = runtime::makeError(c.outcome.error);
+    finish(c);
+  }
+  return c.id;
+}
+
+void Scheduler::finish(Call& call) {
+  call.done = true;
+  if (call.fd >= 0) {
+    close(call.fd);
+    call.fd = -1;
+  }
+  int32_t rc = returnCode(call.outcome);
+  for (int fd : call.awaiters) protocol::send(fd, Msg::AwaitReply, 0, rc);
+  call.awaiters.clear();
+}
+
+void Scheduler::handle(Call& call) {
+  Message m;
+  if (!protocol::receive(call.fd, m)) {
+    // The Faaslet died before reporting every run (a signal, a kill by the
+    // isolation layer): the missing runs count as traps.
+    while (call.outcome.results.size() < call.runs) {
+      CallResult r;
+      r.trap = abi::TrapCode::HostError;
+      r.died = true;
+      call.outcome.results.push_back(std::move(r));
+    }
+    finish(call);
+    return;
+  }
+  switch (m.type) {
+  case Msg::Chain: {
+    if (m.a > m.payload.size()) {
+      protocol::send(call.fd, Msg::ChainReply, 0, 0);
+      break;
+    }
+    std::string name(m.payload.begin(), m.payload.begin() + m.a);
+    std::vector<uint8_t> input(m.payload.begin() + m.a, m.payload.end());
+    uint32_t id = start(name, std::move(input));
+    protocol::send(call.fd, Msg::ChainReply, id, 0);
+    break;
+  }
+  case Msg::Await: {
+    auto it = calls_.find(m.a);
+    if (it == calls_.end() || it->first == call.id) {
+      protocol::send(call.fd, Msg::AwaitReply, 0, -1);
+    } else if (it->second->done) {
+      protocol::send(call.fd, Msg::AwaitReply, 0, returnCode(it->second->outcome));
+    } else {
+      it->second->awaiters.push_back(call.fd);
+    }
+    break;
+  }
+  case Msg::GetOutput: {
+    auto it = calls_.find(m.a);
+    if (it == calls_.end() || !it->second->done || it->second->outcome.results.empty()) {
+      protocol::send(call.fd, Msg::OutputReply, 0, 0);
+    } else {
+      const std::vector<uint8_t>& out = it->second->outcome.results.back().output;
+      protocol::send(call.fd, Msg::OutputReply, 1, 0, out.data(), out.size());
+    }
+    break;
+  }
+  case Msg::Result: {
+    CallResult r;
+    r.trap = abi::TrapCode(m.a);
+    r.returnCode = m.b;
+    r.output = std::move(m.payload);
+    call.outcome.results.push_back(std::move(r));
+    if (call.outcome.results.size() >= call.runs) finish(call);
+    break;
+  }
+  default: break; // ignore what a Faaslet has no business sending
+  }
+}
+
+void Scheduler::pump() {
+  std::vector<pollfd> fds;
+  std::vector<uint32_t> ids;
+  for (const auto& [id, call] : calls_) {
+    if (call->done || call->fd < 0) continue;
+    fds.push_back(pollfd{call->fd, POLLIN, 0});
+    ids.push_back(id);
+  }
+  if (fds.empty()) return;
+  int n = poll(fds.data(), fds.size(), -1);
+  if (n < 0) return; // EINTR: the caller loops
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (!fds[i].revents) continue;
+    auto it = calls_.find(ids[i]);
+    if (it != calls_.end() && !it->second->done && it->second->fd == fds[i].fd)
+      handle(*it->second);
+  }
+}
+
+const CallOutcome& Scheduler::wait(uint32_t id) {
+  auto it = calls_.find(id);
+  static const CallOutcome unknown{{}, "unknown call", runtime::makeError("unknown call")};
+  if (it == calls_.end()) return unknown;
+  Call& call = *it->second;
+  while (!call.done) pump();
+  return call.outcome;
+}
+
+} // namespace faasm::loader

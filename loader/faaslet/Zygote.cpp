@@ -1,0 +1,119 @@
+// The zygote process of one function and the Faaslets it forks. Restore is
+// fork: the Proto-Faaslet's memory is a clean private mapping of the
+// snapshot memfd, so the child shares every page until it writes one.
+#include "faasm/loader/Scheduler.h"
+
+#include "Protocol.h"
+
+#ifdef FAASM_HAVE_ISOLATION
+#include "faasm/loader/Isolation.h"
+#endif
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace faasm::loader {
+namespace {
+
+using protocol::Message;
+using protocol::Msg;
+using protocol::kLostScheduler;
+
+// The chaining callbacks of a Faaslet: each is one request and one reply on
+// the Faaslet's channel to the scheduler. A lost scheduler ends the Faaslet.
+void installChaining(CallContext& call, int channel) {
+  call.chain = [channel](std::string_view name, std::span<const uint8_t> input) -> uint32_t {
+    std::vector<uint8_t> payload(name.begin(), name.end());
+    payload.insert(payload.end(), input.begin(), input.end());
+    Message reply;
+    if (!protocol::send(channel, Msg::Chain, uint32_t(name.size()), 0, payload.data(),
+                        payload.size()) ||
+        !protocol::receive(channel, reply) || reply.type != Msg::ChainReply)
+      _exit(kLostScheduler);
+    return reply.a;
+  };
+  call.await = [channel](uint32_t id) -> int32_t {
+    Message reply;
+    if (!protocol::send(channel, Msg::Await, id, 0) || !protocol::receive(channel, reply) ||
+        reply.type != Msg::AwaitReply)
+      _exit(kLostScheduler);
+    return reply.b;
+  };
+  call.getOutput = [channel](uint32_t id) -> std::optional<std::vector<uint8_t>> {
+    Message reply;
+    if (!protocol::send(channel, Msg::GetOutput, id, 0) || !protocol::receive(channel, reply) ||
+        reply.type != Msg::OutputReply)
+      _exit(kLostScheduler);
+    if (reply.a != 1) return std::nullopt;
+    return std::move(reply.payload);
+  };
+}
+
+[[noreturn]] void runFaaslet(ProtoFaaslet& proto, int channel, uint32_t runs) {
+  Message input;
+  if (!protocol::receive(channel, input) || input.type != Msg::Input) _exit(kLostScheduler);
+  installChaining(proto.callContext(), channel);
+  for (uint32_t i = 0; i < runs; ++i) {
+    if (i > 0) {
+      if (runtime::Error e = proto.reset(); !e.message.empty()) {
+        std::fprintf(stderr, "faasm-run: %s: %s\n", proto.spec().file.c_str(), e.message.c_str());
+        _exit(kLostScheduler);
+      }
+    }
+    CallResult r = proto.call(input.payload);
+    if (!protocol::send(channel, Msg::Result, uint32_t(r.trap), r.returnCode, r.output.data(),
+                        r.output.size()))
+      _exit(kLostScheduler);
+  }
+  _exit(0);
+}
+
+} // namespace
+
+[[noreturn]] void zygoteMain(const FunctionSpec& spec, int control,
+                             std::shared_ptr<const IsolationPlan> isolation) {
+  // Faaslets report over their channels; the kernel reaps them.
+  std::signal(SIGCHLD, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
+  auto proto = ProtoFaaslet::create(spec);
+  if (!proto) {
+    const runtime::Error& e = proto.error();
+    protocol::send(control, Msg::InitFailed, uint32_t(e.trap), e.exitCode, e.message.data(),
+                   e.message.size());
+    _exit(0);
+  }
+  if (!protocol::send(control, Msg::Ready, 0, 0)) _exit(0);
+  std::fflush(nullptr);
+
+  for (;;) {
+    Message m;
+    int channel = -1;
+    if (!protocol::receive(control, m, &channel)) _exit(0); // the scheduler is done
+    if (m.type != Msg::Spawn || channel < 0) {
+      if (channel >= 0) close(channel);
+      continue;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(control);
+      std::signal(SIGCHLD, SIG_DFL);
+#ifdef FAASM_HAVE_ISOLATION
+      // Isolation (loader/isolation): cgroup, network namespace, seccomp,
+      // before any guest code of the call runs.
+      if (isolation) isolation->applyInChild(nullptr);
+#else
+      (void)isolation;
+#endif
+      runFaaslet(*proto.value(), channel, m.a);
+    }
+    if (pid < 0) {
+      protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
+    }
+    close(channel);
+  }
+}
+
+} // namespace faasm::loader

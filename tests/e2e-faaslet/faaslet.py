@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""End-to-end tests of Faaslets: faasm-codegen and faasm-run on the Faasm
+function samples (samples/counter.c, chain-fanout.c, chain-worker.c).
+
+    faaslet.py SCENARIO --codegen C --run R --samples DIR --work DIR
+
+Every scenario compiles the samples it needs into <work>/<scenario>/functions
+(the function table), runs faasm-run and checks status, stdout and stderr
+against exact expectations. Exit status 0 = pass; a failure prints what was
+expected and what came back.
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+
+class Failure(Exception):
+    pass
+
+
+def run(cmd, stdin=None, timeout=120):
+    p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def check(what, got, want):
+    if got != want:
+        raise Failure(f"{what}: expected {want!r}, got {got!r}")
+
+
+class Env:
+    def __init__(self, args):
+        self.codegen = args.codegen
+        self.runner = args.run
+        self.samples = args.samples
+        self.dir = os.path.join(args.work, args.scenario)
+        self.functions = os.path.join(self.dir, "functions")
+        os.makedirs(self.functions, exist_ok=True)
+
+    def so(self, name, bounds="guard"):
+        out = os.path.join(self.functions, name + ".so")
+        src = os.path.join(self.samples, name + ".wasm")
+        status, _, err = run([self.codegen, src, "-o", out, "--bounds=" + bounds])
+        if status != 0:
+            raise Failure(f"faasm-codegen {src} failed ({status}): {err.strip()}")
+        return out
+
+    def faasm_run(self, *args, stdin=None):
+        return run([self.runner, *args], stdin=stdin)
+
+
+def expect(result, status, stdout=None, stderr=None):
+    got_status, got_out, got_err = result
+    if got_status != status:
+        raise Failure(f"status: expected {status}, got {got_status}\nstdout: {got_out!r}\nstderr: {got_err!r}")
+    if stdout is not None:
+        check("stdout", got_out, stdout)
+    if stderr is not None:
+        check("stderr", got_err, stderr)
+    return got_out, got_err
+
+
+# ----- chaining -------------------------------------------------------------
+
+def chain_fanout(env):
+    env.so("chain-worker")
+    main = env.so("chain-fanout")
+    expect(env.faasm_run("--functions", env.functions, "--input", "5", main), 0,
+           stdout="sum of squares 1..5 = 55 (workers: 1 4 9 16 25)\n", stderr="")
+    # More workers than cores: calls queue in the scheduler, none is lost.
+    want = " ".join(str(k * k) for k in range(1, 41))
+    expect(env.faasm_run("--functions", env.functions, "--input", "40", main), 0,
+           stdout=f"sum of squares 1..40 = {sum(k * k for k in range(1, 41))} (workers: {want})\n")
+
+
+def chain_explicit(env):
+    env.so("chain-worker", bounds="explicit")
+    main = env.so("chain-fanout", bounds="explicit")
+    expect(env.faasm_run("--functions", env.functions, "--input", "3", main), 0,
+           stdout="sum of squares 1..3 = 14 (workers: 1 4 9)\n", stderr="")
+
+
+def chain_missing_function(env):
+    main = env.so("chain-fanout")
+    empty = os.path.join(env.dir, "empty")
+    os.makedirs(empty, exist_ok=True)
+    # faasmChainNamed answers 0 for an unknown function; the sample exits 3.
+    expect(env.faasm_run("--functions", empty, "--input", "2", main), 3, stdout="",
+           stderr="chain-fanout: no function chain-worker\n")
+    # Without a function table there is nothing to chain to either.
+    expect(env.faasm_run("--input", "2", main), 3, stdout="")
+
+
+def chain_warm(env):
+    env.so("chain-worker")
+    main = env.so("chain-fanout")
+    line = "sum of squares 1..4 = 30 (workers: 1 4 9 16)\n"
+    expect(env.faasm_run("--functions", env.functions, "--warm", "3", "--input", "4", main), 0,
+           stdout=line * 3)
+
+
+# ----- warm Faaslets: nothing of one call is seen by the next --------------------
+
+def warm_no_leak(env):
+    counter = env.so("counter")
+    out, _ = expect(env.faasm_run("--warm", "4", counter), 0, stderr="")
+    lines = out.splitlines()
+    # The guest's own prints come as it runs, the call outputs after the last run.
+    check("warm output", lines, ["stdout counter=1101"] * 4 + ["counter=1101 seed=0 dirty=0"] * 4)
+
+
+def warm_no_leak_explicit(env):
+    counter = env.so("counter", bounds="explicit")
+    out, _ = expect(env.faasm_run("--warm", "3", counter), 0, stderr="")
+    check("warm output", out.splitlines(),
+          ["stdout counter=1101"] * 3 + ["counter=1101 seed=0 dirty=0"] * 3)
+
+
+# ----- snapshots in files, restored by another process ----------------------------
+
+def snapshot_file(env):
+    counter = env.so("counter")
+    snap = os.path.join(env.dir, "counter.snap")
+    if os.path.exists(snap):
+        os.remove(snap)
+    # Initialisation runs here, with the seed in the environment...
+    expect(env.faasm_run("--env", "FAASM_SEED=42", "--snapshot-out", snap, counter), 0,
+           stdout="", stderr="")
+    if not os.path.exists(snap):
+        raise Failure("no snapshot file written")
+    # ... and not again here: the seed comes from the snapshot.
+    expect(env.faasm_run("--snapshot-in", snap, counter), 0,
+           stdout="stdout counter=1101\ncounter=1101 seed=42 dirty=0\n", stderr="")
+    expect(env.faasm_run("--snapshot-in", snap, "--warm", "2", counter), 0,
+           stdout="stdout counter=1101\n" * 2 + "counter=1101 seed=42 dirty=0\n" * 2)
+    # A fresh initialisation without the seed.
+    expect(env.faasm_run(counter), 0, stdout="stdout counter=1101\ncounter=1101 seed=0 dirty=0\n")
+
+
+def snapshot_wrong_artefact(env):
+    counter = env.so("counter")
+    worker = env.so("chain-worker")
+    snap = os.path.join(env.dir, "counter.snap")
+    expect(env.faasm_run("--snapshot-out", snap, counter), 0)
+    _, err = expect(env.faasm_run("--snapshot-in", snap, worker), 126, stdout="")
+    if not err.startswith(f"faasm-run: {worker}: ") or err.count("\n") != 1 or "another artefact" not in err:
+        raise Failure(f"stderr: expected one line naming the file and 'another artefact', got {err!r}")
+    garbage = os.path.join(env.dir, "garbage.snap")
+    with open(garbage, "wb") as f:
+        f.write(b"not a snapshot at all")
+    _, err = expect(env.faasm_run("--snapshot-in", garbage, counter), 126, stdout="")
+    if err.count("\n") != 1 or "not a faasm snapshot" not in err:
+        raise Failure(f"stderr: {err!r}")
+
+
+# ----- input and output options ------------------------------------------------
+
+def input_output(env):
+    env.so("chain-worker")
+    worker = os.path.join(env.functions, "chain-worker.so")
+    expect(env.faasm_run("--input", "12", worker), 0, stdout="144", stderr="")
+    infile = os.path.join(env.dir, "input.txt")
+    with open(infile, "w") as f:
+        f.write("7")
+    expect(env.faasm_run("--input-file", infile, worker), 0, stdout="49")
+    expect(env.faasm_run("--input-file", "-", worker, stdin=b"9"), 0, stdout="81")
+    outfile = os.path.join(env.dir, "output.txt")
+    expect(env.faasm_run("--input", "11", "--output-file", outfile, worker), 0, stdout="")
+    with open(outfile) as f:
+        check("output file", f.read(), "121")
+    status, _, err = env.faasm_run("--input-file", os.path.join(env.dir, "no-such-input"), worker)
+    check("status for a missing input file", status, 126)
+    if err.count("\n") != 1 or not err.startswith("faasm-run: "):
+        raise Failure(f"stderr: {err!r}")
+
+
+SCENARIOS = {
+    "chain-fanout": chain_fanout,
+    "chain-explicit": chain_explicit,
+    "chain-missing-function": chain_missing_function,
+    "chain-warm": chain_warm,
+    "warm-no-leak": warm_no_leak,
+    "warm-no-leak-explicit": warm_no_leak_explicit,
+    "snapshot-file": snapshot_file,
+    "snapshot-wrong-artefact": snapshot_wrong_artefact,
+    "input-output": input_output,
+}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("scenario", choices=sorted(SCENARIOS))
+    p.add_argument("--codegen", required=True)
+    p.add_argument("--run", required=True)
+    p.add_argument("--samples", required=True)
+    p.add_argument("--work", required=True)
+    args = p.parse_args()
+    try:
+        SCENARIOS[args.scenario](Env(args))
+    except (Failure, subprocess.TimeoutExpired) as e:
+        print(f"FAIL {args.scenario}: {e}", file=sys.stderr)
+        return 1
+    print(f"ok {args.scenario}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
