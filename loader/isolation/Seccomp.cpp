@@ -190,19 +190,28 @@ int installFilter(const std::vector<uint8_t>& program) noexcept {
 }
 
 // Runs `probe` in a throw-away child; returns its errno-style result.
+// SIGCHLD is set to the default meanwhile: a zygote that ignores it would
+// otherwise have the probe reaped by the kernel and read no status.
 template <typename F>
 int probeInChild(F probe) {
+  struct sigaction dfl {}, old {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGCHLD, &dfl, &old);
   pid_t pid = ::fork();
-  if (pid < 0)
-    return errno;
   if (pid == 0)
     ::_exit(probe() & 0xff);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  int status = 0, result = EINVAL;
+  if (pid < 0) {
+    result = errno;
+  } else {
+    pid_t r;
+    while ((r = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+    }
+    if (r == pid && WIFEXITED(status))
+      result = WEXITSTATUS(status);
   }
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  return EINVAL;
+  ::sigaction(SIGCHLD, &old, nullptr);
+  return result;
 }
 
 // Which child-side controls this host permits, probed once per process so

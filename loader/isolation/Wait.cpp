@@ -121,4 +121,45 @@ ChildOutcome waitForChild(pid_t pid, std::chrono::milliseconds timeout, Cgroup* 
   return out;
 }
 
+bool enforceTimeout(pid_t pid, std::chrono::milliseconds timeout, Cgroup* cgroup) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0 && errno == ESRCH)
+    return false;
+  if (pidfd >= 0) {
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      struct pollfd p {pidfd, POLLIN, 0};
+      int r = ::poll(&p, 1, left.count() < 0 ? 0 : static_cast<int>(left.count()) + 1);
+      if (r > 0) {
+        ::close(pidfd);
+        return false;
+      }
+      if (r == 0 && Clock::now() >= deadline)
+        break;
+      if (r < 0 && errno != EINTR)
+        break;
+    }
+    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    ::close(pidfd);
+  } else {
+    // No pidfd (Linux < 5.3): poll for existence; a pid reused within the
+    // poll interval could be hit, which pidfds exist to prevent.
+    while (::kill(pid, 0) == 0) {
+      if (Clock::now() >= deadline) {
+        ::kill(pid, SIGKILL);
+        if (cgroup)
+          cgroup->killAll();
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    return false;
+  }
+  if (cgroup)
+    cgroup->killAll();
+  return true;
+}
+
 } // namespace faasm::loader

@@ -351,3 +351,39 @@ TEST_CASE("one cgroup serves successive Faaslets: a memory bomb, then a child wi
   CHECK(second.exitedNormally());
   CHECK(second.exitCode() == 0);
 }
+
+TEST_CASE("a runaway grandchild (a zygote's Faaslet) is killed at the timeout") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  pid_t zygote = ::fork();
+  REQUIRE(zygote >= 0);
+  if (zygote == 0) {
+    ::close(fds[0]);
+    pid_t faaslet = ::fork();
+    if (faaslet == 0)
+      for (;;)
+        asm volatile("" ::: "memory");
+    if (::write(fds[1], &faaslet, sizeof faaslet) != sizeof faaslet)
+      ::_exit(1);
+    int status = 0;
+    ::waitpid(faaslet, &status, 0);
+    ::_exit(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : 2);
+  }
+  ::close(fds[1]);
+  pid_t faaslet = 0;
+  REQUIRE(::read(fds[0], &faaslet, sizeof faaslet) == sizeof faaslet);
+  ::close(fds[0]);
+  CHECK(enforceTimeout(faaslet, 200ms));
+  ChildOutcome z = waitForChild(zygote, 10s);
+  CHECK(z.exitCode() == 0); // the zygote saw its Faaslet die of SIGKILL
+}
+
+TEST_CASE("a plan made where SIGCHLD is ignored still probes correctly") {
+  struct sigaction ign {}, old {};
+  ign.sa_handler = SIG_IGN;
+  ::sigaction(SIGCHLD, &ign, &old);
+  IsolationLimits limits;
+  IsolationPlan plan(limits);
+  ::sigaction(SIGCHLD, &old, nullptr);
+  CHECK(plan.limits().seccomp); // seccomp works on this host; a lost status would turn it off
+}

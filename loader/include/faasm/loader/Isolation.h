@@ -172,9 +172,17 @@ struct ChildOutcome {
 // Parent side: waits for `pid` (a child of the caller). With a non-zero
 // timeout, a child still running when it expires is killed with SIGKILL (and
 // so is its cgroup, if given) and reaped; timedOut is set. Uses a pidfd where
-// the kernel has one, else polls waitpid.
+// the kernel has one, else polls waitpid. The caller must not ignore SIGCHLD
+// (the kernel would reap the child and its status would be lost).
 ChildOutcome waitForChild(pid_t pid, std::chrono::milliseconds timeout,
                           Cgroup* cgroup = nullptr);
+
+// For a Faaslet that is not the caller's child (forked by a zygote, which
+// reaps it): blocks until process `pid` ends or `timeout` passes; at the
+// timeout kills it with SIGKILL through a pidfd (a recycled pid is never
+// hit) and everything in `cgroup`, and returns true. False: it ended in
+// time (or was already gone). Its exit status goes to whoever reaps it.
+bool enforceTimeout(pid_t pid, std::chrono::milliseconds timeout, Cgroup* cgroup = nullptr);
 
 // Prints "faasm-run: warning: <control> not enforced: <reason>" once per
 // control per process.
