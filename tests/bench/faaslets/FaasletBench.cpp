@@ -203,7 +203,7 @@ double startsPerSecond(const Proto& p, int total, int inFlight) {
 }
 
 struct Mem {
-  double rssKb = 0, pssKb = 0;
+  double rssKb = 0, pssKb = 0, ussKb = 0; // USS: private clean + private dirty
 };
 
 Mem smapsRollup(pid_t pid) {
@@ -219,10 +219,41 @@ Mem smapsRollup(pid_t pid) {
         m.rssKb = value;
       else if (key == "Pss:")
         m.pssKb = value;
+      else if (key == "Private_Clean:" || key == "Private_Dirty:")
+        m.ussKb += value;
     }
   }
   return m;
 }
+
+// Where one process's PSS is: mappings by PSS, largest first, to `path`.
+void pssBreakdown(pid_t pid, const std::string& path) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps");
+  std::vector<std::pair<double, std::string>> rows;
+  std::string line, name;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string first;
+    f >> first;
+    if (first.find('-') != std::string::npos && first.back() != ':') {
+      std::string perms, offset, dev, inode, file;
+      f >> perms >> offset >> dev >> inode;
+      std::getline(f, file);
+      name = perms + " " + (file.find_first_not_of(' ') == std::string::npos ? "[anon]" : file.substr(file.find_first_not_of(' ')));
+    } else if (first == "Pss:") {
+      double kb = 0;
+      f >> kb;
+      if (kb > 0)
+        rows.emplace_back(kb, name);
+    }
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  std::ofstream out(path);
+  for (auto& [kb, n] : rows)
+    out << kb << " KB\t" << n << "\n";
+}
+
+std::string gSamplesDir;
 
 // `count` idle Faaslets (each ran one call), their mean RSS and PSS.
 Mem idleFaaslets(const Proto& p, int count) {
@@ -249,17 +280,20 @@ Mem idleFaaslets(const Proto& p, int count) {
     if (read(ready[0], &c, 1) != 1)
       die("an idle Faaslet died");
   close(ready[0]);
+  if (!gSamplesDir.empty())
+    pssBreakdown(pids.front(), gSamplesDir + "/pss-breakdown-" + std::to_string(p.size >> 20) + "mb.txt");
   Mem sum;
   for (pid_t pid : pids) {
     Mem m = smapsRollup(pid);
     sum.rssKb += m.rssKb;
     sum.pssKb += m.pssKb;
+    sum.ussKb += m.ussKb;
   }
   for (pid_t pid : pids) {
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
   }
-  return {sum.rssKb / count, sum.pssKb / count};
+  return {sum.rssKb / count, sum.pssKb / count, sum.ussKb / count};
 }
 
 // Cost of a per-Faaslet cgroup: create, fork into it (child enters), remove.
@@ -390,6 +424,7 @@ void runcPeer(const std::string& bundle, const std::string& idleBundle, int iter
     Mem m = smapsRollup(pid);
     emit("runc_rss_kb", m.rssKb);
     emit("runc_pss_kb", m.pssKb);
+    emit("runc_uss_kb", m.ussKb);
   }
   if (f)
     pclose(f);
@@ -434,6 +469,7 @@ int main(int argc, char** argv) {
   }
   if (fn.empty() || bigFn.empty())
     die("usage: faaslet-bench --fn 1mb.so --fn-big 256mb.so [--floor fork-floor] [--runc-bundle DIR --runc-idle-bundle DIR]");
+  gSamplesDir = samplesDir;
   gStamp = static_cast<uint64_t*>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
 
   if (!floorBin.empty()) {
@@ -516,12 +552,14 @@ int main(int argc, char** argv) {
 
   emit("starts_per_s", startsPerSecond(*proto, iters, 4));
 
-  Mem idle = idleFaaslets(*proto, 16);
+  Mem idle = idleFaaslets(*proto, 64);
   emit("rss_kb", idle.rssKb);
   emit("pss_kb", idle.pssKb);
+  emit("uss_kb", idle.ussKb);
   Mem idleBig = idleFaaslets(*big, 4);
   emit("rss_256mb_kb", idleBig.rssKb);
   emit("pss_256mb_kb", idleBig.pssKb);
+  emit("uss_256mb_kb", idleBig.ussKb);
   Mem self = smapsRollup(getpid());
   emit("proto_process_pss_kb", self.pssKb);
 
