@@ -8,10 +8,28 @@
 namespace faasm::loader::protocol {
 namespace {
 
+// Only sendmsg/recvmsg: they are what the Faaslet's seccomp allow-list
+// (loader/isolation) permits on descriptors, send/recv (sendto/recvfrom) are not.
+ssize_t sendSome(int fd, const void* data, uint64_t size) {
+  iovec iov{const_cast<void*>(data), size};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  return ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+}
+
+ssize_t recvSome(int fd, void* data, uint64_t size) {
+  iovec iov{data, size};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  return ::recvmsg(fd, &msg, 0);
+}
+
 bool sendAll(int fd, const void* data, uint64_t size) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
   while (size) {
-    ssize_t n = ::send(fd, p, size, MSG_NOSIGNAL);
+    ssize_t n = sendSome(fd, p, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     p += n;
@@ -23,7 +41,7 @@ bool sendAll(int fd, const void* data, uint64_t size) {
 bool recvAll(int fd, void* data, uint64_t size) {
   uint8_t* p = static_cast<uint8_t*>(data);
   while (size) {
-    ssize_t n = ::recv(fd, p, size, 0);
+    ssize_t n = recvSome(fd, p, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     p += n;

@@ -15,6 +15,7 @@ enum class Msg : uint32_t {
   InitFailed = 2, // a = TrapCode, b = exit code, payload = message
   // scheduler -> zygote (control socket)
   Spawn = 3, // a = runs (warm repeat count), fd = the Faaslet's channel
+  Spawned = 12, // zygote -> scheduler: b = the Faaslet's pid (-1: fork failed)
   // scheduler -> Faaslet (channel)
   Input = 4,       // payload = input bytes; first message on a channel
   ChainReply = 5,  // a = call id (0: no such function)

@@ -2,6 +2,7 @@
 
 #include "Protocol.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -34,6 +35,8 @@ struct Scheduler::Call {
   bool done = false;
   CallOutcome outcome;
   std::vector<int> awaiters; // channels of Faaslets blocked in faasmAwaitCall on this call
+  pid_t pid = -1;            // the Faaslet (not our child: the zygote's)
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 Scheduler::Scheduler(SchedulerOptions options) : options_(std::move(options)) {
@@ -181,6 +184,13 @@ uint32_t Scheduler::start(const std::string& function, std::vector<uint8_t> inpu
   bool ok = protocol::send(z->control, Msg::Spawn, c.runs, 0, nullptr, 0, sv[1]);
   close(sv[1]);
   c.fd = sv[0];
+  Message spawned;
+  ok = ok && protocol::receive(z->control, spawned) && spawned.type == Msg::Spawned;
+  if (ok) {
+    c.pid = spawned.b;
+    if (options_.timeout.count() > 0)
+      c.deadline = std::chrono::steady_clock::now() + options_.timeout * c.runs;
+  }
   if (!ok || !protocol::send(c.fd, Msg::Input, 0, 0, input.data(), input.size())) {
     c.outcome.error = "the zygote of " + function + " is gone";
     c.outcome.initError = runtime::makeError(c.outcome.error);
@@ -269,8 +279,30 @@ void Scheduler::pump() {
     ids.push_back(id);
   }
   if (fds.empty()) return;
-  int n = poll(fds.data(), fds.size(), -1);
+  auto now = std::chrono::steady_clock::now();
+  auto next = std::chrono::steady_clock::time_point::max();
+  for (uint32_t id : ids) next = std::min(next, calls_[id]->deadline);
+  int waitMs = -1;
+  if (next != std::chrono::steady_clock::time_point::max())
+    waitMs = int(std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1));
+  int n = poll(fds.data(), fds.size(), waitMs);
   if (n < 0) return; // EINTR: the caller loops
+  if (n == 0) {
+    now = std::chrono::steady_clock::now();
+    for (uint32_t id : ids) {
+      Call& call = *calls_[id];
+      if (call.done || now < call.deadline) continue;
+      if (call.pid > 0) kill(call.pid, SIGKILL);
+      while (call.outcome.results.size() < call.runs) {
+        CallResult r;
+        r.trap = abi::TrapCode::Timeout;
+        call.outcome.results.push_back(std::move(r));
+      }
+      finish(call);
+    }
+    return;
+  }
   for (size_t i = 0; i < fds.size(); ++i) {
     if (!fds[i].revents) continue;
     auto it = calls_.find(ids[i]);

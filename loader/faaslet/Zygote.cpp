@@ -10,6 +10,8 @@
 #endif
 
 #include <csignal>
+#include <map>
+#include <memory>
 #include <cstdio>
 #include <string>
 #include <sys/wait.h>
@@ -75,9 +77,18 @@ void installChaining(CallContext& call, int channel) {
 
 [[noreturn]] void zygoteMain(const FunctionSpec& spec, int control,
                              std::shared_ptr<const IsolationPlan> isolation) {
-  // Faaslets report over their channels; the kernel reaps them.
-  std::signal(SIGCHLD, SIG_IGN);
   std::signal(SIGPIPE, SIG_IGN);
+#ifdef FAASM_HAVE_ISOLATION
+  // One cgroup per Faaslet, removed once the zygote has reaped it.
+  bool perFaasletCgroup = isolation && isolation->limits().needsCgroup();
+  std::map<pid_t, std::unique_ptr<Cgroup>> cgroups;
+  uint64_t spawned = 0;
+#else
+  bool perFaasletCgroup = false;
+#endif
+  // Faaslets report over their channels; unless their cgroups must be
+  // removed after them, the kernel reaps them.
+  if (!perFaasletCgroup) std::signal(SIGCHLD, SIG_IGN);
   auto proto = ProtoFaaslet::create(spec);
   if (!proto) {
     const runtime::Error& e = proto.error();
@@ -91,11 +102,26 @@ void installChaining(CallContext& call, int channel) {
   for (;;) {
     Message m;
     int channel = -1;
-    if (!protocol::receive(control, m, &channel)) _exit(0); // the scheduler is done
+    if (!protocol::receive(control, m, &channel)) {
+#ifdef FAASM_HAVE_ISOLATION
+      // The scheduler is done: wait for our Faaslets, then remove their groups.
+      while (waitpid(-1, nullptr, 0) > 0) {}
+      cgroups.clear();
+#endif
+      _exit(0);
+    }
     if (m.type != Msg::Spawn || channel < 0) {
       if (channel >= 0) close(channel);
       continue;
     }
+#ifdef FAASM_HAVE_ISOLATION
+    std::unique_ptr<Cgroup> cgroup;
+    if (perFaasletCgroup) {
+      for (pid_t done; (done = waitpid(-1, nullptr, WNOHANG)) > 0;) cgroups.erase(done);
+      cgroup = isolation->createCgroup("faaslet-" + std::to_string(getpid()) + "-" +
+                                       std::to_string(++spawned));
+    }
+#endif
     pid_t pid = fork();
     if (pid == 0) {
       close(control);
@@ -103,15 +129,18 @@ void installChaining(CallContext& call, int channel) {
 #ifdef FAASM_HAVE_ISOLATION
       // Isolation (loader/isolation): cgroup, network namespace, seccomp,
       // before any guest code of the call runs.
-      if (isolation) isolation->applyInChild(nullptr);
+      if (isolation) isolation->applyInChild(cgroup.get());
 #else
       (void)isolation;
 #endif
       runFaaslet(*proto.value(), channel, m.a);
     }
-    if (pid < 0) {
-      protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
-    }
+#ifdef FAASM_HAVE_ISOLATION
+    if (pid > 0 && cgroup) cgroups[pid] = std::move(cgroup);
+#endif
+    // The scheduler enforces the wall-clock timeout: it needs the pid.
+    protocol::send(control, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1);
+    if (pid < 0) protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
     close(channel);
   }
 }

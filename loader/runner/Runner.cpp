@@ -3,6 +3,9 @@
 #include "faasm/host/Wasi.h"
 #include "faasm/loader/Faaslet.h"
 #include "faasm/loader/Scheduler.h"
+#ifdef FAASM_HAVE_ISOLATION
+#include "faasm/loader/Isolation.h"
+#endif
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Module.h"
 #include "faasm/runtime/TypeRegistry.h"
@@ -136,8 +139,21 @@ int runFaaslets(const RunOptions& options) {
   schedulerOptions.functionsDir = options.functionsDir;
   schedulerOptions.env = options.env;
   schedulerOptions.dirs = options.dirs;
-  // TODO(isolation): build an IsolationPlan from memoryLimitBytes, cpus and
-  // timeout once loader/isolation is in the build (see Zygote.cpp).
+  schedulerOptions.timeout = options.timeout;
+  if (options.memoryLimitBytes || options.cpus > 0 || options.timeout.count() > 0) {
+#ifdef FAASM_HAVE_ISOLATION
+    // Limits asked for: each Faaslet gets its cgroup and the seccomp filter.
+    IsolationLimits limits;
+    limits.memoryBytes = options.memoryLimitBytes;
+    limits.cpus = options.cpus;
+    limits.timeout = options.timeout;
+    schedulerOptions.isolation = std::make_shared<const IsolationPlan>(limits);
+#else
+    if (options.memoryLimitBytes || options.cpus > 0)
+      std::fprintf(stderr, "faasm-run: warning: memory and cpu limits not enforced: built "
+                           "without loader/isolation\n");
+#endif
+  }
   Scheduler scheduler(std::move(schedulerOptions));
   FunctionSpec spec = specOf(options);
   std::string name = spec.name;

@@ -175,7 +175,39 @@ def input_output(env):
         raise Failure(f"stderr: {err!r}")
 
 
+# ----- wall-clock timeout, enforced by the scheduler -------------------------------
+
+SPIN_WAT = """
+(module
+  (func (export "_start") (loop $l (br $l))))
+"""
+
+
+def timeout(env):
+    import time
+    wat = os.path.join(env.dir, "spin.wat")
+    wasm = os.path.join(env.dir, "spin.wasm")
+    so = os.path.join(env.dir, "spin.so")
+    with open(wat, "w") as f:
+        f.write(SPIN_WAT)
+    status, _, err = run(["wat2wasm", wat, "-o", wasm])
+    if status != 0:
+        raise Failure(f"wat2wasm: {err}")
+    status, _, err = run([env.codegen, wasm, "-o", so])
+    if status != 0:
+        raise Failure(f"faasm-codegen: {err}")
+    start = time.monotonic()
+    result = env.faasm_run("--timeout", "0.5", so)
+    elapsed = time.monotonic() - start
+    _, err = expect(result, 134, stdout="")
+    if not err.endswith("trap: timeout\n"):
+        raise Failure(f"stderr: expected to end with 'trap: timeout', got {err!r}")
+    if elapsed > 20:
+        raise Failure(f"the endless loop was not stopped near the timeout: {elapsed:.1f} s")
+
+
 SCENARIOS = {
+    "timeout": timeout,
     "chain-fanout": chain_fanout,
     "chain-explicit": chain_explicit,
     "chain-missing-function": chain_missing_function,

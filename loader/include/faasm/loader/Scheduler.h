@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -29,6 +30,9 @@ struct SchedulerOptions {
   std::vector<std::string> dirs;
   // Applied in each Faaslet right after fork (may be null: no isolation).
   std::shared_ptr<const IsolationPlan> isolation;
+  // Wall-clock limit per run of a call, enforced here (SIGKILL to the
+  // Faaslet; the call's runs that did not finish trap with Timeout). 0: none.
+  std::chrono::milliseconds timeout{0};
 };
 
 // What became of a call.
