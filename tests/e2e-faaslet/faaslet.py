@@ -92,6 +92,25 @@ def chain_missing_function(env):
     expect(env.faasm_run("--input", "2", main), 3, stdout="")
 
 
+def chain_callee_fails(env):
+    main = env.so("chain-fanout")
+    # A worker that traps and one that exits 42 stand in for chain-worker.
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e", "data")
+    for wat, status, line in (("trap-unreachable", 134, "trap"), ("exit-status", 42, "exit")):
+        table = os.path.join(env.dir, wat)
+        os.makedirs(table, exist_ok=True)
+        wasm = os.path.join(env.dir, wat + ".wasm")
+        st, _, err = run(["wat2wasm", os.path.join(data, wat + ".wat"), "-o", wasm])
+        if st != 0:
+            raise Failure(f"wat2wasm: {err}")
+        st, _, err = run([env.codegen, wasm, "-o", os.path.join(table, "chain-worker.so")])
+        if st != 0:
+            raise Failure(f"faasm-codegen: {err}")
+        # The caller survives and sees the callee's return code.
+        expect(env.faasm_run("--functions", table, "--input", "2", main), 4, stdout="",
+               stderr=f"chain-fanout: worker 1 failed with {status}\n")
+
+
 def chain_warm(env):
     env.so("chain-worker")
     main = env.so("chain-fanout")
@@ -212,6 +231,7 @@ SCENARIOS = {
     "chain-explicit": chain_explicit,
     "chain-missing-function": chain_missing_function,
     "chain-warm": chain_warm,
+    "chain-callee-fails": chain_callee_fails,
     "warm-no-leak": warm_no_leak,
     "warm-no-leak-explicit": warm_no_leak_explicit,
     "snapshot-file": snapshot_file,
