@@ -263,6 +263,7 @@ void Scheduler::handle(Call& call) {
     r.returnCode = m.b;
     r.output = std::move(m.payload);
     call.outcome.results.push_back(std::move(r));
+    if (call.id == watched_ && onResult_ && *onResult_) (*onResult_)(call.outcome.results.back());
     if (call.outcome.results.size() >= call.runs) finish(call);
     break;
   }
@@ -311,12 +312,23 @@ void Scheduler::pump() {
   }
 }
 
-const CallOutcome& Scheduler::wait(uint32_t id) {
+const CallOutcome& Scheduler::wait(uint32_t id,
+                                   const std::function<void(const CallResult&)>& onResult) {
   auto it = calls_.find(id);
   static const CallOutcome unknown{{}, "unknown call", runtime::makeError("unknown call")};
   if (it == calls_.end()) return unknown;
   Call& call = *it->second;
+  watched_ = id;
+  onResult_ = &onResult;
+  size_t reported = call.outcome.results.size();
   while (!call.done) pump();
+  watched_ = 0;
+  onResult_ = nullptr;
+  // Runs that ended without a Result (died, timed out) are reported now.
+  if (onResult)
+    for (size_t i = reported; i < call.outcome.results.size(); ++i)
+      if (call.outcome.results[i].died || call.outcome.results[i].trap == abi::TrapCode::Timeout)
+        onResult(call.outcome.results[i]);
   return call.outcome;
 }
 

@@ -159,23 +159,21 @@ int runFaaslets(const RunOptions& options) {
   std::string name = spec.name;
   scheduler.addFunction(std::move(spec));
   uint32_t id = scheduler.start(name, std::move(input), options.warm ? options.warm : 1);
-  const CallOutcome& outcome = scheduler.wait(id);
-
+  // Each run's output as it comes, so warm runs interleave with the guest's
+  // own prints; the status is the last run's.
   int status = 0;
-  if (outcome.failedToStart()) {
-    status = initFailure(file, outcome.initError);
-  } else {
-    for (const CallResult& r : outcome.results) {
-      if (!r.output.empty()) std::fwrite(r.output.data(), 1, r.output.size(), out);
-      std::fflush(out);
-      if (r.trap == abi::TrapCode::None || r.trap == abi::TrapCode::Exit)
-        status = exited(file, r.returnCode);
-      else if (r.died)
-        status = (std::fprintf(stderr, "trap: faaslet died\n"), kExitTrap);
-      else
-        status = trapped(r.trap);
-    }
-  }
+  auto report = [&](const CallResult& r) {
+    if (!r.output.empty()) std::fwrite(r.output.data(), 1, r.output.size(), out);
+    std::fflush(out);
+    if (r.trap == abi::TrapCode::None || r.trap == abi::TrapCode::Exit)
+      status = exited(file, r.returnCode);
+    else if (r.died)
+      status = (std::fprintf(stderr, "trap: faaslet died\n"), kExitTrap);
+    else
+      status = trapped(r.trap);
+  };
+  const CallOutcome& outcome = scheduler.wait(id, report);
+  if (outcome.failedToStart()) status = initFailure(file, outcome.initError);
   if (out != stdout && std::fclose(out) != 0)
     return fail(file, "cannot write output file " + options.outputFile);
   return status;

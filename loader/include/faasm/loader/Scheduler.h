@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -60,7 +61,10 @@ public:
   uint32_t start(const std::string& function, std::vector<uint8_t> input, uint32_t repeat = 1);
 
   // Serves Faaslets until call `id` has finished; returns its outcome.
-  const CallOutcome& wait(uint32_t id);
+  // `onResult`, if given, sees each run's result of that call as it arrives
+  // (warm calls: between runs), so output can be streamed.
+  const CallOutcome& wait(uint32_t id,
+                          const std::function<void(const CallResult&)>& onResult = {});
 
   // The return code a chained caller sees: main's result or the exit code,
   // 134 if the call trapped, 126 if the function could not be made.
@@ -73,6 +77,8 @@ private:
   void startZygote(Zygote& z);
   void pump();
   void handle(Call& call);
+  uint32_t watched_ = 0;                               // the call wait() reports on
+  const std::function<void(const CallResult&)>* onResult_ = nullptr;
   void finish(Call& call);
   std::vector<int> ownFds() const;
 
