@@ -97,7 +97,58 @@ void sigsysHandler(int, siginfo_t* info, void*) {
   ::syscall(SYS_exit_group, 128 + SIGSYS);
 }
 
-std::vector<uint8_t> compileFilter(std::string& outError) {
+enum class FilterKind {
+  Faaslet, // the allow-list, installed in each child
+  Zygote,  // the allow-list plus what a zygote needs to fork Faaslets
+  Deny,    // a child of a filtered zygote: take those extras away again
+};
+
+// The calls a zygote filter adds to the allow-list, which the Deny program
+// takes away from its children.
+const char* const kZygoteOnly[] = {"clone", "clone3", "fork", "vfork", "unshare", "seccomp", "wait4", "waitid"};
+
+std::vector<uint8_t> exportProgram(scmp_filter_ctx ctx, std::string& outError) {
+  std::vector<uint8_t> program;
+  int fd = ::memfd_create("faasm-seccomp", MFD_CLOEXEC);
+  if (fd < 0 || seccomp_export_bpf(ctx, fd) < 0) {
+    outError = "seccomp_export_bpf failed";
+  } else {
+    off_t size = ::lseek(fd, 0, SEEK_END);
+    program.resize(static_cast<size_t>(size));
+    if (::pread(fd, program.data(), program.size(), 0) != size) {
+      outError = "cannot read the exported filter";
+      program.clear();
+    }
+  }
+  if (fd >= 0)
+    ::close(fd);
+  return program;
+}
+
+std::vector<uint8_t> compileDeny(std::string& outError) {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) {
+    outError = "seccomp_init failed";
+    return {};
+  }
+  int rc = 0;
+  for (const char* name : kZygoteOnly) {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr != __NR_SCMP_ERROR && rc >= 0)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_TRAP, nr, 0);
+  }
+  std::vector<uint8_t> program;
+  if (rc < 0)
+    outError = std::string("seccomp_rule_add failed: ") + std::strerror(-rc);
+  else
+    program = exportProgram(ctx, outError);
+  seccomp_release(ctx);
+  return program;
+}
+
+std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
+  if (kind == FilterKind::Deny)
+    return compileDeny(outError);
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
   if (!ctx) {
     outError = "seccomp_init failed";
@@ -130,26 +181,38 @@ std::vector<uint8_t> compileFilter(std::string& outError) {
   // prlimit64 only to read limits (new_limit == NULL).
   if (rc >= 0)
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0));
-  std::vector<uint8_t> program;
-  if (rc < 0) {
-    outError = std::string("seccomp_rule_add failed: ") + std::strerror(-rc);
-  } else {
-    int fd = ::memfd_create("faasm-seccomp", MFD_CLOEXEC);
-    if (fd < 0 || seccomp_export_bpf(ctx, fd) < 0) {
-      outError = "seccomp_export_bpf failed";
-    } else {
-      off_t size = ::lseek(fd, 0, SEEK_END);
-      program.resize(static_cast<size_t>(size));
-      if (::pread(fd, program.data(), program.size(), 0) != size) {
-        outError = "cannot read the exported filter";
-        program.clear();
-      }
-    }
-    if (fd >= 0)
-      ::close(fd);
+  if (kind == FilterKind::Zygote && rc >= 0) {
+    // fork() is clone with neither a shared address space nor new namespaces.
+    const uint64_t forbiddenClone = CLONE_VM | CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                                    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, forbiddenClone, 0));
+    // clone3's flags are behind a pointer: ENOSYS makes glibc fall back to clone.
+    if (rc >= 0)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    if (rc >= 0)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unshare), 1, SCMP_A0(SCMP_CMP_EQ, CLONE_NEWNET));
+    if (rc >= 0)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1, SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
+    for (const char* name : {"set_robust_list", "wait4", "waitid"})
+      if (rc >= 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(name), 0);
   }
+  std::vector<uint8_t> program;
+  if (rc < 0)
+    outError = std::string("seccomp_rule_add failed: ") + std::strerror(-rc);
+  else
+    program = exportProgram(ctx, outError);
   seccomp_release(ctx);
   return program;
+}
+
+// A child of a filtered zygote: no_new_privs, the SIGSYS handler and
+// RLIMIT_CORE are inherited; only the extra program is loaded.
+int installStacked(const std::vector<uint8_t>& program) noexcept {
+  struct sock_fprog prog {};
+  prog.len = static_cast<unsigned short>(program.size() / sizeof(struct sock_filter));
+  prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<uint8_t*>(program.data()));
+  return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : errno;
 }
 
 void fillSyscallNames() {
@@ -237,7 +300,7 @@ IsolationPlan::IsolationPlan(const IsolationLimits& limits) : limits_(limits) {
   }
   if (limits_.seccomp) {
     std::string error;
-    bpf_ = compileFilter(error);
+    bpf_ = compileFilter(FilterKind::Faaslet, error);
     if (bpf_.empty()) {
       warnOnce("seccomp filter", error);
     } else {
@@ -274,8 +337,30 @@ void IsolationPlan::applyInChild(const Cgroup* cgroup) const noexcept {
   }
   if (limits_.networkNamespace)
     ::unshare(CLONE_NEWNET); // probed in the constructor
-  if (limits_.seccomp)
+  if (zygoteFiltered_)
+    installStacked(denyBpf_);
+  else if (limits_.seccomp)
     installFilter(bpf_); // probed in the constructor
+}
+
+bool IsolationPlan::applyInZygote() {
+  if (!limits_.seccomp || zygoteFiltered_)
+    return zygoteFiltered_;
+  std::string error;
+  auto zygote = compileFilter(FilterKind::Zygote, error);
+  if (!zygote.empty())
+    denyBpf_ = compileFilter(FilterKind::Deny, error);
+  if (zygote.empty() || denyBpf_.empty()) {
+    warnOnce("zygote seccomp filter", error + "; each Faaslet installs the whole filter instead");
+    return false;
+  }
+  if (int err = installFilter(zygote)) {
+    warnOnce("zygote seccomp filter", std::string("cannot install: ") + std::strerror(err) +
+                                          "; each Faaslet installs the whole filter instead");
+    return false;
+  }
+  zygoteFiltered_ = true;
+  return true;
 }
 
 const std::vector<std::string>& IsolationPlan::allowedSyscalls() {

@@ -143,6 +143,18 @@ public:
   // (<name>), faaslet killed" and the process dies of SIGSYS.
   void applyInChild(const Cgroup* cgroup) const noexcept;
 
+  // Optional and cheaper: called once in the zygote (the Proto-Faaslet
+  // process that forks Faaslets), after it has loaded and initialised the
+  // function and before it forks any Faaslet. Installs the allow-list in the
+  // zygote itself, plus what a zygote needs: fork (clone without CLONE_VM,
+  // CLONE_THREAD or new namespaces), wait4/waitid, unshare(CLONE_NEWNET),
+  // seccomp(SET_MODE_FILTER). applyInChild then only loads a short program
+  // that takes those extras away (~0.1 ms instead of ~0.2-0.3 ms per
+  // Faaslet). From here on the zygote itself cannot exec, open sockets, map
+  // executable memory, or signal other processes. Returns false (one warning)
+  // if it could not: applyInChild then installs the whole list as before.
+  bool applyInZygote();
+
   // The system calls the filter allows, by name (docs/Isolation.md says why
   // each is there).
   static const std::vector<std::string>& allowedSyscalls();
@@ -150,6 +162,8 @@ public:
 private:
   IsolationLimits limits_;
   std::vector<uint8_t> bpf_; // struct sock_filter[], empty if seccomp is off or failed
+  std::vector<uint8_t> denyBpf_; // the children's program after applyInZygote
+  bool zygoteFiltered_ = false;
 };
 
 // What became of a Faaslet child.
