@@ -115,14 +115,19 @@ def buildKernel(kernel, outDir, codegen):
     libs = [] if cxx else ["-lm"]
 
     def step(peer, cmd, deps=()):
-        """Runs cmd unless its output (after -o) is newer than src, bench.h and deps."""
+        """Runs cmd unless its output (after -o) is newer than src, bench.h and deps
+        (a change of flags alone needs the build-dir/bench-code folder removed)."""
         if errors.get(peer):
             return False
         output = Path(cmd[cmd.index("-o") + 1])
-        inputs = [src, KERNEL_DIR / "bench.h", Path(__file__), *deps]
+        inputs = [src, KERNEL_DIR / "bench.h", *deps]
         if output.exists() and all(output.stat().st_mtime > p.stat().st_mtime for p in inputs):
             return True
-        r = run(cmd)
+        try:
+            r = run(cmd)
+        except OSError as e:
+            errors[peer] = f"build failed: {shlex.join(cmd[:1])}: {e}"
+            return False
         if r.returncode != 0:
             errors[peer] = f"build failed: {shlex.join(cmd[:1])}: {firstLine(r.stderr or r.stdout)}"
             return False
@@ -190,6 +195,8 @@ def runOnce(cmd, timeout):
         r = run(cmd, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"status": "timeout", "rc": None, "process_s": time.monotonic() - start, "detail": f"> {timeout:.0f} s"}
+    except OSError as e:
+        return {"status": "crash", "rc": None, "process_s": 0.0, "detail": f"cannot start: {e}"}
     elapsed = time.monotonic() - start
     values = parseReport(r.stdout)
     result = {"rc": r.returncode, "process_s": elapsed, "checksum": values.get("checksum")}
