@@ -7,8 +7,33 @@
 #include "faasm/runtime/GuestMemory.h"
 
 #include <cstdint>
+#include <string>
+#include <unistd.h>
+
+namespace faasm::host {
+
+// A guest fd from 3 up: a preopened directory or a file or directory opened
+// under one. Owns its host descriptor.
+struct WasiContext::File {
+  int fd = -1;
+  bool isDirectory = false;
+  bool isPreopen = false;
+  std::string guestPath; // preopens: the name the guest sees
+  uint64_t rightsBase = 0;
+  uint64_t rightsInheriting = 0;
+  File() = default;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+} // namespace faasm::host
 
 namespace faasm::host::wasi {
+
+using abi::VMContext;
 
 // WASI errno values (preview1 witx).
 enum Errno : int32_t {
@@ -17,26 +42,65 @@ enum Errno : int32_t {
   kEacces = 2,
   kEagain = 6,
   kEbadf = 8,
+  kEbusy = 10,
+  kEdquot = 19,
+  kEexist = 20,
   kEfault = 21,
+  kEfbig = 22,
   kEintr = 27,
   kEinval = 28,
   kEio = 29,
+  kEisdir = 31,
+  kEloop = 32,
+  kEmfile = 33,
+  kEmlink = 34,
+  kEnametoolong = 37,
+  kEnfile = 41,
+  kEnoent = 44,
+  kEnomem = 48,
+  kEnospc = 51,
   kEnosys = 52,
+  kEnotdir = 54,
+  kEnotempty = 55,
   kEnotsup = 58,
+  kEoverflow = 61,
   kEperm = 63,
   kEpipe = 64,
+  kErofs = 69,
   kEspipe = 70,
+  kEtxtbsy = 74,
+  kExdev = 75,
+  kEnotcapable = 76,
 };
+
+// WASI filetype values.
+enum Filetype : uint8_t {
+  kFiletypeUnknown = 0,
+  kFiletypeBlockDevice = 1,
+  kFiletypeCharacterDevice = 2,
+  kFiletypeDirectory = 3,
+  kFiletypeRegularFile = 4,
+  kFiletypeSocketDgram = 5,
+  kFiletypeSocketStream = 6,
+  kFiletypeSymbolicLink = 7,
+};
+
+// The file behind guest fd `fd` (>= 3), or null.
+WasiContext::File* fileOf(VMContext* vm, int32_t fd);
+// The host descriptor of guest fd `fd` (stdio or file), or -1.
+int hostFdOf(VMContext* vm, int32_t fd);
+// The WASI filetype of a host st_mode.
+uint8_t filetypeOf(uint32_t mode);
 
 // Errno of a host errno value.
 int32_t fromHostErrno(int e);
 
-using abi::VMContext;
 
 // Topic registration, called by registerWasi.
 void registerArgsEnv(runtime::HostModuleRegistry& r);
 void registerClocks(runtime::HostModuleRegistry& r);
 void registerFd(runtime::HostModuleRegistry& r);
+void registerFiles(runtime::HostModuleRegistry& r);
 void registerPoll(runtime::HostModuleRegistry& r);
 void registerProc(runtime::HostModuleRegistry& r);
 void registerRandom(runtime::HostModuleRegistry& r);

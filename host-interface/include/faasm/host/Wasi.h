@@ -1,12 +1,20 @@
 // WASI preview1 ("wasi_snapshot_preview1") host functions, as far as
-// wasi-libc's stdio and startup need them now. Files and preopens come later
-// (WasiFiles.cpp); fd_prestat_get answers EBADF: no preopens yet.
+// wasi-libc and libc++ need them: startup, stdio, clocks, random, poll, and
+// files and directories inside preopened host directories (WasiFiles.cpp).
+//
+// Files: a guest reaches the host file system only through preopens (guest
+// fds 3, 4, ... in the order added). Every path is resolved with openat2 and
+// RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS against the preopen's directory:
+// `..` above it, absolute paths and symlinks leading out of it are refused
+// with ENOTCAPABLE (76). A kernel without openat2 (before 5.6) refuses every
+// path (ENOSYS) rather than resolve it unsafely.
 #pragma once
 
 #include "faasm/abi/Abi.h"
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,6 +30,18 @@ struct WasiContext {
   std::vector<std::string> env;  // "KEY=VALUE"
   // Host descriptors behind guest fds 0, 1, 2 (-1: closed).
   int stdioFds[3] = {0, 1, 2};
+
+  // Guest fds 3 and up: preopened directories and the files opened under
+  // them. Copies of a context share the host descriptors.
+  struct File;
+  std::map<int32_t, std::shared_ptr<File>> files;
+
+  // Makes host directory `hostDir` visible to the guest as `guestPath`
+  // (e.g. "/data" or "."), as the next free guest fd. Returns an empty
+  // string, or what is wrong ("cannot open preopen dir: <reason>").
+  std::string addPreopen(const std::string& hostDir, const std::string& guestPath);
+  // The same from faasm-run's --dir syntax "HOST[:GUEST]" (GUEST defaults to HOST).
+  std::string addPreopenSpec(const std::string& spec);
 };
 
 // Adds every WASI function this library implements to `registry`.
