@@ -166,8 +166,16 @@ CgroupManager::CgroupManager(std::string root, std::string parentName)
     reason_ = "no cgroup hierarchy is mounted at " + root_;
     return;
   }
-  if (::geteuid() != 0 && ::access(root_.c_str(), W_OK) != 0 && version_ == CgroupVersion::V2)
-    reason_ = "not root and " + root_ + " is not writable";
+  if (::geteuid() != 0) {
+    // A delegated subtree (systemd Delegate=yes) is writable without root.
+    std::string dir = root_;
+    if (version_ == CgroupVersion::V1) {
+      std::string own = ownV1Path(v1Mounts_.front().first);
+      dir = v1Mounts_.front().second + (own == "/" ? "" : own);
+    }
+    if (::access(dir.c_str(), W_OK) != 0)
+      reason_ = "not root and " + dir + " is not writable";
+  }
 }
 
 std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name, const IsolationLimits& limits) {
