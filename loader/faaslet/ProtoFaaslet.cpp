@@ -4,6 +4,7 @@
 #include "faasm/host/Wasi.h"
 #include "faasm/runtime/TypeRegistry.h"
 
+#include <concepts>
 #include <cstdio>
 
 namespace faasm::loader {
@@ -12,6 +13,20 @@ namespace {
 runtime::Error trapError(abi::TrapCode trap, int32_t exitCode) {
   runtime::Error e{abi::trapMessage(trap), trap, exitCode};
   return e;
+}
+
+// --dir HOST[:GUEST] preopens, through WasiContext::addPreopenSpec where the
+// host interface has it (a template, so this builds against either).
+template <typename W> std::string addPreopens(W& wasi, const std::vector<std::string>& dirs) {
+  if constexpr (requires(W& w, const std::string& d) {
+                  { w.addPreopenSpec(d) } -> std::convertible_to<std::string>;
+                }) {
+    for (const std::string& d : dirs)
+      if (std::string e = wasi.addPreopenSpec(d); !e.empty()) return e;
+    return {};
+  } else {
+    return dirs.empty() ? std::string() : "--dir: this build's WASI has no preopens";
+  }
 }
 
 bool hasSignature(const abi::FuncRef* f, std::string_view signature) {
@@ -33,7 +48,9 @@ runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const Func
   wasi->args.push_back(spec.file);
   wasi->args.insert(wasi->args.end(), spec.args.begin(), spec.args.end());
   wasi->env = spec.env;
-  // TODO(host-interface): pass spec.dirs as preopens once WasiContext has them.
+  // Opened here, in the zygote, so every Faaslet inherits the descriptors and
+  // wasi-libc's constructors find the preopens before the snapshot.
+  if (std::string e = addPreopens(*wasi, spec.dirs); !e.empty()) return runtime::makeError(e);
   p->call_ = std::make_shared<CallContext>();
 
   runtime::InstantiateOptions options;
