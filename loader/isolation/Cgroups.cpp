@@ -271,13 +271,17 @@ std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name, const Isola
     if (limits.memoryBytes) {
       std::string dir = dirFor("memory", "memory limit");
       if (!dir.empty()) {
+        // memsw must stay >= the limit at every step: when a reused group's
+        // limit goes up, memsw has to move first; when it goes down, second.
+        const std::string memsw = dir + "/memory.memsw.limit_in_bytes";
+        writeFile(memsw, std::to_string(limits.memoryBytes));
         if (int err = writeFile(dir + "/memory.limit_in_bytes", std::to_string(limits.memoryBytes))) {
           warnOnce("memory limit", "cannot write " + dir + "/memory.limit_in_bytes: " + errnoText(err));
         } else {
           anyLimit = true;
           group->memoryDir_ = dir;
           // Without swap accounting the file is absent; with it, swap counts too.
-          writeFile(dir + "/memory.memsw.limit_in_bytes", std::to_string(limits.memoryBytes));
+          writeFile(memsw, std::to_string(limits.memoryBytes));
         }
       }
     }

@@ -440,3 +440,27 @@ TEST_CASE("a filtered zygote forks Faaslets that seccomp still confines") {
   CHECK(out.signal() == SIGSYS); // killed at execl, after every check passed
   CHECK(out.exitCode() == -1);
 }
+
+TEST_CASE("a group made again under the same name takes the new limits, up or down") {
+  if (!cgroupsUsable())
+    return;
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    std::string s;
+    std::getline(in, s);
+    return s;
+  };
+  const std::string name = uniqueName("relimit");
+  // Successive handles to the same directory, as a restarted worker would
+  // make; all are destroyed at the end (the first removes the directory).
+  std::vector<std::unique_ptr<Cgroup>> handles;
+  for (uint64_t mib : {32, 96, 16}) {
+    IsolationLimits limits;
+    limits.memoryBytes = mib << 20;
+    handles.push_back(CgroupManager::get().create(name, limits));
+    REQUIRE(handles.back());
+    for (auto& d : handles.back()->directories())
+      if (exists(d + "/memory.limit_in_bytes"))
+        CHECK(read(d + "/memory.limit_in_bytes") == std::to_string(limits.memoryBytes));
+  }
+}
