@@ -50,7 +50,7 @@ const char* const kAllowed[] = {
     "close", "fstat", "newfstatat", "statx", "fcntl", "fsync", "fdatasync", "ftruncate",
     "fadvise64", "fallocate", "dup", "dup3",
     // WASI path_* inside preopens (relative to an open directory descriptor)
-    "openat", "getdents64", "mkdirat", "unlinkat", "renameat", "renameat2", "readlinkat",
+    "openat", "openat2", "getdents64", "mkdirat", "unlinkat", "renameat", "renameat2", "readlinkat",
     "symlinkat", "linkat", "utimensat", "faccessat", "faccessat2", "fchmod",
     // WASI clocks, random, poll_oneoff, sched_yield
     "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday",
