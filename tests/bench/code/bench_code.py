@@ -214,6 +214,10 @@ def runOnce(cmd, timeout):
         result["status"] = "crash"
         if r.returncode < 0:
             result["detail"] = f"killed by signal {-r.returncode}"
+            if firstLine(r.stderr):
+                result["detail"] += f": {firstLine(r.stderr)}"
+            if "time_s" in result:
+                result["detail"] += " (after printing its result)"
         else:
             result["detail"] = f"exit {r.returncode}: {firstLine(r.stderr)}"
     return result

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   for (long i = 0; i < COUT; i++) bias[i] = (float)(benchUniform(&rng) - 0.5);
 
   benchStart();
-  for (int rep = 0; rep < 10; rep++) {
+  for (int rep = 0; rep < 12; rep++) {
     for (long co = 0; co < COUT; co++) {
       float* o = out + co * m * m;
       for (long i = 0; i < m * m; i++) o[i] = 0;

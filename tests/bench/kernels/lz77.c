@@ -94,7 +94,7 @@ static size_t decompress(const uint8_t* in, size_t n, uint8_t* out) {
 }
 
 int main(int argc, char** argv) {
-  size_t n = (size_t)benchSize(argc, argv, 8192) * 1024;
+  size_t n = (size_t)benchSize(argc, argv, 11264) * 1024;
   static const char* const words[] = {"the", "function", "returns", "state", "memory", "faaslet",
                                       "of", "and", "value", "request", "user", "id", "time",
                                       "error", "cache", "to", "from", "with", "data", "node"};

@@ -7,7 +7,7 @@
 #define BLOCK 64
 
 int main(int argc, char** argv) {
-  long n = benchSize(argc, argv, 960);
+  long n = benchSize(argc, argv, 1088);
   double* a = malloc(sizeof(double) * n * n);
   double* b = malloc(sizeof(double) * n * n);
   double* c = calloc(n * n, sizeof(double));

@@ -45,7 +45,7 @@ static void quickSort(uint32_t* a, long lo, long hi) {
 }
 
 int main(int argc, char** argv) {
-  long n = benchSize(argc, argv, 4000000);
+  long n = benchSize(argc, argv, 4400000);
   uint32_t* a = malloc(sizeof(uint32_t) * n);
   BenchRng rng = {1234};
   uint64_t sumBefore = 0, hashBefore = 0;

@@ -23,7 +23,7 @@ static long correctCount(const float* w, const uint32_t* cols, const float* vals
 }
 
 int main(int argc, char** argv) {
-  long epochs = benchSize(argc, argv, 100);
+  long epochs = benchSize(argc, argv, 110);
   float* hidden = malloc(sizeof(float) * FEATURES);
   float* w = calloc(FEATURES, sizeof(float));
   uint32_t* cols = malloc(sizeof(uint32_t) * SAMPLES * NONZEROS);

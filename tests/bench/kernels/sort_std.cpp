@@ -16,7 +16,7 @@ struct Record {
 } // namespace
 
 int main(int argc, char** argv) {
-  long n = benchSize(argc, argv, 1600000);
+  long n = benchSize(argc, argv, 1800000);
   std::vector<Record> records(n);
   BenchRng rng = {99};
   for (long i = 0; i < n; i++) {

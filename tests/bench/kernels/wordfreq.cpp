@@ -13,7 +13,7 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-  long words = benchSize(argc, argv, 1200) * 1000;
+  long words = benchSize(argc, argv, 2400) * 1000;
   BenchRng rng = {555};
   std::vector<std::string> vocabulary;
   std::unordered_set<std::string> unique;
