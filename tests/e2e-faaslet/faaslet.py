@@ -227,7 +227,22 @@ def timeout(env):
         raise Failure(f"the endless loop was not stopped near the timeout: {elapsed:.1f} s")
 
 
+# ----- memory limit: a Faaslet's cgroup -------------------------------------------
+
+def memory_limit(env):
+    counter = env.so("counter")
+    # Each call touches a fresh 4 MiB buffer: 3 MiB is too little, 64 MiB plenty.
+    status, out, err = env.faasm_run("--memory-limit", "3", counter)
+    if "not enforced" in err:
+        print("skipped: the host does not permit a memory cgroup here")
+        return
+    expect((status, out, err), 134, stderr="trap: faaslet died\n")
+    expect(env.faasm_run("--memory-limit", "64", counter), 0,
+           stdout="stdout counter=1101\ncounter=1101 seed=0 dirty=0\n", stderr="")
+
+
 SCENARIOS = {
+    "memory-limit": memory_limit,
     "timeout": timeout,
     "chain-fanout": chain_fanout,
     "chain-explicit": chain_explicit,
