@@ -96,8 +96,16 @@ void installChaining(CallContext& call, int channel) {
                    e.message.size());
     _exit(0);
   }
-  if (!protocol::send(control, Msg::Ready, 0, 0)) _exit(0);
   std::fflush(nullptr);
+#ifdef FAASM_HAVE_ISOLATION
+  // Without per-Faaslet cgroups (whose mkdir the zygote filter forbids) the
+  // zygote installs the allow-list once for itself, and each Faaslet then
+  // only adds the short deny program: a cheaper restore. The plan is this
+  // process's own copy since fork, so changing it here touches nobody else.
+  if (isolation && !perFaasletCgroup)
+    const_cast<IsolationPlan&>(*isolation).applyInZygote();
+#endif
+  if (!protocol::send(control, Msg::Ready, 0, 0)) _exit(0);
 
   for (;;) {
     Message m;
