@@ -20,7 +20,8 @@ ModuleDescriptor make() {
 #if defined(BAD_MAGIC)
   d.magic = 0x12345678;
 #elif defined(BAD_ABI)
-  d.abiVersion = kAbiVersion + 98;
+  static_assert(kAbiVersion != 99, "pick another foreign ABI version for this artefact");
+  d.abiVersion = 99;
   d.compilerVersion = "9.9.9";
 #elif defined(BAD_CPU)
   d.cpuFeatures = kCpuBaseline | (1ull << 63);
