@@ -49,6 +49,15 @@ bool containsCalls(const wabt::ExprList& exprs) {
   return false;
 }
 
+wabt::Opcode numericOpcode(const wabt::Expr& expr) {
+  switch (expr.type()) {
+  case wabt::ExprType::Unary: return wabt::cast<wabt::UnaryExpr>(&expr)->opcode;
+  case wabt::ExprType::Binary: return wabt::cast<wabt::BinaryExpr>(&expr)->opcode;
+  case wabt::ExprType::Compare: return wabt::cast<wabt::CompareExpr>(&expr)->opcode;
+  default: return wabt::cast<wabt::ConvertExpr>(&expr)->opcode;
+  }
+}
+
 } // namespace
 
 void FunctionEmitter::emit() {
@@ -522,21 +531,19 @@ void FunctionEmitter::emitExpr(const wabt::Expr& expr) {
   case ExprType::Const:
     return emitConst(cast<wabt::ConstExpr>(&expr)->const_);
   case ExprType::Unary:
-    if (isVectorOpcode(cast<wabt::UnaryExpr>(&expr)->opcode))
-      return emitSimd(expr);
-    return emitUnary(cast<wabt::UnaryExpr>(&expr)->opcode);
   case ExprType::Binary:
-    if (isVectorOpcode(cast<wabt::BinaryExpr>(&expr)->opcode))
-      return emitSimd(expr);
-    return emitBinary(cast<wabt::BinaryExpr>(&expr)->opcode);
   case ExprType::Compare:
-    if (isVectorOpcode(cast<wabt::CompareExpr>(&expr)->opcode))
+  case ExprType::Convert: {
+    wabt::Opcode opcode = numericOpcode(expr);
+    if (isVectorOpcode(opcode)) // v128 operations are EmitSimd's
       return emitSimd(expr);
-    return emitCompare(cast<wabt::CompareExpr>(&expr)->opcode);
-  case ExprType::Convert:
-    if (isVectorOpcode(cast<wabt::ConvertExpr>(&expr)->opcode))
-      return emitSimd(expr);
-    return emitConvert(cast<wabt::ConvertExpr>(&expr)->opcode);
+    switch (expr.type()) {
+    case ExprType::Unary: return emitUnary(opcode);
+    case ExprType::Binary: return emitBinary(opcode);
+    case ExprType::Compare: return emitCompare(opcode);
+    default: return emitConvert(opcode);
+    }
+  }
   case ExprType::Load:
     return emitLoad(*cast<wabt::LoadExpr>(&expr));
   case ExprType::Store:
