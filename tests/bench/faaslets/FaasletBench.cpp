@@ -9,6 +9,9 @@
 // with the isolation library for the "+ isolation" rows. When the Faaslet
 // process model (loader/faaslet) lands, its ProtoFaaslet replaces makeProto().
 #include "faasm/loader/Isolation.h"
+#ifdef FAASM_BENCH_HAVE_FAASLET
+#include "faasm/loader/Faaslet.h"
+#endif
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Invoke.h"
@@ -432,10 +435,66 @@ void runcPeer(const std::string& bundle, const std::string& idleBundle, int iter
   (void)ignored;
 }
 
+#ifdef FAASM_BENCH_HAVE_FAASLET
+// The same restore through loader/faaslet: ProtoFaaslet::create (load,
+// instantiate with WASI and the Faasm API, constructors, snapshot), then
+// fork and ProtoFaaslet::call in the child; entry is just before call().
+void faasletRows(const std::string& fn, const std::string& bigFn, int iters) {
+  auto make = [](const std::string& path) {
+    loader::FunctionSpec spec;
+    spec.name = "bench";
+    spec.file = path;
+    auto proto = loader::ProtoFaaslet::create(spec);
+    if (!proto)
+      die(path + ": " + proto.error().message);
+    return std::move(proto.value());
+  };
+  auto small = make(fn);
+  auto big = make(bigFn);
+  auto measure = [&](loader::ProtoFaaslet& proto, int n) {
+    std::vector<uint64_t> samples;
+    for (int i = 0; i < n; ++i) {
+      uint64_t t0 = nowNs();
+      pid_t pid = fork();
+      if (pid == 0) {
+        gStamp[0] = nowNs();
+        loader::CallResult r = proto.call({});
+        _exit(r.trap == abi::TrapCode::None || r.trap == abi::TrapCode::Exit ? 0 : 98);
+      }
+      int status = 0;
+      waitpid(pid, &status, 0);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die("a Faaslet (loader/faaslet) failed");
+      samples.push_back(gStamp[0] - t0);
+    }
+    return samples;
+  };
+  std::vector<uint64_t> a, b;
+  for (int round = 0; round < 4; ++round) {
+    auto x = measure(*small, iters / 4);
+    auto y = measure(*big, iters / 4);
+    a.insert(a.end(), x.begin(), x.end());
+    b.insert(b.end(), y.begin(), y.end());
+  }
+  emit("faaslet_restore_p50_us", pct(a, 50));
+  emit("faaslet_restore_p99_us", pct(a, 99));
+  emit("faaslet_restore_256mb_p50_us", pct(b, 50));
+  std::vector<uint64_t> warm;
+  for (int i = 0; i < iters; ++i) {
+    uint64_t t0 = nowNs();
+    small->call({});
+    warm.push_back(nowNs() - t0);
+    if (!small->reset().message.empty())
+      die("ProtoFaaslet::reset failed");
+  }
+  emit("faaslet_call_in_process_p50_us", pct(warm, 50));
+}
+#endif
+
 } // namespace
 
 int main(int argc, char** argv) {
-  std::string fn, bigFn, samplesDir, floorBin, runcBundle, runcIdleBundle;
+  std::string fn, bigFn, samplesDir, floorBin, runcBundle, runcIdleBundle, faasletFn, faasletBigFn;
   int iters = 1000, scratchIters = 30, runcIters = 20;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -464,6 +523,10 @@ int main(int argc, char** argv) {
       runcBundle = next();
     else if (a == "--runc-idle-bundle")
       runcIdleBundle = next();
+    else if (a == "--faaslet-fn")
+      faasletFn = next();
+    else if (a == "--faaslet-fn-big")
+      faasletBigFn = next();
     else
       die("unknown option " + a);
   }
@@ -589,6 +652,10 @@ int main(int argc, char** argv) {
   Mem self = smapsRollup(getpid());
   emit("proto_process_pss_kb", self.pssKb);
 
+#ifdef FAASM_BENCH_HAVE_FAASLET
+  if (!faasletFn.empty() && !faasletBigFn.empty())
+    faasletRows(faasletFn, faasletBigFn, std::min(iters, 200)); // slow per call: see the report
+#endif
   if (!runcBundle.empty())
     runcPeer(runcBundle, runcIdleBundle, runcIters);
   return 0;
