@@ -286,7 +286,21 @@ def fmtRatio(x):
     return "–" if x is None or math.isnan(x) else f"{x:.2f}"
 
 
-def machineInfo():
+def toolsSource(buildDir):
+    """Where faasm-codegen and faasm-run were built from: the CMake source dir and its commit."""
+    cache = buildDir / "CMakeCache.txt"
+    if not cache.exists():
+        return f"{buildDir}/bin (prebuilt, source unknown)"
+    source = next((l.split("=", 1)[1].strip() for l in cache.read_text().splitlines()
+                   if l.startswith("CMAKE_HOME_DIRECTORY:")), "?")
+    commit = run(["git", "-C", source, "rev-parse", "--short", "HEAD"]).stdout.strip()
+    dirty = run(["git", "-C", source, "status", "--porcelain", "--", "compiler", "loader", "host-interface"]).stdout
+    if not commit and (Path(source) / ".commit").exists():
+        commit = (Path(source) / ".commit").read_text().strip() + " (exported tree)"
+    return f"{source}, commit {commit or '?'}" + (" with uncommitted changes" if dirty.strip() else "")
+
+
+def machineInfo(buildDir):
     info = {"uname": run(["uname", "-srvmo"]).stdout.strip()}
     lscpu = run(["lscpu"]).stdout
     keep = ("Model name", "CPU(s)", "Thread(s) per core", "Core(s) per socket", "Socket(s)", "CPU max MHz",
@@ -304,6 +318,7 @@ def machineInfo():
     info["node"] = run(["node", "--version"]).stdout.strip()
     info["wasm2c"] = "WABT " + run(["wasm2c", "--version"]).stdout.strip()
     info["commit"] = run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]).stdout.strip()
+    info["faasm tools built from"] = toolsSource(buildDir)
     info["python"] = platform.python_version()
     return info
 
@@ -363,7 +378,8 @@ def writeMarkdown(path, ctx):
         "generated lives in `tests/bench/code/bench_code.py`.*")
     add("")
     add(f"Run: {ctx['started']} – {ctx['finished']} (UTC), {ctx['reps']} repetitions per peer and kernel, "
-        f"commit `{ctx['machine']['commit']}`.")
+        f"kernels and script at commit `{ctx['machine']['commit']}`, faasm tools built from "
+        f"{ctx['machine']['faasm tools built from']}.")
     add("")
     add("    " + ctx["command"])
     add("")
@@ -640,7 +656,7 @@ def main():
                     if statuses[n][p] == "build-failed":
                         f.write(",".join(_csv(v) for v in [n, p, "", "build-failed", "", "", "", "", "",
                                                           summary[n][p]["detail"]]) + "\n")
-        machine = machineInfo()
+        machine = machineInfo(buildDir)
         (docs / "bench-code.json").write_text(json.dumps({
             "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
             "command": command, "reps": args.reps, "machine": machine, "kernels": summary,
