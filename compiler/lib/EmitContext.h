@@ -112,6 +112,7 @@ private:
   void emitCallIndirect(const wabt::CallIndirectExpr& expr);
   void emitCallWithSignature(llvm::Value* code, llvm::Value* calleeContext,
                              const wabt::FuncSignature& sig);
+  void emitCallThroughRef(llvm::Value* ref, const wabt::FuncSignature& sig);
   void addIncoming(std::vector<llvm::PHINode*>& phis, size_t count);
   std::vector<llvm::PHINode*> makePhis(llvm::BasicBlock* block, const wabt::TypeVector& types);
   void finishPhis(llvm::BasicBlock* block, std::vector<llvm::PHINode*>& phis);

@@ -411,6 +411,18 @@ void FunctionEmitter::emitCallWithSignature(Value* code, Value* calleeContext,
   }
 }
 
+// Calls the function a FuncRef names, with the VMContext it carries (its own
+// instance's, or the importer's for a host function). A FuncRef never changes
+// once made, so its fields are invariant loads.
+void FunctionEmitter::emitCallThroughRef(Value* ref, const wabt::FuncSignature& sig) {
+  LoadInst* code = builder.CreateLoad(module.ptrTy, ref);
+  code->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
+  LoadInst* context = builder.CreateLoad(
+      module.ptrTy, builder.CreateConstInBoundsGEP1_64(module.i8Ty, ref, offsetof(abi::FuncRef, vmctx)));
+  context->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
+  emitCallWithSignature(code, context, sig);
+}
+
 void FunctionEmitter::emitCall(uint32_t funcIndex) {
   const wabt::FuncSignature& sig = module.funcSignature(funcIndex);
   if (funcIndex >= module.numImportedFuncs) {
@@ -421,12 +433,7 @@ void FunctionEmitter::emitCall(uint32_t funcIndex) {
   // An import: another instance's function or a host function, through the
   // FuncRef the runtime linked into the function index space.
   Value* ref = funcRef(funcIndex);
-  LoadInst* code = builder.CreateLoad(module.ptrTy, ref);
-  code->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
-  LoadInst* context = builder.CreateLoad(
-      module.ptrTy, builder.CreateConstInBoundsGEP1_64(module.i8Ty, ref, offsetof(abi::FuncRef, vmctx)));
-  context->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
-  emitCallWithSignature(code, context, sig);
+  emitCallThroughRef(ref, sig);
 }
 
 void FunctionEmitter::emitCallIndirect(const wabt::CallIndirectExpr& expr) {
@@ -457,12 +464,7 @@ void FunctionEmitter::emitCallIndirect(const wabt::CallIndirectExpr& expr) {
   actual->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
   trapIf(builder.CreateICmpNE(expected, actual), abi::TrapCode::IndirectCallTypeMismatch);
 
-  LoadInst* code = builder.CreateLoad(module.ptrTy, ref);
-  code->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
-  LoadInst* context = builder.CreateLoad(
-      module.ptrTy, builder.CreateConstInBoundsGEP1_64(module.i8Ty, ref, offsetof(abi::FuncRef, vmctx)));
-  context->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
-  emitCallWithSignature(code, context, sig);
+  emitCallThroughRef(ref, sig);
 }
 
 // ----- Dispatch --------------------------------------------------------------
