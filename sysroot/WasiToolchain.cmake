@@ -44,12 +44,8 @@ set(CMAKE_CXX_STANDARD_INCLUDE_DIRECTORIES "${CMAKE_CURRENT_LIST_DIR}/include")
 
 set(CMAKE_EXECUTABLE_SUFFIX .wasm)
 
-# Proto-Faaslets (docs/Faaslets.md) run the constructors once, before the
-# snapshot, and every call then enters at __main_void and flushes stdio with
-# __wasm_call_dtors: the three parts of wasi-libc's _start, exported. A
-# runtime that knows nothing of this still calls _start.
-set(CMAKE_EXE_LINKER_FLAGS_INIT
-    "-Wl,--export-if-defined=__wasm_call_ctors -Wl,--export-if-defined=__main_void -Wl,--export-if-defined=__wasm_call_dtors")
+# The exports Proto-Faaslets need are added by the platform file
+# (cmake/Platform/WASI.cmake), which CMake reads at every configure.
 
 # A test executable could not run on the build host anyway; checking that the
 # compiler makes a static library is enough and needs no linker run.

@@ -14,3 +14,14 @@ set_property(GLOBAL PROPERTY TARGET_SUPPORTS_SHARED_LIBS FALSE)
 # under each root finds them there (find_library(m), find_path(faasm/faasm.h)).
 set(CMAKE_SYSTEM_LIBRARY_PATH /)
 set(CMAKE_SYSTEM_INCLUDE_PATH /)
+
+# Proto-Faaslets (docs/Faaslets.md) run the constructors once, before the
+# snapshot, and every call then enters at __main_void and flushes stdio with
+# __wasm_call_dtors: the three parts of wasi-libc's _start, exported. A
+# runtime that knows nothing of this still calls _start. Set here, in the link
+# rule's flags, rather than in a cached *_INIT variable, so that an existing
+# build directory picks it up too.
+set(FAASM_WASI_EXPORT_FLAGS
+    "-Wl,--export-if-defined=__wasm_call_ctors -Wl,--export-if-defined=__main_void -Wl,--export-if-defined=__wasm_call_dtors")
+set(CMAKE_C_LINK_FLAGS "${FAASM_WASI_EXPORT_FLAGS}")
+set(CMAKE_CXX_LINK_FLAGS "${FAASM_WASI_EXPORT_FLAGS}")
