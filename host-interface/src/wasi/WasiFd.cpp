@@ -18,12 +18,6 @@ using runtime::guestBytes;
 using runtime::guestLoad;
 using runtime::guestStore;
 
-constexpr uint64_t kRightFdRead = 1ull << 1;
-constexpr uint64_t kRightFdSeek = 1ull << 2;
-constexpr uint64_t kRightFdFdstatSetFlags = 1ull << 3;
-constexpr uint64_t kRightFdTell = 1ull << 5;
-constexpr uint64_t kRightFdWrite = 1ull << 6;
-constexpr uint64_t kRightPollFdReadwrite = 1ull << 27;
 
 int hostFd(VMContext* vm, int32_t fd) { return hostFdOf(vm, fd); }
 

@@ -41,12 +41,6 @@ namespace {
 using runtime::guestBytes;
 using runtime::guestStore;
 
-// WASI rights (preview1) that decide the host access mode.
-constexpr uint64_t kRightFdRead = 1ull << 1;
-constexpr uint64_t kRightFdWrite = 1ull << 6;
-constexpr uint64_t kRightFdAllocate = 1ull << 8;
-constexpr uint64_t kRightFdReaddir = 1ull << 14;
-constexpr uint64_t kRightFdFilestatSetSize = 1ull << 22;
 // oflags
 constexpr uint32_t kOflagCreat = 1, kOflagDirectory = 2, kOflagExcl = 4, kOflagTrunc = 8;
 // fdflags

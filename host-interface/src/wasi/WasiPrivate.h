@@ -33,6 +33,17 @@ struct WasiContext::File {
 
 namespace faasm::host::wasi {
 
+// WASI preview1 rights bits the host interface checks or reports.
+inline constexpr uint64_t kRightFdRead = 1ull << 1;
+inline constexpr uint64_t kRightFdSeek = 1ull << 2;
+inline constexpr uint64_t kRightFdFdstatSetFlags = 1ull << 3;
+inline constexpr uint64_t kRightFdTell = 1ull << 5;
+inline constexpr uint64_t kRightFdWrite = 1ull << 6;
+inline constexpr uint64_t kRightFdAllocate = 1ull << 8;
+inline constexpr uint64_t kRightFdReaddir = 1ull << 14;
+inline constexpr uint64_t kRightFdFilestatSetSize = 1ull << 22;
+inline constexpr uint64_t kRightPollFdReadwrite = 1ull << 27;
+
 using abi::VMContext;
 
 // WASI errno values (preview1 witx).
