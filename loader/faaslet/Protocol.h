@@ -15,7 +15,8 @@ enum class Msg : uint32_t {
   InitFailed = 2, // a = TrapCode, b = exit code, payload = message
   // scheduler -> zygote (control socket)
   Spawn = 3, // a = runs (warm repeat count), fd = the Faaslet's channel
-  Spawned = 12, // zygote -> scheduler: b = the Faaslet's pid (-1: fork failed)
+  Spawned = 12, // zygote -> scheduler: b = the Faaslet's pid (-1: fork failed),
+                // payload = the zygote's CLOCK_MONOTONIC just before fork (u64 ns)
   // scheduler -> Faaslet (channel)
   Input = 4,       // payload = input bytes; first message on a channel
   ChainReply = 5,  // a = call id (0: no such function)

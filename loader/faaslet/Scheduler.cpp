@@ -36,6 +36,7 @@ struct Scheduler::Call {
   CallOutcome outcome;
   std::vector<int> awaiters; // channels of Faaslets blocked in faasmAwaitCall on this call
   pid_t pid = -1;            // the Faaslet (not our child: the zygote's)
+  std::vector<uint8_t> input; // kept for the runs after the first (warm)
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
@@ -184,14 +185,21 @@ uint32_t Scheduler::start(const std::string& function, std::vector<uint8_t> inpu
   bool ok = protocol::send(z->control, Msg::Spawn, c.runs, 0, nullptr, 0, sv[1]);
   close(sv[1]);
   c.fd = sv[0];
+  // The input goes first, so the Faaslet finds it as soon as it is forked
+  // instead of waiting for the Spawned round trip. A warm call keeps it for
+  // the next runs.
+  ok = ok && protocol::send(c.fd, Msg::Input, 0, 0, input.data(), input.size());
+  if (c.runs > 1) c.input = std::move(input);
   Message spawned;
   ok = ok && protocol::receive(z->control, spawned) && spawned.type == Msg::Spawned;
   if (ok) {
     c.pid = spawned.b;
+    if (spawned.payload.size() == sizeof c.outcome.forkedAtNs)
+      std::memcpy(&c.outcome.forkedAtNs, spawned.payload.data(), sizeof c.outcome.forkedAtNs);
     if (options_.timeout.count() > 0)
       c.deadline = std::chrono::steady_clock::now() + options_.timeout * c.runs;
   }
-  if (!ok || !protocol::send(c.fd, Msg::Input, 0, 0, input.data(), input.size())) {
+  if (!ok) {
     c.outcome.error = "the zygote of " + function + " is gone";
     c.outcome.initError = runtime::makeError(c.outcome.error);
     finish(c);
@@ -264,7 +272,13 @@ void Scheduler::handle(Call& call) {
     r.output = std::move(m.payload);
     call.outcome.results.push_back(std::move(r));
     if (call.id == watched_ && onResult_ && *onResult_) (*onResult_)(call.outcome.results.back());
-    if (call.outcome.results.size() >= call.runs) finish(call);
+    if (call.outcome.results.size() >= call.runs) {
+      finish(call);
+    } else {
+      // The next run of a warm call. If the Faaslet is gone, its EOF (next
+      // poll) fails the remaining runs.
+      protocol::send(call.fd, Msg::Input, 0, 0, call.input.data(), call.input.size());
+    }
     break;
   }
   default: break; // ignore what a Faaslet has no business sending
@@ -330,6 +344,17 @@ const CallOutcome& Scheduler::wait(uint32_t id,
       if (call.outcome.results[i].died || call.outcome.results[i].trap == abi::TrapCode::Timeout)
         onResult(call.outcome.results[i]);
   return call.outcome;
+}
+
+pid_t Scheduler::faasletPid(uint32_t id) const {
+  auto it = calls_.find(id);
+  return it == calls_.end() ? -1 : it->second->pid;
+}
+
+void Scheduler::release(uint32_t id) {
+  auto it = calls_.find(id);
+  if (it == calls_.end() || !it->second->done) return;
+  calls_.erase(it);
 }
 
 } // namespace faasm::loader

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <string>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace faasm::loader {
@@ -54,21 +55,22 @@ void installChaining(CallContext& call, int channel) {
   };
 }
 
+// Each run starts when its Input arrives; a warm Faaslet resets right after
+// sending a run's Result, so the reset is off the next dispatch's path.
 [[noreturn]] void runFaaslet(ProtoFaaslet& proto, int channel, uint32_t runs) {
-  Message input;
-  if (!protocol::receive(channel, input) || input.type != Msg::Input) _exit(kLostScheduler);
   installChaining(proto.callContext(), channel);
   for (uint32_t i = 0; i < runs; ++i) {
-    if (i > 0) {
-      if (runtime::Error e = proto.reset(); !e.message.empty()) {
-        std::fprintf(stderr, "faasm-run: %s: %s\n", proto.spec().file.c_str(), e.message.c_str());
-        _exit(kLostScheduler);
-      }
-    }
-    CallResult r = proto.call(input.payload);
+    Message input;
+    if (!protocol::receive(channel, input) || input.type != Msg::Input) _exit(kLostScheduler);
+    CallResult r = proto.call(std::move(input.payload));
     if (!protocol::send(channel, Msg::Result, uint32_t(r.trap), r.returnCode, r.output.data(),
                         r.output.size()))
       _exit(kLostScheduler);
+    if (i + 1 == runs) break;
+    if (runtime::Error e = proto.reset(); !e.message.empty()) {
+      std::fprintf(stderr, "faasm-run: %s: %s\n", proto.spec().file.c_str(), e.message.c_str());
+      _exit(kLostScheduler);
+    }
   }
   _exit(0);
 }
@@ -130,10 +132,15 @@ void installChaining(CallContext& call, int channel) {
                                        std::to_string(++spawned));
     }
 #endif
+    // Restore starts here: Spawned reports this clock reading, so the time
+    // from fork to the guest's entry can be accounted.
+    timespec forkAt{};
+    clock_gettime(CLOCK_MONOTONIC, &forkAt);
     pid_t pid = fork();
     if (pid == 0) {
+      // Nothing here but what isolation needs: this is the restore's path.
+      // (A Faaslet never forks, so the zygote's SIGCHLD disposition is moot.)
       close(control);
-      std::signal(SIGCHLD, SIG_DFL);
 #ifdef FAASM_HAVE_ISOLATION
       // Isolation (loader/isolation): cgroup, network namespace, seccomp,
       // before any guest code of the call runs.
@@ -147,7 +154,8 @@ void installChaining(CallContext& call, int channel) {
     if (pid > 0 && cgroup) cgroups[pid] = std::move(cgroup);
 #endif
     // The scheduler enforces the wall-clock timeout: it needs the pid.
-    protocol::send(control, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1);
+    uint64_t forkNs = uint64_t(forkAt.tv_sec) * 1000000000u + uint64_t(forkAt.tv_nsec);
+    protocol::send(control, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
     if (pid < 0) protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
     close(channel);
   }

@@ -41,6 +41,9 @@ struct CallOutcome {
   std::vector<CallResult> results; // one per run (warm calls run several)
   std::string error;               // the function could not be made (load, link, init)
   runtime::Error initError;        // details of that failure (trap, exit code)
+  // When the zygote forked the Faaslet (CLOCK_MONOTONIC, ns; 0 if unknown):
+  // the start of the restore, for latency accounting.
+  uint64_t forkedAtNs = 0;
   bool failedToStart() const { return !error.empty(); }
 };
 
@@ -65,6 +68,14 @@ public:
   // (warm calls: between runs), so output can be streamed.
   const CallOutcome& wait(uint32_t id,
                           const std::function<void(const CallResult&)>& onResult = {});
+
+  // The Faaslet process of a started call (not the caller's child: its
+  // zygote's), or -1 if unknown or it could not be forked.
+  pid_t faasletPid(uint32_t id) const;
+  // Forgets a finished call (its outcome; a later Await of it answers -1),
+  // so a long-lived scheduler does not keep every call. No effect on a call
+  // still running.
+  void release(uint32_t id);
 
   // The return code a chained caller sees: main's result or the exit code,
   // 134 if the call trapped, 126 if the function could not be made.
