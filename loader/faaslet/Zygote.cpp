@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <string>
 #include <sys/wait.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,6 +155,10 @@ void installChaining(CallContext& call, int channel) {
     if (pid > 0 && cgroup) cgroups[pid] = std::move(cgroup);
 #endif
     // The scheduler enforces the wall-clock timeout: it needs the pid.
+    // Let the new Faaslet run first if it was queued on this CPU: what the
+    // zygote does next (Spawned wakes the scheduler) can wait, the restore
+    // cannot.
+    if (pid > 0) sched_yield();
     uint64_t forkNs = uint64_t(forkAt.tv_sec) * 1000000000u + uint64_t(forkAt.tv_nsec);
     protocol::send(control, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
     if (pid < 0) protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
