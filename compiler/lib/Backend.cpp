@@ -1,5 +1,7 @@
 #include "Backend.h"
 
+#include "BoundsVersioning.h"
+
 #include <lld/Common/Driver.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/MC/TargetRegistry.h>
@@ -96,7 +98,15 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
     llvm::CGSCCAnalysisManager sccs;
     llvm::ModuleAnalysisManager modules;
     llvm::PipelineTuningOptions tuning;
+    tuning.LoopVectorization = true;
+    tuning.SLPVectorization = true;
     llvm::PassBuilder passes(machine.get(), tuning);
+    // Right before the loop vectoriser: loops whose accesses are proven in
+    // bounds up front run without per-access checks, so it can vectorise them.
+    passes.registerVectorizerStartEPCallback(
+        [&options](llvm::FunctionPassManager& functionPasses, llvm::OptimizationLevel) {
+          functionPasses.addPass(BoundsVersioningPass(options.bounds));
+        });
     passes.registerModuleAnalyses(modules);
     passes.registerCGSCCAnalyses(sccs);
     passes.registerFunctionAnalyses(functions);
@@ -116,6 +126,8 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
     }
     pipeline.run(module, modules);
   }
+
+  lowerBoundsChecks(module);
 
   llvm::raw_svector_ostream stream(object);
   llvm::legacy::PassManager codegen;

@@ -18,9 +18,12 @@
 //     in guard mode the access itself is the check, so loads and stores are
 //     volatile; in explicit mode the check is a branch to a call the
 //     optimiser cannot see through, which already orders the accesses.
+//     The one exception is BoundsVersioning.cpp: a loop whose accesses are
+//     all proven in bounds before it starts runs a copy with ordinary ones.
 // Changes here need a second reviewer and the hostile-module tests in
 // tests/unit/compiler.
 // ============================================================================
+#include "BoundsVersioning.h"
 #include "EmitContext.h"
 
 using namespace llvm;
@@ -53,7 +56,10 @@ Value* FunctionEmitter::memoryAddress(Value* address, uint64_t offset, unsigned 
     effective = builder.CreateAdd(effective, builder.getInt64(offset), "", /*HasNUW=*/true);
   if (module.options.bounds == abi::BoundsMode::Explicit) {
     Value* end = builder.CreateAdd(effective, builder.getInt64(accessBytes), "", true);
-    trapIf(builder.CreateICmpUGT(end, memorySize()), abi::TrapCode::MemoryOutOfBounds);
+    // `end > memorySize`, as a pure call until BoundsVersioning.cpp has seen it.
+    Value* outside = builder.CreateCall(boundsCheckDeclaration(*module.llvmModule),
+                                        {end, memorySize()});
+    trapIf(outside, abi::TrapCode::MemoryOutOfBounds);
   }
   return builder.CreateInBoundsGEP(module.i8Ty, memoryBase(), effective);
 }

@@ -1,0 +1,468 @@
+// Loop versioning on bounds (see BoundsVersioning.h).
+//
+// ============================================================================
+// SAFETY-CRITICAL. The fast copy of a loop runs without the checks that keep
+// a guest inside its memory, so the one check in front of it must cover every
+// access it removes, for every iteration the loop can run. The argument:
+//  1. An access's byte offset from the memory base is a scalar-evolution
+//     expression in i64. It is accepted only as a sum of terms, each of which
+//     is loop-invariant, an affine recurrence of the loop in i64, or the
+//     zero-extension of an affine i32 recurrence of the loop.
+//  2. The loop takes its back edge at most B times (the symbolic maximum
+//     back-edge count), so a recurrence {s,+,d} takes values s + d*i for
+//     i in [0, B] only; being affine it is monotonic, and its extremes are
+//     its values at 0 and at B, computed in i64 without overflow: |d| < 2^31
+//     and B < 2^32 are required, the latter checked at run time.
+//  3. Each term is checked at run time to stay inside [0, 2^33) at both
+//     extremes (an i32 recurrence inside [0, 2^32), which also proves that
+//     its i32 arithmetic never wraps, so zero-extending it is the same as
+//     evaluating it in i64). The sum of the terms' maxima is then at most a
+//     few times 2^33, again without overflow, and bounds the offset.
+//  4. The check is: that sum + the access size <= memorySize, read in front
+//     of the loop. Memory never shrinks while code runs, so it holds for the
+//     whole loop.
+// If any of this cannot be established the loop is left as it is. In guard
+// mode the fast copy is made only when every access of the loop is covered,
+// so that no access that can still fault is reordered with ordinary ones.
+// Tests that try to break it: tests/sandbox (both modes) and the spec suite.
+// ============================================================================
+#include "BoundsVersioning.h"
+
+#include <llvm/Analysis/LoopInfo.h>
+#include <llvm/Analysis/ScalarEvolution.h>
+#include <llvm/Analysis/ScalarEvolutionExpressions.h>
+#include <llvm/IR/Dominators.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Instructions.h>
+#include <llvm/Transforms/Utils/BasicBlockUtils.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/LoopSimplify.h>
+#include <llvm/Transforms/Utils/LoopUtils.h>
+#include <llvm/Transforms/Utils/ScalarEvolutionExpander.h>
+#include <llvm/Transforms/Utils/ValueMapper.h>
+
+#include <cstddef>
+
+using namespace llvm;
+
+namespace faasm::compiler {
+
+Function* boundsCheckDeclaration(Module& module) {
+  if (Function* existing = module.getFunction(kBoundsCheckFunction))
+    return existing;
+  LLVMContext& ctx = module.getContext();
+  Type* i64 = Type::getInt64Ty(ctx);
+  FunctionType* type = FunctionType::get(Type::getInt1Ty(ctx), {i64, i64}, false);
+  Function* f = Function::Create(type, GlobalValue::ExternalLinkage, kBoundsCheckFunction, module);
+  f->setDoesNotAccessMemory();
+  f->setDoesNotThrow();
+  f->setWillReturn();
+  f->setNoSync();
+  f->setDoesNotFreeMemory();
+  f->addFnAttr(Attribute::Speculatable);
+  return f;
+}
+
+void lowerBoundsChecks(Module& module) {
+  Function* check = module.getFunction(kBoundsCheckFunction);
+  if (!check)
+    return;
+  for (User* user : make_early_inc_range(check->users())) {
+    auto* call = cast<CallInst>(user);
+    IRBuilder<> builder(call);
+    call->replaceAllUsesWith(builder.CreateICmpUGT(call->getArgOperand(0), call->getArgOperand(1)));
+    call->eraseFromParent();
+  }
+  check->eraseFromParent();
+}
+
+namespace {
+
+constexpr uint64_t kTermLimit = uint64_t(1) << 33;
+constexpr uint64_t kI32Limit = uint64_t(1) << 32;
+constexpr unsigned kMaxLoopInstructions = 4000; // larger loops are left alone (compile time)
+constexpr unsigned kMaxChecks = 64;
+
+// The run-time condition of one loop, gathered as SCEVs: each `below` value
+// must be unsigned-less than its limit, and each `end` (one past the last
+// byte an access can touch) at most memorySize.
+struct LoopCondition {
+  SmallVector<std::pair<const SCEV*, uint64_t>, 8> below;
+  SmallVector<const SCEV*, 8> ends;
+};
+
+class LoopVersioner {
+public:
+  LoopVersioner(Function& f, abi::BoundsMode mode, LoopInfo& loops, DominatorTree& dominators,
+                ScalarEvolution& scev)
+      : function_(f), mode_(mode), loops_(loops), dominators_(dominators), scev_(scev),
+        i64_(Type::getInt64Ty(f.getContext())) {}
+
+  bool run() {
+    SmallVector<Loop*, 16> innermost;
+    for (Loop* top : loops_)
+      for (Loop* loop : depth_first(top))
+        if (loop->isInnermost())
+          innermost.push_back(loop);
+    bool changed = false;
+    for (Loop* loop : innermost)
+      changed |= version(*loop);
+    return changed;
+  }
+
+private:
+  Function& function_;
+  abi::BoundsMode mode_;
+  LoopInfo& loops_;
+  DominatorTree& dominators_;
+  ScalarEvolution& scev_;
+  IntegerType* i64_;
+
+  bool isMemoryBase(const Value* value) const {
+    // VMContext::memoryBase: a pointer loaded from the function's first
+    // argument (the VMContext) at offset 0.
+    static_assert(offsetof(abi::VMContext, memoryBase) == 0);
+    const auto* load = dyn_cast<LoadInst>(value);
+    if (!load || !load->getType()->isPointerTy())
+      return false;
+    APInt offset(64, 0);
+    const Value* from = load->getPointerOperand()->stripAndAccumulateInBoundsConstantOffsets(
+        function_.getDataLayout(), offset);
+    return from == function_.getArg(0) && offset.isZero();
+  }
+
+  // The byte offset an access starts at, as an i64 SCEV; null if unknown.
+  const SCEV* accessOffset(Value* pointer) {
+    const SCEV* address = scev_.getSCEV(pointer);
+    const auto* base = dyn_cast<SCEVUnknown>(scev_.getPointerBase(address));
+    if (!base || !isMemoryBase(base->getValue()))
+      return nullptr;
+    const SCEV* offset = scev_.removePointerBase(address);
+    if (isa<SCEVCouldNotCompute>(offset) || offset->getType() != i64_)
+      return nullptr;
+    return offset;
+  }
+
+  void requireBelow(LoopCondition& condition, const SCEV* value, uint64_t limit) {
+    if (scev_.getUnsignedRangeMax(value).ult(limit))
+      return; // known already
+    condition.below.push_back({value, limit});
+  }
+
+  // Adds the conditions under which `term` stays in [0, 2^33) over the loop
+  // and returns its largest value, or null if the term has no known shape.
+  // `wide` receives the term as an i64 expression equal to it whenever the
+  // conditions hold (a zero-extended i32 recurrence becomes an i64 one).
+  const SCEV* termMaximum(const SCEV* term, const Loop& loop, const SCEV* backedges,
+                          LoopCondition& condition, const SCEV*& wide) {
+    if (term->getType() != i64_)
+      return nullptr;
+    wide = term;
+    if (scev_.isLoopInvariant(term, &loop)) {
+      requireBelow(condition, term, kTermLimit);
+      return term;
+    }
+    if (const auto* rec = dyn_cast<SCEVAddRecExpr>(term)) {
+      // i64 recurrence: constant step only, so |step * backedges| < 2^63.
+      const auto* step = dyn_cast<SCEVConstant>(rec->getStepRecurrence(scev_));
+      if (rec->getLoop() != &loop || !rec->isAffine() || !step)
+        return nullptr;
+      int64_t d = step->getAPInt().getSExtValue();
+      if (d <= -(int64_t(1) << 31) || d >= (int64_t(1) << 31))
+        return nullptr;
+      const SCEV* first = rec->getStart();
+      const SCEV* last = scev_.getAddExpr(first, scev_.getMulExpr(step, backedges));
+      requireBelow(condition, first, kTermLimit);
+      requireBelow(condition, last, kTermLimit);
+      return d >= 0 ? last : first;
+    }
+    if (const auto* ext = dyn_cast<SCEVZeroExtendExpr>(term)) {
+      // zext of an i32 recurrence: |step| < 2^31 by type.
+      const auto* rec = dyn_cast<SCEVAddRecExpr>(ext->getOperand());
+      if (!rec || rec->getLoop() != &loop || !rec->isAffine() ||
+          rec->getType() != Type::getInt32Ty(function_.getContext()))
+        return nullptr;
+      const SCEV* step = rec->getStepRecurrence(scev_);
+      if (!scev_.isLoopInvariant(step, &loop))
+        return nullptr;
+      const SCEV* first = scev_.getZeroExtendExpr(rec->getStart(), i64_);
+      const SCEV* step64 = scev_.getSignExtendExpr(step, i64_);
+      const SCEV* last = scev_.getAddExpr(first, scev_.getMulExpr(step64, backedges));
+      requireBelow(condition, last, kI32Limit); // no i32 wrap at either end
+      wide = scev_.getAddRecExpr(first, step64, &loop, SCEV::FlagAnyWrap);
+      if (const auto* constant = dyn_cast<SCEVConstant>(step))
+        return constant->getAPInt().isNonNegative() ? last : first;
+      return scev_.getUMaxExpr(first, last);
+    }
+    return nullptr;
+  }
+
+  // Adds what proves [offset, offset + bytes) in bounds for the whole loop;
+  // returns the offset as an i64 expression valid under that proof, or null.
+  const SCEV* coverAccess(const SCEV* offset, uint64_t bytes, const Loop& loop,
+                          const SCEV* backedges, LoopCondition& condition) {
+    LoopCondition attempt = condition;
+    const SCEV* maximum = scev_.getConstant(i64_, bytes);
+    SmallVector<const SCEV*, 4> wideTerms;
+    auto addTerm = [&](const SCEV* term) {
+      const SCEV* wide = nullptr;
+      const SCEV* termMax = termMaximum(term, loop, backedges, attempt, wide);
+      if (!termMax)
+        return false;
+      maximum = scev_.getAddExpr(maximum, termMax);
+      wideTerms.push_back(wide);
+      return true;
+    };
+    if (const auto* sum = dyn_cast<SCEVAddExpr>(offset)) {
+      for (const SCEV* term : sum->operands())
+        if (!addTerm(term))
+          return nullptr;
+    } else if (!addTerm(offset)) {
+      return nullptr;
+    }
+    if (!is_contained(attempt.ends, maximum))
+      attempt.ends.push_back(maximum);
+    if (attempt.below.size() + attempt.ends.size() > kMaxChecks)
+      return nullptr;
+    condition = std::move(attempt);
+    return scev_.getAddExpr(wideTerms);
+  }
+
+  // A loop whose latch leaves when a counter {a,+,s} (s a constant power of
+  // two in magnitude) equals an invariant c, the shape of a loop unrolled by
+  // s: it takes its back edge d/|s| times, d = (c - a) for s > 0 and (a - c)
+  // for s < 0 in the counter's width, provided d is a multiple of |s|. Sets
+  // `divisible` to d mod |s|, which the check requires to be 0.
+  const SCEV* countedBackedges(const Loop& loop, const SCEV*& divisible) {
+    const SCEV* unknown = scev_.getCouldNotCompute();
+    BasicBlock* latch = loop.getLoopLatch();
+    auto* branch = latch ? dyn_cast<BranchInst>(latch->getTerminator()) : nullptr;
+    if (!branch || !branch->isConditional() ||
+        loop.contains(branch->getSuccessor(0)) == loop.contains(branch->getSuccessor(1)))
+      return unknown;
+    auto* compare = dyn_cast<ICmpInst>(branch->getCondition());
+    if (!compare || !compare->isEquality())
+      return unknown;
+    bool exitOnTrue = !loop.contains(branch->getSuccessor(0));
+    if ((compare->getPredicate() == ICmpInst::ICMP_EQ) != exitOnTrue)
+      return unknown; // leaves while the counter differs: not this shape
+    const SCEV* counter = scev_.getSCEV(compare->getOperand(0));
+    const SCEV* limit = scev_.getSCEV(compare->getOperand(1));
+    if (scev_.isLoopInvariant(counter, &loop))
+      std::swap(counter, limit);
+    const auto* rec = dyn_cast<SCEVAddRecExpr>(counter);
+    if (!rec || rec->getLoop() != &loop || !rec->isAffine() ||
+        !scev_.isLoopInvariant(limit, &loop))
+      return unknown;
+    const auto* step = dyn_cast<SCEVConstant>(rec->getStepRecurrence(scev_));
+    if (!step || step->getAPInt().isZero())
+      return unknown;
+    APInt magnitude = step->getAPInt().abs();
+    if (!magnitude.isPowerOf2())
+      return unknown;
+    const SCEV* distance = step->getAPInt().isNegative()
+                               ? scev_.getMinusSCEV(rec->getStart(), limit)
+                               : scev_.getMinusSCEV(limit, rec->getStart());
+    const SCEV* size = scev_.getConstant(magnitude);
+    divisible = scev_.getURemExpr(distance, size);
+    return scev_.getUDivExpr(distance, size);
+  }
+
+  struct Access {
+    Instruction* instruction; // a load or store of linear memory
+    const SCEV* wideOffset;   // its offset, equal to the original in the fast copy
+  };
+
+  bool version(Loop& loop) {
+    // As the loop vectoriser does: put the loop in simplified, LCSSA form.
+    simplifyLoop(&loop, &dominators_, &loops_, &scev_, nullptr, nullptr, false);
+    formLCSSA(loop, dominators_, &loops_, &scev_);
+    if (!loop.isLoopSimplifyForm() || !loop.isLCSSAForm(dominators_))
+      return false;
+    BasicBlock* preheader = loop.getLoopPreheader();
+    // The bound on back edges may rest on predicates (typically: a counter
+    // stepping by 2 towards 0 does not wrap), then checked with the rest.
+    SmallVector<const SCEVPredicate*, 4> predicates;
+    const SCEV* backedges = scev_.getSymbolicMaxBackedgeTakenCount(&loop);
+    const SCEV* divisible = nullptr; // for countedBackedges: must be 0 on entry
+    if (isa<SCEVCouldNotCompute>(backedges))
+      backedges = countedBackedges(loop, divisible);
+    if (isa<SCEVCouldNotCompute>(backedges))
+      backedges = scev_.getPredicatedSymbolicMaxBackedgeTakenCount(&loop, predicates);
+    if (isa<SCEVCouldNotCompute>(backedges) || backedges->getType()->getIntegerBitWidth() > 64)
+      return false;
+
+    LoopCondition condition;
+    const SCEV* backedges64 = scev_.getNoopOrZeroExtend(backedges, i64_);
+    requireBelow(condition, backedges64, kI32Limit);
+
+    bool guard = mode_ == abi::BoundsMode::Guard;
+    SmallVector<CallInst*, 16> coveredChecks;
+    SmallVector<Access, 16> accesses;
+    unsigned instructions = 0;
+    for (BasicBlock* block : loop.blocks()) {
+      for (Instruction& inst : *block) {
+        if (++instructions > kMaxLoopInstructions)
+          return false;
+        if (auto* call = dyn_cast<CallInst>(&inst)) {
+          // Explicit mode's check: its first operand is the end of the access.
+          Function* callee = call->getCalledFunction();
+          if (!callee || callee->getName() != kBoundsCheckFunction)
+            continue;
+          const SCEV* end = scev_.getSCEV(call->getArgOperand(0));
+          if (end->getType() == i64_ && coverAccess(end, 0, loop, backedges64, condition))
+            coveredChecks.push_back(call);
+          continue;
+        }
+        Value* pointer = getLoadStorePointerOperand(&inst);
+        if (!pointer)
+          continue;
+        bool isVolatile = isa<LoadInst>(inst) ? cast<LoadInst>(inst).isVolatile()
+                                               : cast<StoreInst>(inst).isVolatile();
+        Type* type = getLoadStoreType(&inst);
+        const SCEV* offset = accessOffset(pointer);
+        const SCEV* wide = nullptr;
+        if (offset)
+          wide = coverAccess(offset, function_.getDataLayout().getTypeStoreSize(type), loop,
+                             backedges64, condition);
+        if (wide)
+          accesses.push_back({&inst, wide});
+        else if (guard && isVolatile)
+          return false; // guard mode: every access that can fault, or none
+      }
+    }
+    if (coveredChecks.empty() && accesses.empty())
+      return false;
+
+    SCEVExpander expander(scev_, function_.getDataLayout(), "bounds");
+    Instruction* insertAt = preheader->getTerminator();
+    for (const auto& [value, limit] : condition.below)
+      if (!expander.isSafeToExpandAt(value, insertAt))
+        return false;
+    for (const SCEV* end : condition.ends)
+      if (!expander.isSafeToExpandAt(end, insertAt))
+        return false;
+    for (const Access& access : accesses)
+      if (!expander.isSafeToExpandAt(access.wideOffset, &*loop.getHeader()->getFirstInsertionPt()))
+        return false;
+
+    // The check, at the end of the preheader.
+    IRBuilder<> builder(insertAt);
+    Value* inBounds = builder.getTrue();
+    for (const auto& [value, limit] : condition.below) {
+      Value* expanded = expander.expandCodeFor(value, i64_, insertAt);
+      inBounds = builder.CreateAnd(inBounds, builder.CreateICmpULT(expanded, builder.getInt64(limit)));
+    }
+    if (divisible)
+      inBounds = builder.CreateAnd(
+          inBounds, builder.CreateICmpEQ(expander.expandCodeFor(divisible, nullptr, insertAt),
+                                         ConstantInt::get(divisible->getType(), 0)));
+    for (const SCEVPredicate* predicate : predicates) // expands to true when it fails
+      inBounds = builder.CreateAnd(inBounds,
+                                   builder.CreateNot(expander.expandCodeForPredicate(predicate, insertAt)));
+    Value* sizeAddress = builder.CreateConstInBoundsGEP1_64(
+        builder.getInt8Ty(), function_.getArg(0), offsetof(abi::VMContext, memorySize));
+    Value* memorySize = builder.CreateLoad(i64_, sizeAddress, "memory.size");
+    for (const SCEV* end : condition.ends) {
+      Value* expanded = expander.expandCodeFor(end, i64_, insertAt);
+      inBounds = builder.CreateAnd(inBounds, builder.CreateICmpULE(expanded, memorySize));
+    }
+    expander.clear();
+
+    // preheader -> (checked) fast loop | slow loop, a copy as it was.
+    BasicBlock* fastPreheader =
+        SplitBlock(preheader, preheader->getTerminator(), &dominators_, &loops_, nullptr,
+                   preheader->getName() + ".inbounds");
+    SmallVector<BasicBlock*, 16> slowBlocks;
+    ValueToValueMapTy map;
+    Loop* slow = cloneLoopWithPreheader(fastPreheader, preheader, &loop, map, ".checked", &loops_,
+                                        &dominators_, slowBlocks);
+    remapInstructionsInBlocks(slowBlocks, map);
+    Instruction* jump = preheader->getTerminator();
+    BranchInst::Create(fastPreheader, slow->getLoopPreheader(), inBounds, jump);
+    jump->eraseFromParent();
+
+    // The exits now have the slow copy's blocks as predecessors too.
+    SmallVector<BasicBlock*, 4> exits;
+    loop.getUniqueExitBlocks(exits);
+    for (BasicBlock* exit : exits) {
+      for (PHINode& phi : exit->phis()) {
+        unsigned incoming = phi.getNumIncomingValues();
+        for (unsigned i = 0; i < incoming; ++i) {
+          BasicBlock* from = phi.getIncomingBlock(i);
+          if (!loop.contains(from))
+            continue;
+          Value* value = phi.getIncomingValue(i);
+          Value* mapped = map.lookup(value);
+          phi.addIncoming(mapped ? mapped : value, cast<BasicBlock>(map[from]));
+        }
+      }
+    }
+    dominators_.recalculate(function_);
+
+    // The slow copy keeps every check; nothing will vectorise it.
+    LLVMContext& ctx = function_.getContext();
+    MDNode* noVectorise = MDNode::get(
+        ctx, {MDString::get(ctx, "llvm.loop.vectorize.enable"),
+              ConstantAsMetadata::get(ConstantInt::getFalse(ctx))});
+    MDNode* noUnroll = MDNode::get(ctx, {MDString::get(ctx, "llvm.loop.unroll.disable")});
+    MDNode* id = MDNode::getDistinct(ctx, {nullptr, noVectorise, noUnroll});
+    id->replaceOperandWith(0, id);
+    slow->setLoopID(id);
+
+    // The fast copy: covered checks pass; covered accesses are ordinary
+    // loads and stores at an i64 offset the optimiser can follow.
+    for (CallInst* call : coveredChecks) {
+      call->replaceAllUsesWith(ConstantInt::getFalse(ctx));
+      call->eraseFromParent();
+    }
+    // One pointer per distinct offset, so that the loop vectoriser sees a
+    // load and a store of the same element as one pointer.
+    SCEVExpander wideExpander(scev_, function_.getDataLayout(), "inbounds");
+    DenseMap<const SCEV*, Value*> pointers;
+    Instruction* headerStart = &*loop.getHeader()->getFirstInsertionPt();
+    for (const Access& access : accesses) {
+      Instruction* inst = access.instruction;
+      Value*& pointer = pointers[access.wideOffset];
+      if (!pointer) {
+        // Affine in this loop and invariant parts only: computable on entry
+        // to the header, which dominates every access of the loop.
+        Value* base = cast<SCEVUnknown>(
+                          scev_.getPointerBase(scev_.getSCEV(getLoadStorePointerOperand(inst))))
+                          ->getValue();
+        Value* offset = wideExpander.expandCodeFor(access.wideOffset, i64_, headerStart);
+        pointer = GetElementPtrInst::CreateInBounds(Type::getInt8Ty(ctx), base, {offset},
+                                                    "inbounds.address", headerStart);
+      }
+      if (auto* load = dyn_cast<LoadInst>(inst)) {
+        load->setOperand(load->getPointerOperandIndex(), pointer);
+        load->setVolatile(false);
+      } else {
+        auto* store = cast<StoreInst>(inst);
+        store->setOperand(store->getPointerOperandIndex(), pointer);
+        store->setVolatile(false);
+      }
+    }
+    wideExpander.clear();
+    scev_.forgetLoop(&loop);
+    return true;
+  }
+};
+
+} // namespace
+
+PreservedAnalyses BoundsVersioningPass::run(Function& function,
+                                            FunctionAnalysisManager& analyses) {
+  if (function.isDeclaration() || function.arg_empty())
+    return PreservedAnalyses::all();
+  auto& loops = analyses.getResult<LoopAnalysis>(function);
+  if (loops.empty())
+    return PreservedAnalyses::all();
+  auto& dominators = analyses.getResult<DominatorTreeAnalysis>(function);
+  auto& scev = analyses.getResult<ScalarEvolutionAnalysis>(function);
+  if (!LoopVersioner(function, mode_, loops, dominators, scev).run())
+    return PreservedAnalyses::all();
+  return PreservedAnalyses::none();
+}
+
+} // namespace faasm::compiler
