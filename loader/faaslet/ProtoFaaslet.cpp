@@ -45,6 +45,7 @@ runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const Func
   host::registerWasi(p->registry_);
   host::registerFaasm(p->registry_);
   auto wasi = std::make_shared<host::WasiContext>();
+  p->wasi_ = wasi;
   wasi->args.push_back(spec.file);
   wasi->args.insert(wasi->args.end(), spec.args.begin(), spec.args.end());
   wasi->env = spec.env;
@@ -86,6 +87,7 @@ runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const Func
     if (!snap) return snap.error();
     p->snapshot_ = snap.value();
     if (runtime::Error e = applySnapshot(inst, *p->snapshot_); !e.message.empty()) return e;
+    p->wasi_->saveBaseline();
     return p;
   }
 
@@ -109,6 +111,8 @@ runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const Func
   p->snapshot_ = snap.value();
   // From now on memory is a clean private mapping of the snapshot.
   if (runtime::Error e = applySnapshot(inst, *p->snapshot_); !e.message.empty()) return e;
+  // Descriptors are part of what a warm reset restores.
+  p->wasi_->saveBaseline();
   return p;
 }
 
@@ -142,6 +146,7 @@ runtime::Error ProtoFaaslet::reset() {
   host::resetFaasmInstance(instance_->vmctx());
   call_->input.clear();
   call_->output.clear();
+  wasi_->restoreBaseline();
   return resetToSnapshot(*instance_, *snapshot_);
 }
 

@@ -1,5 +1,6 @@
 #include "WasiPrivate.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -51,6 +52,16 @@ std::string WasiContext::addPreopenSpec(const std::string& spec) {
   size_t colon = spec.find(':');
   if (colon == std::string::npos) return addPreopen(spec, spec);
   return addPreopen(spec.substr(0, colon), spec.substr(colon + 1));
+}
+
+void WasiContext::saveBaseline() {
+  baselineFiles = files;
+  std::copy(std::begin(stdioFds), std::end(stdioFds), baselineStdioFds);
+}
+
+void WasiContext::restoreBaseline() {
+  files = baselineFiles; // the last reference to a call's file closes it
+  std::copy(std::begin(baselineStdioFds), std::end(baselineStdioFds), stdioFds);
 }
 
 namespace wasi {

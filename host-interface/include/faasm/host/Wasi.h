@@ -42,6 +42,16 @@ struct WasiContext {
   std::string addPreopen(const std::string& hostDir, const std::string& guestPath);
   // The same from faasm-run's --dir syntax "HOST[:GUEST]" (GUEST defaults to HOST).
   std::string addPreopenSpec(const std::string& spec);
+
+  // Warm Faaslets (docs/Faaslets.md): saveBaseline() records the descriptor
+  // table as it is after initialisation (preopens, stdio, anything the
+  // constructors left open); restoreBaseline() goes back to it after a call:
+  // files the call opened are closed (unless the baseline holds them too),
+  // and preopens or stdio the call closed are there again.
+  void saveBaseline();
+  void restoreBaseline();
+  std::map<int32_t, std::shared_ptr<File>> baselineFiles;
+  int baselineStdioFds[3] = {0, 1, 2};
 };
 
 // Adds every WASI function this library implements to `registry`.

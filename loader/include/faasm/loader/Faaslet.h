@@ -14,6 +14,7 @@
 
 #include "faasm/abi/Abi.h"
 #include "faasm/loader/CallContext.h"
+#include "faasm/host/Wasi.h"
 #include "faasm/runtime/Error.h"
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
@@ -111,6 +112,7 @@ private:
   std::shared_ptr<runtime::Module> module_;
   runtime::HostModuleRegistry registry_;
   std::shared_ptr<CallContext> call_;
+  std::shared_ptr<host::WasiContext> wasi_; // its descriptor table is reset with memory
   std::shared_ptr<runtime::Instance> instance_;
   std::shared_ptr<Snapshot> snapshot_;
   std::string entryName_;
