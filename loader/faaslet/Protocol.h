@@ -11,7 +11,7 @@ namespace faasm::loader::protocol {
 
 enum class Msg : uint32_t {
   // zygote -> scheduler (control socket)
-  Ready = 1,      //
+  Ready = 1,      // a = 1 if the zygote reaps its Faaslets and sends Ended for each
   InitFailed = 2, // a = TrapCode, b = exit code, payload = message
   // scheduler -> zygote (control socket)
   Spawn = 3, // a = runs (warm repeat count), fd = the Faaslet's channel
@@ -27,6 +27,8 @@ enum class Msg : uint32_t {
   Await = 9,     // a = call id
   GetOutput = 10, // a = call id
   Result = 11,   // a = TrapCode, b = return code, payload = output; once per run
+  // zygote -> scheduler (control socket), after Spawned of the same Faaslet
+  Ended = 13, // a = 1 if its memory limit killed it, b = the Faaslet's pid
 };
 
 struct Header {

@@ -25,6 +25,7 @@ struct Scheduler::Zygote {
   bool started = false;
   std::string error; // set if the Proto-Faaslet could not be made
   runtime::Error initError;
+  bool reportsEnds = false; // sends Ended for each Faaslet (it reaps them)
 };
 
 struct Scheduler::Call {
@@ -37,6 +38,9 @@ struct Scheduler::Call {
   std::vector<int> awaiters; // channels of Faaslets blocked in faasmAwaitCall on this call
   pid_t pid = -1;            // the Faaslet (not our child: the zygote's)
   std::vector<uint8_t> input; // kept for the runs after the first (warm)
+  Zygote* zygote = nullptr;
+  bool channelClosed = false; // EOF before every run reported: waiting for Ended
+  int ended = -1;             // from Ended: 1 = killed by its memory limit, 0 = other
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
@@ -146,7 +150,9 @@ void Scheduler::startZygote(Zygote& z) {
     z.initError.trap = abi::TrapCode(m.a);
     z.initError.exitCode = m.b;
     z.error = z.initError.message.empty() ? "initialisation failed" : z.initError.message;
-  } else if (m.type != Msg::Ready) {
+  } else if (m.type == Msg::Ready) {
+    z.reportsEnds = m.a == 1;
+  } else {
     z.error = "the zygote sent an unexpected message";
     z.initError = runtime::makeError(z.error);
   }
@@ -164,6 +170,7 @@ uint32_t Scheduler::start(const std::string& function, std::vector<uint8_t> inpu
   if (!z) return 0;
   auto call = std::make_unique<Call>();
   call->id = nextId_++;
+  call->zygote = z;
   call->function = function;
   call->runs = repeat ? repeat : 1;
   Call& c = *call;
@@ -191,7 +198,9 @@ uint32_t Scheduler::start(const std::string& function, std::vector<uint8_t> inpu
   ok = ok && protocol::send(c.fd, Msg::Input, 0, 0, input.data(), input.size());
   if (c.runs > 1) c.input = std::move(input);
   Message spawned;
-  ok = ok && protocol::receive(z->control, spawned) && spawned.type == Msg::Spawned;
+  while (ok && (ok = protocol::receive(z->control, spawned)) && spawned.type == Msg::Ended)
+    ended(*z, spawned);
+  ok = ok && spawned.type == Msg::Spawned;
   if (ok) {
     c.pid = spawned.b;
     if (spawned.payload.size() == sizeof c.outcome.forkedAtNs)
@@ -222,14 +231,14 @@ void Scheduler::handle(Call& call) {
   Message m;
   if (!protocol::receive(call.fd, m)) {
     // The Faaslet died before reporting every run (a signal, a kill by the
-    // isolation layer): the missing runs count as traps.
-    while (call.outcome.results.size() < call.runs) {
-      CallResult r;
-      r.trap = abi::TrapCode::HostError;
-      r.died = true;
-      call.outcome.results.push_back(std::move(r));
-    }
-    finish(call);
+    // isolation layer): the missing runs count as traps. If its zygote
+    // reports how it ended (memory limit or not), wait for that first.
+    close(call.fd);
+    call.fd = -1;
+    call.channelClosed = true;
+    if (call.ended >= 0 || !call.zygote || !call.zygote->reportsEnds || call.pid <= 0 ||
+        call.zygote->control < 0)
+      failDeadRuns(call);
     return;
   }
   switch (m.type) {
@@ -285,13 +294,59 @@ void Scheduler::handle(Call& call) {
   }
 }
 
+void Scheduler::failDeadRuns(Call& call) {
+  while (call.outcome.results.size() < call.runs) {
+    CallResult r;
+    r.trap = abi::TrapCode::HostError;
+    r.died = true;
+    r.memoryLimit = call.ended == 1;
+    call.outcome.results.push_back(std::move(r));
+  }
+  finish(call);
+}
+
+void Scheduler::ended(Zygote& z, const Message& m) {
+  for (auto& [id, call] : calls_) {
+    if (call->zygote != &z || call->pid != m.b || call->done) continue;
+    call->ended = m.a == 1 ? 1 : 0;
+    if (call->channelClosed) failDeadRuns(*call);
+    return;
+  }
+}
+
+void Scheduler::serveZygote(Zygote& z) {
+  Message m;
+  if (!protocol::receive(z.control, m)) {
+    // The zygote is gone: calls waiting for its word fail as they are.
+    close(z.control);
+    z.control = -1;
+    z.error = "the zygote of " + z.spec.name + " is gone";
+    z.initError = runtime::makeError(z.error);
+    for (auto& [id, call] : calls_)
+      if (call->zygote == &z && call->channelClosed && !call->done) failDeadRuns(*call);
+    return;
+  }
+  if (m.type == Msg::Ended) ended(z, m);
+}
+
 void Scheduler::pump() {
   std::vector<pollfd> fds;
   std::vector<uint32_t> ids;
+  bool waiting = false; // for a call that needs its zygote's word
   for (const auto& [id, call] : calls_) {
-    if (call->done || call->fd < 0) continue;
+    if (call->done) continue;
+    waiting = true;
+    if (call->fd < 0) continue;
     fds.push_back(pollfd{call->fd, POLLIN, 0});
     ids.push_back(id);
+  }
+  if (!waiting) return;
+  // Zygotes that report their Faaslets' ends are served too (after the calls).
+  std::vector<Zygote*> zygotes;
+  for (auto& [name, z] : zygotes_) {
+    if (!z->reportsEnds || z->control < 0) continue;
+    fds.push_back(pollfd{z->control, POLLIN, 0});
+    zygotes.push_back(z.get());
   }
   if (fds.empty()) return;
   auto now = std::chrono::steady_clock::now();
@@ -318,12 +373,15 @@ void Scheduler::pump() {
     }
     return;
   }
-  for (size_t i = 0; i < fds.size(); ++i) {
+  for (size_t i = 0; i < ids.size(); ++i) {
     if (!fds[i].revents) continue;
     auto it = calls_.find(ids[i]);
     if (it != calls_.end() && !it->second->done && it->second->fd == fds[i].fd)
       handle(*it->second);
   }
+  for (size_t i = 0; i < zygotes.size(); ++i)
+    if (fds[ids.size() + i].revents && zygotes[i]->control == fds[ids.size() + i].fd)
+      serveZygote(*zygotes[i]);
 }
 
 const CallOutcome& Scheduler::wait(uint32_t id,

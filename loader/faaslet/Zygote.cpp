@@ -14,6 +14,8 @@
 #include <memory>
 #include <cstdio>
 #include <string>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <sched.h>
 #include <time.h>
@@ -78,20 +80,89 @@ void installChaining(CallContext& call, int channel) {
 
 } // namespace
 
+#ifdef FAASM_HAVE_ISOLATION
+namespace {
+
+// The cgroups of a zygote's Faaslets: one slot per Faaslet alive at once,
+// made when first needed and reused (entered by the next Faaslet, rearm()ed)
+// instead of a mkdir/rmdir per call. Slots are removed when the zygote ends.
+class CgroupSlots {
+public:
+  explicit CgroupSlots(const IsolationPlan& plan) : plan_(plan) {}
+
+  // A free slot for the next Faaslet (null if the host permits no cgroup).
+  size_t acquire() {
+    for (size_t i = 0; i < slots_.size(); ++i)
+      if (!busy_[i]) return i;
+    slots_.push_back(plan_.createCgroup("faaslet-" + std::to_string(getpid()) + "-" +
+                                        std::to_string(slots_.size() + 1)));
+    busy_.push_back(false);
+    return slots_.size() - 1;
+  }
+  Cgroup* get(size_t slot) const { return slots_[slot].get(); }
+  void assign(size_t slot, pid_t pid) {
+    busy_[slot] = true;
+    owner_[pid] = slot;
+  }
+  // After `pid` was reaped: whether its memory limit killed it; the slot is
+  // free again.
+  bool release(pid_t pid) {
+    auto it = owner_.find(pid);
+    if (it == owner_.end()) return false;
+    size_t slot = it->second;
+    owner_.erase(it);
+    busy_[slot] = false;
+    Cgroup* cgroup = slots_[slot].get();
+    if (!cgroup) return false;
+    bool memoryLimit = cgroup->memoryLimitHit();
+    cgroup->rearm();
+    return memoryLimit;
+  }
+
+private:
+  const IsolationPlan& plan_;
+  std::vector<std::unique_ptr<Cgroup>> slots_;
+  std::vector<bool> busy_;
+  std::map<pid_t, size_t> owner_;
+};
+
+// Reaps every ended Faaslet, frees its slot and tells the scheduler how it
+// ended (Ended: a = 1 if its memory limit killed it, b = pid).
+void reapFaaslets(CgroupSlots& slots, int control) {
+  for (pid_t pid; (pid = waitpid(-1, nullptr, WNOHANG)) > 0;) {
+    bool memoryLimit = slots.release(pid);
+    protocol::send(control, Msg::Ended, memoryLimit ? 1 : 0, int32_t(pid));
+  }
+}
+
+} // namespace
+#endif
+
 [[noreturn]] void zygoteMain(const FunctionSpec& spec, int control,
                              std::shared_ptr<const IsolationPlan> isolation) {
   std::signal(SIGPIPE, SIG_IGN);
 #ifdef FAASM_HAVE_ISOLATION
-  // One cgroup per Faaslet, removed once the zygote has reaped it.
-  bool perFaasletCgroup = isolation && isolation->limits().needsCgroup();
-  std::map<pid_t, std::unique_ptr<Cgroup>> cgroups;
-  uint64_t spawned = 0;
+  // Faaslets with cgroups: the zygote reaps them (through a signalfd, so the
+  // loop below wakes for an ended Faaslet as for a request), reuses their
+  // slots and reports each end, so that a Faaslet killed by its memory limit
+  // is reported as such.
+  bool reaps = isolation && isolation->limits().needsCgroup();
+  std::unique_ptr<CgroupSlots> slots;
+  int childEvents = -1;
+  if (reaps) {
+    slots = std::make_unique<CgroupSlots>(*isolation);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, nullptr);
+    childEvents = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (childEvents < 0) reaps = false;
+  }
 #else
-  bool perFaasletCgroup = false;
+  bool reaps = false;
 #endif
-  // Faaslets report over their channels; unless their cgroups must be
-  // removed after them, the kernel reaps them.
-  if (!perFaasletCgroup) std::signal(SIGCHLD, SIG_IGN);
+  // Otherwise Faaslets report over their channels and the kernel reaps them.
+  if (!reaps) std::signal(SIGCHLD, SIG_IGN);
   auto proto = ProtoFaaslet::create(spec);
   if (!proto) {
     const runtime::Error& e = proto.error();
@@ -101,23 +172,35 @@ void installChaining(CallContext& call, int channel) {
   }
   std::fflush(nullptr);
 #ifdef FAASM_HAVE_ISOLATION
-  // Without per-Faaslet cgroups (whose mkdir the zygote filter forbids) the
-  // zygote installs the allow-list once for itself, and each Faaslet then
-  // only adds the short deny program: a cheaper restore. The plan is this
-  // process's own copy since fork, so changing it here touches nobody else.
-  if (isolation && !perFaasletCgroup)
+  // Without cgroups (whose files the zygote filter cannot open) the zygote
+  // installs the allow-list once for itself, and each Faaslet then only adds
+  // the short deny program: a cheaper restore. The plan is this process's
+  // own copy since fork, so changing it here touches nobody else.
+  if (isolation && !isolation->limits().needsCgroup())
     const_cast<IsolationPlan&>(*isolation).applyInZygote();
 #endif
-  if (!protocol::send(control, Msg::Ready, 0, 0)) _exit(0);
+  if (!protocol::send(control, Msg::Ready, reaps ? 1 : 0, 0)) _exit(0);
 
   for (;;) {
+#ifdef FAASM_HAVE_ISOLATION
+    if (reaps) {
+      pollfd fds[2] = {{control, POLLIN, 0}, {childEvents, POLLIN, 0}};
+      if (poll(fds, 2, -1) < 0) continue;
+      if (fds[1].revents) {
+        signalfd_siginfo info;
+        while (read(childEvents, &info, sizeof info) == ssize_t(sizeof info)) {}
+        reapFaaslets(*slots, control);
+      }
+      if (!fds[0].revents) continue;
+    }
+#endif
     Message m;
     int channel = -1;
     if (!protocol::receive(control, m, &channel)) {
 #ifdef FAASM_HAVE_ISOLATION
-      // The scheduler is done: wait for our Faaslets, then remove their groups.
+      // The scheduler is done: wait for our Faaslets, then remove the slots.
       while (waitpid(-1, nullptr, 0) > 0) {}
-      cgroups.clear();
+      slots.reset();
 #endif
       _exit(0);
     }
@@ -126,11 +209,11 @@ void installChaining(CallContext& call, int channel) {
       continue;
     }
 #ifdef FAASM_HAVE_ISOLATION
-    std::unique_ptr<Cgroup> cgroup;
-    if (perFaasletCgroup) {
-      for (pid_t done; (done = waitpid(-1, nullptr, WNOHANG)) > 0;) cgroups.erase(done);
-      cgroup = isolation->createCgroup("faaslet-" + std::to_string(getpid()) + "-" +
-                                       std::to_string(++spawned));
+    Cgroup* cgroup = nullptr;
+    size_t slot = 0;
+    if (slots) {
+      slot = slots->acquire();
+      cgroup = slots->get(slot);
     }
 #endif
     // Restore starts here: Spawned reports this clock reading, so the time
@@ -140,25 +223,26 @@ void installChaining(CallContext& call, int channel) {
     pid_t pid = fork();
     if (pid == 0) {
       // Nothing here but what isolation needs: this is the restore's path.
-      // (A Faaslet never forks, so the zygote's SIGCHLD disposition is moot.)
+      // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.)
       close(control);
 #ifdef FAASM_HAVE_ISOLATION
+      if (childEvents >= 0) close(childEvents);
       // Isolation (loader/isolation): cgroup, network namespace, seccomp,
       // before any guest code of the call runs.
-      if (isolation) isolation->applyInChild(cgroup.get());
+      if (isolation) isolation->applyInChild(cgroup);
 #else
       (void)isolation;
 #endif
       runFaaslet(*proto.value(), channel, m.a);
     }
 #ifdef FAASM_HAVE_ISOLATION
-    if (pid > 0 && cgroup) cgroups[pid] = std::move(cgroup);
+    if (pid > 0 && slots) slots->assign(slot, pid);
 #endif
-    // The scheduler enforces the wall-clock timeout: it needs the pid.
     // Let the new Faaslet run first if it was queued on this CPU: what the
     // zygote does next (Spawned wakes the scheduler) can wait, the restore
     // cannot.
     if (pid > 0) sched_yield();
+    // The scheduler enforces the wall-clock timeout: it needs the pid.
     uint64_t forkNs = uint64_t(forkAt.tv_sec) * 1000000000u + uint64_t(forkAt.tv_nsec);
     protocol::send(control, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
     if (pid < 0) protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);

@@ -167,6 +167,10 @@ int runFaaslets(const RunOptions& options) {
     std::fflush(out);
     if (r.trap == abi::TrapCode::None || r.trap == abi::TrapCode::Exit)
       status = exited(file, r.returnCode);
+    else if (r.memoryLimit)
+      status = (std::fprintf(stderr, "faasm-run: %s: memory limit reached (%llu MiB)\n",
+                             file.c_str(), (unsigned long long)(options.memoryLimitBytes >> 20)),
+                kExitTrap);
     else if (r.died)
       status = (std::fprintf(stderr, "trap: faaslet died\n"), kExitTrap);
     else

@@ -290,12 +290,59 @@ def memory_limit(env):
     if "not enforced" in err:
         print("skipped: the host does not permit a memory cgroup here")
         return
-    expect((status, out, err), 134, stderr="trap: faaslet died\n")
+    # The cgroup's OOM kill is told apart from other deaths, naming the function.
+    expect((status, out, err), 134, stderr=f"faasm-run: {counter}: memory limit reached (3 MiB)\n")
     expect(env.faasm_run("--memory-limit", "64", counter), 0,
            stdout="stdout counter=1101\ncounter=1101 seed=0 dirty=0\n", stderr="")
 
 
+def faasm_cgroup_dirs():
+    """Where faasm-run's Faaslet cgroups go (docs/Isolation.md): under the
+    memory controller's group of this process on v1, /sys/fs/cgroup/faasm on v2."""
+    dirs = ["/sys/fs/cgroup/faasm"]
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            if "memory" in controllers.split(","):
+                dirs.append("/sys/fs/cgroup/memory" + path.rstrip("/") + "/faasm")
+    return dirs
+
+
+def memory_limit_slots(env):
+    import time
+    env.so("chain-worker")
+    main = env.so("chain-fanout")
+    # 30 warm runs, each chaining one worker that reports before the next run:
+    # 30 worker Faaslets one after another. A slot is free again once its
+    # Faaslet has been reaped, so a worker still exiting when the next one
+    # starts makes a second slot; never one per call. Slots live as long as
+    # their zygote, so the groups are seen while faasm-run runs.
+    p = subprocess.Popen([env.runner, "--memory-limit", "64", "--functions", env.functions,
+                          "--warm", "30", "--input", "1", main],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen = set()
+    while p.poll() is None:
+        for d in faasm_cgroup_dirs():
+            try:
+                seen.update(n for n in os.listdir(d) if n.startswith("faaslet-"))
+            except OSError:
+                pass
+        time.sleep(0.001)
+    out, err = p.communicate()
+    if b"not enforced" in err:
+        print("skipped: the host does not permit a memory cgroup here")
+        return
+    expect((p.returncode, out.decode(), err.decode()), 0,
+           stdout="sum of squares 1..1 = 1 (workers: 1)\n" * 30, stderr="")
+    if not seen:
+        raise Failure("no Faaslet cgroup was seen while faasm-run ran")
+    most = max(int(n.rsplit("-", 1)[1]) for n in seen)
+    if most > 3:
+        raise Failure(f"30 Faaslets one after another used {most} cgroups: {sorted(seen)}")
+
+
 SCENARIOS = {
+    "memory-limit-slots": memory_limit_slots,
     "memory-limit": memory_limit,
     "timeout": timeout,
     "chain-fanout": chain_fanout,

@@ -82,6 +82,7 @@ struct CallResult {
   int32_t returnCode = 0;                   // main's result or the exit code
   std::vector<uint8_t> output;              // what the guest passed to faasmSetOutput
   bool died = false; // the Faaslet process ended without reporting (trap is HostError)
+  bool memoryLimit = false; // ... because its memory limit was reached (died is set too)
 };
 
 class ProtoFaaslet {

@@ -21,6 +21,9 @@
 namespace faasm::loader {
 
 class IsolationPlan;
+namespace protocol {
+struct Message;
+}
 
 struct SchedulerOptions {
   // Where chained functions come from: <functionsDir>/<name>.so. Empty: only
@@ -91,6 +94,9 @@ private:
   uint32_t watched_ = 0;                               // the call wait() reports on
   const std::function<void(const CallResult&)>* onResult_ = nullptr;
   void finish(Call& call);
+  void failDeadRuns(Call& call);
+  void ended(Zygote& z, const protocol::Message& m);
+  void serveZygote(Zygote& z);
   std::vector<int> ownFds() const;
 
   SchedulerOptions options_;
