@@ -8,7 +8,7 @@ directory (FAASM_STATE_DIR, fresh per test). Exits 0 on pass, 1 on failure.
   shared-ptr  two processes talk through faasmReadStatePtr pages only
   sgd         HOGWILD SGD: workers update mapped weights; the loss must fall
   forged      forged pointers/lengths trap with the host-pointer trap
-  files       file and directory I/O inside a preopen (--preopen-run)
+  files       file and directory I/O inside a preopen (faasm-run --dir)
   escape      `..`, absolute paths and symlinks cannot leave the preopen
   run         run one module with arguments; check status and stdout
 """
@@ -172,7 +172,7 @@ def make_sandbox(args):
 def run_preopen(args, mode, want):
     so = compile_module(args, args.wasm)
     sandbox = make_sandbox(args)
-    cmd = [args.preopen_run, f"{sandbox}:/data", so, "/data", mode]
+    cmd = [args.run, "--dir", f"{sandbox}:/data", so, "/data", mode]
     print("$ " + " ".join(cmd), file=sys.stderr)
     status, out, err = finish(subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                                stderr=subprocess.PIPE, text=True), mode)
@@ -220,7 +220,6 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--modes", nargs="*", default=[])
     parser.add_argument("--after")
-    parser.add_argument("--preopen-run")
     parser.add_argument("--status", type=int, default=0)
     parser.add_argument("--stdout")
     parser.add_argument("guest_args", nargs="*")
