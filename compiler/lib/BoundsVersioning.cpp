@@ -9,19 +9,26 @@
 //     is loop-invariant, an affine recurrence of the loop in i64, or the
 //     zero-extension of an affine i32 recurrence of the loop.
 //  2. The loop takes its back edge at most B times (the symbolic maximum
-//     back-edge count), so a recurrence {s,+,d} takes values s + d*i for
-//     i in [0, B] only; being affine it is monotonic, and its extremes are
-//     its values at 0 and at B, computed in i64 without overflow: |d| < 2^31
-//     and B < 2^32 are required, the latter checked at run time.
+//     back-edge count; or, for a latch that leaves when a counter stepping by
+//     a power of two 2^k equals a limit, the distance / 2^k with the distance
+//     checked to be a multiple of 2^k), so a recurrence {s,+,d} takes values
+//     s + d*i for i in [0, B] only; being affine it is monotonic, and its
+//     extremes are its values at 0 and at B, computed in i64 without
+//     overflow: |d| < 2^31 and B < 2^32 are required, the latter checked at
+//     run time.
 //  3. Each term is checked at run time to stay inside [0, 2^33) at both
 //     extremes (an i32 recurrence inside [0, 2^32), which also proves that
 //     its i32 arithmetic never wraps, so zero-extending it is the same as
-//     evaluating it in i64). The sum of the terms' maxima is then at most a
-//     few times 2^33, again without overflow, and bounds the offset.
+//     evaluating it in i64; an i32 start that is a sum is likewise widened
+//     term by term, with the wide sum checked to stay below 2^32). The sum of
+//     the terms' maxima is then at most a few times 2^33, again without
+//     overflow, and bounds the offset.
 //  4. The check is: that sum + the access size <= memorySize, read in front
 //     of the loop. Memory never shrinks while code runs, so it holds for the
 //     whole loop.
-// If any of this cannot be established the loop is left as it is. In guard
+// In the fast copy the accesses use those i64 forms, and a counted latch
+// compares the iteration number with B, which is equivalent once the checks
+// hold. If any of this cannot be established the loop is left as it is. In guard
 // mode the fast copy is made only when every access of the loop is covered,
 // so that no access that can still fault is reordered with ordinary ones.
 // Tests that try to break it: tests/sandbox (both modes) and the spec suite.
@@ -185,7 +192,7 @@ private:
       const SCEV* step = rec->getStepRecurrence(scev_);
       if (!scev_.isLoopInvariant(step, &loop))
         return nullptr;
-      const SCEV* first = scev_.getZeroExtendExpr(rec->getStart(), i64_);
+      const SCEV* first = wideStart(rec->getStart(), condition);
       const SCEV* step64 = scev_.getSignExtendExpr(step, i64_);
       const SCEV* last = scev_.getAddExpr(first, scev_.getMulExpr(step64, backedges));
       requireBelow(condition, last, kI32Limit); // no i32 wrap at either end
@@ -195,6 +202,23 @@ private:
       return scev_.getUMaxExpr(first, last);
     }
     return nullptr;
+  }
+
+  // An i32 start value s, as an i64 expression equal to zext(s): the sum of
+  // its terms, constants sign-extended and the rest zero-extended, which is
+  // zext(s) when that sum lies in [0, 2^32) (checked). Spelling starts this
+  // way lets the optimiser see that a[i] and a[i + 1] are neighbours.
+  const SCEV* wideStart(const SCEV* start, LoopCondition& condition) {
+    const auto* sum = dyn_cast<SCEVAddExpr>(start);
+    if (!sum)
+      return scev_.getZeroExtendExpr(start, i64_);
+    SmallVector<const SCEV*, 4> terms;
+    for (const SCEV* term : sum->operands())
+      terms.push_back(isa<SCEVConstant>(term) ? scev_.getSignExtendExpr(term, i64_)
+                                              : scev_.getZeroExtendExpr(term, i64_));
+    const SCEV* wide = scev_.getAddExpr(terms);
+    requireBelow(condition, wide, kI32Limit);
+    return wide;
   }
 
   // Adds what proves [offset, offset + bytes) in bounds for the whole loop;
@@ -353,10 +377,13 @@ private:
       Value* expanded = expander.expandCodeFor(value, i64_, insertAt);
       inBounds = builder.CreateAnd(inBounds, builder.CreateICmpULT(expanded, builder.getInt64(limit)));
     }
-    if (divisible)
+    Value* backedgeCount = nullptr;
+    if (divisible) {
       inBounds = builder.CreateAnd(
           inBounds, builder.CreateICmpEQ(expander.expandCodeFor(divisible, nullptr, insertAt),
                                          ConstantInt::get(divisible->getType(), 0)));
+      backedgeCount = expander.expandCodeFor(backedges64, i64_, insertAt);
+    }
     for (const SCEVPredicate* predicate : predicates) // expands to true when it fails
       inBounds = builder.CreateAnd(inBounds,
                                    builder.CreateNot(expander.expandCodeForPredicate(predicate, insertAt)));
@@ -442,6 +469,18 @@ private:
         store->setOperand(store->getPointerOperandIndex(), pointer);
         store->setVolatile(false);
       }
+    }
+    if (backedgeCount) {
+      // The counter leaves at iteration `backedgeCount` exactly; saying so on
+      // the iteration number gives the vectoriser a trip count it can use.
+      auto* compare = cast<ICmpInst>(cast<BranchInst>(loop.getLoopLatch()->getTerminator())->getCondition());
+      const SCEV* iteration = scev_.getAddRecExpr(scev_.getZero(i64_), scev_.getOne(i64_), &loop,
+                                                  SCEV::FlagNUW);
+      Value* current = wideExpander.expandCodeFor(iteration, i64_, compare);
+      IRBuilder<> at(compare);
+      Value* leaves = at.CreateICmp(compare->getPredicate(), current, backedgeCount, "count.exit");
+      compare->replaceAllUsesWith(leaves);
+      compare->eraseFromParent();
     }
     wideExpander.clear();
     scev_.forgetLoop(&loop);
