@@ -425,7 +425,8 @@ int main(int argc, char** argv) {
   emit("scratch_p50_us", pct(scratch, 50));
 
   // Interleave the floor, small and big so that noise from other jobs on
-  // the machine hits them alike. fork-floor reports each round's p50/p99;
+  // the machine hits them alike: four rounds of floor, then small and big
+  // calls alternating. fork-floor reports each round's p50/p99;
   // the floor figures are the medians of the rounds'.
   {
     uint64_t t0 = nowNs();
@@ -442,8 +443,11 @@ int main(int argc, char** argv) {
         floorP50.push_back(uint64_t(p50 * 1000));
         floorP99.push_back(uint64_t(p99 * 1000));
       }
-      restore.append(restoreSamples(*s, "small", iters / 4));
-      restoreBig.append(restoreSamples(*s, "big", iters / 4));
+      // Call by call, so that a burst of load hits both sizes alike.
+      for (int i = 0; i < iters / 4; ++i) {
+        restore.append(restoreSamples(*s, "small", 1));
+        restoreBig.append(restoreSamples(*s, "big", 1));
+      }
     }
     if (!floorP50.empty()) {
       emit("floor_p50_us", pct(floorP50, 50));
