@@ -41,6 +41,7 @@
 #include <llvm/IR/Dominators.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Instructions.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/Transforms/Utils/BasicBlockUtils.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/LoopSimplify.h>
@@ -169,6 +170,8 @@ private:
       requireBelow(condition, term, kTermLimit);
       return term;
     }
+    if (!backedges)
+      return nullptr; // a recurrence needs a bound on the iterations
     if (const auto* rec = dyn_cast<SCEVAddRecExpr>(term)) {
       // i64 recurrence: constant step only, so |step * backedges| < 2^63.
       const auto* step = dyn_cast<SCEVConstant>(rec->getStepRecurrence(scev_));
@@ -292,6 +295,54 @@ private:
     return scev_.getUDivExpr(distance, size);
   }
 
+  // Explicit mode's check in front of each access, trapping to a block of
+  // this loop's own; the accesses become ordinary ones.
+  void addExplicitChecks(Loop& loop, ArrayRef<Instruction*> uncovered) {
+    LLVMContext& ctx = function_.getContext();
+    Value* vmctx = function_.getArg(0);
+    Type* ptr = PointerType::getUnqual(ctx);
+    Type* i32 = Type::getInt32Ty(ctx);
+
+    BasicBlock* trap = BasicBlock::Create(ctx, "trap.bounds", &function_);
+    IRBuilder<> atTrap(trap);
+    Value* calls = atTrap.CreateLoad(
+        ptr, atTrap.CreateConstInBoundsGEP1_64(atTrap.getInt8Ty(), vmctx, offsetof(abi::VMContext, rt)));
+    Value* trapCall = atTrap.CreateLoad(
+        ptr, atTrap.CreateConstInBoundsGEP1_64(atTrap.getInt8Ty(), calls, offsetof(abi::RuntimeCalls, trap)));
+    CallInst* call = atTrap.CreateCall(FunctionType::get(atTrap.getVoidTy(), {ptr, i32}, false), trapCall,
+                                       {vmctx, atTrap.getInt32(uint32_t(abi::TrapCode::MemoryOutOfBounds))});
+    call->setDoesNotReturn();
+    call->setDoesNotThrow();
+    atTrap.CreateUnreachable();
+
+    Function* outside = boundsCheckDeclaration(*function_.getParent());
+    MDBuilder weights(ctx);
+    for (Instruction* inst : uncovered) {
+      Value* pointer = getLoadStorePointerOperand(inst);
+      auto* baseLoad = cast<LoadInst>(
+          cast<SCEVUnknown>(scev_.getPointerBase(scev_.getSCEV(pointer)))->getValue());
+      uint64_t bytes = function_.getDataLayout().getTypeStoreSize(getLoadStoreType(inst));
+      IRBuilder<> at(inst);
+      Value* offset = at.CreateSub(at.CreatePtrToInt(pointer, i64_), at.CreatePtrToInt(baseLoad, i64_));
+      Value* end = at.CreateAdd(offset, at.getInt64(bytes));
+      LoadInst* size = at.CreateLoad(
+          i64_, at.CreateConstInBoundsGEP1_64(at.getInt8Ty(), vmctx, offsetof(abi::VMContext, memorySize)));
+      size->setMetadata(LLVMContext::MD_tbaa, baseLoad->getMetadata(LLVMContext::MD_tbaa));
+      Value* fails = at.CreateCall(outside, {end, size});
+      BasicBlock* block = inst->getParent();
+      BasicBlock* rest = block->splitBasicBlock(inst, block->getName() + ".inbounds");
+      loop.addBasicBlockToLoop(rest, loops_);
+      block->getTerminator()->eraseFromParent();
+      BranchInst::Create(trap, rest, fails, block)
+          ->setMetadata(LLVMContext::MD_prof, weights.createUnlikelyBranchWeights());
+      if (auto* load = dyn_cast<LoadInst>(inst))
+        load->setVolatile(false);
+      else
+        cast<StoreInst>(inst)->setVolatile(false);
+    }
+    dominators_.recalculate(function_);
+  }
+
   struct Access {
     Instruction* instruction; // a load or store of linear memory
     const SCEV* wideOffset;   // its offset, equal to the original in the fast copy
@@ -313,16 +364,21 @@ private:
       backedges = countedBackedges(loop, divisible);
     if (isa<SCEVCouldNotCompute>(backedges))
       backedges = scev_.getPredicatedSymbolicMaxBackedgeTakenCount(&loop, predicates);
-    if (isa<SCEVCouldNotCompute>(backedges) || backedges->getType()->getIntegerBitWidth() > 64)
-      return false;
-
+    // Without a bound only loop-invariant addresses can be covered.
     LoopCondition condition;
-    const SCEV* backedges64 = scev_.getNoopOrZeroExtend(backedges, i64_);
-    requireBelow(condition, backedges64, kI32Limit);
+    const SCEV* backedges64 = nullptr;
+    if (!isa<SCEVCouldNotCompute>(backedges) && backedges->getType()->getIntegerBitWidth() <= 64) {
+      backedges64 = scev_.getNoopOrZeroExtend(backedges, i64_);
+      requireBelow(condition, backedges64, kI32Limit);
+    } else {
+      divisible = nullptr;
+      predicates.clear();
+    }
 
     bool guard = mode_ == abi::BoundsMode::Guard;
     SmallVector<CallInst*, 16> coveredChecks;
     SmallVector<Access, 16> accesses;
+    SmallVector<Instruction*, 16> uncovered; // guard mode only
     unsigned instructions = 0;
     for (BasicBlock* block : loop.blocks()) {
       for (Instruction& inst : *block) {
@@ -351,12 +407,28 @@ private:
                              backedges64, condition);
         if (wide)
           accesses.push_back({&inst, wide});
+        else if (guard && isVolatile && offset)
+          uncovered.push_back(&inst);
         else if (guard && isVolatile)
-          return false; // guard mode: every access that can fault, or none
+          return false; // an access whose offset is unknown cannot be checked
       }
     }
     if (coveredChecks.empty() && accesses.empty())
       return false;
+    // Guard mode: in the fast copy every access is an ordinary one, so those
+    // not covered by the check get explicit mode's check instead (their trap
+    // then orders them as volatility did).
+    // Worth it when the loop keeps a variable in memory at a fixed address
+    // (a store there each iteration, which a volatile access must make and
+    // reload, and an ordinary one can keep in a register), and the checks
+    // added are fewer than the accesses freed.
+    if (!uncovered.empty()) {
+      bool fixedStore = any_of(accesses, [&](const Access& access) {
+        return isa<StoreInst>(access.instruction) && scev_.isLoopInvariant(access.wideOffset, &loop);
+      });
+      if (!fixedStore || uncovered.size() > accesses.size())
+        return false;
+    }
 
     SCEVExpander expander(scev_, function_.getDataLayout(), "bounds");
     Instruction* insertAt = preheader->getTerminator();
@@ -470,6 +542,8 @@ private:
         store->setVolatile(false);
       }
     }
+    if (!uncovered.empty())
+      addExplicitChecks(loop, uncovered);
     if (backedgeCount) {
       // The counter leaves at iteration `backedgeCount` exactly; saying so on
       // the iteration number gives the vectoriser a trip count it can use.

@@ -79,6 +79,26 @@
       (br_if $next (local.get $count)))
     (local.get $sum))
 
+  ;; A counter kept in memory at a fixed address, updated every iteration,
+  ;; then a load at an address read from a table: in guard mode the copy that
+  ;; runs once the fixed and affine accesses are proven keeps an explicit
+  ;; check on the indirect one.
+  (func (export "poke32") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+  (func (export "peek32") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "count-and-probe") (param $table i32) (param $n i32) (result i32)
+    (local $i i32) (local $sum i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (i32.store (i32.const 0x40) (i32.add (i32.load (i32.const 0x40)) (i32.const 1)))
+        (local.set $sum
+          (i32.add (local.get $sum)
+                   (i32.load8_u (i32.load (i32.add (local.get $table)
+                                                   (i32.shl (local.get $i) (i32.const 2)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $sum))
+
   ;; f64 loops the optimiser vectorises when they are proven in bounds.
   (func (export "iota-f64") (param $p i32) (param $n i32)
     (local $i i32)
@@ -136,6 +156,19 @@
 (assert_return (invoke "unrolled-sum" (i32.const 200) (i32.const 2)) (i32.const 3))
 (assert_trap (invoke "unrolled-sum" (i32.const 200) (i32.const 5)) "out of bounds memory access")
 (assert_trap (invoke "unrolled-sum" (i32.const 65534) (i32.const 4)) "out of bounds memory access")
+
+;; The counter's store of each iteration is done before that iteration's
+;; probe traps: 3 + 4 after the second call, 8 after the third.
+(invoke "poke32" (i32.const 300) (i32.const 100))
+(invoke "poke32" (i32.const 304) (i32.const 101))
+(invoke "poke32" (i32.const 308) (i32.const 102))
+(invoke "poke32" (i32.const 312) (i32.const 70000))
+(assert_return (invoke "count-and-probe" (i32.const 300) (i32.const 3)) (i32.const 3))
+(assert_return (invoke "peek32" (i32.const 0x40)) (i32.const 3))
+(assert_trap (invoke "count-and-probe" (i32.const 300) (i32.const 4)) "out of bounds memory access")
+(assert_return (invoke "peek32" (i32.const 0x40)) (i32.const 7))
+(assert_trap (invoke "count-and-probe" (i32.const 65532) (i32.const 2)) "out of bounds memory access")
+(assert_return (invoke "peek32" (i32.const 0x40)) (i32.const 8))
 
 ;; Vectorisable f64 loops: in bounds, and leaving memory after three elements.
 (invoke "iota-f64" (i32.const 1024) (i32.const 9))
