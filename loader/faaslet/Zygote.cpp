@@ -78,6 +78,24 @@ void installChaining(CallContext& call, int channel) {
   _exit(0);
 }
 
+// The CPUs the zygote may run on, which its Faaslets get back after fork.
+struct ZygoteCpus {
+  cpu_set_t allowed{};
+  bool usable = false; // more than one CPU, and the set could be read
+};
+
+// Restricts the zygote to the CPU it runs on, so that the next fork's child
+// is queued there; false if it could not (nothing to undo then).
+bool pinToThisCpu(const ZygoteCpus& cpus) {
+  if (!cpus.usable) return false;
+  int cpu = sched_getcpu();
+  if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &cpus.allowed)) return false;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  return sched_setaffinity(0, sizeof one, &one) == 0;
+}
+
 } // namespace
 
 #ifdef FAASM_HAVE_ISOLATION
@@ -171,6 +189,9 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     _exit(0);
   }
   std::fflush(nullptr);
+  ZygoteCpus cpus;
+  cpus.usable = sched_getaffinity(0, sizeof cpus.allowed, &cpus.allowed) == 0 &&
+                CPU_COUNT(&cpus.allowed) > 1;
 #ifdef FAASM_HAVE_ISOLATION
   // Without cgroups (whose files the zygote filter cannot open) the zygote
   // installs the allow-list once for itself, and each Faaslet then only adds
@@ -220,8 +241,14 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // from fork to the guest's entry can be accounted.
     timespec forkAt{};
     clock_gettime(CLOCK_MONOTONIC, &forkAt);
+    // The Faaslet is born on this CPU, which the zygote leaves at once
+    // (sched_yield, then it waits for the next request): left to itself the
+    // kernel may queue it on a CPU busy with other work for a whole time
+    // slice. It gets the zygote's CPU set back as its first step.
+    bool pinned = pinToThisCpu(cpus);
     pid_t pid = fork();
     if (pid == 0) {
+      if (pinned) sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
       // Nothing here but what isolation needs: this is the restore's path.
       // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.)
       close(control);
@@ -242,6 +269,7 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // zygote does next (Spawned wakes the scheduler) can wait, the restore
     // cannot.
     if (pid > 0) sched_yield();
+    if (pinned) sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
     // The scheduler enforces the wall-clock timeout: it needs the pid.
     uint64_t forkNs = uint64_t(forkAt.tv_sec) * 1000000000u + uint64_t(forkAt.tv_nsec);
     protocol::send(control, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);

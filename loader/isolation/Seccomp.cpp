@@ -105,7 +105,10 @@ enum class FilterKind {
 
 // The calls a zygote filter adds to the allow-list, which the Deny program
 // takes away from its children.
-const char* const kZygoteOnly[] = {"clone", "clone3", "fork", "vfork", "unshare", "seccomp", "wait4", "waitid"};
+// sched_setaffinity (on itself) and getcpu: the zygote pins itself to its CPU
+// around each fork so that the Faaslet starts there (loader/faaslet Zygote.cpp).
+const char* const kZygoteOnly[] = {"clone", "clone3", "fork", "vfork", "unshare", "seccomp", "wait4", "waitid",
+                                   "sched_setaffinity", "getcpu"};
 
 std::vector<uint8_t> exportProgram(scmp_filter_ctx ctx, std::string& outError) {
   std::vector<uint8_t> program;
@@ -193,7 +196,9 @@ std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
       rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unshare), 1, SCMP_A0(SCMP_CMP_EQ, CLONE_NEWNET));
     if (rc >= 0)
       rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1, SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
-    for (const char* name : {"set_robust_list", "wait4", "waitid"})
+    if (rc >= 0)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1, SCMP_A0(SCMP_CMP_EQ, 0));
+    for (const char* name : {"set_robust_list", "wait4", "waitid", "getcpu"})
       if (rc >= 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(name), 0);
   }
