@@ -397,6 +397,7 @@ void runcPeer(const std::string& bundle, const std::string& idleBundle, int iter
 int main(int argc, char** argv) {
   std::string fn, bigFn, samplesDir, floorBin, runcBundle, runcIdleBundle;
   int iters = 1000, scratchIters = 30, runcIters = 20;
+  bool restoreOnly = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -406,6 +407,7 @@ int main(int argc, char** argv) {
     if (a == "--scratch-once") return scratchOnce(next());
     else if (a == "--fn") fn = next();
     else if (a == "--fn-big") bigFn = next();
+    else if (a == "--restore-only") restoreOnly = true;
     else if (a == "--iters") iters = std::atoi(next().c_str());
     else if (a == "--scratch-iters") scratchIters = std::atoi(next().c_str());
     else if (a == "--runc-iters") runcIters = std::atoi(next().c_str());
@@ -421,8 +423,10 @@ int main(int argc, char** argv) {
   gSamplesDir = samplesDir;
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto scratch = scratchSamples(argv[0], fn, scratchIters);
-  emit("scratch_p50_us", pct(scratch, 50));
+  if (!restoreOnly) {
+    auto scratch = scratchSamples(argv[0], fn, scratchIters);
+    emit("scratch_p50_us", pct(scratch, 50));
+  }
 
   // Interleave the floor, small and big so that noise from other jobs on
   // the machine hits them alike: four rounds of floor, then small and big
@@ -464,6 +468,8 @@ int main(int argc, char** argv) {
     writeSamples(samplesDir, "restore", restore.restore);
     writeSamples(samplesDir, "restore_256mb", restoreBig.restore);
     writeSamples(samplesDir, "dispatch", restore.dispatch);
+    // --restore-only: the floor and the restore rows, for quick A/B runs.
+    if (restoreOnly) return 0;
 
     auto warm = warmSamples(*s, "small", iters);
     emit("warm_p50_us", pct(warm, 50));
