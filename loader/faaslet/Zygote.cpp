@@ -246,7 +246,13 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // kernel may queue it on a CPU busy with other work for a whole time
     // slice. It gets the zygote's CPU set back as its first step.
     bool pinned = pinToThisCpu(cpus);
-    pid_t pid = fork();
+    // _Fork, not fork: the zygote has one thread, so no lock can be held by
+    // another thread at this point, and fork's extra work (atfork handlers,
+    // taking and re-initialising malloc's, stdio's and the dynamic loader's
+    // locks on both sides) only adds page faults to the restore: each lock
+    // it writes after the fork is a copy-on-write fault in the child and in
+    // the zygote. Nothing in this project registers an atfork handler.
+    pid_t pid = _Fork();
     if (pid == 0) {
       if (pinned) sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
       // Nothing here but what isolation needs: this is the restore's path.
