@@ -421,12 +421,15 @@ private:
     // Worth it when the loop keeps a variable in memory at a fixed address
     // (a store there each iteration, which a volatile access must make and
     // reload, and an ordinary one can keep in a register), and the checks
-    // added are fewer than the accesses freed.
+    // added are fewer than the accesses freed (a loop of one free and one
+    // checked access, such as skipping spaces, runs too few iterations per
+    // entry to repay the check in front of it: json was 1.37x native
+    // without, 1.54x with).
     if (!uncovered.empty()) {
       bool fixedStore = any_of(accesses, [&](const Access& access) {
         return isa<StoreInst>(access.instruction) && scev_.isLoopInvariant(access.wideOffset, &loop);
       });
-      if (!fixedStore || uncovered.size() > accesses.size())
+      if (!fixedStore || uncovered.size() >= accesses.size())
         return false;
     }
 
