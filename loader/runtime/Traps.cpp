@@ -7,7 +7,8 @@
 //  - invoke() pushes an InvokeFrame (a sigjmp_buf) on a thread-local stack;
 //    raiseTrap() and the fault handler siglongjmp to the innermost one.
 //  - The outermost invoke of a thread switches to a dedicated runtime stack
-//    (8 MiB + a PROT_NONE guard page, allocated once per thread), so the
+//    (8 MiB + a PROT_NONE guard page, allocated once per thread; on x86-64
+//    a few instructions switch to it, elsewhere swapcontext), so the
 //    stack limit generated code checks is exact: its low end plus 256 KiB
 //    kept for host functions and the signal handler. Nested invokes (a host
 //    function calling wasm) stay on it. The sigsetjmp is done on that stack,
@@ -98,7 +99,12 @@ thread_local ThreadStacks tlsStacks;
   abort();
 }
 
-uint64_t pageSize() { return uint64_t(sysconf(_SC_PAGESIZE)); }
+// Read once: every outermost invoke asks (runtimeStackLimit), and sysconf's
+// first call in a fresh Faaslet is two page faults (its code, its table).
+uint64_t pageSize() {
+  static const uint64_t size = uint64_t(sysconf(_SC_PAGESIZE));
+  return size;
+}
 
 void ensureThreadStacks() {
   ThreadStacks& t = tlsStacks;
@@ -164,7 +170,6 @@ struct CallRequest {
   InvokeFrame* frame;
 };
 
-thread_local CallRequest* tlsRequest = nullptr;
 
 // No object with a destructor may live in this frame: longjmps land here.
 __attribute__((noinline)) void runGuarded(CallRequest* req) {
@@ -176,6 +181,47 @@ __attribute__((noinline)) void runGuarded(CallRequest* req) {
   }
   tlsTop = frame->prev;
 }
+
+
+#if defined(__x86_64__)
+} // namespace
+// Calls fn(arg) with the stack pointer at `top` (16-byte aligned) and returns
+// on the caller's stack. Unlike swapcontext it leaves the signal mask alone
+// (three rt_sigprocmask calls per invoke fewer); nothing needs it saved:
+// SA_NODEFER keeps the mask unchanged and sigsetjmp does not save it.
+extern "C" void faasm_runtime_call_on_stack(void* arg, void (*fn)(void*), void* top);
+asm(R"(
+  .text
+  .p2align 4
+  .globl faasm_runtime_call_on_stack
+  .hidden faasm_runtime_call_on_stack
+  .type faasm_runtime_call_on_stack,@function
+faasm_runtime_call_on_stack:
+  .cfi_startproc
+  pushq %rbp
+  .cfi_def_cfa_offset 16
+  .cfi_offset %rbp, -16
+  movq %rsp, %rbp
+  .cfi_def_cfa_register %rbp
+  movq %rdx, %rsp
+  callq *%rsi
+  movq %rbp, %rsp
+  popq %rbp
+  .cfi_def_cfa %rsp, 8
+  retq
+  .cfi_endproc
+  .size faasm_runtime_call_on_stack, .-faasm_runtime_call_on_stack
+)");
+namespace {
+
+void runGuardedArg(void* req) { runGuarded(static_cast<CallRequest*>(req)); }
+
+void runOnRuntimeStack(CallRequest* req) {
+  uintptr_t top = reinterpret_cast<uintptr_t>(tlsStacks.stack) + tlsStacks.stackBytes;
+  faasm_runtime_call_on_stack(req, runGuardedArg, reinterpret_cast<void*>(top & ~uintptr_t(15)));
+}
+#else
+thread_local CallRequest* tlsRequest = nullptr;
 
 void trampoline() { runGuarded(tlsRequest); }
 
@@ -190,6 +236,7 @@ void runOnRuntimeStack(CallRequest* req) {
   tlsRequest = req;
   if (swapcontext(&caller, &callee) != 0) fatal("swapcontext failed");
 }
+#endif
 
 abi::ThunkFn findThunk(const abi::FuncRef* func) {
   if (func->vmctx && func->vmctx->instance) {
