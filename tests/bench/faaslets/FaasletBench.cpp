@@ -437,15 +437,21 @@ int main(int argc, char** argv) {
     auto s = makeScheduler(fn, bigFn, nullptr);
     emit("zygotes_ready_ms", double(nowNs() - t0) / 1e6);
     Restores restore, restoreBig;
-    std::vector<uint64_t> floorP50, floorP99;
+    std::vector<uint64_t> floorP50, floorP99, pinnedP50, pinnedP99;
+    auto runFloor = [&](const char* mode, std::vector<uint64_t>& p50s, std::vector<uint64_t>& p99s) {
+      FILE* f = popen(("'" + floorBin + "' " + std::to_string(iters / 4) + " " + mode).c_str(), "r");
+      double p50 = 0, p99 = 0;
+      if (!f || std::fscanf(f, "%lf %lf", &p50, &p99) != 2) die("fork-floor failed");
+      pclose(f);
+      p50s.push_back(uint64_t(p50 * 1000));
+      p99s.push_back(uint64_t(p99 * 1000));
+    };
     for (int round = 0; round < 4; ++round) {
       if (!floorBin.empty()) {
-        FILE* f = popen(("'" + floorBin + "' " + std::to_string(iters / 4)).c_str(), "r");
-        double p50 = 0, p99 = 0;
-        if (!f || std::fscanf(f, "%lf %lf", &p50, &p99) != 2) die("fork-floor failed");
-        pclose(f);
-        floorP50.push_back(uint64_t(p50 * 1000));
-        floorP99.push_back(uint64_t(p99 * 1000));
+        runFloor("", floorP50, floorP99);
+        // The same fork, the child started on the parent's CPU as the
+        // zygote starts a Faaslet: how much of the floor is that alone.
+        runFloor("pin", pinnedP50, pinnedP99);
       }
       // Call by call, so that a burst of load hits both sizes alike.
       for (int i = 0; i < iters / 4; ++i) {
@@ -456,6 +462,8 @@ int main(int argc, char** argv) {
     if (!floorP50.empty()) {
       emit("floor_p50_us", pct(floorP50, 50));
       emit("floor_p99_us", pct(floorP99, 50));
+      emit("floor_pinned_p50_us", pct(pinnedP50, 50));
+      emit("floor_pinned_p99_us", pct(pinnedP99, 50));
     }
     emit("restore_p50_us", pct(restore.restore, 50));
     emit("restore_p99_us", pct(restore.restore, 99));

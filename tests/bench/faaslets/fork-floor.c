@@ -1,7 +1,13 @@
 // The floor: fork of a minimal process to the child's first instruction.
 // Prints the samples' p50 and p99 in microseconds: "p50 p99".
+// With "pin" as the second argument the child is started on the parent's CPU
+// as the zygote starts a Faaslet (loader/faaslet Zygote.cpp): the parent pins
+// itself to its CPU around fork and yields, the child's first step gives
+// itself the parent's CPU set back.
 #define _GNU_SOURCE
+#include <sched.h>
 #include <stdint.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -22,14 +28,28 @@ static int cmp(const void* a, const void* b) {
 
 int main(int argc, char** argv) {
   int n = argc > 1 ? atoi(argv[1]) : 1000;
+  int pin = argc > 2 && strcmp(argv[2], "pin") == 0;
+  cpu_set_t allowed;
+  if (pin && sched_getaffinity(0, sizeof allowed, &allowed) != 0) pin = 0;
   volatile uint64_t* stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   uint64_t* samples = calloc((size_t)n, sizeof *samples);
   for (int i = 0; i < n; ++i) {
     uint64_t t0 = nowNs();
+    if (pin) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(sched_getcpu(), &one);
+      sched_setaffinity(0, sizeof one, &one);
+    }
     pid_t pid = fork();
     if (pid == 0) {
+      if (pin) sched_setaffinity(0, sizeof allowed, &allowed);
       *stamp = nowNs();
       _exit(0);
+    }
+    if (pin) {
+      sched_yield();
+      sched_setaffinity(0, sizeof allowed, &allowed);
     }
     waitpid(pid, NULL, 0);
     samples[i] = *stamp - t0;
