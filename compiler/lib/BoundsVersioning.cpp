@@ -31,6 +31,8 @@
 // hold. If any of this cannot be established the loop is left as it is. In guard
 // mode the fast copy is made only when every access of the loop is covered,
 // so that no access that can still fault is reordered with ordinary ones.
+// The same file merges explicit checks along a run of blocks (mergeChecks,
+// argued where it is defined).
 // Tests that try to break it: tests/sandbox (both modes) and the spec suite.
 // ============================================================================
 #include "BoundsVersioning.h"
@@ -50,6 +52,7 @@
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
 #include <cstddef>
+#include <map>
 
 using namespace llvm;
 
@@ -565,6 +568,96 @@ private:
   }
 };
 
+// Merging explicit checks: along a run of blocks joined by bounds checks
+// (each block's branch either traps or falls through to a block with no
+// other predecessor), with no store, call or other side effect in between,
+// checks whose ends differ only by a constant are one check: the first, of
+// the largest end. An access between the first and the last is then covered
+// before it runs; a trap comes earlier, but only loads would have run in
+// between, so nothing observable differs (the trap is the same).
+bool mergeChecks(Function& function, ScalarEvolution& scev) {
+  struct Group {
+    CallInst* first;
+    APInt firstOffset, maxOffset;
+  };
+  std::vector<Group> finished;
+  auto asCheck = [](Instruction* terminator) -> CallInst* {
+    auto* branch = dyn_cast<BranchInst>(terminator);
+    if (!branch || !branch->isConditional())
+      return nullptr;
+    auto* call = dyn_cast<CallInst>(branch->getCondition());
+    Function* callee = call ? call->getCalledFunction() : nullptr;
+    if (!callee || callee->getName() != kBoundsCheckFunction || !call->hasOneUse())
+      return nullptr;
+    if (!isa<UnreachableInst>(branch->getSuccessor(0)->getTerminator()))
+      return nullptr; // not a trap block
+    return call;
+  };
+  bool changed = false;
+  SmallPtrSet<BasicBlock*, 32> visited;
+  for (BasicBlock& start : function) {
+    if (visited.contains(&start))
+      continue;
+    std::map<std::pair<const SCEV*, Value*>, Group> groups; // (base, memorySize)
+    SmallVector<CallInst*, 8> removed;
+    auto closeAll = [&] {
+      for (auto& [key, group] : groups)
+        finished.push_back(group);
+      groups.clear();
+    };
+    for (BasicBlock* block = &start; block && visited.insert(block).second;) {
+      for (Instruction& inst : *block) {
+        if (&inst == block->getTerminator())
+          break;
+        auto* call = dyn_cast<CallInst>(&inst);
+        bool pureCheck = call && call->getCalledFunction() &&
+                         call->getCalledFunction()->getName() == kBoundsCheckFunction;
+        if (!pureCheck && (inst.mayHaveSideEffects() || isa<CallBase>(inst)))
+          closeAll(); // a store, a call, a volatile access: no merging across it
+      }
+      CallInst* check = asCheck(block->getTerminator());
+      if (!check)
+        break;
+      const SCEV* end = scev.getSCEV(check->getArgOperand(0));
+      const SCEV* base = end;
+      APInt offset(64, 0);
+      if (const auto* sum = dyn_cast<SCEVAddExpr>(end))
+        if (const auto* constant = dyn_cast<SCEVConstant>(sum->getOperand(0));
+            constant && constant->getAPInt().ult(uint64_t(1) << 33)) {
+          offset = constant->getAPInt(); // a wasm offset plus a size: below 2^33
+          base = scev.getMinusSCEV(end, constant);
+        }
+      auto key = std::make_pair(base, check->getArgOperand(1));
+      auto found = groups.find(key);
+      if (found == groups.end()) {
+        groups.emplace(key, Group{check, offset, offset});
+      } else {
+        if (offset.ugt(found->second.maxOffset))
+          found->second.maxOffset = offset;
+        removed.push_back(check);
+      }
+      BasicBlock* next = cast<BranchInst>(block->getTerminator())->getSuccessor(1);
+      block = next->getSinglePredecessor() == block ? next : nullptr;
+    }
+    closeAll();
+    for (Group& group : finished) {
+      if (!group.maxOffset.ugt(group.firstOffset))
+        continue;
+      IRBuilder<> at(group.first);
+      group.first->setArgOperand(0, at.CreateAdd(group.first->getArgOperand(0),
+                                                 at.getInt(group.maxOffset - group.firstOffset),
+                                                 "merged.end", /*HasNUW=*/true));
+    }
+    finished.clear();
+    for (CallInst* check : removed) {
+      check->replaceAllUsesWith(ConstantInt::getFalse(function.getContext()));
+      check->eraseFromParent();
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 } // namespace
 
 PreservedAnalyses BoundsVersioningPass::run(Function& function,
@@ -572,13 +665,15 @@ PreservedAnalyses BoundsVersioningPass::run(Function& function,
   if (function.isDeclaration() || function.arg_empty())
     return PreservedAnalyses::all();
   auto& loops = analyses.getResult<LoopAnalysis>(function);
-  if (loops.empty())
-    return PreservedAnalyses::all();
   auto& dominators = analyses.getResult<DominatorTreeAnalysis>(function);
   auto& scev = analyses.getResult<ScalarEvolutionAnalysis>(function);
-  if (!LoopVersioner(function, mode_, loops, dominators, scev).run())
-    return PreservedAnalyses::all();
-  return PreservedAnalyses::none();
+  bool changed = !loops.empty() && LoopVersioner(function, mode_, loops, dominators, scev).run();
+  if (changed) {
+    analyses.invalidate(function, PreservedAnalyses::none());
+  }
+  auto& freshScev = analyses.getResult<ScalarEvolutionAnalysis>(function);
+  changed |= mergeChecks(function, freshScev);
+  return changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
 }
 
 } // namespace faasm::compiler
