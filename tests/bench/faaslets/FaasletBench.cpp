@@ -505,27 +505,25 @@ int main(int argc, char** argv) {
   // installed once in the zygote, a short deny program per Faaslet);
   // --memory-limit (a cgroup slot entered by each Faaslet, the allow-list
   // in each Faaslet); a network namespace on top of the first.
+  auto isolatedRow = [&](const std::string& row, const loader::IsolationLimits& limits) {
+    auto s = makeScheduler(fn, "", &limits);
+    auto v = restoreSamples(*s, "small", iters / 2);
+    emit(row + "_p50_us", pct(v.restore, 50));
+    emit(row + "_p99_us", pct(v.restore, 99));
+    emit(row + "_dispatch_p50_us", pct(v.dispatch, 50));
+    writeSamples(samplesDir, row, v.restore);
+  };
   {
     loader::IsolationLimits limits;
     limits.timeout = std::chrono::milliseconds(10000);
-    auto s = makeScheduler(fn, "", &limits);
-    auto v = restoreSamples(*s, "small", iters / 2);
-    emit("restore_zygote_seccomp_p50_us", pct(v.restore, 50));
-    emit("restore_zygote_seccomp_p99_us", pct(v.restore, 99));
-    emit("restore_zygote_seccomp_dispatch_p50_us", pct(v.dispatch, 50));
-    writeSamples(samplesDir, "restore_zygote_seccomp", v.restore);
+    isolatedRow("restore_zygote_seccomp", limits);
   }
   {
     loader::IsolationLimits limits;
     limits.memoryBytes = 64ull << 20;
     limits.cpus = 1;
     limits.timeout = std::chrono::milliseconds(10000);
-    auto s = makeScheduler(fn, "", &limits);
-    auto v = restoreSamples(*s, "small", iters / 2);
-    emit("restore_isolated_p50_us", pct(v.restore, 50));
-    emit("restore_isolated_p99_us", pct(v.restore, 99));
-    emit("restore_isolated_dispatch_p50_us", pct(v.dispatch, 50));
-    writeSamples(samplesDir, "restore_isolated", v.restore);
+    isolatedRow("restore_isolated", limits);
   }
   {
     loader::IsolationLimits limits;
