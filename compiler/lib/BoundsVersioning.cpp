@@ -298,6 +298,26 @@ private:
     return scev_.getUDivExpr(distance, size);
   }
 
+  // The memory base load an access's pointer is based on (accessOffset
+  // has established that it is one).
+  Value* memoryBaseOf(Value* pointer) {
+    return cast<SCEVUnknown>(scev_.getPointerBase(scev_.getSCEV(pointer)))->getValue();
+  }
+
+  // A linear-memory load or store made non-volatile, at `pointer` if given.
+  static void makeOrdinary(Instruction* access, Value* pointer = nullptr) {
+    if (auto* load = dyn_cast<LoadInst>(access)) {
+      load->setVolatile(false);
+      if (pointer)
+        load->setOperand(load->getPointerOperandIndex(), pointer);
+    } else {
+      auto* store = cast<StoreInst>(access);
+      store->setVolatile(false);
+      if (pointer)
+        store->setOperand(store->getPointerOperandIndex(), pointer);
+    }
+  }
+
   // Explicit mode's check in front of each access, trapping to a block of
   // this loop's own; the accesses become ordinary ones.
   void addExplicitChecks(Loop& loop, ArrayRef<Instruction*> uncovered) {
@@ -322,8 +342,7 @@ private:
     MDBuilder weights(ctx);
     for (Instruction* inst : uncovered) {
       Value* pointer = getLoadStorePointerOperand(inst);
-      auto* baseLoad = cast<LoadInst>(
-          cast<SCEVUnknown>(scev_.getPointerBase(scev_.getSCEV(pointer)))->getValue());
+      auto* baseLoad = cast<LoadInst>(memoryBaseOf(pointer));
       uint64_t bytes = function_.getDataLayout().getTypeStoreSize(getLoadStoreType(inst));
       IRBuilder<> at(inst);
       Value* offset = at.CreateSub(at.CreatePtrToInt(pointer, i64_), at.CreatePtrToInt(baseLoad, i64_));
@@ -338,10 +357,7 @@ private:
       block->getTerminator()->eraseFromParent();
       BranchInst::Create(trap, rest, fails, block)
           ->setMetadata(LLVMContext::MD_prof, weights.createUnlikelyBranchWeights());
-      if (auto* load = dyn_cast<LoadInst>(inst))
-        load->setVolatile(false);
-      else
-        cast<StoreInst>(inst)->setVolatile(false);
+      makeOrdinary(inst);
     }
     dominators_.recalculate(function_);
   }
@@ -400,8 +416,7 @@ private:
         Value* pointer = getLoadStorePointerOperand(&inst);
         if (!pointer)
           continue;
-        bool isVolatile = isa<LoadInst>(inst) ? cast<LoadInst>(inst).isVolatile()
-                                               : cast<StoreInst>(inst).isVolatile();
+        bool isVolatile = inst.isVolatile();
         Type* type = getLoadStoreType(&inst);
         const SCEV* offset = accessOffset(pointer);
         const SCEV* wide = nullptr;
@@ -532,21 +547,12 @@ private:
       if (!pointer) {
         // Affine in this loop and invariant parts only: computable on entry
         // to the header, which dominates every access of the loop.
-        Value* base = cast<SCEVUnknown>(
-                          scev_.getPointerBase(scev_.getSCEV(getLoadStorePointerOperand(inst))))
-                          ->getValue();
+        Value* base = memoryBaseOf(getLoadStorePointerOperand(inst));
         Value* offset = wideExpander.expandCodeFor(access.wideOffset, i64_, headerStart);
         pointer = GetElementPtrInst::CreateInBounds(Type::getInt8Ty(ctx), base, {offset},
                                                     "inbounds.address", headerStart);
       }
-      if (auto* load = dyn_cast<LoadInst>(inst)) {
-        load->setOperand(load->getPointerOperandIndex(), pointer);
-        load->setVolatile(false);
-      } else {
-        auto* store = cast<StoreInst>(inst);
-        store->setOperand(store->getPointerOperandIndex(), pointer);
-        store->setVolatile(false);
-      }
+      makeOrdinary(inst, pointer);
     }
     if (!uncovered.empty())
       addExplicitChecks(loop, uncovered);
