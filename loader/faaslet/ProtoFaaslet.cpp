@@ -103,6 +103,15 @@ runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const Func
     int32_t rc = int32_t(uint32_t(r.results[0].lo));
     if (rc != 0) return runtime::makeError("_faasm_zygote failed with " + std::to_string(rc));
   }
+  // A state lock is an open file description, which fork shares: Faaslets
+  // forked from a Proto-Faaslet holding one would all hold it, for ever.
+  const host::FaasmInstance& faasm = host::faasmInstanceOf(inst.vmctx());
+  if (!faasm.writeLocks.empty() || !faasm.readLocks.empty()) {
+    const std::string& key = !faasm.writeLocks.empty() ? faasm.writeLocks.begin()->first
+                                                       : faasm.readLocks.begin()->first;
+    return runtime::makeError("initialisation returned holding the state lock \"" + key +
+                              "\"; release it before _faasm_zygote returns");
+  }
   // Anything the initialisation asked for as output is not a call's.
   p->call_->output.clear();
 

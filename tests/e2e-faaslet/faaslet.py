@@ -247,6 +247,20 @@ int main(void) {
 }
 """
 
+ZYGOTE_LOCK_C = r"""
+#include <stdio.h>
+__attribute__((import_module("faasm"), import_name("faasmLockStateWrite")))
+void faasmLockStateWrite(const char* key);
+__attribute__((export_name("_faasm_zygote"))) int zygote(void) {
+  faasmLockStateWrite("zygote-lock");
+  return 0;
+}
+int main(void) {
+  puts("called");
+  return 0;
+}
+"""
+
 # Linked as sysroot/cmake/Platform/WASI.cmake links guests: the constructors
 # run once in the Proto-Faaslet, a call enters at __main_void.
 WASI_EXPORTS = ["-Wl,--export-if-defined=__wasm_call_ctors",
@@ -279,6 +293,18 @@ def warm_no_fd_leak(env):
     # the warm reset closed what the run before left open; the preopen stays.
     expect(env.faasm_run("--dir", data + ":/data", "--warm", "3", so), 0,
            stdout="opened fd 4, other open files 0\n" * 3, stderr="")
+
+
+def zygote_holds_lock(env):
+    state = os.path.join(env.dir, "state")
+    os.makedirs(state, exist_ok=True)
+    os.environ["FAASM_STATE_DIR"] = state
+    so = c_so(env, "zygote-lock", ZYGOTE_LOCK_C)
+    # Every Faaslet forked from it would share the lock (an open file
+    # description): the Proto-Faaslet is refused, naming the key.
+    expect(env.faasm_run(so), 126, stdout="",
+           stderr=f"faasm-run: {so}: initialisation returned holding the state lock "
+                  "\"zygote-lock\"; release it before _faasm_zygote returns\n")
 
 
 # ----- memory limit: a Faaslet's cgroup -------------------------------------------
@@ -353,6 +379,7 @@ SCENARIOS = {
     "warm-no-leak": warm_no_leak,
     "warm-no-leak-explicit": warm_no_leak_explicit,
     "warm-no-fd-leak": warm_no_fd_leak,
+    "zygote-holds-lock": zygote_holds_lock,
     "snapshot-file": snapshot_file,
     "snapshot-wrong-artefact": snapshot_wrong_artefact,
     "input-output": input_output,
