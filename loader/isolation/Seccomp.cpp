@@ -128,6 +128,18 @@ std::vector<uint8_t> exportProgram(scmp_filter_ctx ctx, std::string& outError) {
   return program;
 }
 
+// The program of a filter whose rules were added with result `rc` (the first
+// failure, or >= 0); releases the filter either way.
+std::vector<uint8_t> finishProgram(scmp_filter_ctx ctx, int rc, std::string& outError) {
+  std::vector<uint8_t> program;
+  if (rc < 0)
+    outError = std::string("seccomp_rule_add failed: ") + std::strerror(-rc);
+  else
+    program = exportProgram(ctx, outError);
+  seccomp_release(ctx);
+  return program;
+}
+
 std::vector<uint8_t> compileDeny(std::string& outError) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) {
@@ -140,13 +152,7 @@ std::vector<uint8_t> compileDeny(std::string& outError) {
     if (nr != __NR_SCMP_ERROR && rc >= 0)
       rc = seccomp_rule_add(ctx, SCMP_ACT_TRAP, nr, 0);
   }
-  std::vector<uint8_t> program;
-  if (rc < 0)
-    outError = std::string("seccomp_rule_add failed: ") + std::strerror(-rc);
-  else
-    program = exportProgram(ctx, outError);
-  seccomp_release(ctx);
-  return program;
+  return finishProgram(ctx, rc, outError);
 }
 
 std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
@@ -202,13 +208,7 @@ std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
       if (rc >= 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(name), 0);
   }
-  std::vector<uint8_t> program;
-  if (rc < 0)
-    outError = std::string("seccomp_rule_add failed: ") + std::strerror(-rc);
-  else
-    program = exportProgram(ctx, outError);
-  seccomp_release(ctx);
-  return program;
+  return finishProgram(ctx, rc, outError);
 }
 
 // A child of a filtered zygote: no_new_privs, the SIGSYS handler and
