@@ -27,27 +27,11 @@ ssize_t recvSome(int fd, void* data, uint64_t size) {
 }
 
 bool sendAll(int fd, const void* data, uint64_t size) {
-  const uint8_t* p = static_cast<const uint8_t*>(data);
-  while (size) {
-    ssize_t n = sendSome(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= uint64_t(n);
-  }
-  return true;
+  return transferAll(fd, static_cast<const uint8_t*>(data), size, sendSome);
 }
 
 bool recvAll(int fd, void* data, uint64_t size) {
-  uint8_t* p = static_cast<uint8_t*>(data);
-  while (size) {
-    ssize_t n = recvSome(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= uint64_t(n);
-  }
-  return true;
+  return transferAll(fd, static_cast<uint8_t*>(data), size, recvSome);
 }
 
 } // namespace

@@ -3,11 +3,28 @@
 // the new Faaslet's channel as SCM_RIGHTS. See docs/Faaslets.md.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace faasm::loader::protocol {
+
+// Repeats `step(fd, p, left)` (a read, write, send or receive that may move
+// fewer bytes than asked, or be interrupted) until `size` bytes have moved;
+// false on an error or end of file.
+template <typename Byte, typename Step>
+bool transferAll(int fd, Byte* data, uint64_t size, Step step) {
+  while (size) {
+    ssize_t n = step(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= uint64_t(n);
+  }
+  return true;
+}
 
 enum class Msg : uint32_t {
   // zygote -> scheduler (control socket)

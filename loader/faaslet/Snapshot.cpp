@@ -2,6 +2,8 @@
 // format is described in docs/Faaslets.md.
 #include "faasm/loader/Faaslet.h"
 
+#include "Protocol.h"
+
 #include "faasm/runtime/Memory.h"
 #include "faasm/runtime/Objects.h"
 
@@ -45,27 +47,13 @@ std::string identityOf(const runtime::Module& module) {
 }
 
 bool writeAll(int fd, const void* data, size_t size) {
-  const uint8_t* p = static_cast<const uint8_t*>(data);
-  while (size) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= size_t(n);
-  }
-  return true;
+  return protocol::transferAll(fd, static_cast<const uint8_t*>(data), size,
+                               [](int f, const uint8_t* p, uint64_t n) { return ::write(f, p, n); });
 }
 
 bool readAll(int fd, void* data, size_t size) {
-  uint8_t* p = static_cast<uint8_t*>(data);
-  while (size) {
-    ssize_t n = ::read(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= size_t(n);
-  }
-  return true;
+  return protocol::transferAll(fd, static_cast<uint8_t*>(data), size,
+                               [](int f, uint8_t* p, uint64_t n) { return ::read(f, p, n); });
 }
 
 // Writes memory pages to fd at `offset`, leaving all-zero 4 KiB blocks as
