@@ -179,8 +179,11 @@ void reapFaaslets(CgroupSlots& slots, int control) {
 #else
   bool reaps = false;
 #endif
-  // Otherwise Faaslets report over their channels and the kernel reaps them.
-  if (!reaps) std::signal(SIGCHLD, SIG_IGN);
+  // Otherwise Faaslets report over their channels and the zygote reaps them
+  // without waiting, after each spawn (below): not left to the kernel
+  // (SIGCHLD ignored), so that a Faaslet's pid stays its own until the
+  // zygote has given it back its CPU set, even if it has ended by then.
+  if (!reaps) std::signal(SIGCHLD, SIG_DFL);
   auto proto = ProtoFaaslet::create(spec);
   if (!proto) {
     const runtime::Error& e = proto.error();
@@ -244,7 +247,9 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // The Faaslet is born on this CPU, which the zygote leaves at once
     // (sched_yield, then it waits for the next request): left to itself the
     // kernel may queue it on a CPU busy with other work for a whole time
-    // slice. It gets the zygote's CPU set back as its first step.
+    // slice. The zygote gives it the CPU set back when it runs again (by
+    // then the Faaslet has usually reached the guest), not the Faaslet: a
+    // system call and its code pages fewer on the restore's path.
     bool pinned = pinToThisCpu(cpus);
     // _Fork, not fork: the zygote has one thread, so no lock can be held by
     // another thread at this point, and fork's extra work (atfork handlers,
@@ -254,7 +259,6 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // the zygote. Nothing in this project registers an atfork handler.
     pid_t pid = _Fork();
     if (pid == 0) {
-      if (pinned) sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
       // Nothing here but what isolation needs: this is the restore's path.
       // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.)
       close(control);
@@ -275,12 +279,22 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // zygote does next (Spawned wakes the scheduler) can wait, the restore
     // cannot.
     if (pid > 0) sched_yield();
-    if (pinned) sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
+    if (pinned) {
+      // The pid is still the Faaslet's: only the zygote reaps it, and not
+      // before this (ESRCH, or a zombie, if it has ended: nothing to do).
+      if (pid > 0) sched_setaffinity(pid, sizeof cpus.allowed, &cpus.allowed);
+      sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
+    }
     // The scheduler enforces the wall-clock timeout: it needs the pid.
     uint64_t forkNs = uint64_t(forkAt.tv_sec) * 1000000000u + uint64_t(forkAt.tv_nsec);
     protocol::send(control, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
     if (pid < 0) protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
     close(channel);
+    // Faaslets that have ended since (their status is not needed: each
+    // reported over its channel). Those that end while the zygote waits for
+    // the next request stay zombies until then, or until the zygote exits.
+    if (!reaps)
+      while (waitpid(-1, nullptr, WNOHANG) > 0) {}
   }
 }
 
