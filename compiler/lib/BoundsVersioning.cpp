@@ -367,6 +367,17 @@ private:
     const SCEV* wideOffset;   // its offset, equal to the original in the fast copy
   };
 
+  // Whether the loop stores to a loop-invariant offset that it never loads.
+  bool storesFixedWithoutReload(ArrayRef<Access> accesses, const Loop& loop) {
+    SmallPtrSet<const SCEV*, 8> stored, loaded;
+    for (const Access& access : accesses) {
+      if (!scev_.isLoopInvariant(access.wideOffset, &loop))
+        continue;
+      (isa<StoreInst>(access.instruction) ? stored : loaded).insert(access.wideOffset);
+    }
+    return any_of(stored, [&](const SCEV* offset) { return !loaded.contains(offset); });
+  }
+
   bool version(Loop& loop) {
     // As the loop vectoriser does: put the loop in simplified, LCSSA form.
     simplifyLoop(&loop, &dominators_, &loops_, &scev_, nullptr, nullptr, false);
@@ -450,6 +461,16 @@ private:
       if (!fixedStore || uncovered.size() >= accesses.size())
         return false;
     }
+    // Guard mode, a loop with more than one exit that stores to a fixed
+    // address every time round without loading it again: a scanner keeping
+    // its cursor in memory (skipping spaces, reading digits, finding the
+    // closing quote). Those run zero or one iteration per entry more often
+    // than not, and the vectoriser will not take a loop with two exits, so
+    // the check in front costs more than ordinary accesses save: json ran
+    // 1.47x native with it, 1.13x without. (Loops of loads alone, such as
+    // a sort's scans, gain from it.)
+    if (guard && !loop.getExitingBlock() && storesFixedWithoutReload(accesses, loop))
+      return false;
 
     SCEVExpander expander(scev_, function_.getDataLayout(), "bounds");
     Instruction* insertAt = preheader->getTerminator();
