@@ -200,8 +200,13 @@ void reapFaaslets(CgroupSlots& slots, int control) {
   // installs the allow-list once for itself, and each Faaslet then only adds
   // the short deny program: a cheaper restore. The plan is this process's
   // own copy since fork, so changing it here touches nobody else.
+  // Its filter lets the zygote set only its own CPU set: its Faaslets then
+  // restore theirs themselves (below).
+  bool faasletRestoresCpus = false;
   if (isolation && !isolation->limits().needsCgroup())
-    const_cast<IsolationPlan&>(*isolation).applyInZygote();
+    faasletRestoresCpus = const_cast<IsolationPlan&>(*isolation).applyInZygote();
+#else
+  const bool faasletRestoresCpus = false;
 #endif
   if (!protocol::send(control, Msg::Ready, reaps ? 1 : 0, 0)) _exit(0);
 
@@ -249,7 +254,8 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // kernel may queue it on a CPU busy with other work for a whole time
     // slice. The zygote gives it the CPU set back when it runs again (by
     // then the Faaslet has usually reached the guest), not the Faaslet: a
-    // system call and its code pages fewer on the restore's path.
+    // system call and its code pages fewer on the restore's path. (Under
+    // the zygote's seccomp filter the Faaslet does it, as its first step.)
     bool pinned = pinToThisCpu(cpus);
     // _Fork, not fork: the zygote has one thread, so no lock can be held by
     // another thread at this point, and fork's extra work (atfork handlers,
@@ -259,6 +265,8 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // the zygote. Nothing in this project registers an atfork handler.
     pid_t pid = _Fork();
     if (pid == 0) {
+      if (pinned && faasletRestoresCpus)
+        sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
       // Nothing here but what isolation needs: this is the restore's path.
       // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.)
       close(control);
@@ -282,7 +290,8 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     if (pinned) {
       // The pid is still the Faaslet's: only the zygote reaps it, and not
       // before this (ESRCH, or a zombie, if it has ended: nothing to do).
-      if (pid > 0) sched_setaffinity(pid, sizeof cpus.allowed, &cpus.allowed);
+      if (pid > 0 && !faasletRestoresCpus)
+        sched_setaffinity(pid, sizeof cpus.allowed, &cpus.allowed);
       sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
     }
     // The scheduler enforces the wall-clock timeout: it needs the pid.
