@@ -31,11 +31,13 @@ enum class Msg : uint32_t {
   Ready = 1,      // a = 1 if the zygote reaps its Faaslets and sends Ended for each
   InitFailed = 2, // a = TrapCode, b = exit code, payload = message
   // scheduler -> zygote (control socket)
-  Spawn = 3, // a = runs (warm repeat count), fd = the Faaslet's channel
+  Spawn = 3, // a = runs (warm repeat count), fd = the Faaslet's channel; b = 1: the
+             // payload is the first run's input (no Input for it on the channel)
   Spawned = 12, // zygote -> scheduler: b = the Faaslet's pid (-1: fork failed),
                 // payload = the zygote's CLOCK_MONOTONIC just before fork (u64 ns)
   // scheduler -> Faaslet (channel)
-  Input = 4,       // payload = input bytes; first message on a channel
+  Input = 4,       // payload = input bytes; a run's input (the first run's, unless
+                   // it came with Spawn)
   ChainReply = 5,  // a = call id (0: no such function)
   AwaitReply = 6,  // b = return code (-1: unknown call)
   OutputReply = 7, // a = 1 if known and finished, payload = output
@@ -68,6 +70,10 @@ struct Message {
 inline constexpr int kLostScheduler = 70;
 
 inline constexpr uint64_t kMaxPayload = 1ull << 30;
+
+// The largest input that goes with the Spawn request: the zygote holds it
+// (in its heap, which fork shares) while it forks, so it stays small.
+inline constexpr uint64_t kMaxSpawnInput = 16u << 10;
 
 // Blocking; false if the peer is gone. SIGPIPE is never raised.
 bool send(int fd, Msg type, uint32_t a, int32_t b, const void* payload = nullptr,

@@ -189,13 +189,16 @@ uint32_t Scheduler::start(const std::string& function, std::vector<uint8_t> inpu
     c.done = true;
     return c.id;
   }
-  bool ok = protocol::send(z->control, Msg::Spawn, c.runs, 0, nullptr, 0, sv[1]);
+  // A small input goes with the Spawn request: the Faaslet has it in memory
+  // from the fork on and receives nothing before its call. A larger one goes
+  // on the channel before the Spawned round trip, so the Faaslet finds it
+  // there as soon as it is forked. A warm call keeps it for the next runs.
+  bool carried = input.size() <= protocol::kMaxSpawnInput;
+  bool ok = protocol::send(z->control, Msg::Spawn, c.runs, carried ? 1 : 0,
+                           carried ? input.data() : nullptr, carried ? input.size() : 0, sv[1]);
   close(sv[1]);
   c.fd = sv[0];
-  // The input goes first, so the Faaslet finds it as soon as it is forked
-  // instead of waiting for the Spawned round trip. A warm call keeps it for
-  // the next runs.
-  ok = ok && protocol::send(c.fd, Msg::Input, 0, 0, input.data(), input.size());
+  ok = ok && (carried || protocol::send(c.fd, Msg::Input, 0, 0, input.data(), input.size()));
   if (c.runs > 1) c.input = std::move(input);
   Message spawned;
   while (ok && (ok = protocol::receive(z->control, spawned)) && spawned.type == Msg::Ended)

@@ -59,12 +59,18 @@ void installChaining(CallContext& call, int channel) {
 }
 
 // Each run starts when its Input arrives; a warm Faaslet resets right after
-// sending a run's Result, so the reset is off the next dispatch's path.
-[[noreturn]] void runFaaslet(ProtoFaaslet& proto, int channel, uint32_t runs) {
+// sending a run's Result, so the reset is off the next dispatch's path. The
+// first run's input may have come with the Spawn request (spawn.b = 1): the
+// Faaslet has it in memory from the fork on.
+[[noreturn]] void runFaaslet(ProtoFaaslet& proto, int channel, Message& spawn) {
   installChaining(proto.callContext(), channel);
+  const uint32_t runs = spawn.a;
   for (uint32_t i = 0; i < runs; ++i) {
     Message input;
-    if (!protocol::receive(channel, input) || input.type != Msg::Input) _exit(kLostScheduler);
+    if (i == 0 && spawn.b == 1)
+      input.payload = std::move(spawn.payload);
+    else if (!protocol::receive(channel, input) || input.type != Msg::Input)
+      _exit(kLostScheduler);
     CallResult r = proto.call(std::move(input.payload));
     if (!protocol::send(channel, Msg::Result, uint32_t(r.trap), r.returnCode, r.output.data(),
                         r.output.size()))
@@ -278,7 +284,7 @@ void reapFaaslets(CgroupSlots& slots, int control) {
 #else
       (void)isolation;
 #endif
-      runFaaslet(*proto.value(), channel, m.a);
+      runFaaslet(*proto.value(), channel, m);
     }
 #ifdef FAASM_HAVE_ISOLATION
     if (pid > 0 && slots) slots->assign(slot, pid);
