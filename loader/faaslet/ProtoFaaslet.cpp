@@ -2,8 +2,10 @@
 
 #include "faasm/host/Faasm.h"
 #include "faasm/host/Wasi.h"
+#include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/TypeRegistry.h"
 
+#include <algorithm>
 #include <concepts>
 #include <cstdio>
 
@@ -82,6 +84,12 @@ runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const Func
       return runtime::makeError("\"_start\" must take no parameters");
   }
 
+  // Checked once here, so that a call (in a Faaslet, after fork) takes no
+  // lock and allocates nothing to enter the guest. One that cannot be
+  // prepared stays empty and traps with HostError when called, as invoke().
+  runtime::prepareCall(p->entry_, p->entryCall_);
+  if (p->dtors_) runtime::prepareCall(p->dtors_, p->dtorsCall_);
+
   if (!spec.snapshotIn.empty()) {
     auto snap = readSnapshotFile(spec.snapshotIn, *p->module_);
     if (!snap) return snap.error();
@@ -129,21 +137,26 @@ CallResult ProtoFaaslet::call(std::vector<uint8_t> input) {
   CallResult result;
   call_->input = std::move(input);
   call_->output.clear();
-  runtime::InvokeResult r = runtime::invoke(entry_, {});
-  if (r.ok()) {
-    if (!r.results.empty()) result.returnCode = int32_t(uint32_t(r.results[0].lo));
+  abi::Value returned[1]{}; // the entry returns nothing or an i32
+  int32_t exitCode = 0;
+  abi::TrapCode trap = runtime::invokePrepared(
+      entryCall_, {}, std::span<abi::Value>(returned, std::min<uint32_t>(entryCall_.results, 1)),
+      &exitCode);
+  if (trap == abi::TrapCode::None) {
+    if (entryCall_.results) result.returnCode = int32_t(uint32_t(returned[0].lo));
     if (dtors_) {
-      runtime::InvokeResult d = runtime::invoke(dtors_, {});
-      if (d.trap == abi::TrapCode::Exit) {
+      int32_t dtorsExit = 0;
+      abi::TrapCode d = runtime::invokePrepared(dtorsCall_, {}, {}, &dtorsExit);
+      if (d == abi::TrapCode::Exit) {
         result.trap = abi::TrapCode::Exit;
-        result.returnCode = d.exitCode;
-      } else if (!d.ok()) {
-        result.trap = d.trap;
+        result.returnCode = dtorsExit;
+      } else if (d != abi::TrapCode::None) {
+        result.trap = d;
       }
     }
   } else {
-    result.trap = r.trap;
-    result.returnCode = r.exitCode;
+    result.trap = trap;
+    result.returnCode = exitCode;
   }
   std::fflush(stdout);
   result.output = std::move(call_->output);

@@ -138,13 +138,16 @@ void ensureThreadStacks() {
 // ----- stack limits of live instances -------------------------------------------
 std::mutex gVmctxMutex;
 std::vector<abi::VMContext*> gVmctxs;
-uintptr_t gWrittenLimit = 0;
+std::atomic<uintptr_t> gWrittenLimit{0};
 
 void syncStackLimits(uintptr_t limit) {
+  // Almost always already written (one thread per process): checked without
+  // the lock, which a forked Faaslet would otherwise write (a page copy).
+  if (gWrittenLimit.load(std::memory_order_acquire) == limit) return;
   std::lock_guard lock(gVmctxMutex);
-  if (gWrittenLimit == limit) return;
+  if (gWrittenLimit.load(std::memory_order_relaxed) == limit) return;
   for (abi::VMContext* v : gVmctxs) v->stackLimit = limit;
-  gWrittenLimit = limit;
+  gWrittenLimit.store(limit, std::memory_order_release);
 }
 
 // ----- the fault handler -----------------------------------------------------------
@@ -271,6 +274,11 @@ void unregisterFaultRange(int slot) {
 }
 
 void installTrapHandlers() {
+  // Checked before call_once: every outermost invoke comes here, and a
+  // forked Faaslet would otherwise fault pthread_once's code in to learn
+  // that the handlers are there.
+  static std::atomic<bool> installed{false};
+  if (installed.load(std::memory_order_acquire)) return;
   static std::once_flag once;
   std::call_once(once, [] {
     struct sigaction sa {};
@@ -279,6 +287,7 @@ void installTrapHandlers() {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &gOldSegv);
     sigaction(SIGBUS, &sa, &gOldBus);
+    installed.store(true, std::memory_order_release);
   });
 }
 
@@ -304,21 +313,23 @@ void exitGuest(int32_t code) {
   siglongjmp(top->jmp, 1);
 }
 
-InvokeResult invoke(const abi::FuncRef* func, std::span<const abi::Value> args) {
-  InvokeResult result;
+bool prepareCall(const abi::FuncRef* func, PreparedCall& out) {
+  if (!func || !func->code) return false;
   std::string_view params, results;
-  std::string sig = func ? signatureOf(func->typeId) : std::string();
-  abi::ThunkFn thunk = func ? findThunk(func) : nullptr;
-  if (!func || !func->code || !parseSignature(sig, params, results) ||
-      params.size() != args.size() || !thunk) {
-    result.trap = abi::TrapCode::HostError;
-    return result;
-  }
-  result.results.assign(results.size(), abi::Value{});
+  std::string sig = signatureOf(func->typeId);
+  abi::ThunkFn thunk = findThunk(func);
+  if (!parseSignature(sig, params, results) || !thunk) return false;
+  out = PreparedCall{func, thunk, uint32_t(params.size()), uint32_t(results.size())};
+  return true;
+}
 
+abi::TrapCode invokePrepared(const PreparedCall& call, std::span<const abi::Value> args,
+                             std::span<abi::Value> results, int32_t* exitCode) {
+  if (!call.func || args.size() != call.params || results.size() < call.results)
+    return abi::TrapCode::HostError;
   InvokeFrame frame{};
   frame.trap = abi::TrapCode::None;
-  CallRequest req{func, thunk, args.data(), result.results.data(), &frame};
+  CallRequest req{call.func, call.thunk, args.data(), results.data(), &frame};
   if (tlsTop) {
     runGuarded(&req);
   } else {
@@ -327,9 +338,20 @@ InvokeResult invoke(const abi::FuncRef* func, std::span<const abi::Value> args) 
     syncStackLimits(runtimeStackLimit());
     runOnRuntimeStack(&req);
   }
-  result.trap = frame.trap;
-  result.exitCode = frame.exitCode;
-  if (frame.trap != abi::TrapCode::None) result.results.clear();
+  if (frame.trap == abi::TrapCode::Exit && exitCode) *exitCode = frame.exitCode;
+  return frame.trap;
+}
+
+InvokeResult invoke(const abi::FuncRef* func, std::span<const abi::Value> args) {
+  InvokeResult result;
+  PreparedCall call;
+  if (!prepareCall(func, call) || call.params != args.size()) {
+    result.trap = abi::TrapCode::HostError;
+    return result;
+  }
+  result.results.assign(call.results, abi::Value{});
+  result.trap = invokePrepared(call, args, result.results, &result.exitCode);
+  if (result.trap != abi::TrapCode::None) result.results.clear();
   return result;
 }
 
@@ -338,8 +360,9 @@ namespace detail {
 void registerVmctx(abi::VMContext* vmctx) {
   uintptr_t limit = runtimeStackLimit();
   std::lock_guard lock(gVmctxMutex);
-  if (gWrittenLimit == 0) gWrittenLimit = limit;
-  vmctx->stackLimit = gWrittenLimit;
+  if (gWrittenLimit.load(std::memory_order_relaxed) == 0)
+    gWrittenLimit.store(limit, std::memory_order_release);
+  vmctx->stackLimit = gWrittenLimit.load(std::memory_order_relaxed);
   gVmctxs.push_back(vmctx);
 }
 

@@ -18,6 +18,7 @@
 #include "faasm/runtime/Error.h"
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
+#include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/Module.h"
 
 #include <cstdint>
@@ -119,6 +120,7 @@ private:
   std::string entryName_;
   const abi::FuncRef* entry_ = nullptr;
   const abi::FuncRef* dtors_ = nullptr;
+  runtime::PreparedCall entryCall_, dtorsCall_;
 };
 
 } // namespace faasm::loader

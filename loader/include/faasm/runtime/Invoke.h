@@ -25,6 +25,27 @@ struct InvokeResult {
 // outermost invoke of a thread runs on a dedicated runtime stack.
 InvokeResult invoke(const abi::FuncRef* func, std::span<const abi::Value> args);
 
+// A function checked once for invokePrepared: its type looked up (the type
+// registry, under its lock) and its thunk found.
+struct PreparedCall {
+  const abi::FuncRef* func = nullptr;
+  abi::ThunkFn thunk = nullptr;
+  uint32_t params = 0;  // how many arguments it takes
+  uint32_t results = 0; // how many results it returns
+};
+
+// False (and `out` untouched) if `func` cannot be invoked: no code, no thunk
+// for its type, or a type the runtime cannot call.
+bool prepareCall(const abi::FuncRef* func, PreparedCall& out);
+
+// invoke() of a prepared function, without a lock or an allocation (what a
+// Faaslet does first after fork, where every page written is a copy).
+// `args` must hold call.params values and `results` room for call.results
+// (written only if no trap). Returns the trap (None if it returned); on
+// TrapCode::Exit, *exitCode is the guest's code.
+abi::TrapCode invokePrepared(const PreparedCall& call, std::span<const abi::Value> args,
+                             std::span<abi::Value> results, int32_t* exitCode);
+
 // Unwinds to the innermost invoke with `code`. Only call from code running
 // inside an invoke (generated code, host functions) and with no live C++
 // object that has a destructor in the frames it skips. Outside an invoke it
