@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <poll.h>
 #include <sys/signalfd.h>
@@ -305,6 +306,9 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     protocol::send(control, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
     if (pid < 0) protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
     close(channel);
+    // The input that came with the request is the Faaslet's alone: none of
+    // it stays in the zygote's heap, which later Faaslets get a copy of.
+    if (!m.payload.empty()) explicit_bzero(m.payload.data(), m.payload.size());
     // Faaslets that have ended since (their status is not needed: each
     // reported over its channel). Those that end while the zygote waits for
     // the next request stay zombies until then, or until the zygote exits.

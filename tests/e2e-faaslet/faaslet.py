@@ -196,6 +196,22 @@ def input_output(env):
         raise Failure(f"stderr: {err!r}")
 
 
+def input_sizes(env):
+    # Inputs up to 16 KiB come with the spawn request to the zygote, larger
+    # ones on the Faaslet's channel (loader/faaslet Protocol.h): both sides
+    # of the limit, cold and warm (runs after the first get theirs on the
+    # channel either way). The worker reads the number at the front.
+    env.so("chain-worker")
+    worker = os.path.join(env.functions, "chain-worker.so")
+    for size in (1, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 100000):
+        infile = os.path.join(env.dir, f"input-{size}.txt")
+        with open(infile, "w") as f:
+            f.write("7" + " " * (size - 1))
+        expect(env.faasm_run("--input-file", infile, worker), 0, stdout="49", stderr="")
+        expect(env.faasm_run("--warm", "3", "--input-file", infile, worker), 0,
+               stdout="494949", stderr="")
+
+
 # ----- wall-clock timeout, enforced by the scheduler -------------------------------
 
 SPIN_WAT = """
@@ -383,6 +399,7 @@ SCENARIOS = {
     "snapshot-file": snapshot_file,
     "snapshot-wrong-artefact": snapshot_wrong_artefact,
     "input-output": input_output,
+    "input-sizes": input_sizes,
 }
 
 
