@@ -2,8 +2,8 @@
 // Prints the samples' p50 and p99 in microseconds: "p50 p99".
 // With "pin" as the second argument the child is started on the parent's CPU
 // as the zygote starts a Faaslet (loader/faaslet Zygote.cpp): the parent pins
-// itself to its CPU around fork and yields, the child's first step gives
-// itself the parent's CPU set back.
+// itself to its CPU around fork and yields, then gives the child (if it is
+// still there) and itself the CPU set back.
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdint.h>
@@ -43,12 +43,12 @@ int main(int argc, char** argv) {
     }
     pid_t pid = fork();
     if (pid == 0) {
-      if (pin) sched_setaffinity(0, sizeof allowed, &allowed);
       *stamp = nowNs();
       _exit(0);
     }
     if (pin) {
       sched_yield();
+      sched_setaffinity(pid, sizeof allowed, &allowed); /* not reaped yet: still its pid */
       sched_setaffinity(0, sizeof allowed, &allowed);
     }
     waitpid(pid, NULL, 0);
