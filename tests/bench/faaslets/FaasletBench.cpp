@@ -6,10 +6,11 @@
 // Path measured: faasm-run's own. This process is the scheduler
 // (loader/faaslet's Scheduler, as in faasm-run); every call goes through
 // Scheduler::start: the function's zygote (the Proto-Faaslet, made by
-// ProtoFaaslet::create) forks a Faaslet, which receives its input and enters
-// the guest. The guest (bench-main.c) reads the monotonic clock first thing
-// in main and returns it as its output, so "entry" is measured inside the
-// guest, and every time here runs from the scheduler's side (before
+// ProtoFaaslet::create) forks a Faaslet, which has its input (it came with
+// the spawn request) and enters the guest. The guest (bench-main.c) reads
+// the monotonic clock first thing in main and returns it as its output, so
+// "entry" is measured inside the guest, and every time here runs from the
+// scheduler's side (before
 // Scheduler::start, or before the next input of a warm call is sent) to
 // there. Isolation rows use the same path with an IsolationPlan, as faasm-run
 // does for --timeout and --memory-limit.
@@ -123,7 +124,7 @@ std::unique_ptr<loader::Scheduler> makeScheduler(const std::string& fn, const st
 // One call per sample, through Scheduler::start. restore: the zygote's fork
 // (its clock just before, CallOutcome::forkedAtNs) to the guest's clock read
 // in main. dispatch: Scheduler::start (spawn request to the zygote, which
-// forks; the input is already queued on the Faaslet's channel) to the same.
+// forks; the input comes with that request) to the same.
 struct Restores {
   std::vector<uint64_t> restore, dispatch;
   void append(const Restores& o) {
