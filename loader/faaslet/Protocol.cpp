@@ -1,7 +1,9 @@
 #include "Protocol.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -94,6 +96,10 @@ bool receive(int fd, Message& out, int* outFd) {
   out.b = h.b;
   out.payload.resize(h.length);
   return h.length == 0 || recvAll(fd, out.payload.data(), h.length);
+}
+
+void dieWithParent(pid_t parent) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) _exit(kLostScheduler);
 }
 
 } // namespace faasm::loader::protocol

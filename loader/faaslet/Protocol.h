@@ -71,6 +71,13 @@ inline constexpr int kLostScheduler = 70;
 
 inline constexpr uint64_t kMaxPayload = 1ull << 30;
 
+// In a process just forked from `parent` (its pid, read before the fork):
+// SIGKILL when the parent ends, so that a zygote never outlives its
+// scheduler nor a Faaslet its zygote (the scheduler enforces the timeout:
+// without it an endless loop would run for ever). If the parent has already
+// ended, exits at once.
+void dieWithParent(pid_t parent);
+
 // The largest input that goes with the Spawn request: the zygote holds it
 // (in its heap, which fork shares) while it forks, so it stays small.
 inline constexpr uint64_t kMaxSpawnInput = 16u << 10;

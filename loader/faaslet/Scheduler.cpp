@@ -124,8 +124,12 @@ void Scheduler::startZygote(Zygote& z) {
   }
   std::vector<int> inherited = ownFds();
   std::fflush(nullptr);
+  pid_t scheduler = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    // Tied to the thread that forked it (prctl's parent death is a thread's):
+    // start() and the rest stay on one thread for the Scheduler's life.
+    protocol::dieWithParent(scheduler);
     // The zygote keeps nothing of the scheduler's: a Faaslet must see EOF
     // when the scheduler goes, not be held open by a sibling's copy.
     for (int fd : inherited) close(fd);

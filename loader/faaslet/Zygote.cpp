@@ -166,6 +166,7 @@ void reapFaaslets(CgroupSlots& slots, int control) {
 [[noreturn]] void zygoteMain(const FunctionSpec& spec, int control,
                              std::shared_ptr<const IsolationPlan> isolation) {
   std::signal(SIGPIPE, SIG_IGN);
+  const pid_t zygotePid = getpid();
 #ifdef FAASM_HAVE_ISOLATION
   // Faaslets with cgroups: the zygote reaps them (through a signalfd, so the
   // loop below wakes for an ended Faaslet as for a request), reuses their
@@ -272,6 +273,7 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // the zygote. Nothing in this project registers an atfork handler.
     pid_t pid = _Fork();
     if (pid == 0) {
+      protocol::dieWithParent(zygotePid);
       if (pinned && faasletRestoresCpus)
         sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
       // Nothing here but what isolation needs: this is the restore's path.

@@ -107,8 +107,10 @@ enum class FilterKind {
 // takes away from its children.
 // sched_setaffinity (on itself) and getcpu: the zygote pins itself to its CPU
 // around each fork so that the Faaslet starts there (loader/faaslet Zygote.cpp).
+// prctl(PR_SET_PDEATHSIG) and getppid: a new Faaslet ties its life to the
+// zygote's before it takes these away (protocol::dieWithParent).
 const char* const kZygoteOnly[] = {"clone", "clone3", "fork", "vfork", "unshare", "seccomp", "wait4", "waitid",
-                                   "sched_setaffinity", "getcpu"};
+                                   "sched_setaffinity", "getcpu", "prctl", "getppid"};
 
 std::vector<uint8_t> exportProgram(scmp_filter_ctx ctx, std::string& outError) {
   std::vector<uint8_t> program;
@@ -204,7 +206,9 @@ std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
       rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1, SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
     if (rc >= 0)
       rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1, SCMP_A0(SCMP_CMP_EQ, 0));
-    for (const char* name : {"set_robust_list", "wait4", "waitid", "getcpu"})
+    if (rc >= 0)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
+    for (const char* name : {"set_robust_list", "wait4", "waitid", "getcpu", "getppid"})
       if (rc >= 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(name), 0);
   }

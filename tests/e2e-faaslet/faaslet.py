@@ -222,6 +222,18 @@ SPIN_WAT = """
 
 def timeout(env):
     import time
+    so = spin_so(env)
+    start = time.monotonic()
+    result = env.faasm_run("--timeout", "0.5", so)
+    elapsed = time.monotonic() - start
+    _, err = expect(result, 134, stdout="")
+    if not err.endswith("trap: timeout\n"):
+        raise Failure(f"stderr: expected to end with 'trap: timeout', got {err!r}")
+    if elapsed > 20:
+        raise Failure(f"the endless loop was not stopped near the timeout: {elapsed:.1f} s")
+
+
+def spin_so(env):
     wat = os.path.join(env.dir, "spin.wat")
     wasm = os.path.join(env.dir, "spin.wasm")
     so = os.path.join(env.dir, "spin.so")
@@ -233,14 +245,82 @@ def timeout(env):
     status, _, err = run([env.codegen, wasm, "-o", so])
     if status != 0:
         raise Failure(f"faasm-codegen: {err}")
-    start = time.monotonic()
-    result = env.faasm_run("--timeout", "0.5", so)
-    elapsed = time.monotonic() - start
-    _, err = expect(result, 134, stdout="")
-    if not err.endswith("trap: timeout\n"):
-        raise Failure(f"stderr: expected to end with 'trap: timeout', got {err!r}")
-    if elapsed > 20:
-        raise Failure(f"the endless loop was not stopped near the timeout: {elapsed:.1f} s")
+    return so
+
+
+def children(pid):
+    """Pids whose parent is `pid` (from /proc/*/stat)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def spinning_faaslet(env, *options):
+    """faasm-run running an endless loop without a timeout: (process, zygote, Faaslet)."""
+    import time
+    proc = subprocess.Popen([env.runner, *options, spin_so(env)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for zygote in children(proc.pid):
+            faaslets = children(zygote)
+            if faaslets:
+                return proc, zygote, faaslets[0]
+        time.sleep(0.05)
+    proc.kill()
+    raise Failure("no Faaslet appeared under faasm-run's zygote")
+
+
+def gone_soon(pids, what):
+    import signal
+    import time
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.05)
+    left = [p for p in pids if alive(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)  # do not leave a spinning process behind
+    if left:
+        raise Failure(f"{what}: still running 5 s later: {left}")
+
+
+# The scheduler enforces the timeout, so nothing it started may outlive it: a
+# zygote dies with its scheduler, a Faaslet with its zygote.
+def no_orphans(env):
+    import signal
+    for options in ((), ("--timeout", "60"), ("--timeout", "60", "--memory-limit", "64")):
+        proc, zygote, faaslet = spinning_faaslet(env, *options)
+        proc.kill()
+        proc.wait()
+        gone_soon([zygote, faaslet], f"faasm-run {' '.join(options)} killed: its zygote and Faaslet")
+    # The zygote killed: the Faaslet goes with it and the call is reported.
+    proc, zygote, faaslet = spinning_faaslet(env)
+    os.kill(zygote, signal.SIGKILL)
+    try:
+        out, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise Failure("faasm-run did not end after its zygote was killed")
+    gone_soon([faaslet], "zygote killed: its Faaslet")
+    expect((proc.returncode, out.decode(), err.decode()), 134, stdout="", stderr="trap: faaslet died\n")
 
 
 # ----- warm reset of WASI descriptors ---------------------------------------------
@@ -387,6 +467,7 @@ SCENARIOS = {
     "memory-limit-slots": memory_limit_slots,
     "memory-limit": memory_limit,
     "timeout": timeout,
+    "no-orphans": no_orphans,
     "chain-fanout": chain_fanout,
     "chain-explicit": chain_explicit,
     "chain-missing-function": chain_missing_function,
