@@ -248,29 +248,30 @@ def spin_so(env):
     return so
 
 
+def stat_fields(pid):
+    """The fields of /proc/<pid>/stat after `pid (comm)`: state, ppid, ...;
+    None if the process is gone. comm may hold spaces, so split after ')'."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def children(pid):
-    """Pids whose parent is `pid` (from /proc/*/stat)."""
+    """Pids whose parent is `pid`."""
     found = []
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry))
+        if entry.isdigit():
+            fields = stat_fields(entry)
+            if fields and int(fields[1]) == pid:
+                found.append(int(entry))
     return found
 
 
 def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    fields = stat_fields(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 def spinning_faaslet(env, *options):
