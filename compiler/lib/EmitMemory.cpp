@@ -18,6 +18,8 @@
 //     in guard mode the access itself is the check, so loads and stores are
 //     volatile; in explicit mode the check is a branch to a call the
 //     optimiser cannot see through, which already orders the accesses.
+//     For the same reason global.set and table.set are volatile in guard
+//     mode (EmitTable.cpp): what ran before a trap stays done.
 //     The one exception is BoundsVersioning.cpp: a loop whose accesses are
 //     all proven in bounds before it starts runs a copy with ordinary ones.
 // Changes here need a second reviewer and the hostile-module tests in

@@ -30,6 +30,14 @@ void FunctionEmitter::emitGlobalSet(uint32_t index) {
   Type* type = module.wasmType(module.globalType(index));
   StoreInst* store = builder.CreateAlignedStore(pop(type), globalCell(index), MaybeAlign(16));
   store->setMetadata(LLVMContext::MD_tbaa, module.tbaaGlobal);
+  // Guard mode: a linear-memory access may fault (trap) where it stands, and
+  // the optimiser orders volatile operations only among themselves. So the
+  // store is volatile too, never sunk past an access that traps nor merged
+  // with a later one: the value is in the global when the trap ends the call
+  // (tests/sandbox/trap-state.wast). Explicit mode traps through a call,
+  // which orders it already.
+  if (module.options.bounds == abi::BoundsMode::Guard)
+    store->setVolatile(true);
 }
 
 Value* FunctionEmitter::tablePointer(uint32_t index) {
@@ -91,6 +99,8 @@ void FunctionEmitter::emitTableOp(const wabt::Expr& expr) {
     Value* index = pop(m.i32Ty);
     StoreInst* store = builder.CreateStore(value, checkedElement(tablePointer(table), index));
     store->setMetadata(LLVMContext::MD_tbaa, m.tbaaTable);
+    if (m.options.bounds == abi::BoundsMode::Guard)
+      store->setVolatile(true); // as global.set: done before a later access faults
     return;
   }
   case ExprType::TableSize: {
