@@ -19,8 +19,9 @@
 //  3. Each term is checked at run time to stay inside [0, 2^33) at both
 //     extremes (an i32 recurrence inside [0, 2^32), which also proves that
 //     its i32 arithmetic never wraps, so zero-extending it is the same as
-//     evaluating it in i64; an i32 start that is a sum is likewise widened
-//     term by term, with the wide sum checked to stay below 2^32). The sum of
+//     evaluating it in i64; an i32 start, and a loop-invariant zext of an
+//     i32 value, is likewise spelled as an i64 expression congruent to it
+//     modulo 2^32 (wide32), checked to stay below 2^32). The sum of
 //     the terms' maxima is then at most a few times 2^33, again without
 //     overflow, and bounds the offset.
 //  4. The check is: that sum + the access size <= memorySize, read in front
@@ -31,9 +32,17 @@
 // hold. If any of this cannot be established the loop is left as it is. In guard
 // mode the fast copy is made only when every access of the loop is covered,
 // so that no access that can still fault is reordered with ordinary ones.
+// A third copy, of the fast one, is entered when the ranges the accesses
+// span over the loop, grouped by constant distance, are checked apart at run
+// time (under the checks above each range is exact in i64); its accesses
+// carry scoped no-alias metadata saying just that (aliasGroups). The metadata
+// only lets the optimiser reorder accesses of different groups: a wrong
+// range would give wrong results, never an access outside memory, as the
+// bounds argument above does not depend on it.
 // The same file merges explicit checks along a run of blocks (mergeChecks,
 // argued where it is defined).
-// Tests that try to break it: tests/sandbox (both modes) and the spec suite.
+// Tests that try to break it: tests/sandbox (both modes, alias-versioning.wast
+// for the third copy) and the spec suite.
 // ============================================================================
 #include "BoundsVersioning.h"
 
@@ -93,6 +102,8 @@ constexpr uint64_t kTermLimit = uint64_t(1) << 33;
 constexpr uint64_t kI32Limit = uint64_t(1) << 32;
 constexpr unsigned kMaxLoopInstructions = 4000; // larger loops are left alone (compile time)
 constexpr unsigned kMaxChecks = 64;
+constexpr unsigned kMaxAliasGroups = 4;
+constexpr unsigned kMaxAliasLoopInstructions = 400; // the fast copy is copied once more
 
 // The run-time condition of one loop, gathered as SCEVs: each `below` value
 // must be unsigned-less than its limit, and each `end` (one past the last
@@ -170,6 +181,18 @@ private:
       return nullptr;
     wide = term;
     if (scev_.isLoopInvariant(term, &loop)) {
+      // zext of an i32 value spelled as an i64 sum, as for starts below, so
+      // that a[i] and a[i + 1] addressed from two invariant bases that an
+      // outer loop computes apart are seen 8 bytes apart.
+      if (const auto* ext = dyn_cast<SCEVZeroExtendExpr>(term);
+          ext && ext->getOperand()->getType()->isIntegerTy(32)) {
+        const SCEV* widened = wide32(ext->getOperand(), loop, 0);
+        if (widened != term) {
+          requireBelow(condition, widened, kI32Limit);
+          wide = widened;
+          return widened;
+        }
+      }
       requireBelow(condition, term, kTermLimit);
       return term;
     }
@@ -198,7 +221,7 @@ private:
       const SCEV* step = rec->getStepRecurrence(scev_);
       if (!scev_.isLoopInvariant(step, &loop))
         return nullptr;
-      const SCEV* first = wideStart(rec->getStart(), condition);
+      const SCEV* first = wideStart(rec->getStart(), loop, condition);
       const SCEV* step64 = scev_.getSignExtendExpr(step, i64_);
       const SCEV* last = scev_.getAddExpr(first, scev_.getMulExpr(step64, backedges));
       requireBelow(condition, last, kI32Limit); // no i32 wrap at either end
@@ -210,21 +233,58 @@ private:
     return nullptr;
   }
 
-  // An i32 start value s, as an i64 expression equal to zext(s): the sum of
-  // its terms, constants sign-extended and the rest zero-extended, which is
-  // zext(s) when that sum lies in [0, 2^32) (checked). Spelling starts this
-  // way lets the optimiser see that a[i] and a[i + 1] are neighbours.
-  const SCEV* wideStart(const SCEV* start, LoopCondition& condition) {
-    const auto* sum = dyn_cast<SCEVAddExpr>(start);
-    if (!sum)
-      return scev_.getZeroExtendExpr(start, i64_);
-    SmallVector<const SCEV*, 4> terms;
-    for (const SCEV* term : sum->operands())
-      terms.push_back(isa<SCEVConstant>(term) ? scev_.getSignExtendExpr(term, i64_)
-                                              : scev_.getZeroExtendExpr(term, i64_));
-    const SCEV* wide = scev_.getAddExpr(terms);
-    requireBelow(condition, wide, kI32Limit);
+  // An i32 start value s, as an i64 expression equal to zext(s) whenever it
+  // lies in [0, 2^32) (checked): see wide32. Spelling starts this way lets
+  // the optimiser see that a[i] and a[i + 1] are neighbours.
+  const SCEV* wideStart(const SCEV* start, const Loop& loop, LoopCondition& condition) {
+    const SCEV* wide = wide32(start, loop, 0);
+    if (wide != scev_.getZeroExtendExpr(start, i64_))
+      requireBelow(condition, wide, kI32Limit);
     return wide;
+  }
+
+  // An i64 expression congruent to the i32 expression x modulo 2^32: sums
+  // and products term by term, constants sign-extended, a recurrence whose
+  // innermost start adds a constant c as c + zext(the recurrence less c), a
+  // truncation of an i64 value as that value, anything else zero-extended.
+  // Addition and multiplication respect congruence, and so does the i64
+  // arithmetic the expression is evaluated in even when it wraps (2^32
+  // divides 2^64). So when the value lies in [0, 2^32), which the caller
+  // checks at run time, it is zext(x) exactly, whatever x's own i32
+  // arithmetic did on the way. Recurrences are not taken apart further: the
+  // zext of one is a value the code has already, where a new i64 recurrence
+  // would be a new register live across the outer loops.
+  const SCEV* wide32(const SCEV* x, const Loop& loop, unsigned depth) {
+    constexpr unsigned kMaxDepth = 6;
+    if (const auto* constant = dyn_cast<SCEVConstant>(x))
+      return scev_.getSignExtendExpr(constant, i64_);
+    if (depth < kMaxDepth) {
+      if (const auto* sum = dyn_cast<SCEVAddExpr>(x)) {
+        SmallVector<const SCEV*, 4> terms;
+        for (const SCEV* term : sum->operands())
+          terms.push_back(wide32(term, loop, depth + 1));
+        return scev_.getAddExpr(terms);
+      }
+      if (const auto* product = dyn_cast<SCEVMulExpr>(x)) {
+        SmallVector<const SCEV*, 4> factors;
+        for (const SCEV* factor : product->operands())
+          factors.push_back(wide32(factor, loop, depth + 1));
+        return scev_.getMulExpr(factors);
+      }
+      if (isa<SCEVAddRecExpr>(x)) {
+        const SCEV* start = x;
+        while (const auto* rec = dyn_cast<SCEVAddRecExpr>(start))
+          start = rec->getStart();
+        if (const auto* sum = dyn_cast<SCEVAddExpr>(start))
+          if (const auto* constant = dyn_cast<SCEVConstant>(sum->getOperand(0)))
+            return scev_.getAddExpr(scev_.getSignExtendExpr(constant, i64_),
+                                    scev_.getZeroExtendExpr(scev_.getMinusSCEV(x, constant), i64_));
+      }
+      if (const auto* trunc = dyn_cast<SCEVTruncateExpr>(x);
+          trunc && trunc->getOperand()->getType() == i64_)
+        return trunc->getOperand();
+    }
+    return scev_.getZeroExtendExpr(x, i64_);
   }
 
   // Adds what proves [offset, offset + bytes) in bounds for the whole loop;
@@ -367,6 +427,121 @@ private:
     const SCEV* wideOffset;   // its offset, equal to the original in the fast copy
   };
 
+  // Covered accesses whose offsets differ by a constant, with the bytes
+  // they span over the whole loop: [low, high). Valid under the bounds
+  // condition, which keeps every offset in i64 without wrapping, so an
+  // affine offset's extremes are its values at the first and last
+  // iteration.
+  struct AliasGroup {
+    const SCEV* representative;
+    const SCEV* low;
+    const SCEV* high;
+    bool stores;
+    SmallVector<Instruction*, 8> members;
+    unsigned offsets = 1; // 1, or 2 for more than one
+  };
+
+  // The groups whose ranges, checked apart at run time, let the fast copy
+  // say which accesses cannot alias; empty when there is nothing to gain
+  // (fewer than two groups, no store) or the shape is not known.
+  SmallVector<AliasGroup, kMaxAliasGroups> aliasGroups(ArrayRef<Access> accesses, const Loop& loop,
+                                                       const SCEV* backedges, unsigned instructions) {
+    if (!backedges || instructions > kMaxAliasLoopInstructions)
+      return {};
+    // One memory base, and nothing that could move it or touch memory
+    // unseen (a call) inside the loop.
+    for (BasicBlock* block : loop.blocks())
+      for (Instruction& inst : *block)
+        if (auto* call = dyn_cast<CallBase>(&inst);
+            call && (!call->getCalledFunction() ||
+                     call->getCalledFunction()->getName() != kBoundsCheckFunction))
+          return {};
+    SmallVector<AliasGroup, kMaxAliasGroups> groups;
+    Value* base = nullptr;
+    for (const Access& access : accesses) {
+      Value* accessBase = memoryBaseOf(getLoadStorePointerOperand(access.instruction));
+      if (base && accessBase != base)
+        return {};
+      base = accessBase;
+      const SCEV* first = access.wideOffset;
+      const SCEV* last = access.wideOffset;
+      if (!scev_.isLoopInvariant(access.wideOffset, &loop)) {
+        const auto* rec = dyn_cast<SCEVAddRecExpr>(access.wideOffset);
+        if (!rec || rec->getLoop() != &loop || !rec->isAffine())
+          return {};
+        first = rec->getStart();
+        last = rec->evaluateAtIteration(backedges, scev_);
+      }
+      uint64_t bytes = function_.getDataLayout().getTypeStoreSize(getLoadStoreType(access.instruction));
+      const SCEV* low = scev_.getUMinExpr(first, last);
+      const SCEV* high = scev_.getAddExpr(scev_.getUMaxExpr(first, last), scev_.getConstant(i64_, bytes));
+      auto group = find_if(groups, [&](const AliasGroup& candidate) {
+        return isa<SCEVConstant>(scev_.getMinusSCEV(access.wideOffset, candidate.representative));
+      });
+      if (group == groups.end()) {
+        if (groups.size() == kMaxAliasGroups)
+          return {};
+        groups.push_back({access.wideOffset, low, high, false, {}, 1});
+        group = groups.end() - 1;
+      } else {
+        group->low = scev_.getUMinExpr(group->low, low);
+        group->high = scev_.getUMaxExpr(group->high, high);
+      }
+      group->stores |= isa<StoreInst>(access.instruction);
+      group->members.push_back(access.instruction);
+      if (access.wideOffset != group->representative)
+        group->offsets = 2;
+    }
+    if (groups.size() < 2 || none_of(groups, [](const AliasGroup& group) { return group.stores; }))
+      return {};
+    // Only where a group that stores reaches more than one offset (a[j] and
+    // a[j + 1]): the loop vectoriser's own run-time checks then compare
+    // those two pointers with each other, and they always overlap, so its
+    // vector loop never runs. Elsewhere its checks do the job of this copy
+    // without the extra code (which cost jacobi2d and conv2d 5-10%).
+    if (none_of(groups, [](const AliasGroup& group) { return group.stores && group.offsets > 1; }))
+      return {};
+    return groups;
+  }
+
+  // Pairs of groups whose disjointness is checked: those with a store.
+  static bool aliasChecked(const AliasGroup& a, const AliasGroup& b) { return a.stores || b.stores; }
+
+  // The clone of `loop` (with a new preheader) that runs when `condition`,
+  // evaluated at the end of `preheader`, is false; `loop` runs when true.
+  Loop* cloneBehind(Loop& loop, BasicBlock* preheader, Value* condition, const Twine& loopSuffix,
+                    const Twine& cloneSuffix) {
+    BasicBlock* loopPreheader = SplitBlock(preheader, preheader->getTerminator(), &dominators_, &loops_,
+                                           nullptr, preheader->getName() + loopSuffix);
+    SmallVector<BasicBlock*, 16> cloneBlocks;
+    ValueToValueMapTy map;
+    Loop* clone = cloneLoopWithPreheader(loopPreheader, preheader, &loop, map, cloneSuffix, &loops_,
+                                         &dominators_, cloneBlocks);
+    remapInstructionsInBlocks(cloneBlocks, map);
+    Instruction* jump = preheader->getTerminator();
+    BranchInst::Create(loopPreheader, clone->getLoopPreheader(), condition, jump);
+    jump->eraseFromParent();
+
+    // The exits now have the clone's blocks as predecessors too.
+    SmallVector<BasicBlock*, 4> exits;
+    loop.getUniqueExitBlocks(exits);
+    for (BasicBlock* exit : exits) {
+      for (PHINode& phi : exit->phis()) {
+        unsigned incoming = phi.getNumIncomingValues();
+        for (unsigned i = 0; i < incoming; ++i) {
+          BasicBlock* from = phi.getIncomingBlock(i);
+          if (!loop.contains(from))
+            continue;
+          Value* value = phi.getIncomingValue(i);
+          Value* mapped = map.lookup(value);
+          phi.addIncoming(mapped ? mapped : value, cast<BasicBlock>(map[from]));
+        }
+      }
+    }
+    dominators_.recalculate(function_);
+    return clone;
+  }
+
   // Whether the loop stores to a loop-invariant offset that it never loads.
   bool storesFixedWithoutReload(ArrayRef<Access> accesses, const Loop& loop) {
     SmallPtrSet<const SCEV*, 8> stored, loaded;
@@ -474,6 +649,20 @@ private:
 
     SCEVExpander expander(scev_, function_.getDataLayout(), "bounds");
     Instruction* insertAt = preheader->getTerminator();
+    // Where all accesses are covered and they fall in groups apart from
+    // each other, a third copy, entered when the groups' ranges are checked
+    // disjoint, says so (scoped no-alias metadata): the loop vectoriser and
+    // the SLP vectoriser then need no checks of their own, which for a loop
+    // clang unrolled before (a[j], a[j + 1]) always fail, as their ranges
+    // interleave.
+    SmallVector<AliasGroup, kMaxAliasGroups> aliasPlan;
+    if (uncovered.empty())
+      aliasPlan = aliasGroups(accesses, loop, backedges64, instructions);
+    for (const AliasGroup& group : aliasPlan)
+      if (!expander.isSafeToExpandAt(group.low, insertAt) || !expander.isSafeToExpandAt(group.high, insertAt)) {
+        aliasPlan.clear();
+        break;
+      }
     for (const auto& [value, limit] : condition.below)
       if (!expander.isSafeToExpandAt(value, insertAt))
         return false;
@@ -508,39 +697,25 @@ private:
       Value* expanded = expander.expandCodeFor(end, i64_, insertAt);
       inBounds = builder.CreateAnd(inBounds, builder.CreateICmpULE(expanded, memorySize));
     }
+
+    // The alias condition, from the same SCEVs, before anything changes.
+    Value* disjoint = nullptr;
+    if (!aliasPlan.empty()) {
+      disjoint = builder.getTrue();
+      for (size_t a = 0; a < aliasPlan.size(); ++a)
+        for (size_t b = a + 1; b < aliasPlan.size(); ++b) {
+          if (!aliasChecked(aliasPlan[a], aliasPlan[b]))
+            continue;
+          auto expand = [&](const SCEV* value) { return expander.expandCodeFor(value, i64_, insertAt); };
+          Value* below = builder.CreateICmpULE(expand(aliasPlan[a].high), expand(aliasPlan[b].low));
+          Value* above = builder.CreateICmpULE(expand(aliasPlan[b].high), expand(aliasPlan[a].low));
+          disjoint = builder.CreateAnd(disjoint, builder.CreateOr(below, above));
+        }
+    }
     expander.clear();
 
     // preheader -> (checked) fast loop | slow loop, a copy as it was.
-    BasicBlock* fastPreheader =
-        SplitBlock(preheader, preheader->getTerminator(), &dominators_, &loops_, nullptr,
-                   preheader->getName() + ".inbounds");
-    SmallVector<BasicBlock*, 16> slowBlocks;
-    ValueToValueMapTy map;
-    Loop* slow = cloneLoopWithPreheader(fastPreheader, preheader, &loop, map, ".checked", &loops_,
-                                        &dominators_, slowBlocks);
-    remapInstructionsInBlocks(slowBlocks, map);
-    Instruction* jump = preheader->getTerminator();
-    BranchInst::Create(fastPreheader, slow->getLoopPreheader(), inBounds, jump);
-    jump->eraseFromParent();
-
-    // The exits now have the slow copy's blocks as predecessors too.
-    SmallVector<BasicBlock*, 4> exits;
-    loop.getUniqueExitBlocks(exits);
-    for (BasicBlock* exit : exits) {
-      for (PHINode& phi : exit->phis()) {
-        unsigned incoming = phi.getNumIncomingValues();
-        for (unsigned i = 0; i < incoming; ++i) {
-          BasicBlock* from = phi.getIncomingBlock(i);
-          if (!loop.contains(from))
-            continue;
-          Value* value = phi.getIncomingValue(i);
-          Value* mapped = map.lookup(value);
-          phi.addIncoming(mapped ? mapped : value, cast<BasicBlock>(map[from]));
-        }
-      }
-    }
-    dominators_.recalculate(function_);
-
+    Loop* slow = cloneBehind(loop, preheader, inBounds, ".inbounds", ".checked");
     // The slow copy keeps every check; nothing will vectorise it.
     LLVMContext& ctx = function_.getContext();
     MDNode* noVectorise = MDNode::get(
@@ -590,6 +765,25 @@ private:
       compare->eraseFromParent();
     }
     wideExpander.clear();
+    if (disjoint) {
+      // fast copy -> (disjoint) this loop, tagged | an untagged copy.
+      cloneBehind(loop, loop.getLoopPreheader(), disjoint, ".disjoint", ".overlapping");
+      MDBuilder scopes(ctx);
+      MDNode* domain = scopes.createAnonymousAliasScopeDomain("faasm.bounds");
+      SmallVector<MDNode*, kMaxAliasGroups> scope;
+      for (size_t g = 0; g < aliasPlan.size(); ++g)
+        scope.push_back(scopes.createAnonymousAliasScope(domain));
+      for (size_t g = 0; g < aliasPlan.size(); ++g) {
+        SmallVector<Metadata*, kMaxAliasGroups> apart;
+        for (size_t h = 0; h < aliasPlan.size(); ++h)
+          if (h != g && aliasChecked(aliasPlan[g], aliasPlan[h]))
+            apart.push_back(scope[h]);
+        for (Instruction* inst : aliasPlan[g].members) {
+          inst->setMetadata(LLVMContext::MD_alias_scope, MDNode::get(ctx, {scope[g]}));
+          inst->setMetadata(LLVMContext::MD_noalias, MDNode::get(ctx, apart));
+        }
+      }
+    }
     scev_.forgetLoop(&loop);
     return true;
   }
