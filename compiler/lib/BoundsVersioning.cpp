@@ -30,8 +30,11 @@
 // In the fast copy the accesses use those i64 forms, and a counted latch
 // compares the iteration number with B, which is equivalent once the checks
 // hold. If any of this cannot be established the loop is left as it is. In guard
-// mode the fast copy is made only when every access of the loop is covered,
-// so that no access that can still fault is reordered with ordinary ones.
+// mode an access the check does not cover stays volatile and faults where it
+// stands; the fast copy is made only when the covered accesses are all loads
+// (an ordinary load that cannot fault may move across one that can: neither
+// writes, and the trap is the same), or when the uncovered ones are given
+// explicit checks instead (below), so no store is reordered with a fault.
 // A third copy, of the fast one, is entered when the ranges the accesses
 // span over the loop, grouped by constant distance, are checked apart at run
 // time (under the checks above each range is exact in i64); its accesses
@@ -629,7 +632,16 @@ private:
     // checked access, such as skipping spaces, runs too few iterations per
     // entry to repay the check in front of it: json was 1.37x native
     // without, 1.54x with).
-    if (!uncovered.empty()) {
+    // When the covered accesses are all loads, the uncovered ones can stay
+    // as they are, volatile, faulting where they stand: an ordinary load
+    // that cannot fault may move across one that can without any visible
+    // difference (neither writes, and a fault is the same trap wherever it
+    // comes). The covered loads then address in i64 (sgd's gathers, whose
+    // index and value arrays are affine).
+    bool keepUncovered = !uncovered.empty() && none_of(accesses, [](const Access& access) {
+      return isa<StoreInst>(access.instruction);
+    });
+    if (!uncovered.empty() && !keepUncovered) {
       bool fixedStore = any_of(accesses, [&](const Access& access) {
         return isa<StoreInst>(access.instruction) && scev_.isLoopInvariant(access.wideOffset, &loop);
       });
@@ -750,7 +762,7 @@ private:
       }
       makeOrdinary(inst, pointer);
     }
-    if (!uncovered.empty())
+    if (!uncovered.empty() && !keepUncovered)
       addExplicitChecks(loop, uncovered);
     if (backedgeCount) {
       // The counter leaves at iteration `backedgeCount` exactly; saying so on

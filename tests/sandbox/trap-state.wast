@@ -77,3 +77,49 @@
 (assert_return (invoke "is-null") (i32.const 0))
 (assert_return (invoke "set-then-trap" (i32.const 0)))
 (assert_return (invoke "is-null") (i32.const 1))
+
+;; A gather/scatter loop: idx[k] and val[k] are affine (the compiler proves
+;; them in bounds once, in front of the loop); mem[idx[k]] is not and faults
+;; where it stands. The increments before the faulting index must all be
+;; done, none after it.
+(module
+  (memory 1 1)
+  ;; idx at 0 (i32 x 8), val at 64 (i32 x 8), targets at 1024..
+  (func (export "setup") (param $bad i32)
+    (local $k i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $k) (i32.const 8)))
+        (i32.store (i32.shl (local.get $k) (i32.const 2))
+                   (select (i32.const 70000)
+                           (i32.add (i32.const 1024) (i32.shl (local.get $k) (i32.const 2)))
+                           (i32.eq (local.get $k) (local.get $bad))))
+        (i32.store offset=64 (i32.shl (local.get $k) (i32.const 2)) (i32.add (local.get $k) (i32.const 1)))
+        (i32.store offset=1024 (i32.shl (local.get $k) (i32.const 2)) (i32.const 100))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next))))
+  ;; in clang's shape: a cursor stepping by 4 through idx and val
+  (func (export "scatter-add") (param $n i32)
+    (local $q i32) (local $p i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $q) (i32.shl (local.get $n) (i32.const 2))))
+        (local.set $p (i32.load (local.get $q)))
+        (i32.store (local.get $p)
+                   (i32.add (i32.load (local.get $p)) (i32.load offset=64 (local.get $q))))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (br $next))))
+  (func (export "target") (param $k i32) (result i32)
+    (i32.load offset=1024 (i32.shl (local.get $k) (i32.const 2))))
+)
+(invoke "setup" (i32.const 99))
+(assert_return (invoke "scatter-add" (i32.const 8)))
+(assert_return (invoke "target" (i32.const 0)) (i32.const 101))
+(assert_return (invoke "target" (i32.const 7)) (i32.const 108))
+(invoke "setup" (i32.const 3))
+(assert_trap (invoke "scatter-add" (i32.const 8)) "out of bounds memory access")
+(assert_return (invoke "target" (i32.const 0)) (i32.const 101))
+(assert_return (invoke "target" (i32.const 2)) (i32.const 103))
+(assert_return (invoke "target" (i32.const 3)) (i32.const 100))
+(assert_return (invoke "target" (i32.const 4)) (i32.const 100))
+(assert_return (invoke "target" (i32.const 7)) (i32.const 100))
