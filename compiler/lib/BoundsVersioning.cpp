@@ -215,19 +215,39 @@ private:
       requireBelow(condition, last, kTermLimit);
       return d >= 0 ? last : first;
     }
-    if (const auto* ext = dyn_cast<SCEVZeroExtendExpr>(term)) {
-      // zext of an i32 recurrence: |step| < 2^31 by type.
-      const auto* rec = dyn_cast<SCEVAddRecExpr>(ext->getOperand());
-      if (!rec || rec->getLoop() != &loop || !rec->isAffine() ||
-          rec->getType() != Type::getInt32Ty(function_.getContext()))
+    if (const auto* product = dyn_cast<SCEVMulExpr>(term);
+        product && product->getNumOperands() == 2) {
+      // c * x for a constant 0 < c < 2^16 (an index scaled to bytes, as
+      // scalar evolution spells zext(i << 2)): x's conditions, and c times
+      // its largest value below 2^33, which keeps c * x exact in i64.
+      const auto* factor = dyn_cast<SCEVConstant>(product->getOperand(0));
+      if (!factor || factor->getAPInt().isZero() || !factor->getAPInt().ult(1 << 16))
         return nullptr;
+      const SCEV* innerWide = nullptr;
+      const SCEV* innerMaximum = termMaximum(product->getOperand(1), loop, backedges, condition, innerWide);
+      if (!innerMaximum)
+        return nullptr;
+      const SCEV* maximum = scev_.getMulExpr(factor, innerMaximum);
+      requireBelow(condition, maximum, kTermLimit);
+      wide = scev_.getMulExpr(factor, innerWide);
+      return maximum;
+    }
+    if (const auto* ext = dyn_cast<SCEVZeroExtendExpr>(term)) {
+      // zext of an iN recurrence, N <= 32: |step| < 2^31 by type.
+      const auto* rec = dyn_cast<SCEVAddRecExpr>(ext->getOperand());
+      if (!rec || rec->getLoop() != &loop || !rec->isAffine() || !rec->getType()->isIntegerTy() ||
+          rec->getType()->getIntegerBitWidth() > 32)
+        return nullptr;
+      unsigned width = rec->getType()->getIntegerBitWidth();
       const SCEV* step = rec->getStepRecurrence(scev_);
       if (!scev_.isLoopInvariant(step, &loop))
         return nullptr;
-      const SCEV* first = wideStart(rec->getStart(), loop, condition);
+      // A narrower start is zero-extended as it is: exact, and below 2^N.
+      const SCEV* first = width == 32 ? wideStart(rec->getStart(), loop, condition)
+                                      : scev_.getZeroExtendExpr(rec->getStart(), i64_);
       const SCEV* step64 = scev_.getSignExtendExpr(step, i64_);
       const SCEV* last = scev_.getAddExpr(first, scev_.getMulExpr(step64, backedges));
-      requireBelow(condition, last, kI32Limit); // no i32 wrap at either end
+      requireBelow(condition, last, uint64_t(1) << width); // no iN wrap at either end
       wide = scev_.getAddRecExpr(first, step64, &loop, SCEV::FlagAnyWrap);
       if (const auto* constant = dyn_cast<SCEVConstant>(step))
         return constant->getAPInt().isNonNegative() ? last : first;

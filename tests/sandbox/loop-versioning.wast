@@ -207,3 +207,33 @@
 )
 (assert_return (invoke "grow-in-loop" (i32.const 20)) (i32.const 19))
 (assert_return (invoke "sum-to-end" (i32.const 65530)) (i32.const 190))
+
+;; An index scaled to bytes (k << 2), which scalar evolution spells as
+;; 4 * zext(a 30-bit recurrence): the shift wraps at 2^32, so a 30-bit
+;; counter past 2^30 addresses from 0 again.
+(module
+  (memory 1 1)
+  (func (export "fill") (local $i i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (i32.const 16)))
+        (i32.store (i32.shl (local.get $i) (i32.const 2)) (i32.add (local.get $i) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+  (func (export "sum-scaled") (param $k i32) (param $end i32) (result i32)
+    (local $s i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eq (local.get $k) (local.get $end)))
+        (local.set $s (i32.add (local.get $s) (i32.load (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next)))
+    (local.get $s))
+)
+(invoke "fill")
+(assert_return (invoke "sum-scaled" (i32.const 0) (i32.const 16)) (i32.const 136))
+(assert_return (invoke "sum-scaled" (i32.const 0x40000000) (i32.const 0x40000004)) (i32.const 10))
+(assert_return (invoke "sum-scaled" (i32.const 0xc0000002) (i32.const 0xc0000005)) (i32.const 12))
+(assert_trap (invoke "sum-scaled" (i32.const 0x3fffffff) (i32.const 0x40000002)) "out of bounds memory access")
+(assert_trap (invoke "sum-scaled" (i32.const 16380) (i32.const 16390)) "out of bounds memory access")
+(assert_return (invoke "sum-scaled" (i32.const 16380) (i32.const 16384)) (i32.const 0))
