@@ -461,7 +461,7 @@ private:
     const SCEV* high;
     bool stores;
     SmallVector<Instruction*, 8> members;
-    unsigned offsets = 1; // 1, or 2 for more than one
+    bool severalOffsets; // members at more than one offset
   };
 
   // The groups whose ranges, checked apart at run time, let the fast copy
@@ -504,7 +504,7 @@ private:
       if (group == groups.end()) {
         if (groups.size() == kMaxAliasGroups)
           return {};
-        groups.push_back({access.wideOffset, low, high, false, {}, 1});
+        groups.push_back({access.wideOffset, low, high, false, {}, false});
         group = groups.end() - 1;
       } else {
         group->low = scev_.getUMinExpr(group->low, low);
@@ -512,8 +512,7 @@ private:
       }
       group->stores |= isa<StoreInst>(access.instruction);
       group->members.push_back(access.instruction);
-      if (access.wideOffset != group->representative)
-        group->offsets = 2;
+      group->severalOffsets |= access.wideOffset != group->representative;
     }
     if (groups.size() < 2 || none_of(groups, [](const AliasGroup& group) { return group.stores; }))
       return {};
@@ -522,7 +521,7 @@ private:
     // those two pointers with each other, and they always overlap, so its
     // vector loop never runs. Elsewhere its checks do the job of this copy
     // without the extra code (which cost jacobi2d and conv2d 5-10%).
-    if (none_of(groups, [](const AliasGroup& group) { return group.stores && group.offsets > 1; }))
+    if (none_of(groups, [](const AliasGroup& group) { return group.stores && group.severalOffsets; }))
       return {};
     return groups;
   }
