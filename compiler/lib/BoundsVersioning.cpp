@@ -189,9 +189,8 @@ private:
       // outer loop computes apart are seen 8 bytes apart.
       if (const auto* ext = dyn_cast<SCEVZeroExtendExpr>(term);
           ext && ext->getOperand()->getType()->isIntegerTy(32)) {
-        const SCEV* widened = wide32(ext->getOperand(), loop, 0);
+        const SCEV* widened = wideStart(ext->getOperand(), condition);
         if (widened != term) {
-          requireBelow(condition, widened, kI32Limit);
           wide = widened;
           return widened;
         }
@@ -243,7 +242,7 @@ private:
       if (!scev_.isLoopInvariant(step, &loop))
         return nullptr;
       // A narrower start is zero-extended as it is: exact, and below 2^N.
-      const SCEV* first = width == 32 ? wideStart(rec->getStart(), loop, condition)
+      const SCEV* first = width == 32 ? wideStart(rec->getStart(), condition)
                                       : scev_.getZeroExtendExpr(rec->getStart(), i64_);
       const SCEV* step64 = scev_.getSignExtendExpr(step, i64_);
       const SCEV* last = scev_.getAddExpr(first, scev_.getMulExpr(step64, backedges));
@@ -259,8 +258,8 @@ private:
   // An i32 start value s, as an i64 expression equal to zext(s) whenever it
   // lies in [0, 2^32) (checked): see wide32. Spelling starts this way lets
   // the optimiser see that a[i] and a[i + 1] are neighbours.
-  const SCEV* wideStart(const SCEV* start, const Loop& loop, LoopCondition& condition) {
-    const SCEV* wide = wide32(start, loop, 0);
+  const SCEV* wideStart(const SCEV* start, LoopCondition& condition) {
+    const SCEV* wide = wide32(start, 0);
     if (wide != scev_.getZeroExtendExpr(start, i64_))
       requireBelow(condition, wide, kI32Limit);
     return wide;
@@ -277,7 +276,7 @@ private:
   // arithmetic did on the way. Recurrences are not taken apart further: the
   // zext of one is a value the code has already, where a new i64 recurrence
   // would be a new register live across the outer loops.
-  const SCEV* wide32(const SCEV* x, const Loop& loop, unsigned depth) {
+  const SCEV* wide32(const SCEV* x, unsigned depth) {
     constexpr unsigned kMaxDepth = 6;
     if (const auto* constant = dyn_cast<SCEVConstant>(x))
       return scev_.getSignExtendExpr(constant, i64_);
@@ -285,13 +284,13 @@ private:
       if (const auto* sum = dyn_cast<SCEVAddExpr>(x)) {
         SmallVector<const SCEV*, 4> terms;
         for (const SCEV* term : sum->operands())
-          terms.push_back(wide32(term, loop, depth + 1));
+          terms.push_back(wide32(term, depth + 1));
         return scev_.getAddExpr(terms);
       }
       if (const auto* product = dyn_cast<SCEVMulExpr>(x)) {
         SmallVector<const SCEV*, 4> factors;
         for (const SCEV* factor : product->operands())
-          factors.push_back(wide32(factor, loop, depth + 1));
+          factors.push_back(wide32(factor, depth + 1));
         return scev_.getMulExpr(factors);
       }
       if (isa<SCEVAddRecExpr>(x)) {
