@@ -1,6 +1,6 @@
 // faasm-codegen: compiles a WebAssembly module to a native artefact that
 // faasm-run loads. Option parsing and one library call.
-#include "faasm/compiler/Compiler.h"
+#include "faasm/codegen/Compiler.h"
 
 #include <CLI/CLI.hpp>
 
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   app.add_option("-j,--threads", threads, "compile on this many threads (default: one per core)");
   std::string irOutput;
   app.add_option("--emit-llvm", irOutput, "also write the unoptimised LLVM IR to this file");
-  app.set_version_flag("--version", faasm::compiler::compilerVersion());
+  app.set_version_flag("--version", faasm::codegen::compilerVersion());
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   if (file.bad())
     return fail(input, "cannot read");
 
-  faasm::compiler::CompileOptions options;
+  faasm::codegen::CompileOptions options;
   options.bounds =
       bounds == "explicit" ? faasm::abi::BoundsMode::Explicit : faasm::abi::BoundsMode::Guard;
   options.cpuNative = cpu == "native";
@@ -75,8 +75,8 @@ int main(int argc, char** argv) {
   options.sourceName = input;
   options.irOutputPath = irOutput;
   options.threads = threads;
-  faasm::compiler::CompileResult result =
-      faasm::compiler::compileToSharedObject(bytes, options, output);
+  faasm::codegen::CompileResult result =
+      faasm::codegen::compileToSharedObject(bytes, options, output);
   if (!result.ok)
     return fail(input, result.message);
   return 0;

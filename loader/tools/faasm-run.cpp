@@ -1,6 +1,6 @@
 // faasm-run: runs one artefact as a Faaslet (or, with --invoke, one export in
-// this process). CLI parsing only; the work is faasm::loader::runCommand.
-#include "faasm/loader/Runner.h"
+// this process). CLI parsing only; the work is faasm::runner::runCommand.
+#include "faasm/runner/Runner.h"
 
 #include <CLI/CLI.hpp>
 
@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
              "          guest's exit code was outside 0..125 (one line on stderr:\n"
              "          \"faasm-run: <file>: <problem>\")\n"
              "  134     the guest trapped (stderr: \"trap: <message>\")");
-  faasm::loader::RunOptions options;
+  faasm::runner::RunOptions options;
   app.add_option("module", options.file, "artefact to run")->required();
   app.add_option("--invoke", options.invoke, "call this export instead of _start");
   app.add_option("--env", options.env, "set a guest environment variable K=V (repeatable)")
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
 
   if (const char* option = unknownLeadingOption(argc, argv)) {
     std::fprintf(stderr, "faasm-run: unknown option %s (see --help)\n", option);
-    return faasm::loader::kExitLoadError;
+    return faasm::runner::kExitLoadError;
   }
   try {
     app.parse(argc, argv);
@@ -91,10 +91,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "faasm-run: %s\n", e.what());
-    return faasm::loader::kExitLoadError;
+    return faasm::runner::kExitLoadError;
   }
   options.args = app.remaining();
   options.memoryLimitBytes = memoryLimitMb << 20;
   options.timeout = std::chrono::milliseconds(int64_t(timeoutSeconds * 1000));
-  return faasm::loader::runCommand(options);
+  return faasm::runner::runCommand(options);
 }

@@ -121,7 +121,7 @@ std::string formatInterpValue(abi::ValType type, const abi::Value& v) {
 }
 
 bool makeDummyImport(const std::string& module, const std::string& name,
-                     const std::string& signature, runtime::HostFunction& out,
+                     const std::string& signature, host::HostFunction& out,
                      std::string& outError) {
   std::string_view params, results;
   if (!runtime::parseSignature(signature, params, results)) {
@@ -139,7 +139,7 @@ bool makeDummyImport(const std::string& module, const std::string& name,
   }
   uint32_t index = uint32_t(dummies().size());
   dummies().push_back({module, name, std::string(params), std::string(results)});
-  out = runtime::HostFunction{module, name, signature, faasm_spec_dummy_stubs + 16 * index,
+  out = host::HostFunction{module, name, signature, faasm_spec_dummy_stubs + 16 * index,
                               nullptr};
   return true;
 }

@@ -3,7 +3,7 @@
 #include "DummyImports.h"
 #include "Process.h"
 
-#include "faasm/compiler/Compiler.h"
+#include "faasm/codegen/Compiler.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/Module.h"
@@ -42,12 +42,12 @@ int runAllExports(const std::string& wasmPath, const RunOptions& options) {
     std::printf("error: cannot create a temporary directory\n");
     return 1;
   }
-  compiler::CompileOptions copts;
+  codegen::CompileOptions copts;
   copts.bounds = options.bounds;
   copts.optLevel = options.optLevel;
   copts.sourceName = wasmPath;
   std::string soPath = tmp.path() + "/module.so";
-  compiler::CompileResult cr = compiler::compileToSharedObject(
+  codegen::CompileResult cr = codegen::compileToSharedObject(
       std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), copts, soPath);
   if (!cr.ok) {
     std::printf("error: compile failed: %s\n", cr.message.c_str());
@@ -62,10 +62,10 @@ int runAllExports(const std::string& wasmPath, const RunOptions& options) {
   // Every imported function becomes a dummy; wasm-interp's dummies cover
   // functions only, so other imports stay unknown there and here.
   const abi::ModuleDescriptor& d = module.value()->descriptor();
-  std::vector<std::shared_ptr<runtime::HostFunction>> hosts;
+  std::vector<std::shared_ptr<host::HostFunction>> hosts;
   for (const abi::ImportDesc& imp : d.imports) {
     if (abi::ExternKind(imp.kind) != abi::ExternKind::Func) continue;
-    auto h = std::make_shared<runtime::HostFunction>();
+    auto h = std::make_shared<host::HostFunction>();
     std::string err;
     if (!makeDummyImport(std::string(imp.module.view()), std::string(imp.name.view()),
                          d.types[imp.typeIndex].signature, *h, err)) {

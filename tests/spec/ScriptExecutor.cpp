@@ -14,13 +14,13 @@
 namespace faasm::spec {
 namespace {
 
-const char* compileKindName(compiler::ErrorKind kind) {
+const char* compileKindName(codegen::ErrorKind kind) {
   switch (kind) {
-  case compiler::ErrorKind::Malformed: return "malformed";
-  case compiler::ErrorKind::Invalid: return "invalid";
-  case compiler::ErrorKind::Unsupported: return "unsupported";
-  case compiler::ErrorKind::Io: return "i/o error";
-  case compiler::ErrorKind::Internal: return "internal compiler error";
+  case codegen::ErrorKind::Malformed: return "malformed";
+  case codegen::ErrorKind::Invalid: return "invalid";
+  case codegen::ErrorKind::Unsupported: return "unsupported";
+  case codegen::ErrorKind::Io: return "i/o error";
+  case codegen::ErrorKind::Internal: return "internal compiler error";
   }
   return "?";
 }
@@ -79,16 +79,16 @@ ScriptExecutor::ModuleOutcome ScriptExecutor::instantiateFile(const std::string&
   std::string wasmPath = dir_ + "/" + wasmFile;
   if (!readFile(wasmPath, bytes)) {
     out.stage = ModuleOutcome::CompileFailed;
-    out.compileKind = compiler::ErrorKind::Io;
+    out.compileKind = codegen::ErrorKind::Io;
     out.message = "cannot read " + wasmFile;
     return out;
   }
-  compiler::CompileOptions copts;
+  codegen::CompileOptions copts;
   copts.bounds = options_.bounds;
   copts.optLevel = options_.optLevel;
   copts.sourceName = wasmFile;
   std::string soPath = wasmPath + ".so";
-  compiler::CompileResult cr = compiler::compileToSharedObject(
+  codegen::CompileResult cr = codegen::compileToSharedObject(
       std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), copts, soPath);
   if (!cr.ok) {
     out.stage = ModuleOutcome::CompileFailed;
@@ -209,8 +209,8 @@ CommandStatus ScriptExecutor::runModuleAssertion(const Json& command, const std:
   ModuleOutcome m = instantiateFile(file);
   if (type == "assert_malformed" || type == "assert_invalid") {
     if (m.stage == ModuleOutcome::CompileFailed &&
-        (m.compileKind == compiler::ErrorKind::Malformed ||
-         m.compileKind == compiler::ErrorKind::Invalid))
+        (m.compileKind == codegen::ErrorKind::Malformed ||
+         m.compileKind == codegen::ErrorKind::Invalid))
       return CommandStatus::Passed;
     if (m.stage == ModuleOutcome::CompileFailed)
       return fail(command, "rejection (\"" + text + "\")", m.message);

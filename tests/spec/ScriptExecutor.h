@@ -5,7 +5,7 @@
 #include "Json.h"
 #include "SpecRunner.h"
 
-#include "faasm/compiler/Compiler.h"
+#include "faasm/codegen/Compiler.h"
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
 
@@ -38,7 +38,7 @@ private:
   };
   struct ModuleOutcome {
     enum Stage { Ok, CompileFailed, LoadFailed, LinkFailed, Trapped } stage = Ok;
-    compiler::ErrorKind compileKind{};
+    codegen::ErrorKind compileKind{};
     std::string message;
     abi::TrapCode trap = abi::TrapCode::None;
     std::shared_ptr<runtime::Instance> instance;

@@ -14,9 +14,9 @@
 // Scheduler::start, or before the next input of a warm call is sent) to
 // there. Isolation rows use the same path with an IsolationPlan, as faasm-run
 // does for --timeout and --memory-limit.
-#include "faasm/loader/Faaslet.h"
-#include "faasm/loader/Isolation.h"
-#include "faasm/loader/Scheduler.h"
+#include "faasm/faaslet/Faaslet.h"
+#include "faasm/isolation/Isolation.h"
+#include "faasm/faaslet/Scheduler.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -77,7 +77,7 @@ struct Entry {
   uint64_t byte = 0;
 };
 
-Entry entryOf(const loader::CallResult& r) {
+Entry entryOf(const faaslet::CallResult& r) {
   if ((r.trap != abi::TrapCode::None && r.trap != abi::TrapCode::Exit) || r.returnCode != 0 ||
       r.output.size() != 2 * sizeof(uint64_t))
     die("a Faaslet failed (trap " + std::to_string(int(r.trap)) + ", output " +
@@ -88,13 +88,13 @@ Entry entryOf(const loader::CallResult& r) {
   return e;
 }
 
-Entry entryOf(const loader::CallOutcome& o) {
+Entry entryOf(const faaslet::CallOutcome& o) {
   if (o.failedToStart() || o.results.empty()) die("a call did not start: " + o.error);
   return entryOf(o.results.back());
 }
 
-loader::FunctionSpec specOf(const std::string& name, const std::string& file) {
-  loader::FunctionSpec spec;
+faaslet::FunctionSpec specOf(const std::string& name, const std::string& file) {
+  faaslet::FunctionSpec spec;
   spec.name = name;
   spec.file = file;
   return spec;
@@ -102,14 +102,14 @@ loader::FunctionSpec specOf(const std::string& name, const std::string& file) {
 
 // A scheduler as faasm-run makes it, with the functions "small" and "big"
 // and their zygotes started (a first call each).
-std::unique_ptr<loader::Scheduler> makeScheduler(const std::string& fn, const std::string& bigFn,
-                                                 const loader::IsolationLimits* limits) {
-  loader::SchedulerOptions options;
+std::unique_ptr<faaslet::Scheduler> makeScheduler(const std::string& fn, const std::string& bigFn,
+                                                 const isolation::IsolationLimits* limits) {
+  faaslet::SchedulerOptions options;
   if (limits) {
-    options.isolation = std::make_shared<const loader::IsolationPlan>(*limits);
+    options.isolation = std::make_shared<const isolation::IsolationPlan>(*limits);
     options.timeout = limits->timeout;
   }
-  auto s = std::make_unique<loader::Scheduler>(std::move(options));
+  auto s = std::make_unique<faaslet::Scheduler>(std::move(options));
   s->addFunction(specOf("small", fn));
   if (!bigFn.empty()) s->addFunction(specOf("big", bigFn));
   for (const char* name : {"small", "big"}) {
@@ -133,14 +133,14 @@ struct Restores {
   }
 };
 
-Restores restoreSamples(loader::Scheduler& s, const std::string& fn, int iters) {
+Restores restoreSamples(faaslet::Scheduler& s, const std::string& fn, int iters) {
   Restores r;
   r.restore.reserve(size_t(iters));
   r.dispatch.reserve(size_t(iters));
   for (int i = 0; i < iters; ++i) {
     uint64_t t0 = nowNs();
     uint32_t id = s.start(fn, {});
-    const loader::CallOutcome& o = s.wait(id);
+    const faaslet::CallOutcome& o = s.wait(id);
     Entry e = entryOf(o);
     if (o.forkedAtNs == 0 || o.forkedAtNs < t0 || e.ns < o.forkedAtNs) die("no fork time for a call");
     r.restore.push_back(e.ns - o.forkedAtNs);
@@ -154,12 +154,12 @@ Restores restoreSamples(loader::Scheduler& s, const std::string& fn, int iters) 
 // run i's result (just before it sends run i+1's input) to run i+1's entry.
 // The Faaslet resets after sending each result. Checks that every run sees
 // the snapshot's data, not the previous run's write.
-std::vector<uint64_t> warmSamples(loader::Scheduler& s, const std::string& fn, int runs) {
+std::vector<uint64_t> warmSamples(faaslet::Scheduler& s, const std::string& fn, int runs) {
   std::vector<uint64_t> samples;
   samples.reserve(size_t(runs));
   uint64_t last = 0;
   uint64_t firstByte = UINT64_MAX;
-  auto onResult = [&](const loader::CallResult& r) {
+  auto onResult = [&](const faaslet::CallResult& r) {
     Entry e = entryOf(r);
     if (firstByte == UINT64_MAX) firstByte = e.byte;
     if (e.byte != firstByte) die("a warm run saw the previous run's write");
@@ -167,14 +167,14 @@ std::vector<uint64_t> warmSamples(loader::Scheduler& s, const std::string& fn, i
     last = nowNs();
   };
   uint32_t id = s.start(fn, {}, uint32_t(runs + 1));
-  const loader::CallOutcome& o = s.wait(id, onResult);
+  const faaslet::CallOutcome& o = s.wait(id, onResult);
   if (o.results.size() != size_t(runs + 1)) die("a warm call ended early");
   s.release(id);
   return samples;
 }
 
 // Calls (restore, run, exit) per second, `inFlight` at once.
-double startsPerSecond(loader::Scheduler& s, int total, int inFlight) {
+double startsPerSecond(faaslet::Scheduler& s, int total, int inFlight) {
   uint64_t t0 = nowNs();
   std::deque<uint32_t> running;
   int started = 0;
@@ -268,7 +268,7 @@ std::string gSamplesDir;
 // `count` idle warm Faaslets of `fn`, each having run one call and reset,
 // waiting for the input of its second run: their mean RSS, PSS and USS; the
 // zygote's PSS in *outZygotePss.
-Mem idleFaaslets(loader::Scheduler& s, const std::string& fn, int count, const std::string& tag,
+Mem idleFaaslets(faaslet::Scheduler& s, const std::string& fn, int count, const std::string& tag,
                  double* outZygotePss) {
   std::vector<uint32_t> ids;
   std::vector<pid_t> pids;
@@ -304,7 +304,7 @@ Mem idleFaaslets(loader::Scheduler& s, const std::string& fn, int count, const s
 // Prints the time in ns.
 int scratchOnce(const std::string& path) {
   uint64_t t0 = nowNs();
-  auto proto = loader::ProtoFaaslet::create(specOf("scratch", path));
+  auto proto = faaslet::ProtoFaaslet::create(specOf("scratch", path));
   if (!proto) die(path + ": " + proto.error().message);
   Entry e = entryOf(proto.value()->call({}));
   std::printf("%llu\n", (unsigned long long)(e.ns - t0));
@@ -333,7 +333,7 @@ std::vector<uint64_t> scratchSamples(const char* self, const std::string& path, 
 void resetRow(const std::string& fn, int iters) {
   pid_t pid = fork();
   if (pid == 0) {
-    auto proto = loader::ProtoFaaslet::create(specOf("reset", fn));
+    auto proto = faaslet::ProtoFaaslet::create(specOf("reset", fn));
     if (!proto) _exit(1);
     std::vector<uint64_t> samples;
     for (int i = 0; i < iters; ++i) {
@@ -506,7 +506,7 @@ int main(int argc, char** argv) {
   // installed once in the zygote, a short deny program per Faaslet);
   // --memory-limit (a cgroup slot entered by each Faaslet, the allow-list
   // in each Faaslet); a network namespace on top of the first.
-  auto isolatedRow = [&](const std::string& row, const loader::IsolationLimits& limits) {
+  auto isolatedRow = [&](const std::string& row, const isolation::IsolationLimits& limits) {
     auto s = makeScheduler(fn, "", &limits);
     auto v = restoreSamples(*s, "small", iters / 2);
     emit(row + "_p50_us", pct(v.restore, 50));
@@ -515,19 +515,19 @@ int main(int argc, char** argv) {
     writeSamples(samplesDir, row, v.restore);
   };
   {
-    loader::IsolationLimits limits;
+    isolation::IsolationLimits limits;
     limits.timeout = std::chrono::milliseconds(10000);
     isolatedRow("restore_zygote_seccomp", limits);
   }
   {
-    loader::IsolationLimits limits;
+    isolation::IsolationLimits limits;
     limits.memoryBytes = 64ull << 20;
     limits.cpus = 1;
     limits.timeout = std::chrono::milliseconds(10000);
     isolatedRow("restore_isolated", limits);
   }
   {
-    loader::IsolationLimits limits;
+    isolation::IsolationLimits limits;
     limits.networkNamespace = true;
     limits.timeout = std::chrono::milliseconds(10000);
     auto s = makeScheduler(fn, "", &limits);

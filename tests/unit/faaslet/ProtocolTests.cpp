@@ -7,7 +7,7 @@
 #include <thread>
 #include <unistd.h>
 
-using namespace faasm::loader::protocol;
+using namespace faasm::faaslet::protocol;
 
 TEST_CASE("messages keep their fields and payload, large ones too") {
   int sv[2];

@@ -1,9 +1,9 @@
-// The local state tier (faasm/host/LocalState.h) and StateMapping, without
+// The local state tier (faasm/state/LocalState.h) and StateMapping, without
 // guests: objects, sizes, locks across processes, append lists, and a value
 // mapped into two linear memories sharing its pages.
 #include <doctest/doctest.h>
 
-#include "faasm/host/LocalState.h"
+#include "faasm/state/LocalState.h"
 #include "faasm/runtime/Memory.h"
 #include "faasm/runtime/StateMapping.h"
 
@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace st = faasm::host::state;
+namespace st = faasm::state;
 namespace rt = faasm::runtime;
 namespace abi = faasm::abi;
 

@@ -1,7 +1,9 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "faasm/host/Wasi.h"
+#include "faasm/runtime/HostModule.h"
+#include "faasm/runtime/Instance.h"
+#include "faasm/wasi/Wasi.h"
 
 #include <cstring>
 #include <string>
@@ -10,7 +12,7 @@
 
 namespace rt = faasm::runtime;
 namespace abi = faasm::abi;
-namespace host = faasm::host;
+namespace wasi = faasm::wasi;
 
 namespace {
 
@@ -19,17 +21,17 @@ abi::Value i64(int64_t v) { return rt::GlobalObject::i64(v); }
 
 struct WasiFixture {
   rt::HostModuleRegistry registry;
-  std::shared_ptr<host::WasiContext> ctx = std::make_shared<host::WasiContext>();
+  std::shared_ptr<wasi::WasiContext> ctx = std::make_shared<wasi::WasiContext>();
   std::shared_ptr<rt::Instance> inst;
 
   WasiFixture() {
-    host::registerWasi(registry);
+    registry.addFunctions(wasi::hostFunctions());
     ctx->args = {"prog", "a", "bc"};
     ctx->env = {"K=V"};
     auto m = rt::Module::load(std::string(FAASM_TEST_ARTEFACT_DIR) + "/art-wasi.so");
     REQUIRE_MESSAGE(m.ok(), m.error().message);
     rt::InstantiateOptions opts;
-    opts.hostState.push_back(host::wasiHostState(ctx));
+    opts.hostState.push_back(wasi::wasiHostState(ctx));
     auto i = rt::Instance::instantiate(m.value(), registry.resolver(), opts);
     REQUIRE_MESSAGE(i.ok(), i.error().message);
     inst = i.value();

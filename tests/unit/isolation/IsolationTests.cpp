@@ -1,6 +1,6 @@
 // Each test forks a child that misbehaves in one way; the parent (this test
 // process, standing for the host) must survive and report what happened.
-#include "faasm/loader/Isolation.h"
+#include "faasm/isolation/Isolation.h"
 
 #include <doctest/doctest.h>
 
@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-using namespace faasm::loader;
+using namespace faasm::isolation;
 using namespace std::chrono_literals;
 
 namespace {

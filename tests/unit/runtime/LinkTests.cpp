@@ -16,7 +16,7 @@ struct ImportsHost {
   std::shared_ptr<rt::GlobalObject> gm =
       rt::GlobalObject::create(abi::ValType::I64, true, i64(666));
   ImportsHost() {
-    registry.addFunction(rt::hostFunction<&plusOne>("env", "f"));
+    registry.addFunction(faasm::host::hostFunction<&plusOne>("env", "f"));
     registry.addMemory("env", "mem", mem);
     registry.addTable("env", "tab", tab);
     registry.addGlobal("env", "g", g);
@@ -54,7 +54,7 @@ TEST_CASE("unknown imports are reported by module and name") {
 TEST_CASE("import matching follows the spec") {
   ImportsHost host;
   SUBCASE("function signature") {
-    host.registry.addFunction(rt::hostFunction<&wrongType>("env", "f"));
+    host.registry.addFunction(faasm::host::hostFunction<&wrongType>("env", "f"));
     CHECK(host.link() == "incompatible import type: \"env\".\"f\" (expected i:i, got I:I)");
   }
   SUBCASE("kind") {

@@ -159,12 +159,12 @@ TEST_CASE("guest pointer validation in host functions") {
   EnvHost host;
   auto inst = instantiateBasic(host);
   abi::VMContext* vm = inst->vmctx();
-  CHECK(rt::guestRangeValid(vm, 0, 65536));
-  CHECK(rt::guestRangeValid(vm, 65536, 0));
-  CHECK(!rt::guestRangeValid(vm, 65536, 1));
-  CHECK(!rt::guestRangeValid(vm, 0xffffffffull, 2));
-  CHECK(!rt::guestRangeValid(vm, 1, UINT64_MAX));
-  CHECK(!rt::guestRangeValid(vm, UINT64_MAX, 2));
+  CHECK(faasm::host::guestRangeValid(vm, 0, 65536));
+  CHECK(faasm::host::guestRangeValid(vm, 65536, 0));
+  CHECK(!faasm::host::guestRangeValid(vm, 65536, 1));
+  CHECK(!faasm::host::guestRangeValid(vm, 0xffffffffull, 2));
+  CHECK(!faasm::host::guestRangeValid(vm, 1, UINT64_MAX));
+  CHECK(!faasm::host::guestRangeValid(vm, UINT64_MAX, 2));
 
   CHECK(callI32(*inst, "checkPtr", {i32(16), i32(2)}) == 'h' + 'e');
   CHECK(callI32(*inst, "checkPtr", {i32(65536), i32(0)}) == 0);

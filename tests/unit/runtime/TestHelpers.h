@@ -2,7 +2,7 @@
 // hand-made artefacts import, and value helpers.
 #pragma once
 
-#include "faasm/runtime/GuestMemory.h"
+#include "faasm/host/GuestMemory.h"
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Module.h"
@@ -31,10 +31,10 @@ inline int32_t asI32(const abi::Value& v) {
 
 namespace testhost {
 inline int32_t add(abi::VMContext*, int32_t a, int32_t b) { return a + b; }
-inline void exit(abi::VMContext*, int32_t code) { rt::exitGuest(code); }
+inline void exit(abi::VMContext*, int32_t code) { faasm::host::exitGuest(code); }
 // Sums the guest bytes [p, p + n): validates before reading.
 inline int32_t check(abi::VMContext* vm, int32_t p, int32_t n) {
-  uint8_t* bytes = rt::guestBytes(vm, uint32_t(p), uint32_t(n));
+  uint8_t* bytes = faasm::host::guestBytes(vm, uint32_t(p), uint32_t(n));
   int32_t sum = 0;
   for (uint32_t i = 0; i < uint32_t(n); ++i) sum += bytes[i];
   return sum;
@@ -62,10 +62,10 @@ struct EnvHost {
   rt::HostModuleRegistry registry;
   std::shared_ptr<rt::GlobalObject> base = rt::GlobalObject::create(abi::ValType::I32, false, i32(41));
   EnvHost() {
-    registry.addFunction(rt::hostFunction<&testhost::add>("env", "host_add"));
-    registry.addFunction(rt::hostFunction<&testhost::exit>("env", "host_exit"));
-    registry.addFunction(rt::hostFunction<&testhost::check>("env", "host_check"));
-    registry.addFunction(rt::hostFunction<&testhost::reenter>("env", "host_reenter"));
+    registry.addFunction(faasm::host::hostFunction<&testhost::add>("env", "host_add"));
+    registry.addFunction(faasm::host::hostFunction<&testhost::exit>("env", "host_exit"));
+    registry.addFunction(faasm::host::hostFunction<&testhost::check>("env", "host_check"));
+    registry.addFunction(faasm::host::hostFunction<&testhost::reenter>("env", "host_reenter"));
     registry.addGlobal("env", "base", base);
   }
 };

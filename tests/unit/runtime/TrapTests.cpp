@@ -101,7 +101,7 @@ TEST_CASE("a fault outside any linear memory still crashes the host") {
   if (pid == 0) {
     rt::HostModuleRegistry reg;
     EnvHost host;
-    host.registry.addFunction(rt::hostFunction<&crashingHost>("env", "host_check"));
+    host.registry.addFunction(faasm::host::hostFunction<&crashingHost>("env", "host_check"));
     auto inst = rt::Instance::instantiate(rt::Module::load(artefact("art-basic")).value(),
                                           host.registry.resolver());
     abi::Value args[] = {i32(8), i32(0)};

@@ -1,0 +1,26 @@
+// LLVM IR -> optimised x86-64 object code -> shared object (lld, in-process).
+#pragma once
+
+#include "faasm/codegen/Compiler.h"
+
+#include <llvm/ADT/SmallVector.h>
+#include <llvm/IR/Module.h>
+
+#include <string>
+#include <vector>
+
+namespace faasm::codegen {
+
+// The abi::CpuFeature bits the code will be allowed to use.
+uint64_t targetCpuFeatures(const CompileOptions& options);
+
+// Optimises the module and emits an ELF object into `object`. Returns an
+// error message, empty on success.
+std::string emitObject(llvm::Module& module, const CompileOptions& options,
+                       uint64_t cpuFeatures, llvm::SmallVectorImpl<char>& object);
+
+// Links the objects into one shared object at outputPath, atomically.
+std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& objects,
+                             const std::string& outputPath);
+
+} // namespace faasm::codegen

@@ -1,0 +1,74 @@
+#include "faasm/codegen/Compiler.h"
+
+#include "Backend.h"
+#include "EmitContext.h"
+#include "WasmReader.h"
+
+#include <llvm/IR/LLVMContext.h>
+#include <algorithm>
+#include <thread>
+#include <llvm/Support/raw_ostream.h>
+
+namespace faasm::codegen {
+
+const char* compilerVersion() { return "faasm-codegen " FAASM_VERSION " (LLVM " LLVM_VERSION_STRING ")"; }
+
+CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const CompileOptions& options,
+                                    const std::string& outputPath) {
+  ReadResult read = readAndValidate(wasm);
+  if (!read.module)
+    return read.status;
+
+  uint64_t features = targetCpuFeatures(options);
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (!options.irOutputPath.empty())
+    threads = 1; // one module to print
+  std::vector<Partition> partitions = partitionFunctions(*read.module, threads);
+
+  // Each partition: its own LLVMContext, translated, optimised and compiled
+  // to an object on its own thread. The WABT module is only read.
+  std::vector<llvm::SmallVector<char, 0>> objects(partitions.size());
+  std::vector<CompileResult> results(partitions.size());
+  auto compilePartition = [&](size_t index) {
+    llvm::LLVMContext context;
+    std::unique_ptr<llvm::Module> module;
+    try {
+      module = translatePartition(context, *read.module, options, features, partitions[index]);
+    } catch (const UnsupportedError& error) {
+      bool internal = error.message.find("internal error") != std::string::npos;
+      results[index] = {false,
+                        error.invalid ? ErrorKind::Invalid
+                        : internal    ? ErrorKind::Internal
+                                      : ErrorKind::Unsupported,
+                        error.invalid ? "invalid module: " + error.message : error.message};
+      return;
+    }
+    if (!options.irOutputPath.empty()) {
+      std::error_code error;
+      llvm::raw_fd_ostream out(options.irOutputPath, error);
+      if (error) {
+        results[index] = {false, ErrorKind::Io,
+                          "cannot write " + options.irOutputPath + ": " + error.message()};
+        return;
+      }
+      module->print(out, nullptr);
+    }
+    if (std::string error = emitObject(*module, options, features, objects[index]); !error.empty())
+      results[index] = {false, ErrorKind::Internal, error};
+  };
+  std::vector<std::thread> workers;
+  for (size_t i = 1; i < partitions.size(); ++i)
+    workers.emplace_back(compilePartition, i);
+  compilePartition(0);
+  for (std::thread& worker : workers)
+    worker.join();
+  for (const CompileResult& result : results)
+    if (!result.ok)
+      return result;
+
+  if (std::string error = linkSharedObject(objects, outputPath); !error.empty())
+    return {false, ErrorKind::Io, error};
+  return {};
+}
+
+} // namespace faasm::codegen

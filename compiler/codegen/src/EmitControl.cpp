@@ -1,0 +1,586 @@
+// Function bodies: structured control flow, calls, locals and the helpers
+// every instruction family shares.
+//
+// WebAssembly's control flow is structured, so everything after an
+// unconditional transfer (br, br_table, return, unreachable) in the same
+// instruction sequence is dead: emitExprList stops there, and a block's end is
+// reachable only if something branched to it or fell through into it.
+#include "EmitContext.h"
+
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/IntrinsicsX86.h>
+
+using namespace llvm;
+
+namespace faasm::codegen {
+
+FunctionEmitter::FunctionEmitter(ModuleContext& module, const wabt::Func& func,
+                                 llvm::Function* function)
+    : module(module), func(func), function(function), builder(module.ctx) {}
+
+namespace {
+
+// Whether the body can call anything: only such functions can recurse, so
+// only they need a stack-limit check.
+bool containsCalls(const wabt::ExprList& exprs) {
+  for (const wabt::Expr& expr : exprs) {
+    switch (expr.type()) {
+    case wabt::ExprType::Call:
+    case wabt::ExprType::CallIndirect:
+      return true;
+    case wabt::ExprType::Block:
+      if (containsCalls(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs))
+        return true;
+      break;
+    case wabt::ExprType::Loop:
+      if (containsCalls(wabt::cast<wabt::LoopExpr>(&expr)->block.exprs))
+        return true;
+      break;
+    case wabt::ExprType::If: {
+      auto* ifExpr = wabt::cast<wabt::IfExpr>(&expr);
+      if (containsCalls(ifExpr->true_.exprs) || containsCalls(ifExpr->false_))
+        return true;
+      break;
+    }
+    default:
+      break;
+    }
+  }
+  return false;
+}
+
+wabt::Opcode numericOpcode(const wabt::Expr& expr) {
+  switch (expr.type()) {
+  case wabt::ExprType::Unary: return wabt::cast<wabt::UnaryExpr>(&expr)->opcode;
+  case wabt::ExprType::Binary: return wabt::cast<wabt::BinaryExpr>(&expr)->opcode;
+  case wabt::ExprType::Compare: return wabt::cast<wabt::CompareExpr>(&expr)->opcode;
+  default: return wabt::cast<wabt::ConvertExpr>(&expr)->opcode;
+  }
+}
+
+} // namespace
+
+void FunctionEmitter::emit() {
+  BasicBlock* entry = BasicBlock::Create(module.ctx, "entry", function);
+  builder.SetInsertPoint(entry);
+  auto arg = function->arg_begin();
+  vmctx = &*arg++;
+
+  for (uint32_t i = 0; i < func.GetNumParamsAndLocals(); ++i) {
+    wabt::Type type = func.GetLocalType(wabt::Var(i, wabt::Location()));
+    localTypes.push_back(type);
+    AllocaInst* slot = builder.CreateAlloca(module.wasmType(type));
+    locals.push_back(slot);
+    if (i < func.GetNumParams())
+      builder.CreateStore(&*arg++, slot);
+    else
+      builder.CreateStore(Constant::getNullValue(module.wasmType(type)), slot);
+  }
+
+  // Frames of many locals can be large even without calls; check those too.
+  if (containsCalls(func.exprs) || func.GetNumParamsAndLocals() > 4096)
+    emitStackCheck();
+
+  BasicBlock* returnBlock = newBlock("return");
+  Frame frame{Frame::Function, returnBlock, returnBlock, {}, {},
+              {},            func.decl.sig.result_types, 0};
+  frame.branchPhis = makePhis(returnBlock, frame.results);
+  frames.push_back(std::move(frame));
+
+  emitExprList(func.exprs);
+  if (reachable) {
+    addIncoming(frames.back().branchPhis, frames.back().results.size());
+    builder.CreateBr(returnBlock);
+  }
+  Frame done = std::move(frames.back());
+  frames.pop_back();
+  finishPhis(returnBlock, done.branchPhis);
+  if (!reachable)
+    return; // the function never returns normally
+
+  std::vector<Value*> results(done.branchPhis.begin(), done.branchPhis.end());
+  if (results.empty()) {
+    builder.CreateRetVoid();
+  } else if (results.size() == 1) {
+    builder.CreateRet(results[0]);
+  } else {
+    Value* aggregate = UndefValue::get(function->getReturnType());
+    for (unsigned i = 0; i < results.size(); ++i)
+      aggregate = builder.CreateInsertValue(aggregate, results[i], i);
+    builder.CreateRet(aggregate);
+  }
+}
+
+// ----- Helpers ---------------------------------------------------------------
+
+BasicBlock* FunctionEmitter::newBlock(const char* name) {
+  return BasicBlock::Create(module.ctx, name, function);
+}
+
+Value* FunctionEmitter::pop() {
+  assert(!stack.empty() && (frames.empty() || stack.size() > frames.back().stackBase) &&
+         "value stack underflow: the validator should have rejected this");
+  Value* value = stack.back();
+  stack.pop_back();
+  return value;
+}
+
+Value* FunctionEmitter::pop(Type* expected) {
+  Value* value = pop();
+  if (value->getType() != expected)
+    value = builder.CreateBitCast(value, expected);
+  return value;
+}
+
+std::vector<Value*> FunctionEmitter::popN(size_t count) {
+  assert(stack.size() >= count);
+  std::vector<Value*> values(stack.end() - count, stack.end());
+  stack.resize(stack.size() - count);
+  return values;
+}
+
+Value* FunctionEmitter::contextField(unsigned offset, Type* type, bool invariant, MDNode* tbaa) {
+  Value* address = builder.CreateConstInBoundsGEP1_64(module.i8Ty, vmctx, offset);
+  LoadInst* load = builder.CreateLoad(type, address);
+  if (invariant)
+    load->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
+  if (tbaa)
+    load->setMetadata(LLVMContext::MD_tbaa, tbaa);
+  return load;
+}
+
+Value* FunctionEmitter::loadRuntimeCall(unsigned index) {
+  Value* calls = contextField(offsetof(abi::VMContext, rt), module.ptrTy, true, module.tbaaContext);
+  Value* slot = builder.CreateConstInBoundsGEP1_64(module.ptrTy, calls, index);
+  LoadInst* load = builder.CreateLoad(module.ptrTy, slot);
+  load->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
+  load->setMetadata(LLVMContext::MD_tbaa, module.tbaaContext);
+  return load;
+}
+
+CallInst* FunctionEmitter::callRuntime(unsigned index, FunctionType* type,
+                                       ArrayRef<Value*> args) {
+  std::vector<Value*> all{vmctx};
+  all.insert(all.end(), args.begin(), args.end());
+  return builder.CreateCall(type, loadRuntimeCall(index), all);
+}
+
+BasicBlock* FunctionEmitter::trapBlock(abi::TrapCode code) {
+  auto found = trapBlocks.find(code);
+  if (found != trapBlocks.end())
+    return found->second;
+  BasicBlock* block = newBlock("trap");
+  IRBuilder<>::InsertPointGuard guard(builder);
+  builder.SetInsertPoint(block);
+  FunctionType* type =
+      FunctionType::get(module.voidTy, {module.ptrTy, module.i32Ty}, /*isVarArg=*/false);
+  CallInst* call = callRuntime(kRtTrap, type, {builder.getInt32((uint32_t)code)});
+  call->setDoesNotReturn();
+  call->setDoesNotThrow();
+  builder.CreateUnreachable();
+  trapBlocks[code] = block;
+  return block;
+}
+
+void FunctionEmitter::trapIf(Value* condition, abi::TrapCode code) {
+  BasicBlock* next = newBlock("ok");
+  MDBuilder weights(module.ctx);
+  builder.CreateCondBr(condition, trapBlock(code), next, weights.createUnlikelyBranchWeights());
+  builder.SetInsertPoint(next);
+}
+
+Value* FunctionEmitter::intrinsic(Intrinsic::ID id, ArrayRef<Type*> types, ArrayRef<Value*> args) {
+  Function* callee = Intrinsic::getDeclaration(module.llvmModule.get(), id, types);
+  return builder.CreateCall(callee, args);
+}
+
+void FunctionEmitter::markUnreachable() {
+  reachable = false;
+  builder.ClearInsertionPoint();
+}
+
+// Unbounded recursion must trap, not run off the end of the native stack: a
+// function that can call compares its stack pointer with the limit the
+// runtime put in the VMContext (which leaves room for host calls and the
+// signal handler below it).
+void FunctionEmitter::emitStackCheck() {
+  MDNode* rsp = MDNode::get(module.ctx, MDString::get(module.ctx, "rsp"));
+  Function* readRegister =
+      Intrinsic::getDeclaration(module.llvmModule.get(), Intrinsic::read_register, {module.i64Ty});
+  Value* sp = builder.CreateCall(readRegister, {MetadataAsValue::get(module.ctx, rsp)});
+  Value* limit = contextField(offsetof(abi::VMContext, stackLimit), module.i64Ty, true,
+                              module.tbaaContext);
+  trapIf(builder.CreateICmpULT(sp, limit), abi::TrapCode::StackExhausted);
+}
+
+std::vector<PHINode*> FunctionEmitter::makePhis(BasicBlock* block, const wabt::TypeVector& types) {
+  IRBuilder<>::InsertPointGuard guard(builder);
+  builder.SetInsertPoint(block);
+  std::vector<PHINode*> phis;
+  for (wabt::Type type : types)
+    phis.push_back(builder.CreatePHI(module.wasmType(type), 2));
+  return phis;
+}
+
+// Adds the top `count` stack values (left in place) as the incoming values
+// from the current block.
+void FunctionEmitter::addIncoming(std::vector<PHINode*>& phis, size_t count) {
+  assert(phis.size() == count && stack.size() >= count);
+  BasicBlock* from = builder.GetInsertBlock();
+  for (size_t i = 0; i < count; ++i) {
+    Value* value = stack[stack.size() - count + i];
+    if (value->getType() != phis[i]->getType())
+      value = builder.CreateBitCast(value, phis[i]->getType());
+    phis[i]->addIncoming(value, from);
+  }
+}
+
+// Positions the builder at the end of a block whose branches are all known:
+// reachable with its phis as the values, or erased if nothing reaches it.
+void FunctionEmitter::finishPhis(BasicBlock* block, std::vector<PHINode*>& phis) {
+  if (pred_empty(block)) {
+    for (PHINode* phi : phis)
+      phi->eraseFromParent();
+    phis.clear();
+    block->eraseFromParent();
+    markUnreachable();
+    return;
+  }
+  builder.SetInsertPoint(block);
+  reachable = true;
+}
+
+// ----- Control flow ----------------------------------------------------------
+
+void FunctionEmitter::emitExprList(const wabt::ExprList& exprs) {
+  for (const wabt::Expr& expr : exprs) {
+    if (!reachable)
+      return;
+    emitExpr(expr);
+  }
+}
+
+void FunctionEmitter::emitBlock(const wabt::Block& block, Frame::Kind kind) {
+  const wabt::FuncSignature& sig = module.blockSignature(block.decl);
+  size_t numParams = sig.param_types.size();
+  Frame frame{kind, nullptr, nullptr, {}, {}, sig.param_types, sig.result_types,
+              stack.size() - numParams};
+
+  if (kind == Frame::Loop) {
+    BasicBlock* header = newBlock("loop");
+    frame.branchTarget = header;
+    frame.branchPhis = makePhis(header, sig.param_types);
+    addIncoming(frame.branchPhis, numParams);
+    builder.CreateBr(header);
+    builder.SetInsertPoint(header);
+    stack.resize(frame.stackBase);
+    for (PHINode* phi : frame.branchPhis)
+      stack.push_back(phi);
+  } else {
+    frame.endBlock = newBlock("block.end");
+    frame.branchTarget = frame.endBlock;
+    frame.branchPhis = makePhis(frame.endBlock, sig.result_types);
+  }
+
+  frames.push_back(std::move(frame));
+  emitExprList(block.exprs);
+  Frame done = std::move(frames.back());
+  frames.pop_back();
+
+  if (kind == Frame::Loop) {
+    // A loop's end is reached only by falling out of its body, with the
+    // results on the stack already.
+    if (!reachable)
+      stack.resize(done.stackBase);
+    return;
+  }
+  if (reachable) {
+    addIncoming(done.branchPhis, done.results.size());
+    builder.CreateBr(done.endBlock);
+  }
+  stack.resize(done.stackBase);
+  finishPhis(done.endBlock, done.branchPhis);
+  for (PHINode* phi : done.branchPhis)
+    stack.push_back(phi);
+}
+
+void FunctionEmitter::emitIf(const wabt::IfExpr& expr) {
+  Value* condition = builder.CreateICmpNE(pop(module.i32Ty), builder.getInt32(0));
+  const wabt::FuncSignature& sig = module.blockSignature(expr.true_.decl);
+  std::vector<Value*> params = popN(sig.param_types.size());
+
+  BasicBlock* thenBlock = newBlock("if.then");
+  BasicBlock* elseBlock = newBlock("if.else");
+  BasicBlock* endBlock = newBlock("if.end");
+  builder.CreateCondBr(condition, thenBlock, elseBlock);
+
+  Frame frame{Frame::If, endBlock, endBlock, {}, {}, sig.param_types, sig.result_types,
+              stack.size()};
+  frame.branchPhis = makePhis(endBlock, sig.result_types);
+  frames.push_back(std::move(frame));
+
+  auto emitArm = [&](BasicBlock* block, const wabt::ExprList& exprs) {
+    builder.SetInsertPoint(block);
+    reachable = true;
+    stack.insert(stack.end(), params.begin(), params.end());
+    emitExprList(exprs);
+    Frame& self = frames.back();
+    if (reachable) {
+      addIncoming(self.branchPhis, self.results.size());
+      builder.CreateBr(endBlock);
+    }
+    stack.resize(self.stackBase);
+  };
+  emitArm(thenBlock, expr.true_.exprs);
+  emitArm(elseBlock, expr.false_); // an absent else passes the params through
+
+  Frame done = std::move(frames.back());
+  frames.pop_back();
+  finishPhis(endBlock, done.branchPhis);
+  for (PHINode* phi : done.branchPhis)
+    stack.push_back(phi);
+}
+
+void FunctionEmitter::emitBranch(uint32_t depth) {
+  Frame& target = frameAt(depth);
+  size_t count = target.kind == Frame::Loop ? target.params.size() : target.results.size();
+  addIncoming(target.branchPhis, count);
+  builder.CreateBr(target.branchTarget);
+  markUnreachable();
+}
+
+void FunctionEmitter::emitBrIf(uint32_t depth) {
+  Value* condition = builder.CreateICmpNE(pop(module.i32Ty), builder.getInt32(0));
+  Frame& target = frameAt(depth);
+  size_t count = target.kind == Frame::Loop ? target.params.size() : target.results.size();
+  addIncoming(target.branchPhis, count);
+  BasicBlock* next = newBlock("br_if.cont");
+  builder.CreateCondBr(condition, target.branchTarget, next);
+  builder.SetInsertPoint(next);
+}
+
+void FunctionEmitter::emitBrTable(const wabt::BrTableExpr& expr) {
+  Value* index = pop(module.i32Ty);
+  BasicBlock* from = builder.GetInsertBlock();
+  // One edge block per distinct target, so each target's phis get exactly one
+  // incoming entry per predecessor however many table slots name it.
+  std::map<uint32_t, BasicBlock*> edges;
+  auto edgeTo = [&](uint32_t depth) {
+    auto found = edges.find(depth);
+    if (found != edges.end())
+      return found->second;
+    BasicBlock* edge = newBlock("br_table.edge");
+    builder.SetInsertPoint(edge);
+    Frame& target = frameAt(depth);
+    size_t count = target.kind == Frame::Loop ? target.params.size() : target.results.size();
+    addIncoming(target.branchPhis, count);
+    builder.CreateBr(target.branchTarget);
+    edges[depth] = edge;
+    return edge;
+  };
+  BasicBlock* defaultEdge = edgeTo(expr.default_target.index());
+  std::vector<BasicBlock*> caseEdges;
+  for (const wabt::Var& target : expr.targets)
+    caseEdges.push_back(edgeTo(target.index()));
+  builder.SetInsertPoint(from);
+  SwitchInst* switchInst = builder.CreateSwitch(index, defaultEdge, (unsigned)caseEdges.size());
+  for (size_t i = 0; i < caseEdges.size(); ++i)
+    switchInst->addCase(builder.getInt32((uint32_t)i), caseEdges[i]);
+  markUnreachable();
+}
+
+void FunctionEmitter::emitReturn() { emitBranch((uint32_t)frames.size() - 1); }
+
+// ----- Calls -----------------------------------------------------------------
+
+void FunctionEmitter::emitCallWithSignature(Value* code, Value* calleeContext,
+                                            const wabt::FuncSignature& sig) {
+  std::vector<Value*> args = popN(sig.param_types.size());
+  FunctionType* type = module.functionType(sig);
+  for (size_t i = 0; i < args.size(); ++i)
+    if (args[i]->getType() != type->getParamType((unsigned)i + 1))
+      args[i] = builder.CreateBitCast(args[i], type->getParamType((unsigned)i + 1));
+  args.insert(args.begin(), calleeContext);
+  CallInst* call = builder.CreateCall(type, code, args);
+  size_t numResults = sig.result_types.size();
+  if (numResults == 1) {
+    push(call);
+  } else if (numResults > 1) {
+    for (unsigned i = 0; i < numResults; ++i)
+      push(builder.CreateExtractValue(call, i));
+  }
+}
+
+// Calls the function a FuncRef names, with the VMContext it carries (its own
+// instance's, or the importer's for a host function). A FuncRef never changes
+// once made, so its fields are invariant loads.
+void FunctionEmitter::emitCallThroughRef(Value* ref, const wabt::FuncSignature& sig) {
+  LoadInst* code = builder.CreateLoad(module.ptrTy, ref);
+  code->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
+  LoadInst* context = builder.CreateLoad(
+      module.ptrTy, builder.CreateConstInBoundsGEP1_64(module.i8Ty, ref, offsetof(abi::FuncRef, vmctx)));
+  context->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
+  emitCallWithSignature(code, context, sig);
+}
+
+void FunctionEmitter::emitCall(uint32_t funcIndex) {
+  const wabt::FuncSignature& sig = module.funcSignature(funcIndex);
+  if (funcIndex >= module.numImportedFuncs) {
+    emitCallWithSignature(module.definedFunctions[funcIndex - module.numImportedFuncs], vmctx,
+                          sig);
+    return;
+  }
+  // An import: another instance's function or a host function, through the
+  // FuncRef the runtime linked into the function index space.
+  Value* ref = funcRef(funcIndex);
+  emitCallThroughRef(ref, sig);
+}
+
+void FunctionEmitter::emitCallIndirect(const wabt::CallIndirectExpr& expr) {
+  uint32_t typeIndex = module.wasm.GetFuncTypeIndex(expr.decl);
+  const wabt::FuncSignature& sig = module.typeSignature(typeIndex);
+  Value* index = pop(module.i32Ty);
+
+  Value* table = tablePointer(expr.table.index());
+  LoadInst* size = builder.CreateLoad(
+      module.i32Ty, builder.CreateConstInBoundsGEP1_64(module.i8Ty, table, offsetof(abi::Table, size)));
+  size->setMetadata(LLVMContext::MD_tbaa, module.tbaaTable);
+  trapIf(builder.CreateICmpUGE(index, size), abi::TrapCode::UndefinedElement);
+  LoadInst* elements = builder.CreateLoad(module.ptrTy, table);
+  elements->setMetadata(LLVMContext::MD_tbaa, module.tbaaTable);
+  LoadInst* ref = builder.CreateLoad(
+      module.ptrTy, builder.CreateInBoundsGEP(module.ptrTy, elements,
+                                              builder.CreateZExt(index, module.i64Ty)));
+  ref->setMetadata(LLVMContext::MD_tbaa, module.tbaaTable);
+  trapIf(builder.CreateIsNull(ref), abi::TrapCode::UninitializedElement);
+
+  Value* typeIds = contextField(offsetof(abi::VMContext, typeIds), module.ptrTy, true,
+                                module.tbaaContext);
+  LoadInst* expected = builder.CreateLoad(
+      module.i32Ty, builder.CreateConstInBoundsGEP1_64(module.i32Ty, typeIds, typeIndex));
+  expected->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
+  LoadInst* actual = builder.CreateLoad(
+      module.i32Ty, builder.CreateConstInBoundsGEP1_64(module.i8Ty, ref, offsetof(abi::FuncRef, typeId)));
+  actual->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
+  trapIf(builder.CreateICmpNE(expected, actual), abi::TrapCode::IndirectCallTypeMismatch);
+
+  emitCallThroughRef(ref, sig);
+}
+
+// ----- Dispatch --------------------------------------------------------------
+
+void FunctionEmitter::emitExpr(const wabt::Expr& expr) {
+  using wabt::cast;
+  using wabt::ExprType;
+  switch (expr.type()) {
+  case ExprType::Nop:
+    return;
+  case ExprType::Unreachable:
+    builder.CreateBr(trapBlock(abi::TrapCode::Unreachable));
+    markUnreachable();
+    return;
+  case ExprType::Block:
+    return emitBlock(cast<wabt::BlockExpr>(&expr)->block, Frame::Block);
+  case ExprType::Loop:
+    return emitBlock(cast<wabt::LoopExpr>(&expr)->block, Frame::Loop);
+  case ExprType::If:
+    return emitIf(*cast<wabt::IfExpr>(&expr));
+  case ExprType::Br:
+    return emitBranch(cast<wabt::BrExpr>(&expr)->var.index());
+  case ExprType::BrIf:
+    return emitBrIf(cast<wabt::BrIfExpr>(&expr)->var.index());
+  case ExprType::BrTable:
+    return emitBrTable(*cast<wabt::BrTableExpr>(&expr));
+  case ExprType::Return:
+    return emitReturn();
+  case ExprType::Call:
+    return emitCall(module.wasm.GetFuncIndex(cast<wabt::CallExpr>(&expr)->var));
+  case ExprType::CallIndirect:
+    return emitCallIndirect(*cast<wabt::CallIndirectExpr>(&expr));
+  case ExprType::Drop:
+    pop();
+    return;
+  case ExprType::Select: {
+    Value* condition = builder.CreateICmpNE(pop(module.i32Ty), builder.getInt32(0));
+    Value* ifFalse = pop();
+    Value* ifTrue = pop();
+    if (ifFalse->getType() != ifTrue->getType())
+      ifFalse = builder.CreateBitCast(ifFalse, ifTrue->getType());
+    push(builder.CreateSelect(condition, ifTrue, ifFalse));
+    return;
+  }
+  case ExprType::LocalGet: {
+    uint32_t index = func.GetLocalIndex(cast<wabt::LocalGetExpr>(&expr)->var);
+    push(builder.CreateLoad(locals[index]->getAllocatedType(), locals[index]));
+    return;
+  }
+  case ExprType::LocalSet: {
+    uint32_t index = func.GetLocalIndex(cast<wabt::LocalSetExpr>(&expr)->var);
+    builder.CreateStore(pop(locals[index]->getAllocatedType()), locals[index]);
+    return;
+  }
+  case ExprType::LocalTee: {
+    uint32_t index = func.GetLocalIndex(cast<wabt::LocalTeeExpr>(&expr)->var);
+    Value* value = pop(locals[index]->getAllocatedType());
+    builder.CreateStore(value, locals[index]);
+    push(value);
+    return;
+  }
+  case ExprType::GlobalGet:
+    return emitGlobalGet(module.wasm.GetGlobalIndex(cast<wabt::GlobalGetExpr>(&expr)->var));
+  case ExprType::GlobalSet:
+    return emitGlobalSet(module.wasm.GetGlobalIndex(cast<wabt::GlobalSetExpr>(&expr)->var));
+  case ExprType::Const:
+    return emitConst(cast<wabt::ConstExpr>(&expr)->const_);
+  case ExprType::Unary:
+  case ExprType::Binary:
+  case ExprType::Compare:
+  case ExprType::Convert: {
+    wabt::Opcode opcode = numericOpcode(expr);
+    if (isVectorOpcode(opcode)) // v128 operations are EmitSimd's
+      return emitSimd(expr);
+    switch (expr.type()) {
+    case ExprType::Unary: return emitUnary(opcode);
+    case ExprType::Binary: return emitBinary(opcode);
+    case ExprType::Compare: return emitCompare(opcode);
+    default: return emitConvert(opcode);
+    }
+  }
+  case ExprType::Load:
+    return emitLoad(*cast<wabt::LoadExpr>(&expr));
+  case ExprType::Store:
+    return emitStore(*cast<wabt::StoreExpr>(&expr));
+  case ExprType::MemorySize:
+  case ExprType::MemoryGrow:
+  case ExprType::MemoryCopy:
+  case ExprType::MemoryFill:
+  case ExprType::MemoryInit:
+  case ExprType::DataDrop:
+    return emitMemoryOp(expr);
+  case ExprType::TableGet:
+  case ExprType::TableSet:
+  case ExprType::TableSize:
+  case ExprType::TableGrow:
+  case ExprType::TableFill:
+  case ExprType::TableCopy:
+  case ExprType::TableInit:
+  case ExprType::ElemDrop:
+  case ExprType::RefNull:
+  case ExprType::RefIsNull:
+  case ExprType::RefFunc:
+    return emitTableOp(expr);
+  case ExprType::Ternary:
+  case ExprType::SimdLaneOp:
+  case ExprType::SimdLoadLane:
+  case ExprType::SimdStoreLane:
+  case ExprType::SimdShuffleOp:
+  case ExprType::LoadSplat:
+  case ExprType::LoadZero:
+    return emitSimd(expr);
+  default:
+    throw UnsupportedError{std::string("instruction outside WebAssembly 2.0: ") +
+                           wabt::GetExprTypeName(expr)};
+  }
+}
+
+} // namespace faasm::codegen

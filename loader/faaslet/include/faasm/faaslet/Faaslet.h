@@ -1,0 +1,126 @@
+// Proto-Faaslets and Faaslets (docs/Faaslets.md).
+//
+// A ProtoFaaslet is one function loaded once, instantiated, initialised
+// (constructors, then the optional `_faasm_zygote` hook) and snapshotted: its
+// linear memory then lives in a memfd, mapped MAP_PRIVATE at the memory's
+// fixed base, so a process forked from it copies no page tables for memory
+// and writes go to private copies. A call runs in that instance (in a forked
+// process: restore = fork; or warm: reset() after every call puts memory,
+// size, globals and tables back to the snapshot).
+//
+// Snapshots can be written to a file and restored, in any process, onto a
+// fresh instance of the same artefact without running initialisation again.
+#pragma once
+
+#include "faasm/abi/Abi.h"
+#include "faasm/api/CallContext.h"
+#include "faasm/wasi/Wasi.h"
+#include "faasm/runtime/Error.h"
+#include "faasm/runtime/HostModule.h"
+#include "faasm/runtime/Instance.h"
+#include "faasm/runtime/Invoke.h"
+#include "faasm/runtime/Module.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace faasm::faaslet {
+
+// What an instance is restored to. Function references in tables are stored
+// as function indices, so a snapshot is valid for any instance of the same
+// artefact in any process.
+struct Snapshot {
+  static constexpr uint32_t kNullElement = UINT32_MAX;
+
+  int memoryFd = -1;         // memfd (captured) or the snapshot file (read); owned
+  uint64_t memoryOffset = 0; // where the memory bytes start in memoryFd (page aligned)
+  uint64_t memoryPages = 0;
+  std::vector<abi::Value> globals;            // every global of the instance, by index
+  std::vector<std::vector<uint32_t>> tables;  // per table: function index per element
+
+  Snapshot() = default;
+  ~Snapshot();
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+};
+
+// Copies the instance's memory into a memfd (zero pages stay holes) and
+// records globals and tables. Fails for an externref table holding a value.
+runtime::Expected<std::shared_ptr<Snapshot>> captureSnapshot(runtime::Instance& instance);
+
+// Makes `instance` read as the snapshot: maps the memory (Memory::mapSnapshot),
+// sets globals and tables. Error message is one line.
+runtime::Error applySnapshot(runtime::Instance& instance, const Snapshot& snapshot);
+
+// Puts a snapshotted instance back after a call: memory (MADV_DONTNEED, grown
+// pages dropped), globals, tables.
+runtime::Error resetToSnapshot(runtime::Instance& instance, const Snapshot& snapshot);
+
+// File format (little-endian, docs/Faaslets.md): a header naming the
+// artefact's source and compiler, the globals, the tables, then the memory
+// bytes at a page-aligned offset, so restoring maps the file directly.
+runtime::Error writeSnapshotFile(const Snapshot& snapshot, const runtime::Module& module,
+                                 const std::string& path);
+// Refuses a file made from another artefact ("snapshot ... was taken of ...").
+runtime::Expected<std::shared_ptr<Snapshot>> readSnapshotFile(const std::string& path,
+                                                              const runtime::Module& module);
+
+// How to make a Proto-Faaslet.
+struct FunctionSpec {
+  std::string name;                // function name (chaining), for messages
+  std::string file;                // the artefact (.so)
+  std::vector<std::string> args;   // guest argv[1..]
+  std::vector<std::string> env;    // "KEY=VALUE"
+  std::vector<std::string> dirs;   // preopens "HOST[:GUEST]" (WASI files, host-interface)
+  std::string snapshotIn;          // restore from this file instead of initialising
+};
+
+// The outcome of one call.
+struct CallResult {
+  abi::TrapCode trap = abi::TrapCode::None; // None, Exit, or the trap
+  int32_t returnCode = 0;                   // main's result or the exit code
+  std::vector<uint8_t> output;              // what the guest passed to faasmSetOutput
+  bool died = false; // the Faaslet process ended without reporting (trap is HostError)
+  bool memoryLimit = false; // ... because its memory limit was reached (died is set too)
+};
+
+class ProtoFaaslet {
+public:
+  // Loads, instantiates (WASI + Faasm API), initialises and snapshots, or
+  // restores spec.snapshotIn. Errors: load/link problems (message), a trap
+  // or exit during initialisation (Error::trap set), a failing zygote hook.
+  static runtime::Expected<std::unique_ptr<ProtoFaaslet>> create(const FunctionSpec& spec);
+
+  // Runs one call: input in, output out. Chaining goes through the callbacks
+  // the caller put into callContext() (empty: no chaining).
+  CallResult call(std::vector<uint8_t> input);
+  // Back to the snapshot (warm Faaslets): nothing of the call stays.
+  runtime::Error reset();
+
+  api::CallContext& callContext() { return *call_; }
+  runtime::Instance& instance() { return *instance_; }
+  const runtime::Module& module() const { return *module_; }
+  const std::shared_ptr<Snapshot>& snapshot() const { return snapshot_; }
+  const FunctionSpec& spec() const { return spec_; }
+  // The entry a call invokes: "__main_void" (constructors already ran) or
+  // "_start" (a plain WASI command, which runs them itself).
+  const std::string& entryName() const { return entryName_; }
+
+private:
+  ProtoFaaslet() = default;
+  FunctionSpec spec_;
+  std::shared_ptr<runtime::Module> module_;
+  runtime::HostModuleRegistry registry_;
+  std::shared_ptr<api::CallContext> call_;
+  std::shared_ptr<wasi::WasiContext> wasi_; // its descriptor table is reset with memory
+  std::shared_ptr<runtime::Instance> instance_;
+  std::shared_ptr<Snapshot> snapshot_;
+  std::string entryName_;
+  const abi::FuncRef* entry_ = nullptr;
+  const abi::FuncRef* dtors_ = nullptr;
+  runtime::PreparedCall entryCall_, dtorsCall_;
+};
+
+} // namespace faasm::faaslet

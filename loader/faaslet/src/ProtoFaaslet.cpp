@@ -1,0 +1,175 @@
+#include "faasm/faaslet/Faaslet.h"
+
+#include "faasm/api/Faasm.h"
+#include "faasm/wasi/Wasi.h"
+#include "faasm/runtime/Invoke.h"
+#include "faasm/runtime/TypeRegistry.h"
+
+#include <algorithm>
+#include <concepts>
+#include <cstdio>
+
+namespace faasm::faaslet {
+namespace {
+
+runtime::Error trapError(abi::TrapCode trap, int32_t exitCode) {
+  runtime::Error e{abi::trapMessage(trap), trap, exitCode};
+  return e;
+}
+
+// --dir HOST[:GUEST] preopens, through WasiContext::addPreopenSpec where the
+// host interface has it (a template, so this builds against either).
+template <typename W> std::string addPreopens(W& wasi, const std::vector<std::string>& dirs) {
+  if constexpr (requires(W& w, const std::string& d) {
+                  { w.addPreopenSpec(d) } -> std::convertible_to<std::string>;
+                }) {
+    for (const std::string& d : dirs)
+      if (std::string e = wasi.addPreopenSpec(d); !e.empty()) return e;
+    return {};
+  } else {
+    return dirs.empty() ? std::string() : "--dir: this build's WASI has no preopens";
+  }
+}
+
+bool hasSignature(const abi::FuncRef* f, std::string_view signature) {
+  return f && runtime::signatureOf(f->typeId) == signature;
+}
+
+} // namespace
+
+runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const FunctionSpec& spec) {
+  std::unique_ptr<ProtoFaaslet> p(new ProtoFaaslet);
+  p->spec_ = spec;
+  auto module = runtime::Module::load(spec.file);
+  if (!module) return module.error();
+  p->module_ = module.value();
+
+  p->registry_.addFunctions(wasi::hostFunctions());
+  p->registry_.addFunctions(api::hostFunctions());
+  auto wasi = std::make_shared<wasi::WasiContext>();
+  p->wasi_ = wasi;
+  wasi->args.push_back(spec.file);
+  wasi->args.insert(wasi->args.end(), spec.args.begin(), spec.args.end());
+  wasi->env = spec.env;
+  // Opened here, in the zygote, so every Faaslet inherits the descriptors and
+  // wasi-libc's constructors find the preopens before the snapshot.
+  if (std::string e = addPreopens(*wasi, spec.dirs); !e.empty()) return runtime::makeError(e);
+  p->call_ = std::make_shared<api::CallContext>();
+
+  runtime::InstantiateOptions options;
+  options.hostState.push_back(wasi::wasiHostState(wasi));
+  options.hostState.push_back(api::callContextHostState(p->call_));
+  options.hostState.push_back(api::faasmHostState());
+  auto instance = runtime::Instance::instantiate(p->module_, p->registry_.resolver(), options);
+  if (!instance) return instance.error();
+  p->instance_ = instance.value();
+  runtime::Instance& inst = *p->instance_;
+
+  // The call entry. wasi-libc's _start runs the constructors, __main_void,
+  // then the destructors (stdio flush); our toolchain exports the three parts
+  // so the constructors run once, here, before the snapshot.
+  const abi::FuncRef* ctors = inst.exportedFunction("__wasm_call_ctors");
+  const abi::FuncRef* mainVoid = inst.exportedFunction("__main_void");
+  if (hasSignature(ctors, ":") && hasSignature(mainVoid, ":i")) {
+    p->entry_ = mainVoid;
+    p->entryName_ = "__main_void";
+    const abi::FuncRef* dtors = inst.exportedFunction("__wasm_call_dtors");
+    if (hasSignature(dtors, ":")) p->dtors_ = dtors;
+  } else {
+    ctors = nullptr;
+    p->entry_ = inst.exportedFunction("_start");
+    p->entryName_ = "_start";
+    if (!p->entry_) return runtime::makeError("no exported function \"_start\"");
+    if (!hasSignature(p->entry_, ":") && !hasSignature(p->entry_, ":i"))
+      return runtime::makeError("\"_start\" must take no parameters");
+  }
+
+  // Checked once here, so that a call (in a Faaslet, after fork) takes no
+  // lock and allocates nothing to enter the guest. One that cannot be
+  // prepared stays empty and traps with HostError when called, as invoke().
+  runtime::prepareCall(p->entry_, p->entryCall_);
+  if (p->dtors_) runtime::prepareCall(p->dtors_, p->dtorsCall_);
+
+  if (!spec.snapshotIn.empty()) {
+    auto snap = readSnapshotFile(spec.snapshotIn, *p->module_);
+    if (!snap) return snap.error();
+    p->snapshot_ = snap.value();
+    if (runtime::Error e = applySnapshot(inst, *p->snapshot_); !e.message.empty()) return e;
+    p->wasi_->saveBaseline();
+    return p;
+  }
+
+  if (ctors) {
+    runtime::InvokeResult r = runtime::invoke(ctors, {});
+    if (!r.ok()) return trapError(r.trap, r.exitCode);
+  }
+  if (const abi::FuncRef* zygote = inst.exportedFunction("_faasm_zygote")) {
+    if (!hasSignature(zygote, ":i"))
+      return runtime::makeError("\"_faasm_zygote\" must take no parameters and return i32");
+    runtime::InvokeResult r = runtime::invoke(zygote, {});
+    if (!r.ok()) return trapError(r.trap, r.exitCode);
+    int32_t rc = int32_t(uint32_t(r.results[0].lo));
+    if (rc != 0) return runtime::makeError("_faasm_zygote failed with " + std::to_string(rc));
+  }
+  // A state lock is an open file description, which fork shares: Faaslets
+  // forked from a Proto-Faaslet holding one would all hold it, for ever.
+  const api::FaasmInstance& faasm = api::faasmInstanceOf(inst.vmctx());
+  if (!faasm.writeLocks.empty() || !faasm.readLocks.empty()) {
+    const std::string& key = !faasm.writeLocks.empty() ? faasm.writeLocks.begin()->first
+                                                       : faasm.readLocks.begin()->first;
+    return runtime::makeError("initialisation returned holding the state lock \"" + key +
+                              "\"; release it before _faasm_zygote returns");
+  }
+  // Anything the initialisation asked for as output is not a call's.
+  p->call_->output.clear();
+
+  auto snap = captureSnapshot(inst);
+  if (!snap) return snap.error();
+  p->snapshot_ = snap.value();
+  // From now on memory is a clean private mapping of the snapshot.
+  if (runtime::Error e = applySnapshot(inst, *p->snapshot_); !e.message.empty()) return e;
+  // Descriptors are part of what a warm reset restores.
+  p->wasi_->saveBaseline();
+  return p;
+}
+
+CallResult ProtoFaaslet::call(std::vector<uint8_t> input) {
+  CallResult result;
+  call_->input = std::move(input);
+  call_->output.clear();
+  abi::Value returned[1]{}; // the entry returns nothing or an i32
+  int32_t exitCode = 0;
+  abi::TrapCode trap = runtime::invokePrepared(
+      entryCall_, {}, std::span<abi::Value>(returned, std::min<uint32_t>(entryCall_.results, 1)),
+      &exitCode);
+  if (trap == abi::TrapCode::None) {
+    if (entryCall_.results) result.returnCode = int32_t(uint32_t(returned[0].lo));
+    if (dtors_) {
+      int32_t dtorsExit = 0;
+      abi::TrapCode d = runtime::invokePrepared(dtorsCall_, {}, {}, &dtorsExit);
+      if (d == abi::TrapCode::Exit) {
+        result.trap = abi::TrapCode::Exit;
+        result.returnCode = dtorsExit;
+      } else if (d != abi::TrapCode::None) {
+        result.trap = d;
+      }
+    }
+  } else {
+    result.trap = trap;
+    result.returnCode = exitCode;
+  }
+  std::fflush(stdout);
+  result.output = std::move(call_->output);
+  call_->output.clear();
+  return result;
+}
+
+runtime::Error ProtoFaaslet::reset() {
+  api::resetFaasmInstance(instance_->vmctx());
+  call_->input.clear();
+  call_->output.clear();
+  wasi_->restoreBaseline();
+  return resetToSnapshot(*instance_, *snapshot_);
+}
+
+} // namespace faasm::faaslet

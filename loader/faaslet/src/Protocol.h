@@ -1,0 +1,91 @@
+// The messages between the scheduler, zygotes and Faaslets: a fixed header
+// and `length` payload bytes on a SOCK_STREAM socketpair; a Spawn carries
+// the new Faaslet's channel as SCM_RIGHTS. See docs/Faaslets.md.
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace faasm::faaslet::protocol {
+
+// Repeats `step(fd, p, left)` (a read, write, send or receive that may move
+// fewer bytes than asked, or be interrupted) until `size` bytes have moved;
+// false on an error or end of file.
+template <typename Byte, typename Step>
+bool transferAll(int fd, Byte* data, uint64_t size, Step step) {
+  while (size) {
+    ssize_t n = step(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= uint64_t(n);
+  }
+  return true;
+}
+
+enum class Msg : uint32_t {
+  // zygote -> scheduler (control socket)
+  Ready = 1,      // a = 1 if the zygote reaps its Faaslets and sends Ended for each
+  InitFailed = 2, // a = TrapCode, b = exit code, payload = message
+  // scheduler -> zygote (control socket)
+  Spawn = 3, // a = runs (warm repeat count), fd = the Faaslet's channel; b = 1: the
+             // payload is the first run's input (no Input for it on the channel)
+  Spawned = 12, // zygote -> scheduler: b = the Faaslet's pid (-1: fork failed),
+                // payload = the zygote's CLOCK_MONOTONIC just before fork (u64 ns)
+  // scheduler -> Faaslet (channel)
+  Input = 4,       // payload = input bytes; a run's input (the first run's, unless
+                   // it came with Spawn)
+  ChainReply = 5,  // a = call id (0: no such function)
+  AwaitReply = 6,  // b = return code (-1: unknown call)
+  OutputReply = 7, // a = 1 if known and finished, payload = output
+  // Faaslet -> scheduler (channel)
+  Chain = 8,     // a = name length, payload = name then input
+  Await = 9,     // a = call id
+  GetOutput = 10, // a = call id
+  Result = 11,   // a = TrapCode, b = return code, payload = output; once per run
+  // zygote -> scheduler (control socket), after Spawned of the same Faaslet
+  Ended = 13, // a = 1 if its memory limit killed it, b = the Faaslet's pid
+};
+
+struct Header {
+  uint32_t type;
+  uint32_t a;
+  int32_t b;
+  uint32_t reserved;
+  uint64_t length;
+};
+static_assert(sizeof(Header) == 24);
+
+struct Message {
+  Msg type{};
+  uint32_t a = 0;
+  int32_t b = 0;
+  std::vector<uint8_t> payload;
+};
+
+// Exit status of a Faaslet whose scheduler went away (nobody reads it).
+inline constexpr int kLostScheduler = 70;
+
+inline constexpr uint64_t kMaxPayload = 1ull << 30;
+
+// In a process just forked from `parent` (its pid, read before the fork):
+// SIGKILL when the parent ends, so that a zygote never outlives its
+// scheduler nor a Faaslet its zygote (the scheduler enforces the timeout:
+// without it an endless loop would run for ever). If the parent has already
+// ended, exits at once.
+void dieWithParent(pid_t parent);
+
+// The largest input that goes with the Spawn request: the zygote holds it
+// (in its heap, which fork shares) while it forks, so it stays small.
+inline constexpr uint64_t kMaxSpawnInput = 16u << 10;
+
+// Blocking; false if the peer is gone. SIGPIPE is never raised.
+bool send(int fd, Msg type, uint32_t a, int32_t b, const void* payload = nullptr,
+          uint64_t length = 0, int passFd = -1);
+// Blocking; false on EOF or error. *outFd receives a passed descriptor (or -1).
+bool receive(int fd, Message& out, int* outFd = nullptr);
+
+} // namespace faasm::faaslet::protocol

@@ -1,0 +1,298 @@
+// The zygote process of one function and the Faaslets it forks. Restore is
+// fork: the Proto-Faaslet's memory is a clean private mapping of the
+// snapshot memfd, so the child shares every page until it writes one.
+#include "faasm/faaslet/Scheduler.h"
+
+#include "Protocol.h"
+
+#include "faasm/isolation/Isolation.h"
+
+#include <csignal>
+#include <map>
+#include <memory>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace faasm::faaslet {
+namespace {
+
+using protocol::Message;
+using protocol::Msg;
+using protocol::kLostScheduler;
+
+// The chaining callbacks of a Faaslet: each is one request and one reply on
+// the Faaslet's channel to the scheduler. A lost scheduler ends the Faaslet.
+void installChaining(api::CallContext& call, int channel) {
+  call.chain = [channel](std::string_view name, std::span<const uint8_t> input) -> uint32_t {
+    std::vector<uint8_t> payload(name.begin(), name.end());
+    payload.insert(payload.end(), input.begin(), input.end());
+    Message reply;
+    if (!protocol::send(channel, Msg::Chain, uint32_t(name.size()), 0, payload.data(),
+                        payload.size()) ||
+        !protocol::receive(channel, reply) || reply.type != Msg::ChainReply)
+      _exit(kLostScheduler);
+    return reply.a;
+  };
+  call.await = [channel](uint32_t id) -> int32_t {
+    Message reply;
+    if (!protocol::send(channel, Msg::Await, id, 0) || !protocol::receive(channel, reply) ||
+        reply.type != Msg::AwaitReply)
+      _exit(kLostScheduler);
+    return reply.b;
+  };
+  call.getOutput = [channel](uint32_t id) -> std::optional<std::vector<uint8_t>> {
+    Message reply;
+    if (!protocol::send(channel, Msg::GetOutput, id, 0) || !protocol::receive(channel, reply) ||
+        reply.type != Msg::OutputReply)
+      _exit(kLostScheduler);
+    if (reply.a != 1) return std::nullopt;
+    return std::move(reply.payload);
+  };
+}
+
+// Each run starts when its Input arrives; a warm Faaslet resets right after
+// sending a run's Result, so the reset is off the next dispatch's path. The
+// first run's input may have come with the Spawn request (spawn.b = 1): the
+// Faaslet has it in memory from the fork on.
+[[noreturn]] void runFaaslet(ProtoFaaslet& proto, int channel, Message& spawn) {
+  installChaining(proto.callContext(), channel);
+  const uint32_t runs = spawn.a;
+  for (uint32_t i = 0; i < runs; ++i) {
+    Message input;
+    if (i == 0 && spawn.b == 1)
+      input.payload = std::move(spawn.payload);
+    else if (!protocol::receive(channel, input) || input.type != Msg::Input)
+      _exit(kLostScheduler);
+    CallResult r = proto.call(std::move(input.payload));
+    if (!protocol::send(channel, Msg::Result, uint32_t(r.trap), r.returnCode, r.output.data(),
+                        r.output.size()))
+      _exit(kLostScheduler);
+    if (i + 1 == runs) break;
+    if (runtime::Error e = proto.reset(); !e.message.empty()) {
+      std::fprintf(stderr, "faasm-run: %s: %s\n", proto.spec().file.c_str(), e.message.c_str());
+      _exit(kLostScheduler);
+    }
+  }
+  _exit(0);
+}
+
+// The CPUs the zygote may run on, which its Faaslets get back after fork.
+struct ZygoteCpus {
+  cpu_set_t allowed{};
+  bool usable = false; // more than one CPU, and the set could be read
+};
+
+// Restricts the zygote to the CPU it runs on, so that the next fork's child
+// is queued there; false if it could not (nothing to undo then).
+bool pinToThisCpu(const ZygoteCpus& cpus) {
+  if (!cpus.usable) return false;
+  int cpu = sched_getcpu();
+  if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &cpus.allowed)) return false;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  return sched_setaffinity(0, sizeof one, &one) == 0;
+}
+
+} // namespace
+
+namespace {
+
+// The cgroups of a zygote's Faaslets: one slot per Faaslet alive at once,
+// made when first needed and reused (entered by the next Faaslet, rearm()ed)
+// instead of a mkdir/rmdir per call. Slots are removed when the zygote ends.
+class CgroupSlots {
+public:
+  explicit CgroupSlots(const isolation::IsolationPlan& plan) : plan_(plan) {}
+
+  // A free slot for the next Faaslet (null if the host permits no cgroup).
+  size_t acquire() {
+    for (size_t i = 0; i < slots_.size(); ++i)
+      if (!busy_[i]) return i;
+    slots_.push_back(plan_.createCgroup("faaslet-" + std::to_string(getpid()) + "-" +
+                                        std::to_string(slots_.size() + 1)));
+    busy_.push_back(false);
+    return slots_.size() - 1;
+  }
+  isolation::Cgroup* get(size_t slot) const { return slots_[slot].get(); }
+  void assign(size_t slot, pid_t pid) {
+    busy_[slot] = true;
+    owner_[pid] = slot;
+  }
+  // After `pid` was reaped: whether its memory limit killed it; the slot is
+  // free again.
+  bool release(pid_t pid) {
+    auto it = owner_.find(pid);
+    if (it == owner_.end()) return false;
+    size_t slot = it->second;
+    owner_.erase(it);
+    busy_[slot] = false;
+    isolation::Cgroup* cgroup = slots_[slot].get();
+    if (!cgroup) return false;
+    bool memoryLimit = cgroup->memoryLimitHit();
+    cgroup->rearm();
+    return memoryLimit;
+  }
+
+private:
+  const isolation::IsolationPlan& plan_;
+  std::vector<std::unique_ptr<isolation::Cgroup>> slots_;
+  std::vector<bool> busy_;
+  std::map<pid_t, size_t> owner_;
+};
+
+// Reaps every ended Faaslet, frees its slot and tells the scheduler how it
+// ended (Ended: a = 1 if its memory limit killed it, b = pid).
+void reapFaaslets(CgroupSlots& slots, int control) {
+  for (pid_t pid; (pid = waitpid(-1, nullptr, WNOHANG)) > 0;) {
+    bool memoryLimit = slots.release(pid);
+    protocol::send(control, Msg::Ended, memoryLimit ? 1 : 0, int32_t(pid));
+  }
+}
+
+} // namespace
+
+[[noreturn]] void zygoteMain(const FunctionSpec& spec, int control,
+                             std::shared_ptr<const isolation::IsolationPlan> isolation) {
+  std::signal(SIGPIPE, SIG_IGN);
+  const pid_t zygotePid = getpid();
+  // Faaslets with cgroups: the zygote reaps them (through a signalfd, so the
+  // loop below wakes for an ended Faaslet as for a request), reuses their
+  // slots and reports each end, so that a Faaslet killed by its memory limit
+  // is reported as such.
+  bool reaps = isolation && isolation->limits().needsCgroup();
+  std::unique_ptr<CgroupSlots> slots;
+  int childEvents = -1;
+  if (reaps) {
+    slots = std::make_unique<CgroupSlots>(*isolation);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, nullptr);
+    childEvents = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (childEvents < 0) reaps = false;
+  }
+  // Otherwise Faaslets report over their channels and the zygote reaps them
+  // without waiting, after each spawn (below): not left to the kernel
+  // (SIGCHLD ignored), so that a Faaslet's pid stays its own until the
+  // zygote has given it back its CPU set, even if it has ended by then.
+  if (!reaps) std::signal(SIGCHLD, SIG_DFL);
+  auto proto = ProtoFaaslet::create(spec);
+  if (!proto) {
+    const runtime::Error& e = proto.error();
+    protocol::send(control, Msg::InitFailed, uint32_t(e.trap), e.exitCode, e.message.data(),
+                   e.message.size());
+    _exit(0);
+  }
+  std::fflush(nullptr);
+  ZygoteCpus cpus;
+  cpus.usable = sched_getaffinity(0, sizeof cpus.allowed, &cpus.allowed) == 0 &&
+                CPU_COUNT(&cpus.allowed) > 1;
+  // Without cgroups (whose files the zygote filter cannot open) the zygote
+  // installs the allow-list once for itself, and each Faaslet then only adds
+  // the short deny program: a cheaper restore. The plan is this process's
+  // own copy since fork, so changing it here touches nobody else.
+  // Its filter lets the zygote set only its own CPU set: its Faaslets then
+  // restore theirs themselves (below).
+  bool faasletRestoresCpus = false;
+  if (isolation && !isolation->limits().needsCgroup())
+    faasletRestoresCpus = const_cast<isolation::IsolationPlan&>(*isolation).applyInZygote();
+  if (!protocol::send(control, Msg::Ready, reaps ? 1 : 0, 0)) _exit(0);
+
+  for (;;) {
+    if (reaps) {
+      pollfd fds[2] = {{control, POLLIN, 0}, {childEvents, POLLIN, 0}};
+      if (poll(fds, 2, -1) < 0) continue;
+      if (fds[1].revents) {
+        signalfd_siginfo info;
+        while (read(childEvents, &info, sizeof info) == ssize_t(sizeof info)) {}
+        reapFaaslets(*slots, control);
+      }
+      if (!fds[0].revents) continue;
+    }
+    Message m;
+    int channel = -1;
+    if (!protocol::receive(control, m, &channel)) {
+      // The scheduler is done: wait for our Faaslets, then remove the slots.
+      while (waitpid(-1, nullptr, 0) > 0) {}
+      slots.reset();
+      _exit(0);
+    }
+    if (m.type != Msg::Spawn || channel < 0) {
+      if (channel >= 0) close(channel);
+      continue;
+    }
+    isolation::Cgroup* cgroup = nullptr;
+    size_t slot = 0;
+    if (slots) {
+      slot = slots->acquire();
+      cgroup = slots->get(slot);
+    }
+    // Restore starts here: Spawned reports this clock reading, so the time
+    // from fork to the guest's entry can be accounted.
+    timespec forkAt{};
+    clock_gettime(CLOCK_MONOTONIC, &forkAt);
+    // The Faaslet is born on this CPU, which the zygote leaves at once
+    // (sched_yield, then it waits for the next request): left to itself the
+    // kernel may queue it on a CPU busy with other work for a whole time
+    // slice. The zygote gives it the CPU set back when it runs again (by
+    // then the Faaslet has usually reached the guest), not the Faaslet: a
+    // system call and its code pages fewer on the restore's path. (Under
+    // the zygote's seccomp filter the Faaslet does it, as its first step.)
+    bool pinned = pinToThisCpu(cpus);
+    // _Fork, not fork: the zygote has one thread, so no lock can be held by
+    // another thread at this point, and fork's extra work (atfork handlers,
+    // taking and re-initialising malloc's, stdio's and the dynamic loader's
+    // locks on both sides) only adds page faults to the restore: each lock
+    // it writes after the fork is a copy-on-write fault in the child and in
+    // the zygote. Nothing in this project registers an atfork handler.
+    pid_t pid = _Fork();
+    if (pid == 0) {
+      protocol::dieWithParent(zygotePid);
+      if (pinned && faasletRestoresCpus)
+        sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
+      // Nothing here but what isolation needs: this is the restore's path.
+      // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.)
+      close(control);
+      if (childEvents >= 0) close(childEvents);
+      // Isolation (loader/isolation): cgroup, network namespace, seccomp,
+      // before any guest code of the call runs.
+      if (isolation) isolation->applyInChild(cgroup);
+      runFaaslet(*proto.value(), channel, m);
+    }
+    if (pid > 0 && slots) slots->assign(slot, pid);
+    // Let the new Faaslet run first if it was queued on this CPU: what the
+    // zygote does next (Spawned wakes the scheduler) can wait, the restore
+    // cannot.
+    if (pid > 0) sched_yield();
+    if (pinned) {
+      // The pid is still the Faaslet's: only the zygote reaps it, and not
+      // before this (ESRCH, or a zombie, if it has ended: nothing to do).
+      if (pid > 0 && !faasletRestoresCpus)
+        sched_setaffinity(pid, sizeof cpus.allowed, &cpus.allowed);
+      sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
+    }
+    // The scheduler enforces the wall-clock timeout: it needs the pid.
+    uint64_t forkNs = uint64_t(forkAt.tv_sec) * 1000000000u + uint64_t(forkAt.tv_nsec);
+    protocol::send(control, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
+    if (pid < 0) protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
+    close(channel);
+    // The input that came with the request is the Faaslet's alone: none of
+    // it stays in the zygote's heap, which later Faaslets get a copy of.
+    if (!m.payload.empty()) explicit_bzero(m.payload.data(), m.payload.size());
+    // Faaslets that have ended since (their status is not needed: each
+    // reported over its channel). Those that end while the zygote waits for
+    // the next request stay zombies until then, or until the zygote exits.
+    if (!reaps)
+      while (waitpid(-1, nullptr, WNOHANG) > 0) {}
+  }
+}
+
+} // namespace faasm::faaslet

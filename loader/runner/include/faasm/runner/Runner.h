@@ -1,0 +1,50 @@
+// Running one artefact as a WASI command: what faasm-run does, as a library
+// so the tool stays CLI parsing only and the worker can reuse it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace faasm::runner {
+
+// Exit statuses of a run.
+inline constexpr int kExitLoadError = 126; // load, link or usage problem, or exit code > 125
+inline constexpr int kExitTrap = 134;      // the guest trapped
+
+struct RunOptions {
+  std::string file;              // the artefact (.so)
+  std::vector<std::string> args; // argv[1..] for the guest; for --invoke, the wasm arguments
+  std::vector<std::string> env;  // "KEY=VALUE"
+  std::string invoke;            // export to call; empty: "_start"
+
+  // Faaslets (docs/Faaslets.md). Without --invoke a call runs in a Faaslet
+  // forked from the function's Proto-Faaslet (a zygote process).
+  std::string input;             // the call's input (faasmGetInput)
+  std::string inputFile;         // read the input from this file ("-": stdin); wins over input
+  std::string outputFile;        // write the call's output here; empty: stdout
+  std::string functionsDir;      // chained functions: <dir>/<name>.so
+  std::vector<std::string> dirs; // preopens "HOST[:GUEST]"
+  uint32_t warm = 1;             // runs in one warm Faaslet, reset between them
+  std::string snapshotOut;       // initialise, write the snapshot here, run nothing
+  std::string snapshotIn;        // restore from this snapshot instead of initialising
+  // Isolation of each Faaslet (loader/isolation); 0: no limit.
+  uint64_t memoryLimitBytes = 0;
+  double cpus = 0;
+  std::chrono::milliseconds timeout{0};
+};
+
+// Loads, instantiates with WASI and calls the export. Returns the process exit
+// status: the guest's exit code (0..125), kExitTrap after printing
+// "trap: <message>" to stderr, or kExitLoadError after printing
+// "faasm-run: <file>: <problem>". An --invoke of a function with results
+// prints them to stdout, one per line.
+//
+// Without --invoke the call runs as a Faaslet: the function's output (what it
+// passed to faasmSetOutput) goes to outputFile or stdout after the call, once
+// per warm run; the status is that of the last run. With snapshotOut the
+// function is only initialised and its snapshot written (status 0).
+int runCommand(const RunOptions& options);
+
+} // namespace faasm::runner
