@@ -6,7 +6,6 @@
 #include "faasm/runtime/TypeRegistry.h"
 
 #include <algorithm>
-#include <concepts>
 #include <cstdio>
 
 namespace faasm::faaslet {
@@ -17,18 +16,11 @@ runtime::Error trapError(abi::TrapCode trap, int32_t exitCode) {
   return e;
 }
 
-// --dir HOST[:GUEST] preopens, through WasiContext::addPreopenSpec where the
-// host interface has it (a template, so this builds against either).
-template <typename W> std::string addPreopens(W& wasi, const std::vector<std::string>& dirs) {
-  if constexpr (requires(W& w, const std::string& d) {
-                  { w.addPreopenSpec(d) } -> std::convertible_to<std::string>;
-                }) {
-    for (const std::string& d : dirs)
-      if (std::string e = wasi.addPreopenSpec(d); !e.empty()) return e;
-    return {};
-  } else {
-    return dirs.empty() ? std::string() : "--dir: this build's WASI has no preopens";
-  }
+// --dir HOST[:GUEST] preopens: the first bad one's problem, or "".
+std::string addPreopens(wasi::WasiContext& wasi, const std::vector<std::string>& dirs) {
+  for (const std::string& d : dirs)
+    if (std::string e = wasi.addPreopenSpec(d); !e.empty()) return e;
+  return {};
 }
 
 bool hasSignature(const abi::FuncRef* f, std::string_view signature) {

@@ -159,81 +159,105 @@ void reapFaaslets(CgroupSlots& slots, int control) {
 
 } // namespace
 
-[[noreturn]] void zygoteMain(const FunctionSpec& spec, int control,
-                             std::shared_ptr<const isolation::IsolationPlan> isolation) {
-  std::signal(SIGPIPE, SIG_IGN);
-  const pid_t zygotePid = getpid();
-  // Faaslets with cgroups: the zygote reaps them (through a signalfd, so the
-  // loop below wakes for an ended Faaslet as for a request), reuses their
-  // slots and reports each end, so that a Faaslet killed by its memory limit
-  // is reported as such.
-  bool reaps = isolation && isolation->limits().needsCgroup();
-  std::unique_ptr<CgroupSlots> slots;
-  int childEvents = -1;
-  if (reaps) {
-    slots = std::make_unique<CgroupSlots>(*isolation);
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &chld, nullptr);
-    childEvents = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (childEvents < 0) reaps = false;
-  }
-  // Otherwise Faaslets report over their channels and the zygote reaps them
-  // without waiting, after each spawn (below): not left to the kernel
-  // (SIGCHLD ignored), so that a Faaslet's pid stays its own until the
-  // zygote has given it back its CPU set, even if it has ended by then.
-  if (!reaps) std::signal(SIGCHLD, SIG_DFL);
-  auto proto = ProtoFaaslet::create(spec);
-  if (!proto) {
-    const runtime::Error& e = proto.error();
-    protocol::send(control, Msg::InitFailed, uint32_t(e.trap), e.exitCode, e.message.data(),
-                   e.message.size());
-    _exit(0);
-  }
-  std::fflush(nullptr);
-  ZygoteCpus cpus;
-  cpus.usable = sched_getaffinity(0, sizeof cpus.allowed, &cpus.allowed) == 0 &&
-                CPU_COUNT(&cpus.allowed) > 1;
-  // Without cgroups (whose files the zygote filter cannot open) the zygote
-  // installs the allow-list once for itself, and each Faaslet then only adds
-  // the short deny program: a cheaper restore. The plan is this process's
-  // own copy since fork, so changing it here touches nobody else.
-  // Its filter lets the zygote set only its own CPU set: its Faaslets then
-  // restore theirs themselves (below).
-  bool faasletRestoresCpus = false;
-  if (isolation && !isolation->limits().needsCgroup())
-    faasletRestoresCpus = const_cast<isolation::IsolationPlan&>(*isolation).applyInZygote();
-  if (!protocol::send(control, Msg::Ready, reaps ? 1 : 0, 0)) _exit(0);
+namespace {
 
-  for (;;) {
-    if (reaps) {
-      pollfd fds[2] = {{control, POLLIN, 0}, {childEvents, POLLIN, 0}};
+// One zygote process: its Proto-Faaslet, the scheduler's control socket and
+// what it needs to fork and reap Faaslets. Phases, in order: prepareReaping,
+// initialise, serve (receive a request, spawn a Faaslet, repeat).
+class ZygoteProcess {
+public:
+  ZygoteProcess(int control, std::shared_ptr<const isolation::IsolationPlan> isolation)
+      : control_(control), isolation_(std::move(isolation)), pid_(getpid()) {}
+
+  // Faaslets with cgroups: the zygote reaps them (through a signalfd, so the
+  // serve loop wakes for an ended Faaslet as for a request), reuses their
+  // slots and reports each end, so that a Faaslet killed by its memory limit
+  // is reported as such. Otherwise Faaslets report over their channels and
+  // the zygote reaps them without waiting, after each spawn: not left to the
+  // kernel (SIGCHLD ignored), so that a Faaslet's pid stays its own until the
+  // zygote has given it back its CPU set, even if it has ended by then.
+  void prepareReaping() {
+    reaps_ = isolation_ && isolation_->limits().needsCgroup();
+    if (reaps_) {
+      slots_ = std::make_unique<CgroupSlots>(*isolation_);
+      sigset_t chld;
+      sigemptyset(&chld);
+      sigaddset(&chld, SIGCHLD);
+      sigprocmask(SIG_BLOCK, &chld, nullptr);
+      childEvents_ = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+      if (childEvents_ < 0) reaps_ = false;
+    }
+    if (!reaps_) std::signal(SIGCHLD, SIG_DFL);
+  }
+
+  // Makes the Proto-Faaslet and reports Ready, or InitFailed and exits.
+  void initialise(const FunctionSpec& spec) {
+    auto proto = ProtoFaaslet::create(spec);
+    if (!proto) {
+      const runtime::Error& e = proto.error();
+      protocol::send(control_, Msg::InitFailed, uint32_t(e.trap), e.exitCode, e.message.data(),
+                     e.message.size());
+      _exit(0);
+    }
+    proto_ = std::move(proto.value());
+    std::fflush(nullptr);
+    cpus_.usable = sched_getaffinity(0, sizeof cpus_.allowed, &cpus_.allowed) == 0 &&
+                   CPU_COUNT(&cpus_.allowed) > 1;
+    // Without cgroups (whose files the zygote filter cannot open) the zygote
+    // installs the allow-list once for itself, and each Faaslet then only
+    // adds the short deny program: a cheaper restore. The plan is this
+    // process's own copy since fork, so changing it here touches nobody else.
+    // Its filter lets the zygote set only its own CPU set: its Faaslets then
+    // restore theirs themselves (spawn).
+    if (isolation_ && !isolation_->limits().needsCgroup())
+      faasletRestoresCpus_ =
+          const_cast<isolation::IsolationPlan&>(*isolation_).applyInZygote();
+    if (!protocol::send(control_, Msg::Ready, reaps_ ? 1 : 0, 0)) _exit(0);
+  }
+
+  [[noreturn]] void serve() {
+    for (;;) {
+      Message m;
+      int channel = -1;
+      if (!nextRequest(m, channel)) {
+        // The scheduler is done: wait for our Faaslets, then remove the slots.
+        while (waitpid(-1, nullptr, 0) > 0) {}
+        slots_.reset();
+        _exit(0);
+      }
+      if (m.type != Msg::Spawn || channel < 0) {
+        if (channel >= 0) close(channel);
+        continue;
+      }
+      spawn(m, channel);
+    }
+  }
+
+private:
+  // Waits for the scheduler's next message (reaping ended Faaslets while
+  // waiting, if the zygote reaps). False when the scheduler has gone.
+  bool nextRequest(Message& m, int& channel) {
+    while (reaps_) {
+      pollfd fds[2] = {{control_, POLLIN, 0}, {childEvents_, POLLIN, 0}};
       if (poll(fds, 2, -1) < 0) continue;
       if (fds[1].revents) {
         signalfd_siginfo info;
-        while (read(childEvents, &info, sizeof info) == ssize_t(sizeof info)) {}
-        reapFaaslets(*slots, control);
+        while (read(childEvents_, &info, sizeof info) == ssize_t(sizeof info)) {}
+        reapFaaslets(*slots_, control_);
       }
-      if (!fds[0].revents) continue;
+      if (fds[0].revents) break;
     }
-    Message m;
-    int channel = -1;
-    if (!protocol::receive(control, m, &channel)) {
-      // The scheduler is done: wait for our Faaslets, then remove the slots.
-      while (waitpid(-1, nullptr, 0) > 0) {}
-      slots.reset();
-      _exit(0);
-    }
-    if (m.type != Msg::Spawn || channel < 0) {
-      if (channel >= 0) close(channel);
-      continue;
-    }
+    return protocol::receive(control_, m, &channel);
+  }
+
+  // Forks one Faaslet for a Spawn request and reports Spawned. The restore
+  // path: everything between the clock reading and the child's guest entry.
+  void spawn(Message& m, int channel) {
     isolation::Cgroup* cgroup = nullptr;
     size_t slot = 0;
-    if (slots) {
-      slot = slots->acquire();
-      cgroup = slots->get(slot);
+    if (slots_) {
+      slot = slots_->acquire();
+      cgroup = slots_->get(slot);
     }
     // Restore starts here: Spawned reports this clock reading, so the time
     // from fork to the guest's entry can be accounted.
@@ -246,7 +270,7 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // then the Faaslet has usually reached the guest), not the Faaslet: a
     // system call and its code pages fewer on the restore's path. (Under
     // the zygote's seccomp filter the Faaslet does it, as its first step.)
-    bool pinned = pinToThisCpu(cpus);
+    bool pinned = pinToThisCpu(cpus_);
     // _Fork, not fork: the zygote has one thread, so no lock can be held by
     // another thread at this point, and fork's extra work (atfork handlers,
     // taking and re-initialising malloc's, stdio's and the dynamic loader's
@@ -254,20 +278,8 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // it writes after the fork is a copy-on-write fault in the child and in
     // the zygote. Nothing in this project registers an atfork handler.
     pid_t pid = _Fork();
-    if (pid == 0) {
-      protocol::dieWithParent(zygotePid);
-      if (pinned && faasletRestoresCpus)
-        sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
-      // Nothing here but what isolation needs: this is the restore's path.
-      // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.)
-      close(control);
-      if (childEvents >= 0) close(childEvents);
-      // Isolation (loader/isolation): cgroup, network namespace, seccomp,
-      // before any guest code of the call runs.
-      if (isolation) isolation->applyInChild(cgroup);
-      runFaaslet(*proto.value(), channel, m);
-    }
-    if (pid > 0 && slots) slots->assign(slot, pid);
+    if (pid == 0) becomeFaaslet(m, channel, cgroup, pinned);
+    if (pid > 0 && slots_) slots_->assign(slot, pid);
     // Let the new Faaslet run first if it was queued on this CPU: what the
     // zygote does next (Spawned wakes the scheduler) can wait, the restore
     // cannot.
@@ -275,13 +287,14 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     if (pinned) {
       // The pid is still the Faaslet's: only the zygote reaps it, and not
       // before this (ESRCH, or a zombie, if it has ended: nothing to do).
-      if (pid > 0 && !faasletRestoresCpus)
-        sched_setaffinity(pid, sizeof cpus.allowed, &cpus.allowed);
-      sched_setaffinity(0, sizeof cpus.allowed, &cpus.allowed);
+      if (pid > 0 && !faasletRestoresCpus_)
+        sched_setaffinity(pid, sizeof cpus_.allowed, &cpus_.allowed);
+      sched_setaffinity(0, sizeof cpus_.allowed, &cpus_.allowed);
     }
     // The scheduler enforces the wall-clock timeout: it needs the pid.
     uint64_t forkNs = uint64_t(forkAt.tv_sec) * 1000000000u + uint64_t(forkAt.tv_nsec);
-    protocol::send(control, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
+    protocol::send(control_, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs,
+                   sizeof forkNs);
     if (pid < 0) protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
     close(channel);
     // The input that came with the request is the Faaslet's alone: none of
@@ -290,9 +303,44 @@ void reapFaaslets(CgroupSlots& slots, int control) {
     // Faaslets that have ended since (their status is not needed: each
     // reported over its channel). Those that end while the zygote waits for
     // the next request stay zombies until then, or until the zygote exits.
-    if (!reaps)
+    if (!reaps_)
       while (waitpid(-1, nullptr, WNOHANG) > 0) {}
   }
+
+  // In the child of spawn's fork: nothing here but what isolation needs.
+  // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.)
+  [[noreturn]] void becomeFaaslet(Message& spawnRequest, int channel, isolation::Cgroup* cgroup,
+                                  bool pinned) {
+    protocol::dieWithParent(pid_);
+    if (pinned && faasletRestoresCpus_) sched_setaffinity(0, sizeof cpus_.allowed, &cpus_.allowed);
+    close(control_);
+    if (childEvents_ >= 0) close(childEvents_);
+    // Isolation (loader/isolation): cgroup, network namespace, seccomp,
+    // before any guest code of the call runs.
+    if (isolation_) isolation_->applyInChild(cgroup);
+    runFaaslet(*proto_, channel, spawnRequest);
+  }
+
+  const int control_;
+  const std::shared_ptr<const isolation::IsolationPlan> isolation_;
+  const pid_t pid_;
+  bool reaps_ = false;
+  std::unique_ptr<CgroupSlots> slots_;
+  int childEvents_ = -1;
+  std::unique_ptr<ProtoFaaslet> proto_;
+  ZygoteCpus cpus_;
+  bool faasletRestoresCpus_ = false;
+};
+
+} // namespace
+
+[[noreturn]] void zygoteMain(const FunctionSpec& spec, int control,
+                             std::shared_ptr<const isolation::IsolationPlan> isolation) {
+  std::signal(SIGPIPE, SIG_IGN);
+  ZygoteProcess zygote(control, std::move(isolation));
+  zygote.prepareReaping();
+  zygote.initialise(spec);
+  zygote.serve();
 }
 
 } // namespace faasm::faaslet

@@ -175,11 +175,9 @@ int runFaaslets(const RunOptions& options) {
   return status;
 }
 
-} // namespace
-
-int runCommand(const RunOptions& options) {
-  if (!options.snapshotOut.empty()) return writeSnapshot(options);
-  if (options.invoke.empty() || options.invoke == "_start") return runFaaslets(options);
+// --invoke NAME: instantiates the artefact with WASI in this process and calls
+// one export with arguments parsed from the command line (no Faaslet).
+int invokeExport(const RunOptions& options) {
   const std::string& file = options.file;
   auto module = runtime::Module::load(file);
   if (!module) return fail(file, module.error().message);
@@ -187,42 +185,31 @@ int runCommand(const RunOptions& options) {
   runtime::HostModuleRegistry registry;
   registry.addFunctions(wasi::hostFunctions());
   auto context = std::make_shared<wasi::WasiContext>();
-  bool isCommand = options.invoke.empty() || options.invoke == "_start";
   context->args.push_back(file);
-  if (isCommand) context->args.insert(context->args.end(), options.args.begin(), options.args.end());
   context->env = options.env;
 
   runtime::InstantiateOptions instOptions;
   instOptions.hostState.push_back(wasi::wasiHostState(context));
   auto instance = runtime::Instance::instantiate(module.value(), registry.resolver(), instOptions);
-  if (!instance) {
-    const runtime::Error& e = instance.error();
-    if (e.trap == abi::TrapCode::Exit) return exited(file, e.exitCode);
-    if (e.trap != abi::TrapCode::None) return trapped(e.trap);
-    return fail(file, e.message);
-  }
+  if (!instance) return initFailure(file, instance.error());
 
-  std::string name = isCommand ? "_start" : options.invoke;
+  const std::string& name = options.invoke;
   const abi::FuncRef* func = instance.value()->exportedFunction(name);
   if (!func) return fail(file, "no exported function \"" + name + "\"");
   std::string_view params, results;
   std::string sig = runtime::signatureOf(func->typeId);
   runtime::parseSignature(sig, params, results);
 
+  if (options.args.size() != params.size())
+    return fail(file, "\"" + name + "\" takes " + std::to_string(params.size()) +
+                          " arguments, got " + std::to_string(options.args.size()));
   std::vector<abi::Value> args;
-  if (!isCommand) {
-    if (options.args.size() != params.size())
-      return fail(file, "\"" + name + "\" takes " + std::to_string(params.size()) +
-                            " arguments, got " + std::to_string(options.args.size()));
-    for (size_t i = 0; i < params.size(); ++i) {
-      abi::Value v{};
-      if (!parseValue(params[i], options.args[i], v))
-        return fail(file, "bad argument \"" + options.args[i] + "\" for a parameter of type " +
-                              std::string(1, params[i]));
-      args.push_back(v);
-    }
-  } else if (!params.empty()) {
-    return fail(file, "\"_start\" must take no parameters");
+  for (size_t i = 0; i < params.size(); ++i) {
+    abi::Value v{};
+    if (!parseValue(params[i], options.args[i], v))
+      return fail(file, "bad argument \"" + options.args[i] + "\" for a parameter of type " +
+                            std::string(1, params[i]));
+    args.push_back(v);
   }
 
   runtime::InvokeResult r = runtime::invoke(func, args);
@@ -233,6 +220,14 @@ int runCommand(const RunOptions& options) {
     printValue(results[i], r.results[i]);
   std::fflush(stdout);
   return 0;
+}
+
+} // namespace
+
+int runCommand(const RunOptions& options) {
+  if (!options.snapshotOut.empty()) return writeSnapshot(options);
+  if (options.invoke.empty() || options.invoke == "_start") return runFaaslets(options);
+  return invokeExport(options);
 }
 
 } // namespace faasm::runner

@@ -19,6 +19,7 @@
 #include "faasm/host/GuestInstance.h"
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -90,6 +91,7 @@ struct Boundary<Fn, R (*)(abi::VMContext*, Args...)> {
       caught = Trap{abi::TrapCode::HostError, 0};
     }
     guestInstanceOf(vmctx).raiseTrap(caught.code, caught.exitCode);
+    std::abort(); // raiseTrap never returns; a runtime whose does must not go on
   }
 };
 
