@@ -114,6 +114,58 @@ TEST_CASE("a fault outside any linear memory still crashes the host") {
   if (WIFSIGNALED(status)) CHECK(WTERMSIG(status) == SIGSEGV);
 }
 
+namespace {
+int destroyedGuards = 0;
+struct CountsDestruction {
+  ~CountsDestruction() { ++destroyedGuards; }
+};
+// A host function that traps while it holds objects with destructors, in a
+// frame below its own: the boundary must let them all run.
+void trapDeepInside(int32_t depth) {
+  CountsDestruction guard;
+  std::vector<int> heap(1000, depth);
+  if (depth > 0) trapDeepInside(depth - 1);
+  else faasm::host::trap(abi::TrapCode::HostPointerOutOfBounds);
+}
+int32_t trappingHost(abi::VMContext*, int32_t, int32_t depth) {
+  CountsDestruction guard;
+  trapDeepInside(depth);
+  return 0;
+}
+int32_t exhaustedHost(abi::VMContext*, int32_t, int32_t) {
+  CountsDestruction guard;
+  throw std::bad_alloc();
+}
+} // namespace
+
+TEST_CASE("a host function's trap is raised after its frames are gone") {
+  EnvHost host;
+  host.registry.addFunction(faasm::host::hostFunction<&trappingHost>("env", "host_check"));
+  auto inst = rt::Instance::instantiate(loadOk("art-basic"), host.registry.resolver());
+  REQUIRE(inst.ok());
+  destroyedGuards = 0;
+  abi::Value args[] = {i32(0), i32(3)};
+  rt::InvokeResult r = rt::invoke(inst.value()->exportedFunction("checkPtr"), args);
+  CHECK(r.trap == abi::TrapCode::HostPointerOutOfBounds);
+  CHECK(destroyedGuards == 5); // trappingHost's and four levels of trapDeepInside's
+  // The instance and the thread are usable again afterwards.
+  r = rt::invoke(inst.value()->exportedFunction("checkPtr"), args);
+  CHECK(r.trap == abi::TrapCode::HostPointerOutOfBounds);
+  CHECK(destroyedGuards == 10);
+}
+
+TEST_CASE("a host function out of host memory ends the call with HostError") {
+  EnvHost host;
+  host.registry.addFunction(faasm::host::hostFunction<&exhaustedHost>("env", "host_check"));
+  auto inst = rt::Instance::instantiate(loadOk("art-basic"), host.registry.resolver());
+  REQUIRE(inst.ok());
+  destroyedGuards = 0;
+  abi::Value args[] = {i32(0), i32(0)};
+  rt::InvokeResult r = rt::invoke(inst.value()->exportedFunction("checkPtr"), args);
+  CHECK(r.trap == abi::TrapCode::HostError);
+  CHECK(destroyedGuards == 1);
+}
+
 TEST_CASE("a trapping start function fails instantiation with the trap") {
   auto inst = rt::Instance::instantiate(loadOk("art-start-trap"), nullptr);
   REQUIRE(!inst.ok());

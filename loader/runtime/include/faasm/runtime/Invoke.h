@@ -47,8 +47,9 @@ abi::TrapCode invokePrepared(const PreparedCall& call, std::span<const abi::Valu
                              std::span<abi::Value> results, int32_t* exitCode);
 
 // Unwinds to the innermost invoke with `code`. Only call from code running
-// inside an invoke (generated code, host functions) and with no live C++
-// object that has a destructor in the frames it skips. Outside an invoke it
+// inside an invoke (the runtime calls generated code makes, the host-call
+// boundary) and with no live C++ object that has a destructor in the frames
+// it skips. Host functions themselves throw host::Trap instead. Outside an invoke it
 // is a fatal error.
 [[noreturn]] void raiseTrap(abi::TrapCode code);
 // proc_exit: a trap with TrapCode::Exit that carries the guest's code.
