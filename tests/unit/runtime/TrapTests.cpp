@@ -121,11 +121,12 @@ struct CountsDestruction {
 };
 // A host function that traps while it holds objects with destructors, in a
 // frame below its own: the boundary must let them all run.
-void trapDeepInside(int32_t depth) {
+int32_t trapDeepInside(int32_t depth) {
   CountsDestruction guard;
   std::vector<int> heap(1000, depth);
-  if (depth > 0) trapDeepInside(depth - 1);
-  else faasm::host::trap(abi::TrapCode::HostPointerOutOfBounds);
+  if (depth > 0) return trapDeepInside(depth - 1) + heap[0];
+  if (heap.size() == 1000) faasm::host::trap(abi::TrapCode::HostPointerOutOfBounds);
+  return 0;
 }
 int32_t trappingHost(abi::VMContext*, int32_t, int32_t depth) {
   CountsDestruction guard;
