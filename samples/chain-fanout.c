@@ -49,8 +49,8 @@ FAASM_MAIN_FUNC() {
   }
 
   char result[sizeof list + 64];
-  int len = snprintf(result, sizeof result, "sum of squares 1..%d = %ld (workers: %s)\n", n, sum,
-                     list);
+  int len =
+      snprintf(result, sizeof result, "sum of squares 1..%d = %ld (workers: %s)\n", n, sum, list);
   faasmSetOutput((const uint8_t*)result, len);
   return 0;
 }

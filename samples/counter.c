@@ -27,14 +27,17 @@ FAASM_ZYGOTE() {
 
 FAASM_MAIN_FUNC() {
   int dirty = 0;
-  for (size_t i = 0; i < sizeof scratch; i += 4096) dirty |= scratch[i];
+  for (size_t i = 0; i < sizeof scratch; i += 4096)
+    dirty |= scratch[i];
   memset(scratch, 0x5a, sizeof scratch);
   // Grow the memory too: a warm reset must shrink it back, and the grown
   // pages must read as zero again on the next call.
   volatile char* big = malloc(4 << 20);
   if (big) {
-    for (size_t i = 0; i < (4 << 20); i += 4096) dirty |= big[i];
-    for (size_t i = 0; i < (4 << 20); i += 512) big[i] = 1;
+    for (size_t i = 0; i < (4 << 20); i += 4096)
+      dirty |= big[i];
+    for (size_t i = 0; i < (4 << 20); i += 512)
+      big[i] = 1;
   }
 
   char out[96];

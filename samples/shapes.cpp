@@ -94,8 +94,9 @@ int main() {
             << ", longest '" << longest << "'\n";
 
   std::string upper = text.substr(4, 15);
-  std::transform(upper.begin(), upper.end(), upper.begin(),
-                 [](unsigned char c) { return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c); });
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+  });
   std::cout << upper << std::endl;
   return 0;
 }

@@ -14,10 +14,14 @@ int main(int argc, char** argv) {
   const char* mode = argv[1];
   static uint8_t buffer[64];
   uint8_t* nearTop = (uint8_t*)(uintptr_t)0xFFFFFFF0u;
-  if (strcmp(mode, "write-ptr") == 0) faasmWriteState("forged", nearTop, 64);
-  else if (strcmp(mode, "write-len") == 0) faasmWriteState("forged", buffer, -1);
-  else if (strcmp(mode, "read-ptr") == 0) faasmReadState("forged", nearTop, 64);
-  else if (strcmp(mode, "key") == 0) faasmReadStateSize((const char*)nearTop);
+  if (strcmp(mode, "write-ptr") == 0)
+    faasmWriteState("forged", nearTop, 64);
+  else if (strcmp(mode, "write-len") == 0)
+    faasmWriteState("forged", buffer, -1);
+  else if (strcmp(mode, "read-ptr") == 0)
+    faasmReadState("forged", nearTop, 64);
+  else if (strcmp(mode, "key") == 0)
+    faasmReadStateSize((const char*)nearTop);
   else if (strcmp(mode, "fd-write") == 0) {
     __wasi_ciovec_t iov = {nearTop, 64};
     __wasi_size_t written;

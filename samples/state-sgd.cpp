@@ -35,13 +35,15 @@ float uniform(uint32_t i, uint32_t j) {
 
 Vector features(int sample) {
   Vector x;
-  for (int j = 0; j < kFeatures; ++j) x[j] = uniform(uint32_t(sample), uint32_t(j));
+  for (int j = 0; j < kFeatures; ++j)
+    x[j] = uniform(uint32_t(sample), uint32_t(j));
   return x;
 }
 
 Vector trueWeights() {
   Vector w;
-  for (int j = 0; j < kFeatures; ++j) w[j] = uniform(1000003u, uint32_t(j)) * 2.0f;
+  for (int j = 0; j < kFeatures; ++j)
+    w[j] = uniform(1000003u, uint32_t(j)) * 2.0f;
   return w;
 }
 
@@ -71,8 +73,7 @@ int main(int argc, char** argv) {
   const char* key = argv[1];
   if (std::strcmp(argv[2], "init") == 0) {
     Vector zero = Vector::Zero();
-    faasmWriteState(key, reinterpret_cast<const uint8_t*>(zero.data()),
-                    kFeatures * sizeof(float));
+    faasmWriteState(key, reinterpret_cast<const uint8_t*>(zero.data()), kFeatures * sizeof(float));
     return 0;
   }
   if (std::strcmp(argv[2], "loss") == 0) {

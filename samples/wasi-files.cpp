@@ -35,10 +35,11 @@ int files(const std::string& dir) {
   }
   if (FILE* f = std::fopen(a.c_str(), "r")) {
     char line[64];
-    while (std::fgets(line, sizeof line, f)) std::cout << "read: " << line;
+    while (std::fgets(line, sizeof line, f))
+      std::cout << "read: " << line;
     std::fclose(f);
   }
-  struct stat st {};
+  struct stat st{};
   stat(a.c_str(), &st);
   std::cout << "size: " << st.st_size << " regular: " << S_ISREG(st.st_mode) << "\n";
   if (FILE* f = std::fopen(a.c_str(), "r+")) {
@@ -52,16 +53,19 @@ int files(const std::string& dir) {
   if (FILE* f = std::fopen((sub + "/c.txt").c_str(), "w")) std::fclose(f);
   std::vector<std::string> names;
   if (DIR* d = opendir(sub.c_str())) {
-    while (dirent* e = readdir(d)) names.push_back(e->d_name);
+    while (dirent* e = readdir(d))
+      names.push_back(e->d_name);
     closedir(d);
   }
   std::sort(names.begin(), names.end());
-  for (auto& n : names) std::cout << "entry: " << n << "\n";
+  for (auto& n : names)
+    std::cout << "entry: " << n << "\n";
   std::string all;
   if (FILE* f = std::fopen(b.c_str(), "r")) {
     char chunk[16];
     size_t n;
-    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) all.append(chunk, n);
+    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0)
+      all.append(chunk, n);
     std::fclose(f);
   }
   std::cout << "content: " << all.substr(0, all.size() - 1) << "\n";
@@ -83,8 +87,8 @@ int escape() {
     __wasi_fd_t fd = 0;
     return int(__wasi_path_open(root, lookup, path, 0, read, read, 0, &fd));
   };
-  const char* paths[] = {"../outside.txt", "/etc/passwd", "d/../../outside.txt",
-                         "link-out/outside.txt", "link-out", "link-up/outside.txt"};
+  const char* paths[] = {"../outside.txt",       "/etc/passwd", "d/../../outside.txt",
+                         "link-out/outside.txt", "link-out",    "link-up/outside.txt"};
   for (const char* p : paths)
     std::cout << "open " << p << ": " << open(p, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW) << "\n";
   std::cout << "open link-out nofollow: " << open("link-out", 0) << "\n";

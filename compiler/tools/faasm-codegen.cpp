@@ -61,11 +61,10 @@ int main(int argc, char** argv) {
   }
 
   std::ifstream file(input, std::ios::binary);
-  if (!file)
-    return fail(input, std::string("cannot open: ") + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  if (file.bad())
-    return fail(input, "cannot read");
+  if (!file) return fail(input, std::string("cannot open: ") + std::strerror(errno));
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)),
+                             std::istreambuf_iterator<char>());
+  if (file.bad()) return fail(input, "cannot read");
 
   faasm::codegen::CompileOptions options;
   options.bounds =
@@ -77,7 +76,6 @@ int main(int argc, char** argv) {
   options.threads = threads;
   faasm::codegen::CompileResult result =
       faasm::codegen::compileToSharedObject(bytes, options, output);
-  if (!result.ok)
-    return fail(input, result.message);
+  if (!result.ok) return fail(input, result.message);
   return 0;
 }

@@ -15,14 +15,14 @@ namespace {
 // it CLI11 would also let an unknown option *before* the module through.
 // Options before the module must be ours: find the first that is not.
 const std::set<std::string, std::less<>> kValueOptions = {
-    "--invoke", "--env", "--input", "--input-file", "--output-file", "--functions",
-    "--dir", "--warm", "--snapshot-out", "--snapshot-in", "--memory-limit", "--cpu", "--timeout"};
+    "--invoke",       "--env", "--input",  "--input-file",   "--output-file",
+    "--functions",    "--dir", "--warm",   "--snapshot-out", "--snapshot-in",
+    "--memory-limit", "--cpu", "--timeout"};
 
 const char* unknownLeadingOption(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--")
-      return nullptr;
+    if (arg == "--") return nullptr;
     if (kValueOptions.count(arg)) {
       ++i;
       continue;
@@ -31,8 +31,7 @@ const char* unknownLeadingOption(int argc, char** argv) {
     if ((arg.find('=') != std::string_view::npos && kValueOptions.count(name)) || arg == "-h" ||
         arg == "--help")
       continue;
-    if (arg.starts_with("-"))
-      return argv[i];
+    if (arg.starts_with("-")) return argv[i];
     return nullptr; // the module: what follows belongs to the guest
   }
   return nullptr;
@@ -59,7 +58,8 @@ int main(int argc, char** argv) {
   app.add_option("--env", options.env, "set a guest environment variable K=V (repeatable)")
       ->allow_extra_args(false);
   app.add_option("--input", options.input, "the call's input (faasmGetInput)");
-  app.add_option("--input-file", options.inputFile, "read the call's input from a file (- for stdin)");
+  app.add_option("--input-file", options.inputFile,
+                 "read the call's input from a file (- for stdin)");
   app.add_option("--output-file", options.outputFile,
                  "write the call's output (faasmSetOutput) here instead of stdout");
   app.add_option("--functions", options.functionsDir,

@@ -106,23 +106,21 @@ std::string formatInterpValue(abi::ValType type, const abi::Value& v) {
   case abi::ValType::V128: {
     uint32_t w[4];
     std::memcpy(w, &v, 16);
-    std::snprintf(buf, sizeof buf, "v128 i32x4:0x%08" PRIx32 " 0x%08" PRIx32 " 0x%08" PRIx32
-                  " 0x%08" PRIx32, w[0], w[1], w[2], w[3]);
+    std::snprintf(buf, sizeof buf,
+                  "v128 i32x4:0x%08" PRIx32 " 0x%08" PRIx32 " 0x%08" PRIx32 " 0x%08" PRIx32, w[0],
+                  w[1], w[2], w[3]);
     break;
   }
   // wasm-interp prints its store index; ours is an address. Null is 0 in
   // both; scripts/fuzz-diff maps every other number to "non-null".
   case abi::ValType::FuncRef: std::snprintf(buf, sizeof buf, "funcref:%d", v.lo ? 1 : 0); break;
-  case abi::ValType::ExternRef:
-    std::snprintf(buf, sizeof buf, "externref:%d", v.lo ? 1 : 0);
-    break;
+  case abi::ValType::ExternRef: std::snprintf(buf, sizeof buf, "externref:%d", v.lo ? 1 : 0); break;
   }
   return buf;
 }
 
 bool makeDummyImport(const std::string& module, const std::string& name,
-                     const std::string& signature, host::HostFunction& out,
-                     std::string& outError) {
+                     const std::string& signature, host::HostFunction& out, std::string& outError) {
   std::string_view params, results;
   if (!runtime::parseSignature(signature, params, results)) {
     outError = "bad signature \"" + signature + "\"";
@@ -139,8 +137,7 @@ bool makeDummyImport(const std::string& module, const std::string& name,
   }
   uint32_t index = uint32_t(dummies().size());
   dummies().push_back({module, name, std::string(params), std::string(results)});
-  out = host::HostFunction{module, name, signature, faasm_spec_dummy_stubs + 16 * index,
-                              nullptr};
+  out = host::HostFunction{module, name, signature, faasm_spec_dummy_stubs + 16 * index, nullptr};
   return true;
 }
 

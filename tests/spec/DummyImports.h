@@ -23,8 +23,7 @@ inline constexpr unsigned kMaxDummyImports = 1024;
 // the pool is exhausted or the signature has more than one result (those
 // would be returned through memory, which the stubs do not model).
 bool makeDummyImport(const std::string& module, const std::string& name,
-                     const std::string& signature, host::HostFunction& out,
-                     std::string& outError);
+                     const std::string& signature, host::HostFunction& out, std::string& outError);
 
 // wasm-interp's spelling of a value ("i32:%u", "f32:%f", ...).
 std::string formatInterpValue(abi::ValType type, const abi::Value& value);

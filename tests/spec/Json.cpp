@@ -87,10 +87,14 @@ private:
     for (int i = 0; i < 4; ++i) {
       char c = in_[pos_++];
       out <<= 4;
-      if (c >= '0' && c <= '9') out |= uint32_t(c - '0');
-      else if (c >= 'a' && c <= 'f') out |= uint32_t(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') out |= uint32_t(c - 'A' + 10);
-      else return fail("bad \\u escape");
+      if (c >= '0' && c <= '9')
+        out |= uint32_t(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        out |= uint32_t(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        out |= uint32_t(c - 'A' + 10);
+      else
+        return fail("bad \\u escape");
     }
     return true;
   }
@@ -208,8 +212,8 @@ private:
     if (c == '-' || (c >= '0' && c <= '9')) {
       out.kind_ = Json::Kind::Number;
       size_t start = pos_++;
-      while (pos_ < in_.size() && (std::string_view("0123456789+-.eE").find(in_[pos_]) !=
-                                   std::string_view::npos))
+      while (pos_ < in_.size() &&
+             (std::string_view("0123456789+-.eE").find(in_[pos_]) != std::string_view::npos))
         ++pos_;
       out.text_ = std::string(in_.substr(start, pos_ - start));
       return true;

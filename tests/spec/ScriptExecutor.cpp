@@ -115,8 +115,8 @@ ScriptExecutor::ModuleOutcome ScriptExecutor::instantiateFile(const std::string&
   if (failed) failedInstances_.push_back(failed);
   if (!inst) {
     out.trap = inst.error().trap;
-    out.stage = out.trap == abi::TrapCode::None ? ModuleOutcome::LinkFailed
-                                                : ModuleOutcome::Trapped;
+    out.stage =
+        out.trap == abi::TrapCode::None ? ModuleOutcome::LinkFailed : ModuleOutcome::Trapped;
     out.message = inst.error().message;
     return out;
   }
@@ -223,8 +223,7 @@ CommandStatus ScriptExecutor::runModuleAssertion(const Json& command, const std:
     return fail(command, "link error (\"" + text + "\")", m.message);
   }
   if (type == "assert_uninstantiable") {
-    if (m.stage == ModuleOutcome::Trapped &&
-        trapTextMatches(text, abi::trapMessage(m.trap)))
+    if (m.stage == ModuleOutcome::Trapped && trapTextMatches(text, abi::trapMessage(m.trap)))
       return CommandStatus::Passed;
     if (m.stage == ModuleOutcome::Ok)
       return fail(command, "trap \"" + text + "\"", "module instantiated");
@@ -266,8 +265,8 @@ CommandStatus ScriptExecutor::runAssertTrap(const Json& command, abi::TrapCode r
   if (a.trap == abi::TrapCode::None)
     return fail(command, expected, describeResults(a.resultTypes, a.results));
   std::string actual = abi::trapMessage(a.trap);
-  bool ok = requiredTrap != abi::TrapCode::None ? a.trap == requiredTrap
-                                                : trapTextMatches(text, actual);
+  bool ok =
+      requiredTrap != abi::TrapCode::None ? a.trap == requiredTrap : trapTextMatches(text, actual);
   if (!ok) return fail(command, expected, "trap \"" + actual + "\"");
   return CommandStatus::Passed;
 }

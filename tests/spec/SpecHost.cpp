@@ -20,8 +20,8 @@ void printF64F64(abi::VMContext*, double, double) {}
 
 std::unique_ptr<runtime::HostModuleRegistry> makeSpectest(abi::BoundsMode bounds,
                                                           std::string& outError) {
-  using runtime::GlobalObject;
   using host::hostFunction;
+  using runtime::GlobalObject;
   auto r = std::make_unique<runtime::HostModuleRegistry>();
   r->addFunction(hostFunction<print>("spectest", "print"));
   r->addFunction(hostFunction<printI32>("spectest", "print_i32"));

@@ -18,7 +18,9 @@ SpecValue parsed(const char* text) {
   REQUIRE(parseSpecValue(j, v, err));
   return v;
 }
-abi::Value bits(uint64_t lo, uint64_t hi = 0) { return abi::Value{lo, hi}; }
+abi::Value bits(uint64_t lo, uint64_t hi = 0) {
+  return abi::Value{lo, hi};
+}
 } // namespace
 
 TEST_CASE("json reader") {
@@ -65,7 +67,8 @@ TEST_CASE("v128 lanes") {
       R"({"type": "v128", "lane_type": "f32", "value": ["nan:canonical", "0", "1065353216", "nan:arithmetic"]})");
   CHECK(matches(v, abi::ValType::V128, bits(0x000000007fc00000, 0x7fc000013f800000)));
   CHECK_FALSE(matches(v, abi::ValType::V128, bits(0x000000007fc00000, 0x7fa000003f800000)));
-  SpecValue i = parsed(R"({"type": "v128", "lane_type": "i16", "value": ["1","2","3","4","5","6","7","65535"]})");
+  SpecValue i = parsed(
+      R"({"type": "v128", "lane_type": "i16", "value": ["1","2","3","4","5","6","7","65535"]})");
   CHECK(matches(i, abi::ValType::V128, bits(0x0004000300020001, 0xffff000700060005)));
 }
 

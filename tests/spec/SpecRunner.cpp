@@ -69,8 +69,7 @@ void count(FileResult& r, CommandStatus s) {
 
 std::string checkTools() {
   for (const char* tool : {"wast2json", "wat2wasm"})
-    if (findOnPath(tool).empty())
-      return std::string(tool) + " not found on PATH (install wabt)";
+    if (findOnPath(tool).empty()) return std::string(tool) + " not found on PATH (install wabt)";
   return "";
 }
 
@@ -78,8 +77,8 @@ FileResult runWastFile(const std::string& path, const RunOptions& options) {
   FileResult result;
   std::string name = path;
   auto finish = [&]() {
-    std::printf("%s: %llu passed, %llu failed", name.c_str(),
-                (unsigned long long)result.passed, (unsigned long long)result.failed);
+    std::printf("%s: %llu passed, %llu failed", name.c_str(), (unsigned long long)result.passed,
+                (unsigned long long)result.failed);
     if (result.skipped) std::printf(", %llu skipped", (unsigned long long)result.skipped);
     std::printf("\n");
     std::fflush(stdout);
@@ -88,7 +87,8 @@ FileResult runWastFile(const std::string& path, const RunOptions& options) {
 
   TempDir tmp;
   if (!tmp.ok()) {
-    std::printf("%s: cannot create a temporary directory: %s\n", name.c_str(), std::strerror(errno));
+    std::printf("%s: cannot create a temporary directory: %s\n", name.c_str(),
+                std::strerror(errno));
     ++result.failed;
     return finish();
   }
@@ -173,10 +173,10 @@ FileResult runWastFile(const std::string& path, const RunOptions& options) {
       continue;
     }
     const Json& c = commands[size_t(running)];
-    std::string why = timedOut ? "timed out after " + std::to_string(options.commandTimeoutSeconds) + " s"
-                     : WIFSIGNALED(status)
-                         ? std::string("runner crashed (") + strsignal(WTERMSIG(status)) + ")"
-                         : "runner exited with status " + std::to_string(WEXITSTATUS(status));
+    std::string why =
+        timedOut ? "timed out after " + std::to_string(options.commandTimeoutSeconds) + " s"
+        : WIFSIGNALED(status) ? std::string("runner crashed (") + strsignal(WTERMSIG(status)) + ")"
+                              : "runner exited with status " + std::to_string(WEXITSTATUS(status));
     std::printf("%s:%lld: %s: expected completion, got %s\n", name.c_str(), c.integer("line"),
                 c.str("type").c_str(), why.c_str());
     ++result.failed;

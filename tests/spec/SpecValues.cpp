@@ -50,8 +50,10 @@ bool floatMatches(NanKind nan, bool is32, uint64_t expectedBits, uint64_t actual
     if (nan == NanKind::Arithmetic) return (a & 0x7fc00000u) == 0x7fc00000u;
     return a == uint32_t(expectedBits);
   }
-  if (nan == NanKind::Canonical) return (actualBits & 0x7fffffffffffffffull) == 0x7ff8000000000000ull;
-  if (nan == NanKind::Arithmetic) return (actualBits & 0x7ff8000000000000ull) == 0x7ff8000000000000ull;
+  if (nan == NanKind::Canonical)
+    return (actualBits & 0x7fffffffffffffffull) == 0x7ff8000000000000ull;
+  if (nan == NanKind::Arithmetic)
+    return (actualBits & 0x7ff8000000000000ull) == 0x7ff8000000000000ull;
   return actualBits == expectedBits;
 }
 
@@ -193,8 +195,10 @@ std::string formatExpected(const SpecValue& expected) {
     std::string s = "v128:" + expected.laneType;
     for (unsigned i = 0; i < 16 / bytes; ++i) {
       s += ' ';
-      if (expected.nan[i] != NanKind::None) s += nanText(expected.nan[i]);
-      else s += std::to_string(laneAt(expected.bits, bytes, i));
+      if (expected.nan[i] != NanKind::None)
+        s += nanText(expected.nan[i]);
+      else
+        s += std::to_string(laneAt(expected.bits, bytes, i));
     }
     return s;
   }

@@ -17,12 +17,14 @@ struct SpecValue {
   abi::Value bits{};
   // v128: the lane shape of the expectation ('i8', 'i16', 'i32', 'i64', 'f32', 'f64').
   std::string laneType;
-  NanKind nan[16] = {}; // per lane (scalars use nan[0])
+  NanKind nan[16] = {};       // per lane (scalars use nan[0])
   bool anyNonNullRef = false; // expected (ref.func) or (ref.extern) without a value
 };
 
 // `ref.extern N` is the opaque host pointer N + 1, so that N = 0 is not null.
-inline uint64_t externRefBits(uint64_t n) { return n + 1; }
+inline uint64_t externRefBits(uint64_t n) {
+  return n + 1;
+}
 
 // Parses one value of an "args" or "expected" list; false with outError on
 // anything it does not understand.

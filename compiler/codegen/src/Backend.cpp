@@ -35,10 +35,10 @@ struct FeatureName {
   const char* llvmName;
 };
 constexpr FeatureName kFeatureNames[] = {
-    {abi::kCpuSse3, "sse3"},     {abi::kCpuSsse3, "ssse3"}, {abi::kCpuSse41, "sse4.1"},
-    {abi::kCpuSse42, "sse4.2"},  {abi::kCpuPopcnt, "popcnt"}, {abi::kCpuAvx, "avx"},
-    {abi::kCpuAvx2, "avx2"},     {abi::kCpuBmi1, "bmi"},    {abi::kCpuBmi2, "bmi2"},
-    {abi::kCpuLzcnt, "lzcnt"},   {abi::kCpuFma, "fma"},     {abi::kCpuCx16, "cx16"},
+    {abi::kCpuSse3, "sse3"},    {abi::kCpuSsse3, "ssse3"},   {abi::kCpuSse41, "sse4.1"},
+    {abi::kCpuSse42, "sse4.2"}, {abi::kCpuPopcnt, "popcnt"}, {abi::kCpuAvx, "avx"},
+    {abi::kCpuAvx2, "avx2"},    {abi::kCpuBmi1, "bmi"},      {abi::kCpuBmi2, "bmi2"},
+    {abi::kCpuLzcnt, "lzcnt"},  {abi::kCpuFma, "fma"},       {abi::kCpuCx16, "cx16"},
 };
 
 void initialiseTargets() {
@@ -54,13 +54,11 @@ void initialiseTargets() {
 } // namespace
 
 uint64_t targetCpuFeatures(const CompileOptions& options) {
-  if (!options.cpuNative)
-    return abi::kCpuBaseline;
+  if (!options.cpuNative) return abi::kCpuBaseline;
   uint64_t bits = 0;
   llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
   for (const FeatureName& feature : kFeatureNames)
-    if (host.lookup(feature.llvmName))
-      bits |= feature.bit;
+    if (host.lookup(feature.llvmName)) bits |= feature.bit;
   return bits;
 }
 
@@ -69,16 +67,14 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
   initialiseTargets();
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
-  if (!target)
-    return "no x86-64 target in this LLVM: " + error;
+  if (!target) return "no x86-64 target in this LLVM: " + error;
 
   // The code may use exactly the features recorded in the artefact: the
   // x86-64 base plus each recorded bit, nothing implied by a CPU name.
   std::string features;
   for (const FeatureName& feature : kFeatureNames)
     features += std::string(cpuFeatures & feature.bit ? "+" : "-") + feature.llvmName + ",";
-  if (!(cpuFeatures & abi::kCpuAvx))
-    features += "-avx512f,";
+  if (!(cpuFeatures & abi::kCpuAvx)) features += "-avx512f,";
   features.pop_back();
 
   llvm::TargetOptions targetOptions;
@@ -86,9 +82,9 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
                                 : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
                                 : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
                                                         : llvm::CodeGenOptLevel::Aggressive;
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      kTriple, "x86-64", features, targetOptions, llvm::Reloc::PIC_, llvm::CodeModel::Small,
-      level));
+  std::unique_ptr<llvm::TargetMachine> machine(
+      target->createTargetMachine(kTriple, "x86-64", features, targetOptions, llvm::Reloc::PIC_,
+                                  llvm::CodeModel::Small, level));
   module.setTargetTriple(kTriple);
   module.setDataLayout(machine->createDataLayout());
 
@@ -120,9 +116,8 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
       if (llvm::Error error = passes.parsePassPipeline(pipeline, kLightPipeline))
         return "bad pass pipeline: " + llvm::toString(std::move(error));
     } else {
-      pipeline = passes.buildPerModuleDefaultPipeline(options.optLevel == 2
-                                                           ? llvm::OptimizationLevel::O2
-                                                           : llvm::OptimizationLevel::O3);
+      pipeline = passes.buildPerModuleDefaultPipeline(
+          options.optLevel == 2 ? llvm::OptimizationLevel::O2 : llvm::OptimizationLevel::O3);
     }
     pipeline.run(module, modules);
   }
@@ -149,8 +144,7 @@ struct TemporaryFiles {
   // Creates an empty file from `pattern` (ending in XXXXXX); empty on failure.
   std::string create(std::string pattern, int* outFd) {
     int fd = mkstemp(pattern.data());
-    if (fd < 0)
-      return {};
+    if (fd < 0) return {};
     paths.push_back(pattern);
     if (outFd)
       *outFd = fd;
@@ -164,8 +158,7 @@ bool writeAll(int fd, const llvm::SmallVectorImpl<char>& bytes) {
   for (size_t written = 0; written < bytes.size();) {
     ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
     if (n < 0) {
-      if (errno == EINTR)
-        continue;
+      if (errno == EINTR) continue;
       return false;
     }
     written += (size_t)n;
@@ -187,8 +180,7 @@ std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& obje
     bool written = writeAll(fd, object);
     int savedErrno = errno;
     ::close(fd);
-    if (!written)
-      return "cannot write the object file: " + std::string(strerror(savedErrno));
+    if (!written) return "cannot write the object file: " + std::string(strerror(savedErrno));
     objectPaths.push_back(path);
   }
   std::string linkedPath = temporaries.create(outputPath + ".so.XXXXXX", nullptr);
@@ -197,9 +189,18 @@ std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& obje
 
   std::string diagnostics;
   llvm::raw_string_ostream out(diagnostics), err(diagnostics);
-  std::vector<const char*> args = {"ld.lld", "-shared", "-o", linkedPath.c_str(),
-                                   "-z", "noexecstack", "-z", "relro", "-z", "now",
-                                   "--hash-style=gnu", "--build-id=none"};
+  std::vector<const char*> args = {"ld.lld",
+                                   "-shared",
+                                   "-o",
+                                   linkedPath.c_str(),
+                                   "-z",
+                                   "noexecstack",
+                                   "-z",
+                                   "relro",
+                                   "-z",
+                                   "now",
+                                   "--hash-style=gnu",
+                                   "--build-id=none"};
   for (const std::string& path : objectPaths)
     args.push_back(path.c_str());
   // lld keeps global state while it runs; one link at a time per process.

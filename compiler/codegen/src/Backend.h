@@ -16,8 +16,8 @@ uint64_t targetCpuFeatures(const CompileOptions& options);
 
 // Optimises the module and emits an ELF object into `object`. Returns an
 // error message, empty on success.
-std::string emitObject(llvm::Module& module, const CompileOptions& options,
-                       uint64_t cpuFeatures, llvm::SmallVectorImpl<char>& object);
+std::string emitObject(llvm::Module& module, const CompileOptions& options, uint64_t cpuFeatures,
+                       llvm::SmallVectorImpl<char>& object);
 
 // Links the objects into one shared object at outputPath, atomically.
 std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& objects,

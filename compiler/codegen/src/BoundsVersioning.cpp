@@ -71,8 +71,7 @@ using namespace llvm;
 namespace faasm::codegen {
 
 Function* boundsCheckDeclaration(Module& module) {
-  if (Function* existing = module.getFunction(kBoundsCheckFunction))
-    return existing;
+  if (Function* existing = module.getFunction(kBoundsCheckFunction)) return existing;
   LLVMContext& ctx = module.getContext();
   Type* i64 = Type::getInt64Ty(ctx);
   FunctionType* type = FunctionType::get(Type::getInt1Ty(ctx), {i64, i64}, false);
@@ -88,8 +87,7 @@ Function* boundsCheckDeclaration(Module& module) {
 
 void lowerBoundsChecks(Module& module) {
   Function* check = module.getFunction(kBoundsCheckFunction);
-  if (!check)
-    return;
+  if (!check) return;
   for (User* user : make_early_inc_range(check->users())) {
     auto* call = cast<CallInst>(user);
     IRBuilder<> builder(call);
@@ -127,8 +125,7 @@ public:
     SmallVector<Loop*, 16> innermost;
     for (Loop* top : loops_)
       for (Loop* loop : depth_first(top))
-        if (loop->isInnermost())
-          innermost.push_back(loop);
+        if (loop->isInnermost()) innermost.push_back(loop);
     bool changed = false;
     for (Loop* loop : innermost)
       changed |= version(*loop);
@@ -148,8 +145,7 @@ private:
     // argument (the VMContext) at offset 0.
     static_assert(offsetof(abi::VMContext, memoryBase) == 0);
     const auto* load = dyn_cast<LoadInst>(value);
-    if (!load || !load->getType()->isPointerTy())
-      return false;
+    if (!load || !load->getType()->isPointerTy()) return false;
     APInt offset(64, 0);
     const Value* from = load->getPointerOperand()->stripAndAccumulateInBoundsConstantOffsets(
         function_.getDataLayout(), offset);
@@ -160,17 +156,14 @@ private:
   const SCEV* accessOffset(Value* pointer) {
     const SCEV* address = scev_.getSCEV(pointer);
     const auto* base = dyn_cast<SCEVUnknown>(scev_.getPointerBase(address));
-    if (!base || !isMemoryBase(base->getValue()))
-      return nullptr;
+    if (!base || !isMemoryBase(base->getValue())) return nullptr;
     const SCEV* offset = scev_.removePointerBase(address);
-    if (isa<SCEVCouldNotCompute>(offset) || offset->getType() != i64_)
-      return nullptr;
+    if (isa<SCEVCouldNotCompute>(offset) || offset->getType() != i64_) return nullptr;
     return offset;
   }
 
   void requireBelow(LoopCondition& condition, const SCEV* value, uint64_t limit) {
-    if (scev_.getUnsignedRangeMax(value).ult(limit))
-      return; // known already
+    if (scev_.getUnsignedRangeMax(value).ult(limit)) return; // known already
     condition.below.push_back({value, limit});
   }
 
@@ -180,8 +173,7 @@ private:
   // conditions hold (a zero-extended i32 recurrence becomes an i64 one).
   const SCEV* termMaximum(const SCEV* term, const Loop& loop, const SCEV* backedges,
                           LoopCondition& condition, const SCEV*& wide) {
-    if (term->getType() != i64_)
-      return nullptr;
+    if (term->getType() != i64_) return nullptr;
     wide = term;
     if (scev_.isLoopInvariant(term, &loop)) {
       // zext of an i32 value spelled as an i64 sum, as for starts below, so
@@ -198,16 +190,13 @@ private:
       requireBelow(condition, term, kTermLimit);
       return term;
     }
-    if (!backedges)
-      return nullptr; // a recurrence needs a bound on the iterations
+    if (!backedges) return nullptr; // a recurrence needs a bound on the iterations
     if (const auto* rec = dyn_cast<SCEVAddRecExpr>(term)) {
       // i64 recurrence: constant step only, so |step * backedges| < 2^63.
       const auto* step = dyn_cast<SCEVConstant>(rec->getStepRecurrence(scev_));
-      if (rec->getLoop() != &loop || !rec->isAffine() || !step)
-        return nullptr;
+      if (rec->getLoop() != &loop || !rec->isAffine() || !step) return nullptr;
       int64_t d = step->getAPInt().getSExtValue();
-      if (d <= -(int64_t(1) << 31) || d >= (int64_t(1) << 31))
-        return nullptr;
+      if (d <= -(int64_t(1) << 31) || d >= (int64_t(1) << 31)) return nullptr;
       const SCEV* first = rec->getStart();
       const SCEV* last = scev_.getAddExpr(first, scev_.getMulExpr(step, backedges));
       requireBelow(condition, first, kTermLimit);
@@ -223,9 +212,9 @@ private:
       if (!factor || factor->getAPInt().isZero() || !factor->getAPInt().ult(1 << 16))
         return nullptr;
       const SCEV* innerWide = nullptr;
-      const SCEV* innerMaximum = termMaximum(product->getOperand(1), loop, backedges, condition, innerWide);
-      if (!innerMaximum)
-        return nullptr;
+      const SCEV* innerMaximum =
+          termMaximum(product->getOperand(1), loop, backedges, condition, innerWide);
+      if (!innerMaximum) return nullptr;
       const SCEV* maximum = scev_.getMulExpr(factor, innerMaximum);
       requireBelow(condition, maximum, kTermLimit);
       wide = scev_.getMulExpr(factor, innerWide);
@@ -239,8 +228,7 @@ private:
         return nullptr;
       unsigned width = rec->getType()->getIntegerBitWidth();
       const SCEV* step = rec->getStepRecurrence(scev_);
-      if (!scev_.isLoopInvariant(step, &loop))
-        return nullptr;
+      if (!scev_.isLoopInvariant(step, &loop)) return nullptr;
       // A narrower start is zero-extended as it is: exact, and below 2^N.
       const SCEV* first = width == 32 ? wideStart(rec->getStart(), condition)
                                       : scev_.getZeroExtendExpr(rec->getStart(), i64_);
@@ -260,8 +248,7 @@ private:
   // the optimiser see that a[i] and a[i + 1] are neighbours.
   const SCEV* wideStart(const SCEV* start, LoopCondition& condition) {
     const SCEV* wide = wide32(start, 0);
-    if (wide != scev_.getZeroExtendExpr(start, i64_))
-      requireBelow(condition, wide, kI32Limit);
+    if (wide != scev_.getZeroExtendExpr(start, i64_)) requireBelow(condition, wide, kI32Limit);
     return wide;
   }
 
@@ -319,23 +306,19 @@ private:
     auto addTerm = [&](const SCEV* term) {
       const SCEV* wide = nullptr;
       const SCEV* termMax = termMaximum(term, loop, backedges, attempt, wide);
-      if (!termMax)
-        return false;
+      if (!termMax) return false;
       maximum = scev_.getAddExpr(maximum, termMax);
       wideTerms.push_back(wide);
       return true;
     };
     if (const auto* sum = dyn_cast<SCEVAddExpr>(offset)) {
       for (const SCEV* term : sum->operands())
-        if (!addTerm(term))
-          return nullptr;
+        if (!addTerm(term)) return nullptr;
     } else if (!addTerm(offset)) {
       return nullptr;
     }
-    if (!is_contained(attempt.ends, maximum))
-      attempt.ends.push_back(maximum);
-    if (attempt.below.size() + attempt.ends.size() > kMaxChecks)
-      return nullptr;
+    if (!is_contained(attempt.ends, maximum)) attempt.ends.push_back(maximum);
+    if (attempt.below.size() + attempt.ends.size() > kMaxChecks) return nullptr;
     condition = std::move(attempt);
     return scev_.getAddExpr(wideTerms);
   }
@@ -353,25 +336,20 @@ private:
         loop.contains(branch->getSuccessor(0)) == loop.contains(branch->getSuccessor(1)))
       return unknown;
     auto* compare = dyn_cast<ICmpInst>(branch->getCondition());
-    if (!compare || !compare->isEquality())
-      return unknown;
+    if (!compare || !compare->isEquality()) return unknown;
     bool exitOnTrue = !loop.contains(branch->getSuccessor(0));
     if ((compare->getPredicate() == ICmpInst::ICMP_EQ) != exitOnTrue)
       return unknown; // leaves while the counter differs: not this shape
     const SCEV* counter = scev_.getSCEV(compare->getOperand(0));
     const SCEV* limit = scev_.getSCEV(compare->getOperand(1));
-    if (scev_.isLoopInvariant(counter, &loop))
-      std::swap(counter, limit);
+    if (scev_.isLoopInvariant(counter, &loop)) std::swap(counter, limit);
     const auto* rec = dyn_cast<SCEVAddRecExpr>(counter);
-    if (!rec || rec->getLoop() != &loop || !rec->isAffine() ||
-        !scev_.isLoopInvariant(limit, &loop))
+    if (!rec || rec->getLoop() != &loop || !rec->isAffine() || !scev_.isLoopInvariant(limit, &loop))
       return unknown;
     const auto* step = dyn_cast<SCEVConstant>(rec->getStepRecurrence(scev_));
-    if (!step || step->getAPInt().isZero())
-      return unknown;
+    if (!step || step->getAPInt().isZero()) return unknown;
     APInt magnitude = step->getAPInt().abs();
-    if (!magnitude.isPowerOf2())
-      return unknown;
+    if (!magnitude.isPowerOf2()) return unknown;
     const SCEV* distance = step->getAPInt().isNegative()
                                ? scev_.getMinusSCEV(rec->getStart(), limit)
                                : scev_.getMinusSCEV(limit, rec->getStart());
@@ -390,13 +368,11 @@ private:
   static void makeOrdinary(Instruction* access, Value* pointer = nullptr) {
     if (auto* load = dyn_cast<LoadInst>(access)) {
       load->setVolatile(false);
-      if (pointer)
-        load->setOperand(load->getPointerOperandIndex(), pointer);
+      if (pointer) load->setOperand(load->getPointerOperandIndex(), pointer);
     } else {
       auto* store = cast<StoreInst>(access);
       store->setVolatile(false);
-      if (pointer)
-        store->setOperand(store->getPointerOperandIndex(), pointer);
+      if (pointer) store->setOperand(store->getPointerOperandIndex(), pointer);
     }
   }
 
@@ -410,12 +386,15 @@ private:
 
     BasicBlock* trap = BasicBlock::Create(ctx, "trap.bounds", &function_);
     IRBuilder<> atTrap(trap);
-    Value* calls = atTrap.CreateLoad(
-        ptr, atTrap.CreateConstInBoundsGEP1_64(atTrap.getInt8Ty(), vmctx, offsetof(abi::VMContext, rt)));
-    Value* trapCall = atTrap.CreateLoad(
-        ptr, atTrap.CreateConstInBoundsGEP1_64(atTrap.getInt8Ty(), calls, offsetof(abi::RuntimeCalls, trap)));
-    CallInst* call = atTrap.CreateCall(FunctionType::get(atTrap.getVoidTy(), {ptr, i32}, false), trapCall,
-                                       {vmctx, atTrap.getInt32(uint32_t(abi::TrapCode::MemoryOutOfBounds))});
+    Value* calls =
+        atTrap.CreateLoad(ptr, atTrap.CreateConstInBoundsGEP1_64(atTrap.getInt8Ty(), vmctx,
+                                                                 offsetof(abi::VMContext, rt)));
+    Value* trapCall =
+        atTrap.CreateLoad(ptr, atTrap.CreateConstInBoundsGEP1_64(
+                                   atTrap.getInt8Ty(), calls, offsetof(abi::RuntimeCalls, trap)));
+    CallInst* call =
+        atTrap.CreateCall(FunctionType::get(atTrap.getVoidTy(), {ptr, i32}, false), trapCall,
+                          {vmctx, atTrap.getInt32(uint32_t(abi::TrapCode::MemoryOutOfBounds))});
     call->setDoesNotReturn();
     call->setDoesNotThrow();
     atTrap.CreateUnreachable();
@@ -427,10 +406,12 @@ private:
       auto* baseLoad = cast<LoadInst>(memoryBaseOf(pointer));
       uint64_t bytes = function_.getDataLayout().getTypeStoreSize(getLoadStoreType(inst));
       IRBuilder<> at(inst);
-      Value* offset = at.CreateSub(at.CreatePtrToInt(pointer, i64_), at.CreatePtrToInt(baseLoad, i64_));
+      Value* offset =
+          at.CreateSub(at.CreatePtrToInt(pointer, i64_), at.CreatePtrToInt(baseLoad, i64_));
       Value* end = at.CreateAdd(offset, at.getInt64(bytes));
-      LoadInst* size = at.CreateLoad(
-          i64_, at.CreateConstInBoundsGEP1_64(at.getInt8Ty(), vmctx, offsetof(abi::VMContext, memorySize)));
+      LoadInst* size =
+          at.CreateLoad(i64_, at.CreateConstInBoundsGEP1_64(at.getInt8Ty(), vmctx,
+                                                            offsetof(abi::VMContext, memorySize)));
       size->setMetadata(LLVMContext::MD_tbaa, baseLoad->getMetadata(LLVMContext::MD_tbaa));
       Value* fails = at.CreateCall(outside, {end, size});
       BasicBlock* block = inst->getParent();
@@ -467,9 +448,9 @@ private:
   // say which accesses cannot alias; empty when there is nothing to gain
   // (fewer than two groups, no store) or the shape is not known.
   SmallVector<AliasGroup, kMaxAliasGroups> aliasGroups(ArrayRef<Access> accesses, const Loop& loop,
-                                                       const SCEV* backedges, unsigned instructions) {
-    if (!backedges || instructions > kMaxAliasLoopInstructions)
-      return {};
+                                                       const SCEV* backedges,
+                                                       unsigned instructions) {
+    if (!backedges || instructions > kMaxAliasLoopInstructions) return {};
     // One memory base, and nothing that could move it or touch memory
     // unseen (a call) inside the loop.
     for (BasicBlock* block : loop.blocks())
@@ -482,27 +463,26 @@ private:
     Value* base = nullptr;
     for (const Access& access : accesses) {
       Value* accessBase = memoryBaseOf(getLoadStorePointerOperand(access.instruction));
-      if (base && accessBase != base)
-        return {};
+      if (base && accessBase != base) return {};
       base = accessBase;
       const SCEV* first = access.wideOffset;
       const SCEV* last = access.wideOffset;
       if (!scev_.isLoopInvariant(access.wideOffset, &loop)) {
         const auto* rec = dyn_cast<SCEVAddRecExpr>(access.wideOffset);
-        if (!rec || rec->getLoop() != &loop || !rec->isAffine())
-          return {};
+        if (!rec || rec->getLoop() != &loop || !rec->isAffine()) return {};
         first = rec->getStart();
         last = rec->evaluateAtIteration(backedges, scev_);
       }
-      uint64_t bytes = function_.getDataLayout().getTypeStoreSize(getLoadStoreType(access.instruction));
+      uint64_t bytes =
+          function_.getDataLayout().getTypeStoreSize(getLoadStoreType(access.instruction));
       const SCEV* low = scev_.getUMinExpr(first, last);
-      const SCEV* high = scev_.getAddExpr(scev_.getUMaxExpr(first, last), scev_.getConstant(i64_, bytes));
+      const SCEV* high =
+          scev_.getAddExpr(scev_.getUMaxExpr(first, last), scev_.getConstant(i64_, bytes));
       auto group = find_if(groups, [&](const AliasGroup& candidate) {
         return isa<SCEVConstant>(scev_.getMinusSCEV(access.wideOffset, candidate.representative));
       });
       if (group == groups.end()) {
-        if (groups.size() == kMaxAliasGroups)
-          return {};
+        if (groups.size() == kMaxAliasGroups) return {};
         groups.push_back({access.wideOffset, low, high, false, {}, false});
         group = groups.end() - 1;
       } else {
@@ -520,20 +500,23 @@ private:
     // those two pointers with each other, and they always overlap, so its
     // vector loop never runs. Elsewhere its checks do the job of this copy
     // without the extra code (which cost jacobi2d and conv2d 5-10%).
-    if (none_of(groups, [](const AliasGroup& group) { return group.stores && group.severalOffsets; }))
+    if (none_of(groups,
+                [](const AliasGroup& group) { return group.stores && group.severalOffsets; }))
       return {};
     return groups;
   }
 
   // Pairs of groups whose disjointness is checked: those with a store.
-  static bool aliasChecked(const AliasGroup& a, const AliasGroup& b) { return a.stores || b.stores; }
+  static bool aliasChecked(const AliasGroup& a, const AliasGroup& b) {
+    return a.stores || b.stores;
+  }
 
   // The clone of `loop` (with a new preheader) that runs when `condition`,
   // evaluated at the end of `preheader`, is false; `loop` runs when true.
   Loop* cloneBehind(Loop& loop, BasicBlock* preheader, Value* condition, const Twine& loopSuffix,
                     const Twine& cloneSuffix) {
-    BasicBlock* loopPreheader = SplitBlock(preheader, preheader->getTerminator(), &dominators_, &loops_,
-                                           nullptr, preheader->getName() + loopSuffix);
+    BasicBlock* loopPreheader = SplitBlock(preheader, preheader->getTerminator(), &dominators_,
+                                           &loops_, nullptr, preheader->getName() + loopSuffix);
     SmallVector<BasicBlock*, 16> cloneBlocks;
     ValueToValueMapTy map;
     Loop* clone = cloneLoopWithPreheader(loopPreheader, preheader, &loop, map, cloneSuffix, &loops_,
@@ -551,8 +534,7 @@ private:
         unsigned incoming = phi.getNumIncomingValues();
         for (unsigned i = 0; i < incoming; ++i) {
           BasicBlock* from = phi.getIncomingBlock(i);
-          if (!loop.contains(from))
-            continue;
+          if (!loop.contains(from)) continue;
           Value* value = phi.getIncomingValue(i);
           Value* mapped = map.lookup(value);
           phi.addIncoming(mapped ? mapped : value, cast<BasicBlock>(map[from]));
@@ -567,8 +549,7 @@ private:
   bool storesFixedWithoutReload(ArrayRef<Access> accesses, const Loop& loop) {
     SmallPtrSet<const SCEV*, 8> stored, loaded;
     for (const Access& access : accesses) {
-      if (!scev_.isLoopInvariant(access.wideOffset, &loop))
-        continue;
+      if (!scev_.isLoopInvariant(access.wideOffset, &loop)) continue;
       (isa<StoreInst>(access.instruction) ? stored : loaded).insert(access.wideOffset);
     }
     return any_of(stored, [&](const SCEV* offset) { return !loaded.contains(offset); });
@@ -578,16 +559,14 @@ private:
     // As the loop vectoriser does: put the loop in simplified, LCSSA form.
     simplifyLoop(&loop, &dominators_, &loops_, &scev_, nullptr, nullptr, false);
     formLCSSA(loop, dominators_, &loops_, &scev_);
-    if (!loop.isLoopSimplifyForm() || !loop.isLCSSAForm(dominators_))
-      return false;
+    if (!loop.isLoopSimplifyForm() || !loop.isLCSSAForm(dominators_)) return false;
     BasicBlock* preheader = loop.getLoopPreheader();
     // The bound on back edges may rest on predicates (typically: a counter
     // stepping by 2 towards 0 does not wrap), then checked with the rest.
     SmallVector<const SCEVPredicate*, 4> predicates;
     const SCEV* backedges = scev_.getSymbolicMaxBackedgeTakenCount(&loop);
     const SCEV* divisible = nullptr; // for countedBackedges: must be 0 on entry
-    if (isa<SCEVCouldNotCompute>(backedges))
-      backedges = countedBackedges(loop, divisible);
+    if (isa<SCEVCouldNotCompute>(backedges)) backedges = countedBackedges(loop, divisible);
     if (isa<SCEVCouldNotCompute>(backedges))
       backedges = scev_.getPredicatedSymbolicMaxBackedgeTakenCount(&loop, predicates);
     // Without a bound only loop-invariant addresses can be covered.
@@ -608,21 +587,18 @@ private:
     unsigned instructions = 0;
     for (BasicBlock* block : loop.blocks()) {
       for (Instruction& inst : *block) {
-        if (++instructions > kMaxLoopInstructions)
-          return false;
+        if (++instructions > kMaxLoopInstructions) return false;
         if (auto* call = dyn_cast<CallInst>(&inst)) {
           // Explicit mode's check: its first operand is the end of the access.
           Function* callee = call->getCalledFunction();
-          if (!callee || callee->getName() != kBoundsCheckFunction)
-            continue;
+          if (!callee || callee->getName() != kBoundsCheckFunction) continue;
           const SCEV* end = scev_.getSCEV(call->getArgOperand(0));
           if (end->getType() == i64_ && coverAccess(end, 0, loop, backedges64, condition))
             coveredChecks.push_back(call);
           continue;
         }
         Value* pointer = getLoadStorePointerOperand(&inst);
-        if (!pointer)
-          continue;
+        if (!pointer) continue;
         bool isVolatile = inst.isVolatile();
         Type* type = getLoadStoreType(&inst);
         const SCEV* offset = accessOffset(pointer);
@@ -638,8 +614,7 @@ private:
           return false; // an access whose offset is unknown cannot be checked
       }
     }
-    if (coveredChecks.empty() && accesses.empty())
-      return false;
+    if (coveredChecks.empty() && accesses.empty()) return false;
     // Guard mode: in the fast copy every access is an ordinary one, so those
     // not covered by the check get explicit mode's check instead (their trap
     // then orders them as volatility did).
@@ -661,10 +636,10 @@ private:
     });
     if (!uncovered.empty() && !keepUncovered) {
       bool fixedStore = any_of(accesses, [&](const Access& access) {
-        return isa<StoreInst>(access.instruction) && scev_.isLoopInvariant(access.wideOffset, &loop);
+        return isa<StoreInst>(access.instruction) &&
+               scev_.isLoopInvariant(access.wideOffset, &loop);
       });
-      if (!fixedStore || uncovered.size() >= accesses.size())
-        return false;
+      if (!fixedStore || uncovered.size() >= accesses.size()) return false;
     }
     // A loop with more than one exit that stores to a fixed address every
     // time round without loading it again: a scanner keeping its cursor in
@@ -674,8 +649,7 @@ private:
     // costs more than the fast copy saves: json ran 1.37-1.47x native with
     // it, 1.13-1.21x without in guard mode (explicit: 1.50-1.70x, 1.34x).
     // Loops of loads alone, such as a sort's scans, gain from it.
-    if (!loop.getExitingBlock() && storesFixedWithoutReload(accesses, loop))
-      return false;
+    if (!loop.getExitingBlock() && storesFixedWithoutReload(accesses, loop)) return false;
 
     SCEVExpander expander(scev_, function_.getDataLayout(), "bounds");
     Instruction* insertAt = preheader->getTerminator();
@@ -686,19 +660,17 @@ private:
     // clang unrolled before (a[j], a[j + 1]) always fail, as their ranges
     // interleave.
     SmallVector<AliasGroup, kMaxAliasGroups> aliasPlan;
-    if (uncovered.empty())
-      aliasPlan = aliasGroups(accesses, loop, backedges64, instructions);
+    if (uncovered.empty()) aliasPlan = aliasGroups(accesses, loop, backedges64, instructions);
     for (const AliasGroup& group : aliasPlan)
-      if (!expander.isSafeToExpandAt(group.low, insertAt) || !expander.isSafeToExpandAt(group.high, insertAt)) {
+      if (!expander.isSafeToExpandAt(group.low, insertAt) ||
+          !expander.isSafeToExpandAt(group.high, insertAt)) {
         aliasPlan.clear();
         break;
       }
     for (const auto& [value, limit] : condition.below)
-      if (!expander.isSafeToExpandAt(value, insertAt))
-        return false;
+      if (!expander.isSafeToExpandAt(value, insertAt)) return false;
     for (const SCEV* end : condition.ends)
-      if (!expander.isSafeToExpandAt(end, insertAt))
-        return false;
+      if (!expander.isSafeToExpandAt(end, insertAt)) return false;
     for (const Access& access : accesses)
       if (!expander.isSafeToExpandAt(access.wideOffset, &*loop.getHeader()->getFirstInsertionPt()))
         return false;
@@ -708,7 +680,8 @@ private:
     Value* inBounds = builder.getTrue();
     for (const auto& [value, limit] : condition.below) {
       Value* expanded = expander.expandCodeFor(value, i64_, insertAt);
-      inBounds = builder.CreateAnd(inBounds, builder.CreateICmpULT(expanded, builder.getInt64(limit)));
+      inBounds =
+          builder.CreateAnd(inBounds, builder.CreateICmpULT(expanded, builder.getInt64(limit)));
     }
     Value* backedgeCount = nullptr;
     if (divisible) {
@@ -718,8 +691,8 @@ private:
       backedgeCount = expander.expandCodeFor(backedges64, i64_, insertAt);
     }
     for (const SCEVPredicate* predicate : predicates) // expands to true when it fails
-      inBounds = builder.CreateAnd(inBounds,
-                                   builder.CreateNot(expander.expandCodeForPredicate(predicate, insertAt)));
+      inBounds = builder.CreateAnd(
+          inBounds, builder.CreateNot(expander.expandCodeForPredicate(predicate, insertAt)));
     Value* sizeAddress = builder.CreateConstInBoundsGEP1_64(
         builder.getInt8Ty(), function_.getArg(0), offsetof(abi::VMContext, memorySize));
     Value* memorySize = builder.CreateLoad(i64_, sizeAddress, "memory.size");
@@ -734,9 +707,10 @@ private:
       disjoint = builder.getTrue();
       for (size_t a = 0; a < aliasPlan.size(); ++a)
         for (size_t b = a + 1; b < aliasPlan.size(); ++b) {
-          if (!aliasChecked(aliasPlan[a], aliasPlan[b]))
-            continue;
-          auto expand = [&](const SCEV* value) { return expander.expandCodeFor(value, i64_, insertAt); };
+          if (!aliasChecked(aliasPlan[a], aliasPlan[b])) continue;
+          auto expand = [&](const SCEV* value) {
+            return expander.expandCodeFor(value, i64_, insertAt);
+          };
           Value* below = builder.CreateICmpULE(expand(aliasPlan[a].high), expand(aliasPlan[b].low));
           Value* above = builder.CreateICmpULE(expand(aliasPlan[b].high), expand(aliasPlan[a].low));
           disjoint = builder.CreateAnd(disjoint, builder.CreateOr(below, above));
@@ -748,9 +722,8 @@ private:
     Loop* slow = cloneBehind(loop, preheader, inBounds, ".inbounds", ".checked");
     // The slow copy keeps every check; nothing will vectorise it.
     LLVMContext& ctx = function_.getContext();
-    MDNode* noVectorise = MDNode::get(
-        ctx, {MDString::get(ctx, "llvm.loop.vectorize.enable"),
-              ConstantAsMetadata::get(ConstantInt::getFalse(ctx))});
+    MDNode* noVectorise = MDNode::get(ctx, {MDString::get(ctx, "llvm.loop.vectorize.enable"),
+                                            ConstantAsMetadata::get(ConstantInt::getFalse(ctx))});
     MDNode* noUnroll = MDNode::get(ctx, {MDString::get(ctx, "llvm.loop.unroll.disable")});
     MDNode* id = MDNode::getDistinct(ctx, {nullptr, noVectorise, noUnroll});
     id->replaceOperandWith(0, id);
@@ -780,14 +753,14 @@ private:
       }
       makeOrdinary(inst, pointer);
     }
-    if (!uncovered.empty() && !keepUncovered)
-      addExplicitChecks(loop, uncovered);
+    if (!uncovered.empty() && !keepUncovered) addExplicitChecks(loop, uncovered);
     if (backedgeCount) {
       // The counter leaves at iteration `backedgeCount` exactly; saying so on
       // the iteration number gives the vectoriser a trip count it can use.
-      auto* compare = cast<ICmpInst>(cast<BranchInst>(loop.getLoopLatch()->getTerminator())->getCondition());
-      const SCEV* iteration = scev_.getAddRecExpr(scev_.getZero(i64_), scev_.getOne(i64_), &loop,
-                                                  SCEV::FlagNUW);
+      auto* compare =
+          cast<ICmpInst>(cast<BranchInst>(loop.getLoopLatch()->getTerminator())->getCondition());
+      const SCEV* iteration =
+          scev_.getAddRecExpr(scev_.getZero(i64_), scev_.getOne(i64_), &loop, SCEV::FlagNUW);
       Value* current = wideExpander.expandCodeFor(iteration, i64_, compare);
       IRBuilder<> at(compare);
       Value* leaves = at.CreateICmp(compare->getPredicate(), current, backedgeCount, "count.exit");
@@ -806,8 +779,7 @@ private:
       for (size_t g = 0; g < aliasPlan.size(); ++g) {
         SmallVector<Metadata*, kMaxAliasGroups> apart;
         for (size_t h = 0; h < aliasPlan.size(); ++h)
-          if (h != g && aliasChecked(aliasPlan[g], aliasPlan[h]))
-            apart.push_back(scope[h]);
+          if (h != g && aliasChecked(aliasPlan[g], aliasPlan[h])) apart.push_back(scope[h]);
         for (Instruction* inst : aliasPlan[g].members) {
           inst->setMetadata(LLVMContext::MD_alias_scope, MDNode::get(ctx, {scope[g]}));
           inst->setMetadata(LLVMContext::MD_noalias, MDNode::get(ctx, apart));
@@ -834,12 +806,10 @@ bool mergeChecks(Function& function, ScalarEvolution& scev) {
   std::vector<Group> finished;
   auto asCheck = [](Instruction* terminator) -> CallInst* {
     auto* branch = dyn_cast<BranchInst>(terminator);
-    if (!branch || !branch->isConditional())
-      return nullptr;
+    if (!branch || !branch->isConditional()) return nullptr;
     auto* call = dyn_cast<CallInst>(branch->getCondition());
     Function* callee = call ? call->getCalledFunction() : nullptr;
-    if (!callee || callee->getName() != kBoundsCheckFunction || !call->hasOneUse())
-      return nullptr;
+    if (!callee || callee->getName() != kBoundsCheckFunction || !call->hasOneUse()) return nullptr;
     if (!isa<UnreachableInst>(branch->getSuccessor(0)->getTerminator()))
       return nullptr; // not a trap block
     return call;
@@ -847,8 +817,7 @@ bool mergeChecks(Function& function, ScalarEvolution& scev) {
   bool changed = false;
   SmallPtrSet<BasicBlock*, 32> visited;
   for (BasicBlock& start : function) {
-    if (visited.contains(&start))
-      continue;
+    if (visited.contains(&start)) continue;
     std::map<std::pair<const SCEV*, Value*>, Group> groups; // (base, memorySize)
     SmallVector<CallInst*, 8> removed;
     auto closeAll = [&] {
@@ -858,8 +827,7 @@ bool mergeChecks(Function& function, ScalarEvolution& scev) {
     };
     for (BasicBlock* block = &start; block && visited.insert(block).second;) {
       for (Instruction& inst : *block) {
-        if (&inst == block->getTerminator())
-          break;
+        if (&inst == block->getTerminator()) break;
         auto* call = dyn_cast<CallInst>(&inst);
         bool pureCheck = call && call->getCalledFunction() &&
                          call->getCalledFunction()->getName() == kBoundsCheckFunction;
@@ -867,8 +835,7 @@ bool mergeChecks(Function& function, ScalarEvolution& scev) {
           closeAll(); // a store, a call, a volatile access: no merging across it
       }
       CallInst* check = asCheck(block->getTerminator());
-      if (!check)
-        break;
+      if (!check) break;
       const SCEV* end = scev.getSCEV(check->getArgOperand(0));
       const SCEV* base = end;
       APInt offset(64, 0);
@@ -883,8 +850,7 @@ bool mergeChecks(Function& function, ScalarEvolution& scev) {
       if (found == groups.end()) {
         groups.emplace(key, Group{check, offset, offset});
       } else {
-        if (offset.ugt(found->second.maxOffset))
-          found->second.maxOffset = offset;
+        if (offset.ugt(found->second.maxOffset)) found->second.maxOffset = offset;
         removed.push_back(check);
       }
       BasicBlock* next = cast<BranchInst>(block->getTerminator())->getSuccessor(1);
@@ -892,8 +858,7 @@ bool mergeChecks(Function& function, ScalarEvolution& scev) {
     }
     closeAll();
     for (Group& group : finished) {
-      if (!group.maxOffset.ugt(group.firstOffset))
-        continue;
+      if (!group.maxOffset.ugt(group.firstOffset)) continue;
       IRBuilder<> at(group.first);
       group.first->setArgOperand(0, at.CreateAdd(group.first->getArgOperand(0),
                                                  at.getInt(group.maxOffset - group.firstOffset),
@@ -911,10 +876,8 @@ bool mergeChecks(Function& function, ScalarEvolution& scev) {
 
 } // namespace
 
-PreservedAnalyses BoundsVersioningPass::run(Function& function,
-                                            FunctionAnalysisManager& analyses) {
-  if (function.isDeclaration() || function.arg_empty())
-    return PreservedAnalyses::all();
+PreservedAnalyses BoundsVersioningPass::run(Function& function, FunctionAnalysisManager& analyses) {
+  if (function.isDeclaration() || function.arg_empty()) return PreservedAnalyses::all();
   auto& loops = analyses.getResult<LoopAnalysis>(function);
   auto& dominators = analyses.getResult<DominatorTreeAnalysis>(function);
   auto& scev = analyses.getResult<ScalarEvolutionAnalysis>(function);

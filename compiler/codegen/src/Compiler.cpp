@@ -4,25 +4,26 @@
 #include "EmitContext.h"
 #include "WasmReader.h"
 
-#include <llvm/IR/LLVMContext.h>
 #include <algorithm>
-#include <thread>
+#include <llvm/IR/LLVMContext.h>
 #include <llvm/Support/raw_ostream.h>
+#include <thread>
 
 namespace faasm::codegen {
 
-const char* compilerVersion() { return "faasm-codegen " FAASM_VERSION " (LLVM " LLVM_VERSION_STRING ")"; }
+const char* compilerVersion() {
+  return "faasm-codegen " FAASM_VERSION " (LLVM " LLVM_VERSION_STRING ")";
+}
 
 CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const CompileOptions& options,
                                     const std::string& outputPath) {
   ReadResult read = readAndValidate(wasm);
-  if (!read.module)
-    return read.status;
+  if (!read.module) return read.status;
 
   uint64_t features = targetCpuFeatures(options);
-  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  if (!options.irOutputPath.empty())
-    threads = 1; // one module to print
+  unsigned threads =
+      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (!options.irOutputPath.empty()) threads = 1; // one module to print
   std::vector<Partition> partitions = partitionFunctions(*read.module, threads);
 
   // Each partition: its own LLVMContext, translated, optimised and compiled
@@ -63,8 +64,7 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
   for (std::thread& worker : workers)
     worker.join();
   for (const CompileResult& result : results)
-    if (!result.ok)
-      return result;
+    if (!result.ok) return result;
 
   if (std::string error = linkSharedObject(objects, outputPath); !error.empty())
     return {false, ErrorKind::Io, error};

@@ -58,10 +58,10 @@ struct ModuleContext {
 
   // TBAA: accesses to linear memory never alias the runtime's structures.
   llvm::MDNode* tbaaMemory;
-  llvm::MDNode* tbaaContext;  // VMContext fields that may change (memorySize)
-  llvm::MDNode* tbaaGlobal;   // global cells
-  llvm::MDNode* tbaaTable;    // table structures and elements
-  llvm::MDNode* emptyNode;    // for !invariant.load
+  llvm::MDNode* tbaaContext; // VMContext fields that may change (memorySize)
+  llvm::MDNode* tbaaGlobal;  // global cells
+  llvm::MDNode* tbaaTable;   // table structures and elements
+  llvm::MDNode* emptyNode;   // for !invariant.load
 
   uint32_t numImportedFuncs;
   uint64_t cpuFeatures = abi::kCpuBaseline;
@@ -159,8 +159,7 @@ private:
   llvm::Value* pop(llvm::Type* expected);
   void push(llvm::Value* value) { stack.push_back(value); }
   std::vector<llvm::Value*> popN(size_t count);
-  llvm::Value* contextField(unsigned offset, llvm::Type* type, bool invariant,
-                            llvm::MDNode* tbaa);
+  llvm::Value* contextField(unsigned offset, llvm::Type* type, bool invariant, llvm::MDNode* tbaa);
   llvm::Value* loadRuntimeCall(unsigned index);
   llvm::CallInst* callRuntime(unsigned index, llvm::FunctionType* type,
                               llvm::ArrayRef<llvm::Value*> args);

@@ -26,24 +26,19 @@ bool containsCalls(const wabt::ExprList& exprs) {
   for (const wabt::Expr& expr : exprs) {
     switch (expr.type()) {
     case wabt::ExprType::Call:
-    case wabt::ExprType::CallIndirect:
-      return true;
+    case wabt::ExprType::CallIndirect: return true;
     case wabt::ExprType::Block:
-      if (containsCalls(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs))
-        return true;
+      if (containsCalls(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs)) return true;
       break;
     case wabt::ExprType::Loop:
-      if (containsCalls(wabt::cast<wabt::LoopExpr>(&expr)->block.exprs))
-        return true;
+      if (containsCalls(wabt::cast<wabt::LoopExpr>(&expr)->block.exprs)) return true;
       break;
     case wabt::ExprType::If: {
       auto* ifExpr = wabt::cast<wabt::IfExpr>(&expr);
-      if (containsCalls(ifExpr->true_.exprs) || containsCalls(ifExpr->false_))
-        return true;
+      if (containsCalls(ifExpr->true_.exprs) || containsCalls(ifExpr->false_)) return true;
       break;
     }
-    default:
-      break;
+    default: break;
     }
   }
   return false;
@@ -78,12 +73,10 @@ void FunctionEmitter::emit() {
   }
 
   // Frames of many locals can be large even without calls; check those too.
-  if (containsCalls(func.exprs) || func.GetNumParamsAndLocals() > 4096)
-    emitStackCheck();
+  if (containsCalls(func.exprs) || func.GetNumParamsAndLocals() > 4096) emitStackCheck();
 
   BasicBlock* returnBlock = newBlock("return");
-  Frame frame{Frame::Function, returnBlock, returnBlock, {}, {},
-              {},            func.decl.sig.result_types, 0};
+  Frame frame{Frame::Function, returnBlock, returnBlock, {}, {}, {}, func.decl.sig.result_types, 0};
   frame.branchPhis = makePhis(returnBlock, frame.results);
   frames.push_back(std::move(frame));
 
@@ -95,8 +88,7 @@ void FunctionEmitter::emit() {
   Frame done = std::move(frames.back());
   frames.pop_back();
   finishPhis(returnBlock, done.branchPhis);
-  if (!reachable)
-    return; // the function never returns normally
+  if (!reachable) return; // the function never returns normally
 
   std::vector<Value*> results(done.branchPhis.begin(), done.branchPhis.end());
   if (results.empty()) {
@@ -127,8 +119,7 @@ Value* FunctionEmitter::pop() {
 
 Value* FunctionEmitter::pop(Type* expected) {
   Value* value = pop();
-  if (value->getType() != expected)
-    value = builder.CreateBitCast(value, expected);
+  if (value->getType() != expected) value = builder.CreateBitCast(value, expected);
   return value;
 }
 
@@ -142,10 +133,8 @@ std::vector<Value*> FunctionEmitter::popN(size_t count) {
 Value* FunctionEmitter::contextField(unsigned offset, Type* type, bool invariant, MDNode* tbaa) {
   Value* address = builder.CreateConstInBoundsGEP1_64(module.i8Ty, vmctx, offset);
   LoadInst* load = builder.CreateLoad(type, address);
-  if (invariant)
-    load->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
-  if (tbaa)
-    load->setMetadata(LLVMContext::MD_tbaa, tbaa);
+  if (invariant) load->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
+  if (tbaa) load->setMetadata(LLVMContext::MD_tbaa, tbaa);
   return load;
 }
 
@@ -158,8 +147,7 @@ Value* FunctionEmitter::loadRuntimeCall(unsigned index) {
   return load;
 }
 
-CallInst* FunctionEmitter::callRuntime(unsigned index, FunctionType* type,
-                                       ArrayRef<Value*> args) {
+CallInst* FunctionEmitter::callRuntime(unsigned index, FunctionType* type, ArrayRef<Value*> args) {
   std::vector<Value*> all{vmctx};
   all.insert(all.end(), args.begin(), args.end());
   return builder.CreateCall(type, loadRuntimeCall(index), all);
@@ -167,8 +155,7 @@ CallInst* FunctionEmitter::callRuntime(unsigned index, FunctionType* type,
 
 BasicBlock* FunctionEmitter::trapBlock(abi::TrapCode code) {
   auto found = trapBlocks.find(code);
-  if (found != trapBlocks.end())
-    return found->second;
+  if (found != trapBlocks.end()) return found->second;
   BasicBlock* block = newBlock("trap");
   IRBuilder<>::InsertPointGuard guard(builder);
   builder.SetInsertPoint(block);
@@ -208,8 +195,8 @@ void FunctionEmitter::emitStackCheck() {
   Function* readRegister =
       Intrinsic::getDeclaration(module.llvmModule.get(), Intrinsic::read_register, {module.i64Ty});
   Value* sp = builder.CreateCall(readRegister, {MetadataAsValue::get(module.ctx, rsp)});
-  Value* limit = contextField(offsetof(abi::VMContext, stackLimit), module.i64Ty, true,
-                              module.tbaaContext);
+  Value* limit =
+      contextField(offsetof(abi::VMContext, stackLimit), module.i64Ty, true, module.tbaaContext);
   trapIf(builder.CreateICmpULT(sp, limit), abi::TrapCode::StackExhausted);
 }
 
@@ -254,8 +241,7 @@ void FunctionEmitter::finishPhis(BasicBlock* block, std::vector<PHINode*>& phis)
 
 void FunctionEmitter::emitExprList(const wabt::ExprList& exprs) {
   for (const wabt::Expr& expr : exprs) {
-    if (!reachable)
-      return;
+    if (!reachable) return;
     emitExpr(expr);
   }
 }
@@ -263,8 +249,8 @@ void FunctionEmitter::emitExprList(const wabt::ExprList& exprs) {
 void FunctionEmitter::emitBlock(const wabt::Block& block, Frame::Kind kind) {
   const wabt::FuncSignature& sig = module.blockSignature(block.decl);
   size_t numParams = sig.param_types.size();
-  Frame frame{kind, nullptr, nullptr, {}, {}, sig.param_types, sig.result_types,
-              stack.size() - numParams};
+  Frame frame{kind, nullptr,         nullptr,          {},
+              {},   sig.param_types, sig.result_types, stack.size() - numParams};
 
   if (kind == Frame::Loop) {
     BasicBlock* header = newBlock("loop");
@@ -290,8 +276,7 @@ void FunctionEmitter::emitBlock(const wabt::Block& block, Frame::Kind kind) {
   if (kind == Frame::Loop) {
     // A loop's end is reached only by falling out of its body, with the
     // results on the stack already.
-    if (!reachable)
-      stack.resize(done.stackBase);
+    if (!reachable) stack.resize(done.stackBase);
     return;
   }
   if (reachable) {
@@ -314,8 +299,8 @@ void FunctionEmitter::emitIf(const wabt::IfExpr& expr) {
   BasicBlock* endBlock = newBlock("if.end");
   builder.CreateCondBr(condition, thenBlock, elseBlock);
 
-  Frame frame{Frame::If, endBlock, endBlock, {}, {}, sig.param_types, sig.result_types,
-              stack.size()};
+  Frame frame{Frame::If, endBlock,        endBlock,         {},
+              {},        sig.param_types, sig.result_types, stack.size()};
   frame.branchPhis = makePhis(endBlock, sig.result_types);
   frames.push_back(std::move(frame));
 
@@ -367,8 +352,7 @@ void FunctionEmitter::emitBrTable(const wabt::BrTableExpr& expr) {
   std::map<uint32_t, BasicBlock*> edges;
   auto edgeTo = [&](uint32_t depth) {
     auto found = edges.find(depth);
-    if (found != edges.end())
-      return found->second;
+    if (found != edges.end()) return found->second;
     BasicBlock* edge = newBlock("br_table.edge");
     builder.SetInsertPoint(edge);
     Frame& target = frameAt(depth);
@@ -389,7 +373,9 @@ void FunctionEmitter::emitBrTable(const wabt::BrTableExpr& expr) {
   markUnreachable();
 }
 
-void FunctionEmitter::emitReturn() { emitBranch((uint32_t)frames.size() - 1); }
+void FunctionEmitter::emitReturn() {
+  emitBranch((uint32_t)frames.size() - 1);
+}
 
 // ----- Calls -----------------------------------------------------------------
 
@@ -418,7 +404,8 @@ void FunctionEmitter::emitCallThroughRef(Value* ref, const wabt::FuncSignature& 
   LoadInst* code = builder.CreateLoad(module.ptrTy, ref);
   code->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
   LoadInst* context = builder.CreateLoad(
-      module.ptrTy, builder.CreateConstInBoundsGEP1_64(module.i8Ty, ref, offsetof(abi::FuncRef, vmctx)));
+      module.ptrTy,
+      builder.CreateConstInBoundsGEP1_64(module.i8Ty, ref, offsetof(abi::FuncRef, vmctx)));
   context->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
   emitCallWithSignature(code, context, sig);
 }
@@ -426,8 +413,7 @@ void FunctionEmitter::emitCallThroughRef(Value* ref, const wabt::FuncSignature& 
 void FunctionEmitter::emitCall(uint32_t funcIndex) {
   const wabt::FuncSignature& sig = module.funcSignature(funcIndex);
   if (funcIndex >= module.numImportedFuncs) {
-    emitCallWithSignature(module.definedFunctions[funcIndex - module.numImportedFuncs], vmctx,
-                          sig);
+    emitCallWithSignature(module.definedFunctions[funcIndex - module.numImportedFuncs], vmctx, sig);
     return;
   }
   // An import: another instance's function or a host function, through the
@@ -443,24 +429,26 @@ void FunctionEmitter::emitCallIndirect(const wabt::CallIndirectExpr& expr) {
 
   Value* table = tablePointer(expr.table.index());
   LoadInst* size = builder.CreateLoad(
-      module.i32Ty, builder.CreateConstInBoundsGEP1_64(module.i8Ty, table, offsetof(abi::Table, size)));
+      module.i32Ty,
+      builder.CreateConstInBoundsGEP1_64(module.i8Ty, table, offsetof(abi::Table, size)));
   size->setMetadata(LLVMContext::MD_tbaa, module.tbaaTable);
   trapIf(builder.CreateICmpUGE(index, size), abi::TrapCode::UndefinedElement);
   LoadInst* elements = builder.CreateLoad(module.ptrTy, table);
   elements->setMetadata(LLVMContext::MD_tbaa, module.tbaaTable);
   LoadInst* ref = builder.CreateLoad(
-      module.ptrTy, builder.CreateInBoundsGEP(module.ptrTy, elements,
-                                              builder.CreateZExt(index, module.i64Ty)));
+      module.ptrTy,
+      builder.CreateInBoundsGEP(module.ptrTy, elements, builder.CreateZExt(index, module.i64Ty)));
   ref->setMetadata(LLVMContext::MD_tbaa, module.tbaaTable);
   trapIf(builder.CreateIsNull(ref), abi::TrapCode::UninitializedElement);
 
-  Value* typeIds = contextField(offsetof(abi::VMContext, typeIds), module.ptrTy, true,
-                                module.tbaaContext);
+  Value* typeIds =
+      contextField(offsetof(abi::VMContext, typeIds), module.ptrTy, true, module.tbaaContext);
   LoadInst* expected = builder.CreateLoad(
       module.i32Ty, builder.CreateConstInBoundsGEP1_64(module.i32Ty, typeIds, typeIndex));
   expected->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
   LoadInst* actual = builder.CreateLoad(
-      module.i32Ty, builder.CreateConstInBoundsGEP1_64(module.i8Ty, ref, offsetof(abi::FuncRef, typeId)));
+      module.i32Ty,
+      builder.CreateConstInBoundsGEP1_64(module.i8Ty, ref, offsetof(abi::FuncRef, typeId)));
   actual->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
   trapIf(builder.CreateICmpNE(expected, actual), abi::TrapCode::IndirectCallTypeMismatch);
 
@@ -473,33 +461,21 @@ void FunctionEmitter::emitExpr(const wabt::Expr& expr) {
   using wabt::cast;
   using wabt::ExprType;
   switch (expr.type()) {
-  case ExprType::Nop:
-    return;
+  case ExprType::Nop: return;
   case ExprType::Unreachable:
     builder.CreateBr(trapBlock(abi::TrapCode::Unreachable));
     markUnreachable();
     return;
-  case ExprType::Block:
-    return emitBlock(cast<wabt::BlockExpr>(&expr)->block, Frame::Block);
-  case ExprType::Loop:
-    return emitBlock(cast<wabt::LoopExpr>(&expr)->block, Frame::Loop);
-  case ExprType::If:
-    return emitIf(*cast<wabt::IfExpr>(&expr));
-  case ExprType::Br:
-    return emitBranch(cast<wabt::BrExpr>(&expr)->var.index());
-  case ExprType::BrIf:
-    return emitBrIf(cast<wabt::BrIfExpr>(&expr)->var.index());
-  case ExprType::BrTable:
-    return emitBrTable(*cast<wabt::BrTableExpr>(&expr));
-  case ExprType::Return:
-    return emitReturn();
-  case ExprType::Call:
-    return emitCall(module.wasm.GetFuncIndex(cast<wabt::CallExpr>(&expr)->var));
-  case ExprType::CallIndirect:
-    return emitCallIndirect(*cast<wabt::CallIndirectExpr>(&expr));
-  case ExprType::Drop:
-    pop();
-    return;
+  case ExprType::Block: return emitBlock(cast<wabt::BlockExpr>(&expr)->block, Frame::Block);
+  case ExprType::Loop: return emitBlock(cast<wabt::LoopExpr>(&expr)->block, Frame::Loop);
+  case ExprType::If: return emitIf(*cast<wabt::IfExpr>(&expr));
+  case ExprType::Br: return emitBranch(cast<wabt::BrExpr>(&expr)->var.index());
+  case ExprType::BrIf: return emitBrIf(cast<wabt::BrIfExpr>(&expr)->var.index());
+  case ExprType::BrTable: return emitBrTable(*cast<wabt::BrTableExpr>(&expr));
+  case ExprType::Return: return emitReturn();
+  case ExprType::Call: return emitCall(module.wasm.GetFuncIndex(cast<wabt::CallExpr>(&expr)->var));
+  case ExprType::CallIndirect: return emitCallIndirect(*cast<wabt::CallIndirectExpr>(&expr));
+  case ExprType::Drop: pop(); return;
   case ExprType::Select: {
     Value* condition = builder.CreateICmpNE(pop(module.i32Ty), builder.getInt32(0));
     Value* ifFalse = pop();
@@ -530,8 +506,7 @@ void FunctionEmitter::emitExpr(const wabt::Expr& expr) {
     return emitGlobalGet(module.wasm.GetGlobalIndex(cast<wabt::GlobalGetExpr>(&expr)->var));
   case ExprType::GlobalSet:
     return emitGlobalSet(module.wasm.GetGlobalIndex(cast<wabt::GlobalSetExpr>(&expr)->var));
-  case ExprType::Const:
-    return emitConst(cast<wabt::ConstExpr>(&expr)->const_);
+  case ExprType::Const: return emitConst(cast<wabt::ConstExpr>(&expr)->const_);
   case ExprType::Unary:
   case ExprType::Binary:
   case ExprType::Compare:
@@ -546,17 +521,14 @@ void FunctionEmitter::emitExpr(const wabt::Expr& expr) {
     default: return emitConvert(opcode);
     }
   }
-  case ExprType::Load:
-    return emitLoad(*cast<wabt::LoadExpr>(&expr));
-  case ExprType::Store:
-    return emitStore(*cast<wabt::StoreExpr>(&expr));
+  case ExprType::Load: return emitLoad(*cast<wabt::LoadExpr>(&expr));
+  case ExprType::Store: return emitStore(*cast<wabt::StoreExpr>(&expr));
   case ExprType::MemorySize:
   case ExprType::MemoryGrow:
   case ExprType::MemoryCopy:
   case ExprType::MemoryFill:
   case ExprType::MemoryInit:
-  case ExprType::DataDrop:
-    return emitMemoryOp(expr);
+  case ExprType::DataDrop: return emitMemoryOp(expr);
   case ExprType::TableGet:
   case ExprType::TableSet:
   case ExprType::TableSize:
@@ -567,16 +539,14 @@ void FunctionEmitter::emitExpr(const wabt::Expr& expr) {
   case ExprType::ElemDrop:
   case ExprType::RefNull:
   case ExprType::RefIsNull:
-  case ExprType::RefFunc:
-    return emitTableOp(expr);
+  case ExprType::RefFunc: return emitTableOp(expr);
   case ExprType::Ternary:
   case ExprType::SimdLaneOp:
   case ExprType::SimdLoadLane:
   case ExprType::SimdStoreLane:
   case ExprType::SimdShuffleOp:
   case ExprType::LoadSplat:
-  case ExprType::LoadZero:
-    return emitSimd(expr);
+  case ExprType::LoadZero: return emitSimd(expr);
   default:
     throw UnsupportedError{std::string("instruction outside WebAssembly 2.0: ") +
                            wabt::GetExprTypeName(expr)};

@@ -59,8 +59,8 @@ Value* FunctionEmitter::memoryAddress(Value* address, uint64_t offset, unsigned 
   if (module.options.bounds == abi::BoundsMode::Explicit) {
     Value* end = builder.CreateAdd(effective, builder.getInt64(accessBytes), "", true);
     // `end > memorySize`, as a pure call until BoundsVersioning.cpp has seen it.
-    Value* outside = builder.CreateCall(boundsCheckDeclaration(*module.llvmModule),
-                                        {end, memorySize()});
+    Value* outside =
+        builder.CreateCall(boundsCheckDeclaration(*module.llvmModule), {end, memorySize()});
     trapIf(outside, abi::TrapCode::MemoryOutOfBounds);
   }
   return builder.CreateInBoundsGEP(module.i8Ty, memoryBase(), effective);
@@ -69,16 +69,14 @@ Value* FunctionEmitter::memoryAddress(Value* address, uint64_t offset, unsigned 
 LoadInst* FunctionEmitter::loadFromMemory(Type* type, Value* pointer) {
   LoadInst* load = builder.CreateAlignedLoad(type, pointer, MaybeAlign(1));
   load->setMetadata(LLVMContext::MD_tbaa, module.tbaaMemory);
-  if (module.options.bounds == abi::BoundsMode::Guard)
-    load->setVolatile(true); // rule 4
+  if (module.options.bounds == abi::BoundsMode::Guard) load->setVolatile(true); // rule 4
   return load;
 }
 
 StoreInst* FunctionEmitter::storeToMemory(Value* value, Value* pointer) {
   StoreInst* store = builder.CreateAlignedStore(value, pointer, MaybeAlign(1));
   store->setMetadata(LLVMContext::MD_tbaa, module.tbaaMemory);
-  if (module.options.bounds == abi::BoundsMode::Guard)
-    store->setVolatile(true); // rule 4
+  if (module.options.bounds == abi::BoundsMode::Guard) store->setVolatile(true); // rule 4
   return store;
 }
 
@@ -111,8 +109,7 @@ void FunctionEmitter::emitLoad(const wabt::LoadExpr& expr) {
   case wabt::Opcode::I64Load16U: shape = {m.i16Ty, m.i64Ty, false}; break;
   case wabt::Opcode::I64Load32S: shape = {m.i32Ty, m.i64Ty, true}; break;
   case wabt::Opcode::I64Load32U: shape = {m.i32Ty, m.i64Ty, false}; break;
-  default:
-    return emitSimd(expr); // v128.loadNxM_{s,u} and friends
+  default: return emitSimd(expr); // v128.loadNxM_{s,u} and friends
   }
   Value* address = pop(m.i32Ty);
   unsigned bytes = (unsigned)expr.opcode.GetMemorySize();
@@ -137,8 +134,7 @@ void FunctionEmitter::emitStore(const wabt::StoreExpr& expr) {
   case wabt::Opcode::I32Store16:
   case wabt::Opcode::I64Store16: memoryType = m.i16Ty; break;
   case wabt::Opcode::I64Store32: memoryType = m.i32Ty; break;
-  default:
-    throw UnsupportedError{std::string("store ") + expr.opcode.GetName()};
+  default: throw UnsupportedError{std::string("store ") + expr.opcode.GetName()};
   }
   Value* value = pop();
   Value* address = pop(m.i32Ty);
@@ -154,7 +150,8 @@ void FunctionEmitter::emitStore(const wabt::StoreExpr& expr) {
 
 void FunctionEmitter::emitMemoryOp(const wabt::Expr& expr) {
   ModuleContext& m = module;
-  FunctionType* voidWith3 = FunctionType::get(m.voidTy, {m.ptrTy, m.i32Ty, m.i32Ty, m.i32Ty}, false);
+  FunctionType* voidWith3 =
+      FunctionType::get(m.voidTy, {m.ptrTy, m.i32Ty, m.i32Ty, m.i32Ty}, false);
   switch (expr.type()) {
   case wabt::ExprType::MemorySize: {
     Value* pages = builder.CreateLShr(memorySize(), builder.getInt64(16));
@@ -192,8 +189,7 @@ void FunctionEmitter::emitMemoryOp(const wabt::Expr& expr) {
     callRuntime(kRtDataDrop, type, {builder.getInt32(m.wasm.GetDataSegmentIndex(drop->var))});
     return;
   }
-  default:
-    throw UnsupportedError{std::string("memory instruction ") + wabt::GetExprTypeName(expr)};
+  default: throw UnsupportedError{std::string("memory instruction ") + wabt::GetExprTypeName(expr)};
   }
 }
 

@@ -9,8 +9,8 @@
 // propagates, -0 < +0).
 #include "EmitContext.h"
 
-#include <llvm/ADT/APFloat.h>
 #include <cmath>
+#include <llvm/ADT/APFloat.h>
 #include <llvm/IR/InlineAsm.h>
 #include <llvm/IR/Intrinsics.h>
 
@@ -22,12 +22,8 @@ namespace faasm::codegen {
 void FunctionEmitter::emitConst(const wabt::Const& value) {
   ModuleContext& m = module;
   switch (value.type()) {
-  case wabt::Type::I32:
-    push(builder.getInt32(value.u32()));
-    return;
-  case wabt::Type::I64:
-    push(builder.getInt64(value.u64()));
-    return;
+  case wabt::Type::I32: push(builder.getInt32(value.u32())); return;
+  case wabt::Type::I64: push(builder.getInt64(value.u64())); return;
   case wabt::Type::F32: // from the bits, so NaN payloads survive
     push(ConstantFP::get(m.ctx, APFloat(APFloat::IEEEsingle(), APInt(32, value.f32_bits()))));
     return;
@@ -40,8 +36,7 @@ void FunctionEmitter::emitConst(const wabt::Const& value) {
     push(ConstantDataVector::get(m.ctx, ArrayRef<uint32_t>(lanes, 4)));
     return;
   }
-  default:
-    throw UnsupportedError{"constant of an unsupported type"};
+  default: throw UnsupportedError{"constant of an unsupported type"};
   }
 }
 
@@ -56,17 +51,11 @@ void FunctionEmitter::emitUnary(Opcode opcode) {
     result = builder.CreateZExt(builder.CreateICmpEQ(x, Constant::getNullValue(type)), m.i32Ty);
     break;
   case Opcode::I32Clz:
-  case Opcode::I64Clz:
-    result = intrinsic(Intrinsic::ctlz, {type}, {x, builder.getFalse()});
-    break;
+  case Opcode::I64Clz: result = intrinsic(Intrinsic::ctlz, {type}, {x, builder.getFalse()}); break;
   case Opcode::I32Ctz:
-  case Opcode::I64Ctz:
-    result = intrinsic(Intrinsic::cttz, {type}, {x, builder.getFalse()});
-    break;
+  case Opcode::I64Ctz: result = intrinsic(Intrinsic::cttz, {type}, {x, builder.getFalse()}); break;
   case Opcode::I32Popcnt:
-  case Opcode::I64Popcnt:
-    result = intrinsic(Intrinsic::ctpop, {type}, {x});
-    break;
+  case Opcode::I64Popcnt: result = intrinsic(Intrinsic::ctpop, {type}, {x}); break;
   case Opcode::I32Extend8S:
   case Opcode::I64Extend8S:
     result = builder.CreateSExt(builder.CreateTrunc(x, m.i8Ty), type);
@@ -79,35 +68,22 @@ void FunctionEmitter::emitUnary(Opcode opcode) {
     result = builder.CreateSExt(builder.CreateTrunc(x, m.i32Ty), type);
     break;
   case Opcode::F32Abs:
-  case Opcode::F64Abs:
-    result = intrinsic(Intrinsic::fabs, {type}, {x});
-    break;
+  case Opcode::F64Abs: result = intrinsic(Intrinsic::fabs, {type}, {x}); break;
   case Opcode::F32Neg:
   case Opcode::F64Neg:
     result = builder.CreateFNeg(x); // flips the sign bit only, NaN payload kept
     break;
   case Opcode::F32Ceil:
-  case Opcode::F64Ceil:
-    result = intrinsic(Intrinsic::ceil, {type}, {x});
-    break;
+  case Opcode::F64Ceil: result = intrinsic(Intrinsic::ceil, {type}, {x}); break;
   case Opcode::F32Floor:
-  case Opcode::F64Floor:
-    result = intrinsic(Intrinsic::floor, {type}, {x});
-    break;
+  case Opcode::F64Floor: result = intrinsic(Intrinsic::floor, {type}, {x}); break;
   case Opcode::F32Trunc:
-  case Opcode::F64Trunc:
-    result = intrinsic(Intrinsic::trunc, {type}, {x});
-    break;
+  case Opcode::F64Trunc: result = intrinsic(Intrinsic::trunc, {type}, {x}); break;
   case Opcode::F32Nearest:
-  case Opcode::F64Nearest:
-    result = intrinsic(Intrinsic::roundeven, {type}, {x});
-    break;
+  case Opcode::F64Nearest: result = intrinsic(Intrinsic::roundeven, {type}, {x}); break;
   case Opcode::F32Sqrt:
-  case Opcode::F64Sqrt:
-    result = intrinsic(Intrinsic::sqrt, {type}, {x});
-    break;
-  default:
-    throw UnsupportedError{std::string("unary ") + opcode.GetName()};
+  case Opcode::F64Sqrt: result = intrinsic(Intrinsic::sqrt, {type}, {x}); break;
+  default: throw UnsupportedError{std::string("unary ") + opcode.GetName()};
   }
   push(result);
 }
@@ -122,24 +98,23 @@ Value* FunctionEmitter::emitIntDivRem(Opcode opcode, Value* lhs, Value* rhs) {
   case Opcode::I64DivS: {
     unsigned bits = type->getIntegerBitWidth();
     Constant* intMin = ConstantInt::get(type, APInt::getSignedMinValue(bits));
-    trapIf(builder.CreateAnd(builder.CreateICmpEQ(lhs, intMin), builder.CreateICmpEQ(rhs, minusOne)),
-           abi::TrapCode::IntegerOverflow);
+    trapIf(
+        builder.CreateAnd(builder.CreateICmpEQ(lhs, intMin), builder.CreateICmpEQ(rhs, minusOne)),
+        abi::TrapCode::IntegerOverflow);
     return builder.CreateSDiv(lhs, rhs);
   }
   case Opcode::I32DivU:
-  case Opcode::I64DivU:
-    return builder.CreateUDiv(lhs, rhs);
+  case Opcode::I64DivU: return builder.CreateUDiv(lhs, rhs);
   case Opcode::I32RemS:
   case Opcode::I64RemS: {
     // INT_MIN rem -1 is 0 in wasm but faults on x86; x rem 1 is also 0.
-    Value* safe = builder.CreateSelect(builder.CreateICmpEQ(rhs, minusOne), ConstantInt::get(type, 1), rhs);
+    Value* safe =
+        builder.CreateSelect(builder.CreateICmpEQ(rhs, minusOne), ConstantInt::get(type, 1), rhs);
     return builder.CreateSRem(lhs, safe);
   }
   case Opcode::I32RemU:
-  case Opcode::I64RemU:
-    return builder.CreateURem(lhs, rhs);
-  default:
-    llvm_unreachable("not a division");
+  case Opcode::I64RemU: return builder.CreateURem(lhs, rhs);
+  default: llvm_unreachable("not a division");
   }
 }
 
@@ -159,16 +134,13 @@ Value* FunctionEmitter::emitFloatMinMax(bool isMin, Value* lhs, Value* rhs) {
 // empty inline asm, so the operation stays.
 Value* FunctionEmitter::hideIdentityConstant(Value* operand) {
   auto* constant = dyn_cast<Constant>(operand);
-  if (!constant)
-    return operand;
+  if (!constant) return operand;
   Constant* scalar = constant->getType()->isVectorTy() ? constant->getSplatValue() : constant;
   auto* fp = dyn_cast_or_null<ConstantFP>(scalar);
-  if (!fp)
-    return operand;
+  if (!fp) return operand;
   const APFloat& value = fp->getValueAPF();
   bool identity = value.isZero() || value.isExactlyValue(1.0) || value.isExactlyValue(-1.0);
-  if (!identity)
-    return operand;
+  if (!identity) return operand;
   Type* type = operand->getType();
   InlineAsm* opaque = InlineAsm::get(FunctionType::get(type, {type}, false), "", "=x,0",
                                      /*hasSideEffects=*/false);
@@ -237,8 +209,7 @@ void FunctionEmitter::emitBinary(Opcode opcode) {
   case Opcode::F64Max: result = emitFloatMinMax(false, lhs, rhs); break;
   case Opcode::F32Copysign:
   case Opcode::F64Copysign: result = intrinsic(Intrinsic::copysign, {type}, {lhs, rhs}); break;
-  default:
-    throw UnsupportedError{std::string("binary ") + opcode.GetName()};
+  default: throw UnsupportedError{std::string("binary ") + opcode.GetName()};
   }
   push(result);
 }
@@ -283,8 +254,7 @@ void FunctionEmitter::emitCompare(Opcode opcode) {
   case Opcode::F64Le: predicate = CmpInst::FCMP_OLE; break;
   case Opcode::F32Ge:
   case Opcode::F64Ge: predicate = CmpInst::FCMP_OGE; break;
-  default:
-    throw UnsupportedError{std::string("compare ") + opcode.GetName()};
+  default: throw UnsupportedError{std::string("compare ") + opcode.GetName()};
   }
   push(builder.CreateZExt(builder.CreateCmp(predicate, lhs, rhs), m.i32Ty));
 }
@@ -295,7 +265,8 @@ void FunctionEmitter::emitCompare(Opcode opcode) {
 Value* FunctionEmitter::emitTruncTrapping(Value* value, Type* target, bool isSigned) {
   Type* source = value->getType();
   unsigned bits = target->getIntegerBitWidth();
-  double lower, upper; // the conversion is valid iff lower < x < upper, or x == lower is ok when lowerInclusive
+  double lower, upper; // the conversion is valid iff lower < x < upper, or x == lower is ok when
+                       // lowerInclusive
   bool lowerInclusive;
   if (isSigned) {
     lower = -std::ldexp(1.0, bits - 1); // -2^(n-1) itself converts
@@ -323,8 +294,7 @@ Value* FunctionEmitter::emitTruncTrapping(Value* value, Type* target, bool isSig
 
 void FunctionEmitter::emitConvert(Opcode opcode) {
   ModuleContext& m = module;
-  if (opcode == Opcode::I32Eqz || opcode == Opcode::I64Eqz)
-    return emitUnary(opcode);
+  if (opcode == Opcode::I32Eqz || opcode == Opcode::I64Eqz) return emitUnary(opcode);
   Type* from = m.wasmType(opcode.GetParamType1());
   Type* to = m.wasmType(opcode.GetResultType());
   Value* x = pop(from);
@@ -370,8 +340,7 @@ void FunctionEmitter::emitConvert(Opcode opcode) {
   case Opcode::I64ReinterpretF64:
   case Opcode::F32ReinterpretI32:
   case Opcode::F64ReinterpretI64: result = builder.CreateBitCast(x, to); break;
-  default:
-    throw UnsupportedError{std::string("conversion ") + opcode.GetName()};
+  default: throw UnsupportedError{std::string("conversion ") + opcode.GetName()};
   }
   push(result);
 }

@@ -16,11 +16,13 @@ using wabt::Opcode;
 namespace faasm::codegen {
 
 bool isVectorOpcode(wabt::Opcode opcode) {
-  return opcode.GetResultType() == wabt::Type::V128 ||
-         opcode.GetParamType1() == wabt::Type::V128 || opcode.GetParamType2() == wabt::Type::V128;
+  return opcode.GetResultType() == wabt::Type::V128 || opcode.GetParamType1() == wabt::Type::V128 ||
+         opcode.GetParamType2() == wabt::Type::V128;
 }
 
-Value* FunctionEmitter::popVector(FixedVectorType* type) { return pop(type); }
+Value* FunctionEmitter::popVector(FixedVectorType* type) {
+  return pop(type);
+}
 
 void FunctionEmitter::pushVector(Value* value) {
   push(value->getType() == module.v128Ty ? value : builder.CreateBitCast(value, module.v128Ty));
@@ -67,8 +69,8 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
   };
   auto widen = [&](Value* v, bool isSigned) { // double the lane width, same lane count
     auto* type = cast<FixedVectorType>(v->getType());
-    Type* wide = FixedVectorType::get(
-        IntegerType::get(m.ctx, type->getScalarSizeInBits() * 2), type->getNumElements());
+    Type* wide = FixedVectorType::get(IntegerType::get(m.ctx, type->getScalarSizeInBits() * 2),
+                                      type->getNumElements());
     return isSigned ? builder.CreateSExt(v, wide) : builder.CreateZExt(v, wide);
   };
   auto splatScalar = [&](Value* scalar, FixedVectorType* type) {
@@ -86,8 +88,10 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
   };
   auto saturate = [&](Value* v, int64_t lo, int64_t hi) {
     Type* type = v->getType();
-    Value* clamped = builder.CreateBinaryIntrinsic(Intrinsic::smax, v, ConstantInt::get(type, lo, true));
-    return builder.CreateBinaryIntrinsic(Intrinsic::smin, clamped, ConstantInt::get(type, hi, true));
+    Value* clamped =
+        builder.CreateBinaryIntrinsic(Intrinsic::smax, v, ConstantInt::get(type, lo, true));
+    return builder.CreateBinaryIntrinsic(Intrinsic::smin, clamped,
+                                         ConstantInt::get(type, hi, true));
   };
 
   switch (expr.type()) {
@@ -106,7 +110,8 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
     case Opcode::V128Load32X2U: lanes = 2, isSigned = false, lane = m.i32Ty; break;
     default: throw UnsupportedError{std::string("load ") + load->opcode.GetName()};
     }
-    Value* narrow = loadFromMemory(FixedVectorType::get(lane, lanes), memoryAddress(address, load->offset, 8));
+    Value* narrow =
+        loadFromMemory(FixedVectorType::get(lane, lanes), memoryAddress(address, load->offset, 8));
     pushVector(widen(narrow, isSigned));
     return;
   }
@@ -178,9 +183,7 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
     case Opcode::I32X4ExtractLane:
     case Opcode::I64X2ExtractLane:
     case Opcode::F32X4ExtractLane:
-    case Opcode::F64X2ExtractLane:
-      push(builder.CreateExtractElement(vec(type), lane));
-      return;
+    case Opcode::F64X2ExtractLane: push(builder.CreateExtractElement(vec(type), lane)); return;
     default: { // replace_lane
       Value* scalar = pop();
       if (scalar->getType()->isIntegerTy() && scalar->getType() != type->getElementType())
@@ -193,7 +196,8 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
   case wabt::ExprType::Ternary: {
     Opcode opcode = wabt::cast<wabt::TernaryExpr>(&expr)->opcode;
     if (opcode != Opcode::V128BitSelect)
-      throw UnsupportedError{std::string("instruction outside WebAssembly 2.0: ") + opcode.GetName()};
+      throw UnsupportedError{std::string("instruction outside WebAssembly 2.0: ") +
+                             opcode.GetName()};
     Value* mask = vec(m.v128Ty);
     Value* b = vec(m.v128Ty);
     Value* a = vec(m.v128Ty);
@@ -203,8 +207,9 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
   }
   case wabt::ExprType::Unary:
   case wabt::ExprType::Convert: {
-    Opcode opcode = expr.type() == wabt::ExprType::Unary ? wabt::cast<wabt::UnaryExpr>(&expr)->opcode
-                                                         : wabt::cast<wabt::ConvertExpr>(&expr)->opcode;
+    Opcode opcode = expr.type() == wabt::ExprType::Unary
+                        ? wabt::cast<wabt::UnaryExpr>(&expr)->opcode
+                        : wabt::cast<wabt::ConvertExpr>(&expr)->opcode;
     FixedVectorType* type = shapeOf(s, opcode);
     switch (opcode) {
     case Opcode::I8X16Splat:
@@ -266,7 +271,9 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
     case Opcode::F32X4Trunc:
     case Opcode::F64X2Trunc: pushVector(intrinsic(Intrinsic::trunc, {type}, {vec(type)})); return;
     case Opcode::F32X4Nearest:
-    case Opcode::F64X2Nearest: pushVector(intrinsic(Intrinsic::roundeven, {type}, {vec(type)})); return;
+    case Opcode::F64X2Nearest:
+      pushVector(intrinsic(Intrinsic::roundeven, {type}, {vec(type)}));
+      return;
     case Opcode::I16X8ExtendLowI8X16S: pushVector(widen(half(vec(s.i8x16), false), true)); return;
     case Opcode::I16X8ExtendHighI8X16S: pushVector(widen(half(vec(s.i8x16), true), true)); return;
     case Opcode::I16X8ExtendLowI8X16U: pushVector(widen(half(vec(s.i8x16), false), false)); return;
@@ -285,10 +292,10 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
     case Opcode::I32X4ExtaddPairwiseI16X8U: {
       bool isSigned = opcode == Opcode::I16X8ExtaddPairwiseI8X16S ||
                       opcode == Opcode::I32X4ExtaddPairwiseI16X8S;
-      FixedVectorType* from = opcode == Opcode::I16X8ExtaddPairwiseI8X16S ||
-                                      opcode == Opcode::I16X8ExtaddPairwiseI8X16U
-                                  ? s.i8x16
-                                  : s.i16x8;
+      FixedVectorType* from =
+          opcode == Opcode::I16X8ExtaddPairwiseI8X16S || opcode == Opcode::I16X8ExtaddPairwiseI8X16U
+              ? s.i8x16
+              : s.i16x8;
       Value* wide = widen(vec(from), isSigned);
       int n = (int)from->getNumElements();
       Value* even = builder.CreateShuffleVector(wide, range(0, n / 2, 2));
@@ -305,14 +312,18 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
     case Opcode::I32X4TruncSatF64X2SZero:
     case Opcode::I32X4TruncSatF64X2UZero: {
       FixedVectorType* i32x2 = FixedVectorType::get(m.i32Ty, 2);
-      Intrinsic::ID id = opcode == Opcode::I32X4TruncSatF64X2SZero ? Intrinsic::fptosi_sat
-                                                                    : Intrinsic::fptoui_sat;
+      Intrinsic::ID id =
+          opcode == Opcode::I32X4TruncSatF64X2SZero ? Intrinsic::fptosi_sat : Intrinsic::fptoui_sat;
       Value* narrow = intrinsic(id, {i32x2, s.f64x2}, {vec(s.f64x2)});
       pushVector(builder.CreateShuffleVector(narrow, Constant::getNullValue(i32x2), range(0, 4)));
       return;
     }
-    case Opcode::F32X4ConvertI32X4S: pushVector(builder.CreateSIToFP(vec(s.i32x4), s.f32x4)); return;
-    case Opcode::F32X4ConvertI32X4U: pushVector(builder.CreateUIToFP(vec(s.i32x4), s.f32x4)); return;
+    case Opcode::F32X4ConvertI32X4S:
+      pushVector(builder.CreateSIToFP(vec(s.i32x4), s.f32x4));
+      return;
+    case Opcode::F32X4ConvertI32X4U:
+      pushVector(builder.CreateUIToFP(vec(s.i32x4), s.f32x4));
+      return;
     case Opcode::F64X2ConvertLowI32X4S:
       pushVector(builder.CreateSIToFP(half(vec(s.i32x4), false), s.f64x2));
       return;
@@ -328,8 +339,7 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
     case Opcode::F64X2PromoteLowF32X4:
       pushVector(builder.CreateFPExt(half(vec(s.f32x4), false), s.f64x2));
       return;
-    default:
-      throw UnsupportedError{std::string("simd instruction ") + opcode.GetName()};
+    default: throw UnsupportedError{std::string("simd instruction ") + opcode.GetName()};
     }
   }
   case wabt::ExprType::Compare: {
@@ -388,8 +398,7 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
       pushVector(result);
       return;
     }
-    default:
-      break;
+    default: break;
     }
     if (opcode == Opcode::I8X16NarrowI16X8S || opcode == Opcode::I8X16NarrowI16X8U ||
         opcode == Opcode::I16X8NarrowI32X4S || opcode == Opcode::I16X8NarrowI32X4U) {
@@ -427,13 +436,21 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
     case Opcode::I32X4Mul:
     case Opcode::I64X2Mul: result = builder.CreateMul(a, b); break;
     case Opcode::I8X16AddSatS:
-    case Opcode::I16X8AddSatS: result = builder.CreateBinaryIntrinsic(Intrinsic::sadd_sat, a, b); break;
+    case Opcode::I16X8AddSatS:
+      result = builder.CreateBinaryIntrinsic(Intrinsic::sadd_sat, a, b);
+      break;
     case Opcode::I8X16AddSatU:
-    case Opcode::I16X8AddSatU: result = builder.CreateBinaryIntrinsic(Intrinsic::uadd_sat, a, b); break;
+    case Opcode::I16X8AddSatU:
+      result = builder.CreateBinaryIntrinsic(Intrinsic::uadd_sat, a, b);
+      break;
     case Opcode::I8X16SubSatS:
-    case Opcode::I16X8SubSatS: result = builder.CreateBinaryIntrinsic(Intrinsic::ssub_sat, a, b); break;
+    case Opcode::I16X8SubSatS:
+      result = builder.CreateBinaryIntrinsic(Intrinsic::ssub_sat, a, b);
+      break;
     case Opcode::I8X16SubSatU:
-    case Opcode::I16X8SubSatU: result = builder.CreateBinaryIntrinsic(Intrinsic::usub_sat, a, b); break;
+    case Opcode::I16X8SubSatU:
+      result = builder.CreateBinaryIntrinsic(Intrinsic::usub_sat, a, b);
+      break;
     case Opcode::I8X16MinS:
     case Opcode::I16X8MinS:
     case Opcode::I32X4MinS: result = builder.CreateBinaryIntrinsic(Intrinsic::smin, a, b); break;
@@ -466,15 +483,16 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
     case Opcode::I8X16Swizzle: {
       // pshufb zeroes a lane whose index has its top bit set; a saturating
       // add of 0x70 sets it for every index >= 16 and keeps 0..15 intact.
-      Value* indices = builder.CreateBinaryIntrinsic(Intrinsic::uadd_sat, b,
-                                                     ConstantInt::get(s.i8x16, 0x70));
+      Value* indices =
+          builder.CreateBinaryIntrinsic(Intrinsic::uadd_sat, b, ConstantInt::get(s.i8x16, 0x70));
       result = intrinsic(Intrinsic::x86_ssse3_pshuf_b_128, {}, {a, indices});
       break;
     }
     case Opcode::I32X4DotI16X8S: {
       FixedVectorType* wide = FixedVectorType::get(m.i32Ty, 8);
-      Value* product = builder.CreateMul(builder.CreateSExt(builder.CreateBitCast(a, s.i16x8), wide),
-                                         builder.CreateSExt(builder.CreateBitCast(b, s.i16x8), wide));
+      Value* product =
+          builder.CreateMul(builder.CreateSExt(builder.CreateBitCast(a, s.i16x8), wide),
+                            builder.CreateSExt(builder.CreateBitCast(b, s.i16x8), wide));
       Value* even = builder.CreateShuffleVector(product, range(0, 4, 2));
       Value* odd = builder.CreateShuffleVector(product, range(1, 4, 2));
       result = builder.CreateAdd(even, odd);
@@ -496,7 +514,7 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
       std::string_view name = opcode.GetName();
       bool high = name.find("high") != std::string_view::npos;
       bool isSigned = name.ends_with("_s");
-      FixedVectorType* from = name.starts_with("i16x8") ? s.i8x16
+      FixedVectorType* from = name.starts_with("i16x8")   ? s.i8x16
                               : name.starts_with("i32x4") ? s.i16x8
                                                           : s.i32x4;
       Value* na = half(builder.CreateBitCast(a, from), high);
@@ -505,13 +523,21 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
       break;
     }
     case Opcode::F32X4Add:
-    case Opcode::F64X2Add: result = builder.CreateFAdd(hideIdentityConstant(a), hideIdentityConstant(b)); break;
+    case Opcode::F64X2Add:
+      result = builder.CreateFAdd(hideIdentityConstant(a), hideIdentityConstant(b));
+      break;
     case Opcode::F32X4Sub:
-    case Opcode::F64X2Sub: result = builder.CreateFSub(hideIdentityConstant(a), hideIdentityConstant(b)); break;
+    case Opcode::F64X2Sub:
+      result = builder.CreateFSub(hideIdentityConstant(a), hideIdentityConstant(b));
+      break;
     case Opcode::F32X4Mul:
-    case Opcode::F64X2Mul: result = builder.CreateFMul(hideIdentityConstant(a), hideIdentityConstant(b)); break;
+    case Opcode::F64X2Mul:
+      result = builder.CreateFMul(hideIdentityConstant(a), hideIdentityConstant(b));
+      break;
     case Opcode::F32X4Div:
-    case Opcode::F64X2Div: result = builder.CreateFDiv(hideIdentityConstant(a), hideIdentityConstant(b)); break;
+    case Opcode::F64X2Div:
+      result = builder.CreateFDiv(hideIdentityConstant(a), hideIdentityConstant(b));
+      break;
     case Opcode::F32X4Min:
     case Opcode::F64X2Min: result = emitFloatMinMax(true, a, b); break;
     case Opcode::F32X4Max:
@@ -520,14 +546,12 @@ void FunctionEmitter::emitSimd(const wabt::Expr& expr) {
     case Opcode::F64X2PMin: result = builder.CreateSelect(builder.CreateFCmpOLT(b, a), b, a); break;
     case Opcode::F32X4PMax:
     case Opcode::F64X2PMax: result = builder.CreateSelect(builder.CreateFCmpOLT(a, b), b, a); break;
-    default:
-      throw UnsupportedError{std::string("simd instruction ") + opcode.GetName()};
+    default: throw UnsupportedError{std::string("simd instruction ") + opcode.GetName()};
     }
     pushVector(result);
     return;
   }
-  default:
-    throw UnsupportedError{std::string("simd instruction ") + wabt::GetExprTypeName(expr)};
+  default: throw UnsupportedError{std::string("simd instruction ") + wabt::GetExprTypeName(expr)};
   }
 }
 

@@ -8,10 +8,10 @@ using namespace llvm;
 namespace faasm::codegen {
 
 Value* FunctionEmitter::globalCell(uint32_t index) {
-  Value* cells = contextField(offsetof(abi::VMContext, globals), module.ptrTy, true,
-                              module.tbaaContext);
-  LoadInst* cell =
-      builder.CreateLoad(module.ptrTy, builder.CreateConstInBoundsGEP1_64(module.ptrTy, cells, index));
+  Value* cells =
+      contextField(offsetof(abi::VMContext, globals), module.ptrTy, true, module.tbaaContext);
+  LoadInst* cell = builder.CreateLoad(
+      module.ptrTy, builder.CreateConstInBoundsGEP1_64(module.ptrTy, cells, index));
   cell->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
   cell->setMetadata(LLVMContext::MD_tbaa, module.tbaaContext);
   return cell;
@@ -36,15 +36,14 @@ void FunctionEmitter::emitGlobalSet(uint32_t index) {
   // with a later one: the value is in the global when the trap ends the call
   // (tests/sandbox/trap-state.wast). Explicit mode traps through a call,
   // which orders it already.
-  if (module.options.bounds == abi::BoundsMode::Guard)
-    store->setVolatile(true);
+  if (module.options.bounds == abi::BoundsMode::Guard) store->setVolatile(true);
 }
 
 Value* FunctionEmitter::tablePointer(uint32_t index) {
-  Value* tables = contextField(offsetof(abi::VMContext, tables), module.ptrTy, true,
-                               module.tbaaContext);
-  LoadInst* table = builder.CreateLoad(module.ptrTy,
-                                       builder.CreateConstInBoundsGEP1_64(module.ptrTy, tables, index));
+  Value* tables =
+      contextField(offsetof(abi::VMContext, tables), module.ptrTy, true, module.tbaaContext);
+  LoadInst* table = builder.CreateLoad(
+      module.ptrTy, builder.CreateConstInBoundsGEP1_64(module.ptrTy, tables, index));
   table->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
   table->setMetadata(LLVMContext::MD_tbaa, module.tbaaContext);
   return table;
@@ -53,8 +52,8 @@ Value* FunctionEmitter::tablePointer(uint32_t index) {
 Value* FunctionEmitter::funcRef(uint32_t funcIndex) {
   Value* refs =
       contextField(offsetof(abi::VMContext, funcs), module.ptrTy, true, module.tbaaContext);
-  LoadInst* ref =
-      builder.CreateLoad(module.ptrTy, builder.CreateConstInBoundsGEP1_64(module.ptrTy, refs, funcIndex));
+  LoadInst* ref = builder.CreateLoad(
+      module.ptrTy, builder.CreateConstInBoundsGEP1_64(module.ptrTy, refs, funcIndex));
   ref->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
   ref->setMetadata(LLVMContext::MD_tbaa, module.tbaaContext);
   return ref;
@@ -76,9 +75,7 @@ void FunctionEmitter::emitTableOp(const wabt::Expr& expr) {
   };
 
   switch (expr.type()) {
-  case ExprType::RefNull:
-    push(ConstantPointerNull::get(m.ptrTy));
-    return;
+  case ExprType::RefNull: push(ConstantPointerNull::get(m.ptrTy)); return;
   case ExprType::RefIsNull:
     push(builder.CreateZExt(builder.CreateIsNull(pop(m.ptrTy)), m.i32Ty));
     return;
@@ -105,9 +102,9 @@ void FunctionEmitter::emitTableOp(const wabt::Expr& expr) {
   }
   case ExprType::TableSize: {
     uint32_t table = m.wasm.GetTableIndex(cast<wabt::TableSizeExpr>(&expr)->var);
-    LoadInst* size = builder.CreateLoad(
-        m.i32Ty,
-        builder.CreateConstInBoundsGEP1_64(m.i8Ty, tablePointer(table), offsetof(abi::Table, size)));
+    LoadInst* size =
+        builder.CreateLoad(m.i32Ty, builder.CreateConstInBoundsGEP1_64(m.i8Ty, tablePointer(table),
+                                                                       offsetof(abi::Table, size)));
     size->setMetadata(LLVMContext::MD_tbaa, m.tbaaTable);
     push(size);
     return;
@@ -135,8 +132,8 @@ void FunctionEmitter::emitTableOp(const wabt::Expr& expr) {
     Value* length = pop(m.i32Ty);
     Value* source = pop(m.i32Ty);
     Value* destination = pop(m.i32Ty);
-    FunctionType* type = FunctionType::get(
-        m.voidTy, {m.ptrTy, m.i32Ty, m.i32Ty, m.i32Ty, m.i32Ty, m.i32Ty}, false);
+    FunctionType* type =
+        FunctionType::get(m.voidTy, {m.ptrTy, m.i32Ty, m.i32Ty, m.i32Ty, m.i32Ty, m.i32Ty}, false);
     callRuntime(kRtTableCopy, type,
                 {builder.getInt32(m.wasm.GetTableIndex(copy->dst_table)),
                  builder.getInt32(m.wasm.GetTableIndex(copy->src_table)), destination, source,
@@ -148,8 +145,8 @@ void FunctionEmitter::emitTableOp(const wabt::Expr& expr) {
     Value* length = pop(m.i32Ty);
     Value* source = pop(m.i32Ty);
     Value* destination = pop(m.i32Ty);
-    FunctionType* type = FunctionType::get(
-        m.voidTy, {m.ptrTy, m.i32Ty, m.i32Ty, m.i32Ty, m.i32Ty, m.i32Ty}, false);
+    FunctionType* type =
+        FunctionType::get(m.voidTy, {m.ptrTy, m.i32Ty, m.i32Ty, m.i32Ty, m.i32Ty, m.i32Ty}, false);
     callRuntime(kRtTableInit, type,
                 {builder.getInt32(m.wasm.GetTableIndex(init->table_index)),
                  builder.getInt32(m.wasm.GetElemSegmentIndex(init->segment_index)), destination,
@@ -162,8 +159,7 @@ void FunctionEmitter::emitTableOp(const wabt::Expr& expr) {
     callRuntime(kRtElemDrop, type, {builder.getInt32(m.wasm.GetElemSegmentIndex(drop->var))});
     return;
   }
-  default:
-    throw UnsupportedError{std::string("table instruction ") + wabt::GetExprTypeName(expr)};
+  default: throw UnsupportedError{std::string("table instruction ") + wabt::GetExprTypeName(expr)};
   }
 }
 

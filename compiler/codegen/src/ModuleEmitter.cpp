@@ -4,8 +4,8 @@
 // compiler cannot disagree with the loader about a layout.
 #include "EmitContext.h"
 
-#include <llvm/IR/Verifier.h>
 #include <algorithm>
+#include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
 using namespace llvm;
@@ -37,8 +37,8 @@ std::string signatureString(const wabt::FuncSignature& sig) {
 
 ModuleContext::ModuleContext(LLVMContext& llvmContext, const wabt::Module& wasm,
                              const CompileOptions& options)
-    : ctx(llvmContext), llvmModule(std::make_unique<llvm::Module>("wasm", llvmContext)),
-      wasm(wasm), options(options) {
+    : ctx(llvmContext), llvmModule(std::make_unique<llvm::Module>("wasm", llvmContext)), wasm(wasm),
+      options(options) {
   voidTy = Type::getVoidTy(ctx);
   i1Ty = Type::getInt1Ty(ctx);
   i8Ty = Type::getInt8Ty(ctx);
@@ -78,10 +78,8 @@ Type* ModuleContext::wasmType(wabt::Type type) const {
 }
 
 Type* ModuleContext::resultType(const wabt::TypeVector& results) const {
-  if (results.empty())
-    return voidTy;
-  if (results.size() == 1)
-    return wasmType(results[0]);
+  if (results.empty()) return voidTy;
+  if (results.size() == 1) return wasmType(results[0]);
   std::vector<Type*> fields;
   for (wabt::Type type : results)
     fields.push_back(wasmType(type));
@@ -102,14 +100,12 @@ const wabt::FuncSignature& ModuleContext::typeSignature(uint32_t typeIndex) cons
 
 const wabt::FuncSignature& ModuleContext::funcSignature(uint32_t funcIndex) const {
   const wabt::Func* func = wasm.funcs.at(funcIndex);
-  if (func->decl.has_func_type)
-    return typeSignature(wasm.GetFuncTypeIndex(func->decl.type_var));
+  if (func->decl.has_func_type) return typeSignature(wasm.GetFuncTypeIndex(func->decl.type_var));
   return func->decl.sig;
 }
 
 const wabt::FuncSignature& ModuleContext::blockSignature(const wabt::BlockDeclaration& decl) const {
-  if (decl.has_func_type)
-    return typeSignature(wasm.GetFuncTypeIndex(decl.type_var));
+  if (decl.has_func_type) return typeSignature(wasm.GetFuncTypeIndex(decl.type_var));
   return decl.sig;
 }
 
@@ -160,8 +156,7 @@ public:
 private:
   Constant* string(const std::string& text) {
     auto found = strings.find(text);
-    if (found != strings.end())
-      return found->second;
+    if (found != strings.end()) return found->second;
     Constant* data = ConstantDataArray::getString(m.ctx, text, /*AddNull=*/true);
     auto* global = new GlobalVariable(*m.llvmModule, data->getType(), true,
                                       GlobalValue::PrivateLinkage, data, "str");
@@ -232,9 +227,7 @@ private:
       kind = abi::InitKind::GlobalGet;
       index = wasm.GetGlobalIndex(wabt::cast<wabt::GlobalGetExpr>(&expr)->var);
       break;
-    case wabt::ExprType::RefNull:
-      kind = abi::InitKind::RefNull;
-      break;
+    case wabt::ExprType::RefNull: kind = abi::InitKind::RefNull; break;
     case wabt::ExprType::RefFunc:
       kind = abi::InitKind::RefFunc;
       index = wasm.GetFuncIndex(wabt::cast<wabt::RefFuncExpr>(&expr)->var);
@@ -309,8 +302,7 @@ void DescriptorEmitter::emit() {
       isMutable = global->global.mutable_ ? 1 : 0;
       break;
     }
-    default:
-      throw UnsupportedError{"import of a kind outside WebAssembly 2.0"};
+    default: throw UnsupportedError{"import of a kind outside WebAssembly 2.0"};
     }
     out.nested(offsetof(abi::ImportDesc, limits), limits(*importLimits), sizeof(abi::Limits));
     out.u32(offsetof(abi::ImportDesc, typeIndex), typeIndex);
@@ -364,10 +356,22 @@ void DescriptorEmitter::emit() {
     uint32_t index;
     abi::ExternKind kind;
     switch (exp->kind) {
-    case wabt::ExternalKind::Func: kind = abi::ExternKind::Func; index = wasm.GetFuncIndex(exp->var); break;
-    case wabt::ExternalKind::Table: kind = abi::ExternKind::Table; index = wasm.GetTableIndex(exp->var); break;
-    case wabt::ExternalKind::Memory: kind = abi::ExternKind::Memory; index = wasm.GetMemoryIndex(exp->var); break;
-    case wabt::ExternalKind::Global: kind = abi::ExternKind::Global; index = wasm.GetGlobalIndex(exp->var); break;
+    case wabt::ExternalKind::Func:
+      kind = abi::ExternKind::Func;
+      index = wasm.GetFuncIndex(exp->var);
+      break;
+    case wabt::ExternalKind::Table:
+      kind = abi::ExternKind::Table;
+      index = wasm.GetTableIndex(exp->var);
+      break;
+    case wabt::ExternalKind::Memory:
+      kind = abi::ExternKind::Memory;
+      index = wasm.GetMemoryIndex(exp->var);
+      break;
+    case wabt::ExternalKind::Global:
+      kind = abi::ExternKind::Global;
+      index = wasm.GetGlobalIndex(exp->var);
+      break;
     default: throw UnsupportedError{"export of a kind outside WebAssembly 2.0"};
     }
     out.nested(offsetof(abi::ExportDesc, name), name(exp->name), sizeof(abi::Name));
@@ -448,9 +452,9 @@ void DescriptorEmitter::emit() {
   out.nested(offsetof(D, elemSegments), array(elemSegments, "elem.segments"), 16);
   out.ptr(offsetof(D, sourceName), string(m.options.sourceName));
   Constant* descriptor = out.finish(sizeof(D));
-  auto* global = new GlobalVariable(*m.llvmModule, descriptor->getType(), true,
-                                    GlobalValue::ExternalLinkage, descriptor,
-                                    abi::kDescriptorSymbol);
+  auto* global =
+      new GlobalVariable(*m.llvmModule, descriptor->getType(), true, GlobalValue::ExternalLinkage,
+                         descriptor, abi::kDescriptorSymbol);
   global->setAlignment(Align(16));
   global->setVisibility(GlobalValue::DefaultVisibility);
 }
@@ -476,7 +480,8 @@ Function* emitThunk(ModuleContext& m, const wabt::FuncSignature& sig, const std:
   FunctionType* calleeType = m.functionType(sig);
   Value* call = builder.CreateCall(calleeType, code, callArgs);
   for (size_t i = 0; i < sig.result_types.size(); ++i) {
-    Value* value = sig.result_types.size() == 1 ? call : builder.CreateExtractValue(call, (unsigned)i);
+    Value* value =
+        sig.result_types.size() == 1 ? call : builder.CreateExtractValue(call, (unsigned)i);
     Value* slot = builder.CreateConstInBoundsGEP1_64(m.i8Ty, results, i * sizeof(abi::Value));
     // Zero the whole slot first so narrow values leave no stale high bytes.
     builder.CreateAlignedStore(Constant::getNullValue(m.v128Ty), slot, Align(16));
@@ -503,8 +508,7 @@ std::unique_ptr<llvm::Module> translatePartition(LLVMContext& ctx, const wabt::M
                                                  uint64_t cpuFeatures, const Partition& partition) {
   ModuleContext m(ctx, wasm, options);
   m.cpuFeatures = cpuFeatures;
-  if (wasm.memories.size() > 1)
-    throw UnsupportedError{"more than one memory"};
+  if (wasm.memories.size() > 1) throw UnsupportedError{"more than one memory"};
 
   // Every partition declares every function so direct calls can name it; the
   // bodies live in exactly one. With one partition they are internal; across
@@ -518,8 +522,7 @@ std::unique_ptr<llvm::Module> translatePartition(LLVMContext& ctx, const wabt::M
         partition.whole ? GlobalValue::InternalLinkage : GlobalValue::ExternalLinkage;
     Function* function =
         Function::Create(type, linkage, sanitizedName(wasm.funcs[i]->name, i), *m.llvmModule);
-    if (!partition.whole)
-      function->setVisibility(GlobalValue::HiddenVisibility);
+    if (!partition.whole) function->setVisibility(GlobalValue::HiddenVisibility);
     function->addFnAttr(Attribute::NoUnwind);
     // Recursion must use stack so unbounded recursion traps as the spec says;
     // tail-recursion elimination would turn it into a loop that never ends.
@@ -545,8 +548,7 @@ std::unique_ptr<llvm::Module> translatePartition(LLVMContext& ctx, const wabt::M
     for (uint32_t i = 0; i < wasm.types.size(); ++i) {
       const wabt::FuncSignature& sig = m.typeSignature(i);
       std::string key = signatureString(sig);
-      if (!m.thunks.count(key))
-        m.thunks[key] = emitThunk(m, sig, std::to_string(m.thunks.size()));
+      if (!m.thunks.count(key)) m.thunks[key] = emitThunk(m, sig, std::to_string(m.thunks.size()));
     }
     DescriptorEmitter(m).emit();
   }

@@ -29,13 +29,11 @@ wabt::Features webAssembly20() {
 
 std::string firstError(const wabt::Errors& errors, const char* fallback) {
   for (const wabt::Error& error : errors) {
-    if (error.error_level != wabt::ErrorLevel::Error)
-      continue;
+    if (error.error_level != wabt::ErrorLevel::Error) continue;
     char where[48];
     std::snprintf(where, sizeof where, "at byte 0x%zx: ", error.loc.offset);
     std::string message = error.message;
-    if (!message.empty() && message.back() == '\n')
-      message.pop_back();
+    if (!message.empty() && message.back() == '\n') message.pop_back();
     return (error.loc.offset == wabt::kInvalidOffset ? std::string() : std::string(where)) +
            message;
   }

@@ -12,11 +12,15 @@ namespace {
 const char kFaasmStateTag = 0;
 } // namespace
 
-FaasmInstance::~FaasmInstance() { reset(); }
+FaasmInstance::~FaasmInstance() {
+  reset();
+}
 
 void FaasmInstance::reset() {
-  for (auto& [key, fd] : readLocks) state::StateObject::unlock(fd);
-  for (auto& [key, fd] : writeLocks) state::StateObject::unlock(fd);
+  for (auto& [key, fd] : readLocks)
+    state::StateObject::unlock(fd);
+  for (auto& [key, fd] : writeLocks)
+    state::StateObject::unlock(fd);
   readLocks.clear();
   writeLocks.clear();
   mappings.clear();
@@ -35,7 +39,8 @@ std::pair<const void*, std::shared_ptr<void>> faasmHostState() {
 }
 
 FaasmInstance& faasmInstanceOf(abi::VMContext* vmctx) {
-  if (void* own = vmctx->instance ? host::guestInstanceOf(vmctx).hostState(&kFaasmStateTag) : nullptr)
+  if (void* own =
+          vmctx->instance ? host::guestInstanceOf(vmctx).hostState(&kFaasmStateTag) : nullptr)
     return *static_cast<FaasmInstance*>(own);
   static std::mutex mutex;
   static auto* byMemory = new std::unordered_map<const void*, FaasmInstance>; // never destroyed
@@ -43,12 +48,13 @@ FaasmInstance& faasmInstanceOf(abi::VMContext* vmctx) {
   return (*byMemory)[vmctx->memoryBase];
 }
 
-void resetFaasmInstance(abi::VMContext* vmctx) { faasmInstanceOf(vmctx).reset(); }
+void resetFaasmInstance(abi::VMContext* vmctx) {
+  faasmInstanceOf(vmctx).reset();
+}
 
 void setStateDirectory(std::string directory) {
   state::LocalStateStore::instance().setDirectory(std::move(directory));
 }
-
 
 std::string_view guestString(VMContext* vm, uint32_t ptr) {
   if (ptr >= vm->memorySize) host::trap(abi::TrapCode::HostPointerOutOfBounds);

@@ -25,7 +25,9 @@ namespace {
 using state::LocalStateStore;
 using state::StateObject;
 
-LocalStateStore& store() { return LocalStateStore::instance(); }
+LocalStateStore& store() {
+  return LocalStateStore::instance();
+}
 
 // Checks [offset, offset + length) lies within a value of totalLen bytes.
 void checkValueRange(int32_t totalLen, int32_t offset, int32_t length) {
@@ -163,12 +165,18 @@ void writeStateOffset(VMContext* vm, int32_t key, int32_t totalLen, int32_t offs
 }
 
 // Dirty flags matter only to a partial push to the global tier.
-void flagStateDirty(VMContext* vm, int32_t key, int32_t) { guestString(vm, uint32_t(key)); }
+void flagStateDirty(VMContext* vm, int32_t key, int32_t) {
+  guestString(vm, uint32_t(key));
+}
 
 // ----- push and pull ------------------------------------------------------------------
 
-void pushState(VMContext* vm, int32_t key) { guestString(vm, uint32_t(key)); }
-void pushStatePartial(VMContext* vm, int32_t key) { guestString(vm, uint32_t(key)); }
+void pushState(VMContext* vm, int32_t key) {
+  guestString(vm, uint32_t(key));
+}
+void pushStatePartial(VMContext* vm, int32_t key) {
+  guestString(vm, uint32_t(key));
+}
 
 Outcome pullImpl(std::string_view key, uint32_t length) {
   return sized(key, length) ? Outcome::Ok : Outcome::HostFailure;

@@ -102,7 +102,8 @@ std::string LocalStateStore::fileNameOf(std::string_view key) {
   }
   if (name.size() > kMaxFileName) {
     uint64_t h = 0xcbf29ce484222325ull; // FNV-1a of the whole key
-    for (unsigned char c : key) h = (h ^ c) * 0x100000001b3ull;
+    for (unsigned char c : key)
+      h = (h ^ c) * 0x100000001b3ull;
     char tail[20];
     std::snprintf(tail, sizeof tail, "#%016llx", static_cast<unsigned long long>(h));
     name.resize(kMaxFileName - 17);
@@ -127,9 +128,9 @@ StateObject* LocalStateStore::open(std::string_view key, bool create) {
   // other process's use.
   {
     FlockGuard guard(fd, LOCK_EX);
-    struct stat st {};
-    if (fstat(fd, &st) != 0 || (uint64_t(st.st_size) < kHeaderBytes &&
-                                ftruncate(fd, off_t(kHeaderBytes)) != 0)) {
+    struct stat st{};
+    if (fstat(fd, &st) != 0 ||
+        (uint64_t(st.st_size) < kHeaderBytes && ftruncate(fd, off_t(kHeaderBytes)) != 0)) {
       int e = errno;
       ::close(fd);
       errno = e;
@@ -174,7 +175,7 @@ bool LocalStateStore::appendElement(std::string_view key, const uint8_t* data, u
   {
     FlockGuard guard(fd, LOCK_EX);
     uint64_t head[2] = {0, 0}; // count, bytes
-    struct stat st {};
+    struct stat st{};
     ok = fstat(fd, &st) == 0;
     if (ok && st.st_size >= 16) ok = preadAll(fd, reinterpret_cast<uint8_t*>(head), 16, 0);
     ok = ok && pwriteAll(fd, reinterpret_cast<const uint8_t*>(&length), 4, 16 + head[1]) &&
@@ -232,13 +233,15 @@ StateObject::~StateObject() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-uint64_t StateObject::size() const { return header_->size.load(std::memory_order_acquire); }
+uint64_t StateObject::size() const {
+  return header_->size.load(std::memory_order_acquire);
+}
 
 bool StateObject::ensureCapacity(uint64_t length) {
   uint64_t want = kHeaderBytes + abi::roundUpToWasmPages(length);
   std::lock_guard lock(growMutex_);
   FlockGuard guard(fd_, LOCK_EX);
-  struct stat st {};
+  struct stat st{};
   if (fstat(fd_, &st) != 0) return false;
   if (uint64_t(st.st_size) >= want) return true;
   return ftruncate(fd_, off_t(want)) == 0;
@@ -270,7 +273,7 @@ bool StateObject::write(uint64_t offset, const uint8_t* data, uint64_t length) {
 int StateObject::lock(bool exclusive) const {
   int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return -1;
-  struct flock fl {};
+  struct flock fl{};
   fl.l_type = short(exclusive ? F_WRLCK : F_RDLCK);
   fl.l_whence = SEEK_SET;
   fl.l_start = 0;

@@ -41,10 +41,11 @@ std::string WasiContext::addPreopen(const std::string& hostDir, const std::strin
   file->isDirectory = true;
   file->isPreopen = true;
   file->guestPath = guestPath.empty() ? hostDir : guestPath;
-  file->rightsBase = ~uint64_t(0) >> 34;       // every preview1 right (bits 0..29)
+  file->rightsBase = ~uint64_t(0) >> 34; // every preview1 right (bits 0..29)
   file->rightsInheriting = ~uint64_t(0) >> 34;
   int32_t next = 3;
-  while (files.count(next)) ++next;
+  while (files.count(next))
+    ++next;
   files[next] = std::move(file);
   return {};
 }
@@ -64,7 +65,6 @@ void WasiContext::restoreBaseline() {
   files = baselineFiles; // the last reference to a call's file closes it
   std::copy(std::begin(baselineStdioFds), std::end(baselineStdioFds), stdioFds);
 }
-
 
 WasiContext::File* fileOf(VMContext* vm, int32_t fd) {
   if (fd < 3) return nullptr;

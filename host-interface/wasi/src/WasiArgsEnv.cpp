@@ -11,7 +11,8 @@ using host::guestStore;
 
 uint64_t bufferSize(const std::vector<std::string>& strings) {
   uint64_t n = 0;
-  for (const std::string& s : strings) n += s.size() + 1;
+  for (const std::string& s : strings)
+    n += s.size() + 1;
   return n;
 }
 

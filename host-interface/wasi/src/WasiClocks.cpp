@@ -31,7 +31,7 @@ int32_t clockResGet(VMContext* vm, int32_t id, int32_t resPtr) {
   timespec ts{};
   if (clock_getres(c, &ts) != 0) return kEinval;
   host::guestStore<uint64_t>(vm, uint32_t(resPtr),
-                                uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec));
+                             uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec));
   return kSuccess;
 }
 

@@ -18,8 +18,9 @@ using host::guestBytes;
 using host::guestLoad;
 using host::guestStore;
 
-
-int hostFd(VMContext* vm, int32_t fd) { return hostFdOf(vm, fd); }
+int hostFd(VMContext* vm, int32_t fd) {
+  return hostFdOf(vm, fd);
+}
 
 // A preopened directory or a directory is not a byte stream.
 bool isDirectoryFd(VMContext* vm, int32_t fd) {
@@ -65,7 +66,8 @@ int32_t transfer(VMContext* vm, int32_t fd, int32_t iovsArg, int32_t countArg, i
       wanted += len;
     }
     ssize_t done;
-    if (offset < 0) done = Write ? writev(host, batch, int(n)) : readv(host, batch, int(n));
+    if (offset < 0)
+      done = Write ? writev(host, batch, int(n)) : readv(host, batch, int(n));
     else
       done = Write ? pwritev(host, batch, int(n), off_t(uint64_t(offset) + total))
                    : preadv(host, batch, int(n), off_t(uint64_t(offset) + total));
@@ -122,7 +124,7 @@ int32_t fdSeek(VMContext* vm, int32_t fd, int64_t offset, int32_t whence, int32_
   int host = hostFd(vm, fd);
   if (host < 0) return kEbadf;
   if (whence < 0 || whence > 2) return kEinval; // WASI SET/CUR/END are 0/1/2, as on Linux
-  if (fd <= 2) return kEspipe; // stdio is a stream to the guest
+  if (fd <= 2) return kEspipe;                  // stdio is a stream to the guest
   if (isDirectoryFd(vm, fd)) return kEisdir;
   off_t at = lseek(host, off_t(offset), whence);
   if (at < 0) return fromHostErrno(errno);
@@ -158,14 +160,16 @@ int32_t fdFdstatGet(VMContext* vm, int32_t fd, int32_t statPtr) {
   uint8_t* out = guestBytes(vm, uint32_t(statPtr), 24);
   int host = hostFd(vm, fd);
   if (host < 0) return kEbadf;
-  struct stat st {};
+  struct stat st{};
   uint8_t filetype = kFiletypeUnknown;
   if (fstat(host, &st) == 0) {
-    if (S_ISCHR(st.st_mode)) filetype = kFiletypeCharacterDevice;
-    else if (S_ISREG(st.st_mode)) filetype = kFiletypeRegularFile;
+    if (S_ISCHR(st.st_mode))
+      filetype = kFiletypeCharacterDevice;
+    else if (S_ISREG(st.st_mode))
+      filetype = kFiletypeRegularFile;
   }
-  uint64_t rights = kRightPollFdReadwrite | kRightFdFdstatSetFlags |
-                    (fd == 0 ? kRightFdRead : kRightFdWrite);
+  uint64_t rights =
+      kRightPollFdReadwrite | kRightFdFdstatSetFlags | (fd == 0 ? kRightFdRead : kRightFdWrite);
   uint64_t inheriting = 0;
   uint16_t flags = 0;
   (void)kRightFdSeek;
@@ -179,9 +183,9 @@ int32_t fdFdstatGet(VMContext* vm, int32_t fd, int32_t statPtr) {
     if (hostFlags >= 0 && (hostFlags & O_NONBLOCK)) flags |= 4; // fdflags.nonblock
   }
   std::memset(out, 0, 24);
-  out[0] = filetype;                                           // fs_filetype
-  guestStore<uint16_t>(vm, uint32_t(statPtr) + 2, flags);      // fs_flags
-  guestStore<uint64_t>(vm, uint32_t(statPtr) + 8, rights);     // fs_rights_base
+  out[0] = filetype;                                            // fs_filetype
+  guestStore<uint16_t>(vm, uint32_t(statPtr) + 2, flags);       // fs_flags
+  guestStore<uint64_t>(vm, uint32_t(statPtr) + 8, rights);      // fs_rights_base
   guestStore<uint64_t>(vm, uint32_t(statPtr) + 16, inheriting); // fs_rights_inheriting
   return kSuccess;
 }

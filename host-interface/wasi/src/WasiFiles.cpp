@@ -103,7 +103,8 @@ int resolveBeneath(int dir, const std::string& path, uint64_t flags, uint64_t mo
 // errno on failure.
 int resolveParent(int dir, std::string_view pathView, std::string& outLast, int32_t& outErr) {
   std::string path(pathView);
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  while (path.size() > 1 && path.back() == '/')
+    path.pop_back();
   size_t slash = path.rfind('/');
   // An absolute path keeps its "/" parent, which resolveBeneath refuses.
   std::string parent = slash == std::string::npos ? std::string(".")
@@ -124,7 +125,9 @@ int resolveParent(int dir, std::string_view pathView, std::string& outLast, int3
 void storeFilestat(VMContext* vm, uint32_t ptr, const struct stat& st) {
   uint8_t* out = guestBytes(vm, ptr, 64);
   std::memset(out, 0, 64);
-  auto nanos = [](const timespec& t) { return uint64_t(t.tv_sec) * 1000000000ull + uint64_t(t.tv_nsec); };
+  auto nanos = [](const timespec& t) {
+    return uint64_t(t.tv_sec) * 1000000000ull + uint64_t(t.tv_nsec);
+  };
   guestStore<uint64_t>(vm, ptr + 0, uint64_t(st.st_dev));
   guestStore<uint64_t>(vm, ptr + 8, uint64_t(st.st_ino));
   out[16] = filetypeOf(st.st_mode);
@@ -137,15 +140,16 @@ void storeFilestat(VMContext* vm, uint32_t ptr, const struct stat& st) {
 
 // ----- path_open -----------------------------------------------------------------
 
-int32_t openImpl(VMContext* vm, int dir, std::string_view path, uint32_t dirflags,
-                 uint32_t oflags, uint64_t rightsBase, uint64_t rightsInheriting,
-                 uint32_t fdflags, int32_t& outFd) {
+int32_t openImpl(VMContext* vm, int dir, std::string_view path, uint32_t dirflags, uint32_t oflags,
+                 uint64_t rightsBase, uint64_t rightsInheriting, uint32_t fdflags, int32_t& outFd) {
   bool wantRead = rightsBase & (kRightFdRead | kRightFdReaddir);
   bool wantWrite = rightsBase & (kRightFdWrite | kRightFdAllocate | kRightFdFilestatSetSize);
   uint64_t flags = 0;
   if (oflags & kOflagDirectory) flags |= O_DIRECTORY;
-  if (wantWrite && !(oflags & kOflagDirectory)) flags |= wantRead ? O_RDWR : O_WRONLY;
-  else flags |= O_RDONLY;
+  if (wantWrite && !(oflags & kOflagDirectory))
+    flags |= wantRead ? O_RDWR : O_WRONLY;
+  else
+    flags |= O_RDONLY;
   if (oflags & kOflagCreat) flags |= O_CREAT;
   if (oflags & kOflagExcl) flags |= O_EXCL;
   if (oflags & kOflagTrunc) flags |= O_TRUNC;
@@ -159,7 +163,7 @@ int32_t openImpl(VMContext* vm, int dir, std::string_view path, uint32_t dirflag
     // O_NOFOLLOW on a final symlink answers ELOOP, as WASI wants.
     return errnoOfResolve(errno);
   }
-  struct stat st {};
+  struct stat st{};
   fstat(fd, &st);
   auto file = std::make_shared<WasiContext::File>();
   file->fd = fd;
@@ -168,7 +172,8 @@ int32_t openImpl(VMContext* vm, int dir, std::string_view path, uint32_t dirflag
   file->rightsInheriting = rightsInheriting;
   auto& files = wasiContextOf(vm).files;
   int32_t next = 3;
-  while (files.count(next)) ++next; // lowest free, as POSIX does
+  while (files.count(next))
+    ++next; // lowest free, as POSIX does
   files[next] = std::move(file);
   outFd = next;
   return kSuccess;
@@ -195,7 +200,7 @@ int32_t fdFilestatGet(VMContext* vm, int32_t fd, int32_t ptr) {
   guestBytes(vm, uint32_t(ptr), 64);
   int host = hostFdOf(vm, fd);
   if (host < 0) return kEbadf;
-  struct stat st {};
+  struct stat st{};
   if (fstat(host, &st) != 0) return fromHostErrno(errno);
   storeFilestat(vm, uint32_t(ptr), st);
   return kSuccess;
@@ -218,7 +223,7 @@ int32_t pathFilestatGet(VMContext* vm, int32_t dirFd, int32_t lookup, int32_t pa
   int32_t err = kSuccess;
   int dir = directoryFd(vm, dirFd, err);
   if (dir < 0) return err;
-  struct stat st {};
+  struct stat st{};
   err = pathStatImpl(dir, path, uint32_t(lookup), st);
   if (err == kSuccess) storeFilestat(vm, uint32_t(ptr), st);
   return err;
@@ -274,7 +279,8 @@ int32_t readdirImpl(int dirFd, uint8_t* out, uint32_t outLen, uint64_t cookie, u
     return fromHostErrno(e);
   }
   std::vector<DirEntry> entries;
-  while (dirent* e = readdir(d)) entries.push_back({e->d_ino, filetypeOfDtype(e->d_type), e->d_name});
+  while (dirent* e = readdir(d))
+    entries.push_back({e->d_ino, filetypeOfDtype(e->d_type), e->d_name});
   closedir(d);
   std::sort(entries.begin(), entries.end(),
             [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });

@@ -3,8 +3,8 @@
 // faasm/host/GuestMemory.h and ends a call by throwing host::Trap.
 #pragma once
 
-#include "faasm/wasi/Wasi.h"
 #include "faasm/host/GuestMemory.h"
+#include "faasm/wasi/Wasi.h"
 
 #include <cstdint>
 #include <string>
@@ -29,7 +29,6 @@ struct WasiContext::File {
     if (fd >= 0) ::close(fd);
   }
 };
-
 
 // WASI preview1 rights bits the host interface checks or reports.
 inline constexpr uint64_t kRightFdRead = 1ull << 1;
@@ -103,7 +102,6 @@ uint8_t filetypeOf(uint32_t mode);
 
 // Errno of a host errno value.
 int32_t fromHostErrno(int e);
-
 
 // The host functions of each topic, collected by hostFunctions().
 void addArgsEnv(std::vector<host::HostFunction>& out);

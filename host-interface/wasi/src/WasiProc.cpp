@@ -6,7 +6,9 @@
 namespace faasm::wasi {
 namespace {
 
-void procExit(VMContext*, int32_t code) { host::exitGuest(code); }
+void procExit(VMContext*, int32_t code) {
+  host::exitGuest(code);
+}
 
 int32_t schedYield(VMContext*) {
   sched_yield();

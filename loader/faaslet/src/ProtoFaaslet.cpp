@@ -1,9 +1,9 @@
 #include "faasm/faaslet/Faaslet.h"
 
 #include "faasm/api/Faasm.h"
-#include "faasm/wasi/Wasi.h"
 #include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/TypeRegistry.h"
+#include "faasm/wasi/Wasi.h"
 
 #include <algorithm>
 #include <cstdio>

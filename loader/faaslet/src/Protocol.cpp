@@ -55,7 +55,8 @@ bool send(int fd, Msg type, uint32_t a, int32_t b, const void* payload, uint64_t
     c->cmsg_len = CMSG_LEN(sizeof(int));
     std::memcpy(CMSG_DATA(c), &passFd, sizeof(int));
     ssize_t n;
-    do n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    do
+      n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
     if (n <= 0) return false;
     if (size_t(n) < sizeof h && !sendAll(fd, reinterpret_cast<uint8_t*>(&h) + n, sizeof h - n))
@@ -77,15 +78,18 @@ bool receive(int fd, Message& out, int* outFd) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
-  do n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  do
+    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n <= 0) return false;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
       int passed;
       std::memcpy(&passed, CMSG_DATA(c), sizeof(int));
-      if (outFd) *outFd = passed;
-      else ::close(passed);
+      if (outFd)
+        *outFd = passed;
+      else
+        ::close(passed);
     }
   }
   if (size_t(n) < sizeof h && !recvAll(fd, reinterpret_cast<uint8_t*>(&h) + n, sizeof h - n))

@@ -31,8 +31,8 @@ enum class Msg : uint32_t {
   Ready = 1,      // a = 1 if the zygote reaps its Faaslets and sends Ended for each
   InitFailed = 2, // a = TrapCode, b = exit code, payload = message
   // scheduler -> zygote (control socket)
-  Spawn = 3, // a = runs (warm repeat count), fd = the Faaslet's channel; b = 1: the
-             // payload is the first run's input (no Input for it on the channel)
+  Spawn = 3,    // a = runs (warm repeat count), fd = the Faaslet's channel; b = 1: the
+                // payload is the first run's input (no Input for it on the channel)
   Spawned = 12, // zygote -> scheduler: b = the Faaslet's pid (-1: fork failed),
                 // payload = the zygote's CLOCK_MONOTONIC just before fork (u64 ns)
   // scheduler -> Faaslet (channel)
@@ -42,10 +42,10 @@ enum class Msg : uint32_t {
   AwaitReply = 6,  // b = return code (-1: unknown call)
   OutputReply = 7, // a = 1 if known and finished, payload = output
   // Faaslet -> scheduler (channel)
-  Chain = 8,     // a = name length, payload = name then input
-  Await = 9,     // a = call id
+  Chain = 8,      // a = name length, payload = name then input
+  Await = 9,      // a = call id
   GetOutput = 10, // a = call id
-  Result = 11,   // a = TrapCode, b = return code, payload = output; once per run
+  Result = 11,    // a = TrapCode, b = return code, payload = output; once per run
   // zygote -> scheduler (control socket), after Spawned of the same Faaslet
   Ended = 13, // a = 1 if its memory limit killed it, b = the Faaslet's pid
 };

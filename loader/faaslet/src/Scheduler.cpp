@@ -35,8 +35,8 @@ struct Scheduler::Call {
   uint32_t runs = 1;
   bool done = false;
   CallOutcome outcome;
-  std::vector<int> awaiters; // channels of Faaslets blocked in faasmAwaitCall on this call
-  pid_t pid = -1;            // the Faaslet (not our child: the zygote's)
+  std::vector<int> awaiters;  // channels of Faaslets blocked in faasmAwaitCall on this call
+  pid_t pid = -1;             // the Faaslet (not our child: the zygote's)
   std::vector<uint8_t> input; // kept for the runs after the first (warm)
   Zygote* zygote = nullptr;
   bool channelClosed = false; // EOF before every run reported: waiting for Ended
@@ -95,9 +95,8 @@ Scheduler::Zygote* Scheduler::zygoteFor(const std::string& function) {
     spec = it->second;
   } else {
     // A function name is one path component of the function table.
-    if (options_.functionsDir.empty() || function.empty() || function == "." ||
-        function == ".." || function.find('/') != std::string::npos ||
-        function.find('\0') != std::string::npos)
+    if (options_.functionsDir.empty() || function.empty() || function == "." || function == ".." ||
+        function.find('/') != std::string::npos || function.find('\0') != std::string::npos)
       return nullptr;
     spec.name = function;
     spec.file = options_.functionsDir + "/" + function + ".so";
@@ -132,7 +131,8 @@ void Scheduler::startZygote(Zygote& z) {
     protocol::dieWithParent(scheduler);
     // The zygote keeps nothing of the scheduler's: a Faaslet must see EOF
     // when the scheduler goes, not be held open by a sibling's copy.
-    for (int fd : inherited) close(fd);
+    for (int fd : inherited)
+      close(fd);
     close(sv[0]);
     zygoteMain(z.spec, sv[1], options_.isolation);
   }
@@ -230,7 +230,8 @@ void Scheduler::finish(Call& call) {
     call.fd = -1;
   }
   int32_t rc = returnCode(call.outcome);
-  for (int fd : call.awaiters) protocol::send(fd, Msg::AwaitReply, 0, rc);
+  for (int fd : call.awaiters)
+    protocol::send(fd, Msg::AwaitReply, 0, rc);
   call.awaiters.clear();
 }
 
@@ -358,7 +359,8 @@ void Scheduler::pump() {
   if (fds.empty()) return;
   auto now = std::chrono::steady_clock::now();
   auto next = std::chrono::steady_clock::time_point::max();
-  for (uint32_t id : ids) next = std::min(next, calls_[id]->deadline);
+  for (uint32_t id : ids)
+    next = std::min(next, calls_[id]->deadline);
   int waitMs = -1;
   if (next != std::chrono::steady_clock::time_point::max())
     waitMs = int(std::max<int64_t>(
@@ -383,8 +385,7 @@ void Scheduler::pump() {
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!fds[i].revents) continue;
     auto it = calls_.find(ids[i]);
-    if (it != calls_.end() && !it->second->done && it->second->fd == fds[i].fd)
-      handle(*it->second);
+    if (it != calls_.end() && !it->second->done && it->second->fd == fds[i].fd) handle(*it->second);
   }
   for (size_t i = 0; i < zygotes.size(); ++i)
     if (fds[ids.size() + i].revents && zygotes[i]->control == fds[ids.size() + i].fd)
@@ -400,7 +401,8 @@ const CallOutcome& Scheduler::wait(uint32_t id,
   watched_ = id;
   onResult_ = &onResult;
   size_t reported = call.outcome.results.size();
-  while (!call.done) pump();
+  while (!call.done)
+    pump();
   watched_ = 0;
   onResult_ = nullptr;
   // Runs that ended without a Result (died, timed out) are reported now.

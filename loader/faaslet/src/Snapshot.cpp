@@ -35,7 +35,9 @@ struct FileHeader {
 };
 static_assert(sizeof(FileHeader) == 56);
 
-std::string errnoText(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errnoText(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 // Which artefact a snapshot belongs to: the same source compiled by the same
 // compiler with the same shape. A different build of it is refused.
@@ -47,8 +49,9 @@ std::string identityOf(const runtime::Module& module) {
 }
 
 bool writeAll(int fd, const void* data, size_t size) {
-  return protocol::transferAll(fd, static_cast<const uint8_t*>(data), size,
-                               [](int f, const uint8_t* p, uint64_t n) { return ::write(f, p, n); });
+  return protocol::transferAll(
+      fd, static_cast<const uint8_t*>(data), size,
+      [](int f, const uint8_t* p, uint64_t n) { return ::write(f, p, n); });
 }
 
 bool readAll(int fd, void* data, size_t size) {
@@ -89,7 +92,8 @@ bool writeMemory(int fd, uint64_t offset, const uint8_t* base, uint64_t bytes) {
 
 std::unordered_map<const void*, uint32_t> functionIndices(runtime::Instance& instance) {
   std::unordered_map<const void*, uint32_t> map;
-  for (uint32_t i = 0; i < instance.functionCount(); ++i) map.emplace(instance.function(i), i);
+  for (uint32_t i = 0; i < instance.functionCount(); ++i)
+    map.emplace(instance.function(i), i);
   return map;
 }
 
@@ -202,7 +206,8 @@ runtime::Error writeSnapshotFile(const Snapshot& snap, const runtime::Module& mo
   bool ok = writeAll(fd, &h, sizeof h) && writeAll(fd, meta.data(), meta.size());
   uint64_t bytes = snap.memoryPages * abi::kWasmPageSize;
   if (ok && bytes) {
-    void* src = mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, snap.memoryFd, off_t(snap.memoryOffset));
+    void* src =
+        mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, snap.memoryFd, off_t(snap.memoryOffset));
     ok = src != MAP_FAILED;
     if (ok) {
       ok = writeMemory(fd, h.memoryOffset, static_cast<const uint8_t*>(src), bytes);

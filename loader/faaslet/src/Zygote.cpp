@@ -8,24 +8,24 @@
 #include "faasm/isolation/Isolation.h"
 
 #include <csignal>
-#include <map>
-#include <memory>
 #include <cstdio>
 #include <cstring>
-#include <string>
+#include <map>
+#include <memory>
 #include <poll.h>
+#include <sched.h>
+#include <string>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
 namespace faasm::faaslet {
 namespace {
 
+using protocol::kLostScheduler;
 using protocol::Message;
 using protocol::Msg;
-using protocol::kLostScheduler;
 
 // The chaining callbacks of a Faaslet: each is one request and one reply on
 // the Faaslet's channel to the scheduler. A lost scheduler ends the Faaslet.
@@ -210,8 +210,7 @@ public:
     // Its filter lets the zygote set only its own CPU set: its Faaslets then
     // restore theirs themselves (spawn).
     if (isolation_ && !isolation_->limits().needsCgroup())
-      faasletRestoresCpus_ =
-          const_cast<isolation::IsolationPlan&>(*isolation_).applyInZygote();
+      faasletRestoresCpus_ = const_cast<isolation::IsolationPlan&>(*isolation_).applyInZygote();
     if (!protocol::send(control_, Msg::Ready, reaps_ ? 1 : 0, 0)) _exit(0);
   }
 
@@ -221,7 +220,8 @@ public:
       int channel = -1;
       if (!nextRequest(m, channel)) {
         // The scheduler is done: wait for our Faaslets, then remove the slots.
-        while (waitpid(-1, nullptr, 0) > 0) {}
+        while (waitpid(-1, nullptr, 0) > 0) {
+        }
         slots_.reset();
         _exit(0);
       }
@@ -242,7 +242,8 @@ private:
       if (poll(fds, 2, -1) < 0) continue;
       if (fds[1].revents) {
         signalfd_siginfo info;
-        while (read(childEvents_, &info, sizeof info) == ssize_t(sizeof info)) {}
+        while (read(childEvents_, &info, sizeof info) == ssize_t(sizeof info)) {
+        }
         reapFaaslets(*slots_, control_);
       }
       if (fds[0].revents) break;
@@ -293,8 +294,7 @@ private:
     }
     // The scheduler enforces the wall-clock timeout: it needs the pid.
     uint64_t forkNs = uint64_t(forkAt.tv_sec) * 1000000000u + uint64_t(forkAt.tv_nsec);
-    protocol::send(control_, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs,
-                   sizeof forkNs);
+    protocol::send(control_, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
     if (pid < 0) protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
     close(channel);
     // The input that came with the request is the Faaslet's alone: none of
@@ -304,7 +304,8 @@ private:
     // reported over its channel). Those that end while the zygote waits for
     // the next request stay zombies until then, or until the zygote exits.
     if (!reaps_)
-      while (waitpid(-1, nullptr, WNOHANG) > 0) {}
+      while (waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
   }
 
   // In the child of spawn's fork: nothing here but what isolation needs.

@@ -4,8 +4,8 @@
 // Faaslet stays inside whatever limits the host put on the worker; v2
 // <mount>/faasm/<name> (a non-root v2 group with processes cannot hand
 // controllers down, so the faasm group hangs off the root).
-#include "faasm/isolation/Isolation.h"
 #include "IsolationPrivate.h"
+#include "faasm/isolation/Isolation.h"
 
 #include <cerrno>
 #include <cmath>
@@ -24,16 +24,13 @@ namespace detail {
 
 std::optional<std::string> readFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return std::nullopt;
+  if (fd < 0) return std::nullopt;
   std::string out;
   char buf[4096];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
@@ -42,8 +39,7 @@ std::optional<std::string> readFile(const std::string& path) {
 
 int writeFile(const std::string& path, const std::string& value) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno;
+  if (fd < 0) return errno;
   ssize_t n = ::write(fd, value.data(), value.size());
   int err = n < 0 ? errno : (static_cast<size_t>(n) == value.size() ? 0 : EIO);
   ::close(fd);
@@ -52,14 +48,12 @@ int writeFile(const std::string& path, const std::string& value) {
 
 std::optional<uint64_t> readKeyed(const std::string& path, const std::string& key) {
   auto text = readFile(path);
-  if (!text)
-    return std::nullopt;
+  if (!text) return std::nullopt;
   std::istringstream in(*text);
   std::string k;
   uint64_t v;
   while (in >> k >> v)
-    if (k == key)
-      return v;
+    if (k == key) return v;
   return std::nullopt;
 }
 
@@ -73,31 +67,29 @@ namespace {
 
 // mkdir that tolerates an existing directory. Returns 0 or errno.
 int makeDir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST)
-    return 0;
+  if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return 0;
   return errno;
 }
 
-std::string errnoText(int err) { return std::strerror(err); }
+std::string errnoText(int err) {
+  return std::strerror(err);
+}
 
 // The process's own cgroup path in a v1 hierarchy ("4:memory:/a/b" -> "/a/b").
 std::string ownV1Path(const std::string& controller) {
   auto text = readFile("/proc/self/cgroup");
-  if (!text)
-    return "/";
+  if (!text) return "/";
   std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
     auto c1 = line.find(':');
     auto c2 = line.find(':', c1 + 1);
-    if (c1 == std::string::npos || c2 == std::string::npos)
-      continue;
+    if (c1 == std::string::npos || c2 == std::string::npos) continue;
     std::string list = line.substr(c1 + 1, c2 - c1 - 1);
     std::istringstream names(list);
     std::string name;
     while (std::getline(names, name, ','))
-      if (name == controller)
-        return line.substr(c2 + 1);
+      if (name == controller) return line.substr(c2 + 1);
   }
   return "/";
 }
@@ -127,24 +119,20 @@ CgroupManager::CgroupManager(std::string root, std::string parentName)
       std::string id, parent, devno, rootInFs, mountPoint;
       fields >> id >> parent >> devno >> rootInFs >> mountPoint;
       auto dash = line.find(" - ");
-      if (dash == std::string::npos)
-        continue;
+      if (dash == std::string::npos) continue;
       std::istringstream tail(line.substr(dash + 3));
       std::string fsType, source, superOpts;
       tail >> fsType >> source >> superOpts;
-      if (mountPoint != root_ && mountPoint.rfind(root_ + "/", 0) != 0)
-        continue;
+      if (mountPoint != root_ && mountPoint.rfind(root_ + "/", 0) != 0) continue;
       if (fsType == "cgroup2") {
-        if (mountPoint == root_)
-          v2AtRoot = true;
+        if (mountPoint == root_) v2AtRoot = true;
         v2Mount = mountPoint;
       } else if (fsType == "cgroup") {
         std::istringstream opts(superOpts);
         std::string opt;
         while (std::getline(opts, opt, ','))
           for (const char* c : kControllers)
-            if (opt == c)
-              v1Mounts_.emplace_back(c, mountPoint);
+            if (opt == c) v1Mounts_.emplace_back(c, mountPoint);
       }
     }
   }
@@ -155,7 +143,8 @@ CgroupManager::CgroupManager(std::string root, std::string parentName)
     if (controllers.find("memory") == std::string::npos &&
         controllers.find("pids") == std::string::npos &&
         controllers.find("cpu") == std::string::npos) {
-      reason_ = "the cgroup v2 hierarchy at " + v2Mount + " offers no memory, cpu or pids controller";
+      reason_ =
+          "the cgroup v2 hierarchy at " + v2Mount + " offers no memory, cpu or pids controller";
       return;
     }
     version_ = CgroupVersion::V2;
@@ -173,21 +162,17 @@ CgroupManager::CgroupManager(std::string root, std::string parentName)
       std::string own = ownV1Path(v1Mounts_.front().first);
       dir = v1Mounts_.front().second + (own == "/" ? "" : own);
     }
-    if (::access(dir.c_str(), W_OK) != 0)
-      reason_ = "not root and " + dir + " is not writable";
+    if (::access(dir.c_str(), W_OK) != 0) reason_ = "not root and " + dir + " is not writable";
   }
 }
 
-std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name, const IsolationLimits& limits) {
-  if (!limits.needsCgroup())
-    return nullptr;
+std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name,
+                                              const IsolationLimits& limits) {
+  if (!limits.needsCgroup()) return nullptr;
   auto warnAll = [&](const std::string& why) {
-    if (limits.memoryBytes)
-      warnOnce("memory limit", why);
-    if (limits.cpus > 0)
-      warnOnce("cpu limit", why);
-    if (limits.maxPids)
-      warnOnce("pids limit", why);
+    if (limits.memoryBytes) warnOnce("memory limit", why);
+    if (limits.cpus > 0) warnOnce("cpu limit", why);
+    if (limits.maxPids) warnOnce("pids limit", why);
   };
   if (!reason_.empty()) {
     warnAll(reason_);
@@ -225,7 +210,8 @@ std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name, const Isola
       }
       return true;
     };
-    if (limits.memoryBytes && setOrWarn("memory limit", "memory.max", std::to_string(limits.memoryBytes))) {
+    if (limits.memoryBytes &&
+        setOrWarn("memory limit", "memory.max", std::to_string(limits.memoryBytes))) {
       anyLimit = true;
       writeFile(dir + "/memory.swap.max", "0"); // absent without swap accounting: fine
       writeFile(dir + "/memory.oom.group", "1");
@@ -233,7 +219,8 @@ std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name, const Isola
     if (limits.cpus > 0) {
       const uint64_t period = 100000;
       auto quota = static_cast<uint64_t>(std::llround(limits.cpus * period));
-      if (setOrWarn("cpu limit", "cpu.max", std::to_string(std::max<uint64_t>(quota, 1000)) + " " + std::to_string(period)))
+      if (setOrWarn("cpu limit", "cpu.max",
+                    std::to_string(std::max<uint64_t>(quota, 1000)) + " " + std::to_string(period)))
         anyLimit = true;
     }
     if (limits.maxPids && setOrWarn("pids limit", "pids.max", std::to_string(limits.maxPids)))
@@ -241,26 +228,24 @@ std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name, const Isola
   } else {
     auto mountOf = [&](const char* controller) -> std::string {
       for (auto& [c, m] : v1Mounts_)
-        if (c == controller)
-          return m;
+        if (c == controller) return m;
       return {};
     };
     // One directory per mount (cpu and cpuacct may share one).
     auto dirFor = [&](const char* controller, const char* control) -> std::string {
       std::string mount = mountOf(controller);
       if (mount.empty()) {
-        warnOnce(control, std::string("the cgroup v1 ") + controller + " controller is not mounted");
+        warnOnce(control,
+                 std::string("the cgroup v1 ") + controller + " controller is not mounted");
         return {};
       }
       std::string own = ownV1Path(controller);
       std::string parent = mount + (own == "/" ? "" : own) + "/" + parentName_;
       std::string dir = parent + "/" + leaf;
       for (auto& d : group->dirs_)
-        if (d == dir)
-          return dir;
+        if (d == dir) return dir;
       int err = makeDir(parent);
-      if (!err)
-        err = makeDir(dir);
+      if (!err) err = makeDir(dir);
       if (err) {
         warnOnce(control, "cannot create " + dir + ": " + errnoText(err));
         return {};
@@ -275,8 +260,10 @@ std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name, const Isola
         // limit goes up, memsw has to move first; when it goes down, second.
         const std::string memsw = dir + "/memory.memsw.limit_in_bytes";
         writeFile(memsw, std::to_string(limits.memoryBytes));
-        if (int err = writeFile(dir + "/memory.limit_in_bytes", std::to_string(limits.memoryBytes))) {
-          warnOnce("memory limit", "cannot write " + dir + "/memory.limit_in_bytes: " + errnoText(err));
+        if (int err =
+                writeFile(dir + "/memory.limit_in_bytes", std::to_string(limits.memoryBytes))) {
+          warnOnce("memory limit",
+                   "cannot write " + dir + "/memory.limit_in_bytes: " + errnoText(err));
         } else {
           anyLimit = true;
           group->memoryDir_ = dir;
@@ -292,7 +279,8 @@ std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name, const Isola
         auto quota = static_cast<uint64_t>(std::llround(limits.cpus * period));
         int err = writeFile(dir + "/cpu.cfs_period_us", std::to_string(period));
         if (!err)
-          err = writeFile(dir + "/cpu.cfs_quota_us", std::to_string(std::max<uint64_t>(quota, 1000)));
+          err =
+              writeFile(dir + "/cpu.cfs_quota_us", std::to_string(std::max<uint64_t>(quota, 1000)));
         if (err)
           warnOnce("cpu limit", "cannot write " + dir + "/cpu.cfs_quota_us: " + errnoText(err));
         else
@@ -309,8 +297,7 @@ std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name, const Isola
       }
     }
   }
-  if (!anyLimit)
-    return nullptr; // the destructor removes what was made
+  if (!anyLimit) return nullptr; // the destructor removes what was made
   for (auto& d : group->dirs_) {
     int fd = ::open((d + "/cgroup.procs").c_str(), O_WRONLY); // inherited by the child
     if (fd < 0) {
@@ -332,10 +319,8 @@ Cgroup::~Cgroup() {
   // died (the exit is still being accounted); retry briefly.
   for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it)
     for (int attempt = 0; attempt < 200; ++attempt) {
-      if (::rmdir(it->c_str()) == 0 || errno == ENOENT)
-        break;
-      if (errno != EBUSY)
-        break;
+      if (::rmdir(it->c_str()) == 0 || errno == ENOENT) break;
+      if (errno != EBUSY) break;
       std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
 }
@@ -353,8 +338,7 @@ bool Cgroup::addProcess(pid_t pid) {
 int Cgroup::enterFromChild() const noexcept {
   int result = 0;
   for (int fd : procsFds_) {
-    if (::write(fd, "0", 1) != 1 && result == 0)
-      result = errno;
+    if (::write(fd, "0", 1) != 1 && result == 0) result = errno;
     ::close(fd);
   }
   return result;
@@ -369,8 +353,7 @@ uint64_t memoryEventCount(CgroupVersion version, const std::string& dir) {
     auto events = dir + "/memory.events";
     return readKeyed(events, "oom_kill").value_or(0) + readKeyed(events, "oom").value_or(0);
   }
-  if (auto kills = readKeyed(dir + "/memory.oom_control", "oom_kill"))
-    return *kills;
+  if (auto kills = readKeyed(dir + "/memory.oom_control", "oom_kill")) return *kills;
   auto failcnt = readFile(dir + "/memory.failcnt");
   return failcnt ? std::strtoull(failcnt->c_str(), nullptr, 10) : 0;
 }
@@ -378,14 +361,12 @@ uint64_t memoryEventCount(CgroupVersion version, const std::string& dir) {
 } // namespace
 
 bool Cgroup::memoryLimitHit() const {
-  if (memoryDir_.empty())
-    return false;
+  if (memoryDir_.empty()) return false;
   return memoryEventCount(version_, memoryDir_) > memoryEventsBaseline_;
 }
 
 void Cgroup::rearm() {
-  if (memoryDir_.empty())
-    return;
+  if (memoryDir_.empty()) return;
   memoryEventsBaseline_ = memoryEventCount(version_, memoryDir_);
   if (version_ == CgroupVersion::V1)
     writeFile(memoryDir_ + "/memory.max_usage_in_bytes", "0");
@@ -394,15 +375,14 @@ void Cgroup::rearm() {
 }
 
 uint64_t Cgroup::memoryPeakBytes() const {
-  if (memoryDir_.empty())
-    return 0;
-  auto text = readFile(memoryDir_ + (version_ == CgroupVersion::V2 ? "/memory.peak" : "/memory.max_usage_in_bytes"));
+  if (memoryDir_.empty()) return 0;
+  auto text = readFile(
+      memoryDir_ + (version_ == CgroupVersion::V2 ? "/memory.peak" : "/memory.max_usage_in_bytes"));
   return text ? std::strtoull(text->c_str(), nullptr, 10) : 0;
 }
 
 void Cgroup::killAll() {
-  if (dirs_.empty())
-    return;
+  if (dirs_.empty()) return;
   if (version_ == CgroupVersion::V2 && writeFile(dirs_.front() + "/cgroup.kill", "1") == 0) {
     // cgroup.kill (Linux 5.14) kills atomically; wait below until it is empty.
   }
@@ -410,8 +390,7 @@ void Cgroup::killAll() {
     bool any = false;
     for (auto& d : dirs_) {
       auto procs = readFile(d + "/cgroup.procs");
-      if (!procs)
-        continue;
+      if (!procs) continue;
       std::istringstream in(*procs);
       pid_t pid;
       while (in >> pid) {
@@ -419,8 +398,7 @@ void Cgroup::killAll() {
         ::kill(pid, SIGKILL);
       }
     }
-    if (!any)
-      return;
+    if (!any) return;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 }

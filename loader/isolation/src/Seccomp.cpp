@@ -8,8 +8,8 @@
 // makes the process die of SIGSYS by issuing a call that is never allowed
 // while SIGSYS is blocked (the kernel then resets the action to the default,
 // which kills the whole process); RLIMIT_CORE is 0 so no core is written.
-#include "faasm/isolation/Isolation.h"
 #include "IsolationPrivate.h"
+#include "faasm/isolation/Isolation.h"
 
 #include <seccomp.h>
 
@@ -40,24 +40,75 @@ namespace {
 // socket, or changes credentials, namespaces or the filter is here.
 const char* const kAllowed[] = {
     // runtime: memory (observed); mmap/mprotect without PROT_EXEC, see below
-    "brk", "munmap", "mremap", "madvise",
+    "brk",
+    "munmap",
+    "mremap",
+    "madvise",
     // runtime: signals and traps (observed)
-    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "restart_syscall",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "sigaltstack",
+    "restart_syscall",
     // runtime: locks, identity, exit (observed: futex, exit_group)
-    "futex", "getpid", "gettid", "exit", "exit_group", "sched_yield",
+    "futex",
+    "getpid",
+    "gettid",
+    "exit",
+    "exit_group",
+    "sched_yield",
     // WASI stdio and fd_* (observed: writev, newfstatat)
-    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "lseek",
-    "close", "fstat", "newfstatat", "statx", "fcntl", "fsync", "fdatasync", "ftruncate",
-    "fadvise64", "fallocate", "dup", "dup3",
+    "read",
+    "write",
+    "readv",
+    "writev",
+    "pread64",
+    "pwrite64",
+    "preadv",
+    "pwritev",
+    "lseek",
+    "close",
+    "fstat",
+    "newfstatat",
+    "statx",
+    "fcntl",
+    "fsync",
+    "fdatasync",
+    "ftruncate",
+    "fadvise64",
+    "fallocate",
+    "dup",
+    "dup3",
     // WASI path_* inside preopens (relative to an open directory descriptor)
-    "openat", "openat2", "getdents64", "mkdirat", "unlinkat", "renameat", "renameat2", "readlinkat",
-    "symlinkat", "linkat", "utimensat", "faccessat", "faccessat2", "fchmod",
+    "openat",
+    "openat2",
+    "getdents64",
+    "mkdirat",
+    "unlinkat",
+    "renameat",
+    "renameat2",
+    "readlinkat",
+    "symlinkat",
+    "linkat",
+    "utimensat",
+    "faccessat",
+    "faccessat2",
+    "fchmod",
     // WASI clocks, random, poll_oneoff, sched_yield
-    "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday",
-    "getrandom", "ppoll", "poll", "pselect6",
+    "clock_gettime",
+    "clock_getres",
+    "clock_nanosleep",
+    "nanosleep",
+    "gettimeofday",
+    "getrandom",
+    "ppoll",
+    "poll",
+    "pselect6",
     // Faasm API: state locks, and chaining over descriptors the parent
     // opened (descriptor passing needs sendmsg/recvmsg; no socket creation)
-    "flock", "sendmsg", "recvmsg",
+    "flock",
+    "sendmsg",
+    "recvmsg",
 };
 
 // Never allowed; the SIGSYS handler issues it to die of SIGSYS.
@@ -70,7 +121,8 @@ char gSyscallNames[kMaxSyscall][24];
 void sigsysHandler(int, siginfo_t* info, void*) {
   char buf[160];
   int nr = info->si_syscall;
-  const char* name = (nr >= 0 && nr < kMaxSyscall && gSyscallNames[nr][0]) ? gSyscallNames[nr] : "?";
+  const char* name =
+      (nr >= 0 && nr < kMaxSyscall && gSyscallNames[nr][0]) ? gSyscallNames[nr] : "?";
   // Hand-made formatting: snprintf is not async-signal-safe.
   char digits[16];
   int d = 0;
@@ -109,8 +161,10 @@ enum class FilterKind {
 // around each fork so that the Faaslet starts there (loader/faaslet Zygote.cpp).
 // prctl(PR_SET_PDEATHSIG) and getppid: a new Faaslet ties its life to the
 // zygote's before it takes these away (protocol::dieWithParent).
-const char* const kZygoteOnly[] = {"clone", "clone3", "fork", "vfork", "unshare", "seccomp", "wait4", "waitid",
-                                   "sched_setaffinity", "getcpu", "prctl", "getppid"};
+const char* const kZygoteOnly[] = {"clone",  "clone3",  "fork",
+                                   "vfork",  "unshare", "seccomp",
+                                   "wait4",  "waitid",  "sched_setaffinity",
+                                   "getcpu", "prctl",   "getppid"};
 
 std::vector<uint8_t> exportProgram(scmp_filter_ctx ctx, std::string& outError) {
   std::vector<uint8_t> program;
@@ -125,8 +179,7 @@ std::vector<uint8_t> exportProgram(scmp_filter_ctx ctx, std::string& outError) {
       program.clear();
     }
   }
-  if (fd >= 0)
-    ::close(fd);
+  if (fd >= 0) ::close(fd);
   return program;
 }
 
@@ -151,15 +204,13 @@ std::vector<uint8_t> compileDeny(std::string& outError) {
   int rc = 0;
   for (const char* name : kZygoteOnly) {
     int nr = seccomp_syscall_resolve_name(name);
-    if (nr != __NR_SCMP_ERROR && rc >= 0)
-      rc = seccomp_rule_add(ctx, SCMP_ACT_TRAP, nr, 0);
+    if (nr != __NR_SCMP_ERROR && rc >= 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRAP, nr, 0);
   }
   return finishProgram(ctx, rc, outError);
 }
 
 std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
-  if (kind == FilterKind::Deny)
-    return compileDeny(outError);
+  if (kind == FilterKind::Deny) return compileDeny(outError);
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
   if (!ctx) {
     outError = "seccomp_init failed";
@@ -169,23 +220,22 @@ std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
   // A binary tree instead of a linear chain: the kernel emulates the program
   // for every syscall number when it is installed (the action cache), so a
   // short path per number makes installing cheaper, not only each call.
-  if (rc >= 0)
-    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+  if (rc >= 0) rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   for (const char* name : kAllowed) {
     int nr = seccomp_syscall_resolve_name(name);
-    if (nr == __NR_SCMP_ERROR)
-      continue; // not on this architecture (e.g. renameat on arm64)
+    if (nr == __NR_SCMP_ERROR) continue; // not on this architecture (e.g. renameat on arm64)
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-    if (rc < 0)
-      break;
+    if (rc < 0) break;
   }
   // Memory may be mapped and protected, never made executable: the code is
   // mapped by the Proto-Faaslet before fork. Anonymous or descriptor-backed
   // (state objects are MAP_SHARED of a descriptor from the parent).
   if (rc >= 0)
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+                          SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
   if (rc >= 0)
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+                          SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
   // No kill/tgkill: the filter is compiled before fork, so "only to itself"
   // cannot be expressed; abort() in a Faaslet dies of SIGSYS at tgkill instead
   // of SIGABRT, with the report.
@@ -194,20 +244,25 @@ std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0));
   if (kind == FilterKind::Zygote && rc >= 0) {
     // fork() is clone with neither a shared address space nor new namespaces.
-    const uint64_t forbiddenClone = CLONE_VM | CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-                                    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, forbiddenClone, 0));
+    const uint64_t forbiddenClone = CLONE_VM | CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUTS |
+                                    CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+                                    CLONE_NEWCGROUP;
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                          SCMP_A0(SCMP_CMP_MASKED_EQ, forbiddenClone, 0));
     // clone3's flags are behind a pointer: ENOSYS makes glibc fall back to clone.
+    if (rc >= 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     if (rc >= 0)
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unshare), 1,
+                            SCMP_A0(SCMP_CMP_EQ, CLONE_NEWNET));
     if (rc >= 0)
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unshare), 1, SCMP_A0(SCMP_CMP_EQ, CLONE_NEWNET));
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1,
+                            SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
     if (rc >= 0)
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1, SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1,
+                            SCMP_A0(SCMP_CMP_EQ, 0));
     if (rc >= 0)
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1, SCMP_A0(SCMP_CMP_EQ, 0));
-    if (rc >= 0)
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+                            SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
     for (const char* name : {"set_robust_list", "wait4", "waitid", "getcpu", "getppid"})
       if (rc >= 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(name), 0);
@@ -218,7 +273,7 @@ std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
 // A child of a filtered zygote: no_new_privs, the SIGSYS handler and
 // RLIMIT_CORE are inherited; only the extra program is loaded.
 int installStacked(const std::vector<uint8_t>& program) noexcept {
-  struct sock_fprog prog {};
+  struct sock_fprog prog{};
   prog.len = static_cast<unsigned short>(program.size() / sizeof(struct sock_filter));
   prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<uint8_t*>(program.data()));
   return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : errno;
@@ -226,8 +281,7 @@ int installStacked(const std::vector<uint8_t>& program) noexcept {
 
 void fillSyscallNames() {
   static bool done = false;
-  if (done)
-    return;
+  if (done) return;
   done = true;
   for (int nr = 0; nr < kMaxSyscall; ++nr) {
     char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
@@ -240,38 +294,33 @@ void fillSyscallNames() {
 
 // Installs the filter in the calling process. Returns 0 or errno.
 int installFilter(const std::vector<uint8_t>& program) noexcept {
-  struct sigaction sa {};
+  struct sigaction sa{};
   sa.sa_sigaction = sigsysHandler;
   sa.sa_flags = SA_SIGINFO; // SIGSYS stays blocked in the handler: see the banner
-  if (::sigaction(SIGSYS, &sa, nullptr) != 0)
-    return errno;
+  if (::sigaction(SIGSYS, &sa, nullptr) != 0) return errno;
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGSYS);
   ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
-  struct rlimit noCore {0, 0};
+  struct rlimit noCore{0, 0};
   ::setrlimit(RLIMIT_CORE, &noCore);
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    return errno;
-  struct sock_fprog prog {};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
+  struct sock_fprog prog{};
   prog.len = static_cast<unsigned short>(program.size() / sizeof(struct sock_filter));
   prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<uint8_t*>(program.data()));
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
-    return errno;
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return errno;
   return 0;
 }
 
 // Runs `probe` in a throw-away child; returns its errno-style result.
 // SIGCHLD is set to the default meanwhile: a zygote that ignores it would
 // otherwise have the probe reaped by the kernel and read no status.
-template <typename F>
-int probeInChild(F probe) {
-  struct sigaction dfl {}, old {};
+template <typename F> int probeInChild(F probe) {
+  struct sigaction dfl{}, old{};
   dfl.sa_handler = SIG_DFL;
   ::sigaction(SIGCHLD, &dfl, &old);
   pid_t pid = ::fork();
-  if (pid == 0)
-    ::_exit(probe() & 0xff);
+  if (pid == 0) ::_exit(probe() & 0xff);
   int status = 0, result = EINVAL;
   if (pid < 0) {
     result = errno;
@@ -279,8 +328,7 @@ int probeInChild(F probe) {
     pid_t r;
     while ((r = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
     }
-    if (r == pid && WIFEXITED(status))
-      result = WEXITSTATUS(status);
+    if (r == pid && WIFEXITED(status)) result = WEXITSTATUS(status);
   }
   ::sigaction(SIGCHLD, &old, nullptr);
   return result;
@@ -319,11 +367,9 @@ IsolationPlan::IsolationPlan(const IsolationLimits& limits) : limits_(limits) {
         const auto& program = bpf_;
         int err = probeInChild([&program] { return installFilter(program); });
         gSupport.seccompOk = err == 0;
-        if (err)
-          warnOnce("seccomp filter", std::string("cannot install: ") + std::strerror(err));
+        if (err) warnOnce("seccomp filter", std::string("cannot install: ") + std::strerror(err));
       }
-      if (!gSupport.seccompOk)
-        bpf_.clear();
+      if (!gSupport.seccompOk) bpf_.clear();
     }
     limits_.seccomp = !bpf_.empty();
   }
@@ -339,13 +385,15 @@ void IsolationPlan::applyInChild(const Cgroup* cgroup) const noexcept {
   if (cgroup) {
     if (int err = cgroup->enterFromChild()) {
       char msg[128];
-      int n = std::snprintf(msg, sizeof msg, "faasm-run: warning: cgroup limits not enforced: cannot enter the cgroup (errno %d)\n", err);
+      int n = std::snprintf(
+          msg, sizeof msg,
+          "faasm-run: warning: cgroup limits not enforced: cannot enter the cgroup (errno %d)\n",
+          err);
       ssize_t ignored = ::write(2, msg, static_cast<size_t>(n));
       (void)ignored;
     }
   }
-  if (limits_.networkNamespace)
-    ::unshare(CLONE_NEWNET); // probed in the constructor
+  if (limits_.networkNamespace) ::unshare(CLONE_NEWNET); // probed in the constructor
   if (zygoteFiltered_)
     installStacked(denyBpf_);
   else if (limits_.seccomp)
@@ -353,12 +401,10 @@ void IsolationPlan::applyInChild(const Cgroup* cgroup) const noexcept {
 }
 
 bool IsolationPlan::applyInZygote() {
-  if (!limits_.seccomp || zygoteFiltered_)
-    return zygoteFiltered_;
+  if (!limits_.seccomp || zygoteFiltered_) return zygoteFiltered_;
   std::string error;
   auto zygote = compileFilter(FilterKind::Zygote, error);
-  if (!zygote.empty())
-    denyBpf_ = compileFilter(FilterKind::Deny, error);
+  if (!zygote.empty()) denyBpf_ = compileFilter(FilterKind::Deny, error);
   if (zygote.empty() || denyBpf_.empty()) {
     warnOnce("zygote seccomp filter", error + "; each Faaslet installs the whole filter instead");
     return false;
@@ -375,7 +421,8 @@ bool IsolationPlan::applyInZygote() {
 const std::vector<std::string>& IsolationPlan::allowedSyscalls() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out(std::begin(kAllowed), std::end(kAllowed));
-    out.insert(out.end(), {"mmap (no PROT_EXEC)", "mprotect (no PROT_EXEC)", "prlimit64 (read only)"});
+    out.insert(out.end(),
+               {"mmap (no PROT_EXEC)", "mprotect (no PROT_EXEC)", "prlimit64 (read only)"});
     return out;
   }();
   return names;

@@ -20,10 +20,10 @@ void warnOnce(std::string_view control, std::string_view reason) {
   static std::mutex mutex;
   static std::set<std::string, std::less<>> warned;
   std::lock_guard lock(mutex);
-  if (!warned.emplace(control).second)
-    return;
-  std::fprintf(stderr, "faasm-run: warning: %.*s not enforced: %.*s\n", static_cast<int>(control.size()),
-               control.data(), static_cast<int>(reason.size()), reason.data());
+  if (!warned.emplace(control).second) return;
+  std::fprintf(stderr, "faasm-run: warning: %.*s not enforced: %.*s\n",
+               static_cast<int>(control.size()), control.data(), static_cast<int>(reason.size()),
+               reason.data());
   std::fflush(stderr);
 }
 
@@ -31,17 +31,19 @@ bool ChildOutcome::exitedNormally() const {
   return !timedOut && !memoryLimitHit && WIFEXITED(status);
 }
 
-int ChildOutcome::exitCode() const { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+int ChildOutcome::exitCode() const {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
-int ChildOutcome::signal() const { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
+int ChildOutcome::signal() const {
+  return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
 
 std::string ChildOutcome::describe() const {
-  if (timedOut)
-    return "timeout after " + std::to_string(timeout.count()) + " ms";
+  if (timedOut) return "timeout after " + std::to_string(timeout.count()) + " ms";
   if (memoryLimitHit && (signal() == SIGKILL || !WIFEXITED(status)))
     return "memory limit reached (killed)";
-  if (signal() == SIGSYS)
-    return "killed by seccomp (forbidden system call)";
+  if (signal() == SIGSYS) return "killed by seccomp (forbidden system call)";
   if (signal() != 0)
     return "killed by signal " + std::to_string(signal()) + " (" + sigabbrev_np(signal()) + ")";
   if (memoryLimitHit)
@@ -72,18 +74,15 @@ ChildOutcome waitForChild(pid_t pid, std::chrono::milliseconds timeout, Cgroup* 
     if (pidfd >= 0) {
       for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() < 0)
-          break;
-        struct pollfd p {pidfd, POLLIN, 0};
+        if (left.count() < 0) break;
+        struct pollfd p{pidfd, POLLIN, 0};
         int r = ::poll(&p, 1, static_cast<int>(left.count()) + 1);
         if (r > 0) {
           exited = true;
           break;
         }
-        if (r < 0 && errno != EINTR)
-          break;
-        if (r == 0 && Clock::now() >= deadline)
-          break;
+        if (r < 0 && errno != EINTR) break;
+        if (r == 0 && Clock::now() >= deadline) break;
       }
       ::close(pidfd);
     } else {
@@ -98,15 +97,13 @@ ChildOutcome waitForChild(pid_t pid, std::chrono::milliseconds timeout, Cgroup* 
           }
           return out;
         }
-        if (Clock::now() >= deadline)
-          break;
+        if (Clock::now() >= deadline) break;
         std::this_thread::sleep_for(std::chrono::microseconds(500));
       }
     }
     if (!exited) {
       ::kill(pid, SIGKILL);
-      if (cgroup)
-        cgroup->killAll();
+      if (cgroup) cgroup->killAll();
       out.timedOut = true;
     }
   }
@@ -125,21 +122,18 @@ bool enforceTimeout(pid_t pid, std::chrono::milliseconds timeout, Cgroup* cgroup
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0 && errno == ESRCH)
-    return false;
+  if (pidfd < 0 && errno == ESRCH) return false;
   if (pidfd >= 0) {
     for (;;) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      struct pollfd p {pidfd, POLLIN, 0};
+      struct pollfd p{pidfd, POLLIN, 0};
       int r = ::poll(&p, 1, left.count() < 0 ? 0 : static_cast<int>(left.count()) + 1);
       if (r > 0) {
         ::close(pidfd);
         return false;
       }
-      if (r == 0 && Clock::now() >= deadline)
-        break;
-      if (r < 0 && errno != EINTR)
-        break;
+      if (r == 0 && Clock::now() >= deadline) break;
+      if (r < 0 && errno != EINTR) break;
     }
     ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
     ::close(pidfd);
@@ -149,16 +143,14 @@ bool enforceTimeout(pid_t pid, std::chrono::milliseconds timeout, Cgroup* cgroup
     while (::kill(pid, 0) == 0) {
       if (Clock::now() >= deadline) {
         ::kill(pid, SIGKILL);
-        if (cgroup)
-          cgroup->killAll();
+        if (cgroup) cgroup->killAll();
         return true;
       }
       std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
     return false;
   }
-  if (cgroup)
-    cgroup->killAll();
+  if (cgroup) cgroup->killAll();
   return true;
 }
 

@@ -1,20 +1,20 @@
 #include "faasm/runner/Runner.h"
 
-#include "faasm/wasi/Wasi.h"
 #include "faasm/faaslet/Faaslet.h"
 #include "faasm/faaslet/Scheduler.h"
 #include "faasm/isolation/Isolation.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Module.h"
 #include "faasm/runtime/TypeRegistry.h"
+#include "faasm/wasi/Wasi.h"
 
 #include <cerrno>
 #include <cinttypes>
-#include <fstream>
-#include <iterator>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string_view>
 
 namespace faasm::runner {
@@ -114,8 +114,8 @@ int initFailure(const std::string& file, const runtime::Error& e) {
 int writeSnapshot(const RunOptions& options) {
   auto proto = faaslet::ProtoFaaslet::create(specOf(options));
   if (!proto) return initFailure(options.file, proto.error());
-  runtime::Error e =
-      faaslet::writeSnapshotFile(*proto.value()->snapshot(), proto.value()->module(), options.snapshotOut);
+  runtime::Error e = faaslet::writeSnapshotFile(*proto.value()->snapshot(), proto.value()->module(),
+                                                options.snapshotOut);
   if (!e.message.empty()) return fail(options.file, e.message);
   return 0;
 }
@@ -129,8 +129,8 @@ int runFaaslets(const RunOptions& options) {
   if (!options.outputFile.empty()) {
     out = std::fopen(options.outputFile.c_str(), "wb");
     if (!out)
-      return fail(file, "cannot write output file " + options.outputFile + ": " +
-                            std::strerror(errno));
+      return fail(file,
+                  "cannot write output file " + options.outputFile + ": " + std::strerror(errno));
   }
 
   faaslet::SchedulerOptions schedulerOptions;

@@ -18,7 +18,8 @@ void HostModuleRegistry::addFunction(host::HostFunction function) {
 }
 
 void HostModuleRegistry::addFunctions(const std::vector<host::HostFunction>& functions) {
-  for (const auto& f : functions) addFunction(f);
+  for (const auto& f : functions)
+    addFunction(f);
 }
 
 void HostModuleRegistry::addMemory(const std::string& module, const std::string& name,

@@ -105,8 +105,7 @@ Error Instance::link(const ImportResolver& resolver) {
         return incompatible("element type mismatch");
       if (!limitsMatch(ext->table->size(), ext->table->declaredMax(), imp.limits))
         return incompatible("expected limits " + limitsText(imp.limits.min, maxOf(imp.limits)) +
-                            ", got " +
-                            limitsText(ext->table->size(), ext->table->declaredMax()));
+                            ", got " + limitsText(ext->table->size(), ext->table->declaredMax()));
       tables_.push_back(ext->table);
       break;
     }
@@ -164,7 +163,7 @@ Error Instance::build() {
   uint32_t nImports = module_->importedFunctionCount();
   funcCount_ = uint32_t(nImports + d.functions.count);
   ownFuncRefs_.reset(new abi::FuncRef[funcCount_ ? funcCount_ : 1]{});
-  funcPtrs_.reset(new abi::FuncRef*[funcCount_ ? funcCount_ : 1]{});
+  funcPtrs_.reset(new abi::FuncRef* [funcCount_ ? funcCount_ : 1] {});
   uint32_t fi = 0;
   for (uint64_t i = 0; i < d.imports.count; ++i) {
     const abi::ImportDesc& imp = d.imports[i];
@@ -178,15 +177,16 @@ Error Instance::build() {
     ++fi;
   }
   for (uint64_t i = 0; i < d.functions.count; ++i, ++fi) {
-    ownFuncRefs_[fi] = abi::FuncRef{d.functions[i].code, &vmctx_,
-                                    typeIds[d.functions[i].typeIndex], 0};
+    ownFuncRefs_[fi] =
+        abi::FuncRef{d.functions[i].code, &vmctx_, typeIds[d.functions[i].typeIndex], 0};
     funcPtrs_[fi] = &ownFuncRefs_[fi];
   }
   vmctx_.funcs = funcPtrs_.get();
 
   // Globals: imported first, then defined ones in order (an initializer may
   // read any global before it).
-  for (auto& g : globals_) globalPtrs_.push_back(g->cell());
+  for (auto& g : globals_)
+    globalPtrs_.push_back(g->cell());
   for (uint64_t i = 0; i < d.globals.count; ++i) {
     const abi::GlobalDesc& gd = d.globals[i];
     auto g = GlobalObject::create(abi::ValType(gd.type), gd.isMutable, evalInit(gd.init));
@@ -201,7 +201,8 @@ Error Instance::build() {
     if (!t) return t.error();
     tables_.push_back(t.value());
   }
-  for (auto& t : tables_) tablePtrs_.push_back(t->abiTable());
+  for (auto& t : tables_)
+    tablePtrs_.push_back(t->abiTable());
   vmctx_.tables = tablePtrs_.data();
 
   if (d.memories.count) {
@@ -239,7 +240,8 @@ Error Instance::applySegments() {
       const std::vector<void*>& items = elemItems_[i];
       if (offset > t.size() || items.size() > t.size() - offset)
         return trapError(abi::TrapCode::TableOutOfBounds);
-      for (size_t j = 0; j < items.size(); ++j) t.set(uint32_t(offset + j), items[j]);
+      for (size_t j = 0; j < items.size(); ++j)
+        t.set(uint32_t(offset + j), items[j]);
       dropElemSegment(uint32_t(i));
     } else if (s.mode == uint8_t(abi::SegmentMode::Declared)) {
       dropElemSegment(uint32_t(i));
@@ -283,7 +285,8 @@ std::optional<Extern> Instance::getExport(std::string_view name) {
 const abi::FuncRef* Instance::exportedFunction(std::string_view name) {
   const abi::ModuleDescriptor& d = module_->descriptor();
   for (const abi::ExportDesc& e : d.exports)
-    if (name == e.name.view() && e.kind == uint8_t(abi::ExternKind::Func)) return funcPtrs_[e.index];
+    if (name == e.name.view() && e.kind == uint8_t(abi::ExternKind::Func))
+      return funcPtrs_[e.index];
   return nullptr;
 }
 

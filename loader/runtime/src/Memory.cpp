@@ -24,11 +24,11 @@ Expected<std::shared_ptr<Memory>> Memory::create(abi::BoundsMode mode, uint64_t 
   // 32-bit index plus a 32-bit static offset can form, so a guest access
   // cannot leave it whatever the current size. Explicit mode only needs room
   // to grow in place (generated code checks against memorySize itself).
-  m->reserved_ = mode == abi::BoundsMode::Guard ? abi::kGuardReservationBytes
-                                                : std::max<uint64_t>(m->maxPages_, 1) *
-                                                      abi::kWasmPageSize;
-  void* p = mmap(nullptr, m->reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
+  m->reserved_ = mode == abi::BoundsMode::Guard
+                     ? abi::kGuardReservationBytes
+                     : std::max<uint64_t>(m->maxPages_, 1) * abi::kWasmPageSize;
+  void* p =
+      mmap(nullptr, m->reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED)
     return makeError(std::string("cannot reserve linear memory: ") + strerror(errno));
   m->base_ = static_cast<uint8_t*>(p);
@@ -54,13 +54,15 @@ int64_t Memory::grow(uint64_t deltaPages) {
                PROT_READ | PROT_WRITE) != 0)
     return -1;
   pages_ = newPages;
-  for (abi::VMContext* v : attached_) v->memorySize = newPages * abi::kWasmPageSize;
+  for (abi::VMContext* v : attached_)
+    v->memorySize = newPages * abi::kWasmPageSize;
   return int64_t(old);
 }
 
 void Memory::setPagesLocked(uint64_t pages) {
   pages_ = pages;
-  for (abi::VMContext* v : attached_) v->memorySize = pages * abi::kWasmPageSize;
+  for (abi::VMContext* v : attached_)
+    v->memorySize = pages * abi::kWasmPageSize;
 }
 
 bool Memory::mapSnapshot(int fd, uint64_t offset, uint64_t pages) {
@@ -72,8 +74,8 @@ bool Memory::mapSnapshot(int fd, uint64_t offset, uint64_t pages) {
   }
   // Discard everything first (also pages a previous mapping left behind),
   // then lay the snapshot over the start of the reservation.
-  if (mmap(base_, reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
-           -1, 0) == MAP_FAILED)
+  if (mmap(base_, reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+           0) == MAP_FAILED)
     return false;
   if (bytes && mmap(base_, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
                     off_t(offset)) == MAP_FAILED)

@@ -105,9 +105,8 @@ Expected<std::shared_ptr<Module>> Module::check(std::shared_ptr<Module> module) 
     return makeError("not a faasm artefact (bad descriptor magic " + hex(d.magic) + ")");
   if (d.abiVersion != abi::kAbiVersion) {
     std::string ver = d.compilerVersion ? d.compilerVersion : "(unknown version)";
-    return makeError("built by faasm-codegen " + ver + " for ABI " +
-                     std::to_string(d.abiVersion) + ", this runtime needs ABI " +
-                     std::to_string(abi::kAbiVersion) +
+    return makeError("built by faasm-codegen " + ver + " for ABI " + std::to_string(d.abiVersion) +
+                     ", this runtime needs ABI " + std::to_string(abi::kAbiVersion) +
                      ": recompile the module with this faasm-codegen");
   }
   if (d.boundsMode != uint32_t(abi::BoundsMode::Guard) &&
@@ -133,7 +132,8 @@ Expected<std::shared_ptr<Module>> Module::check(std::shared_ptr<Module> module) 
   }
   for (uint64_t i = 0; i < d.imports.count; ++i) {
     const abi::ImportDesc& imp = d.imports[i];
-    if (!imp.module.chars || !imp.name.chars) return malformed("import " + std::to_string(i) + " unnamed");
+    if (!imp.module.chars || !imp.name.chars)
+      return malformed("import " + std::to_string(i) + " unnamed");
     switch (abi::ExternKind(imp.kind)) {
     case abi::ExternKind::Func:
       if (imp.typeIndex >= d.types.count)
@@ -152,8 +152,7 @@ Expected<std::shared_ptr<Module>> Module::check(std::shared_ptr<Module> module) 
       return malformed("function " + std::to_string(i) + " has a bad type or no code");
     module->funcTypeIndex_.push_back(d.functions[i].typeIndex);
   }
-  if (module->importedMemories_ + d.memories.count > 1)
-    return malformed("more than one memory");
+  if (module->importedMemories_ + d.memories.count > 1) return malformed("more than one memory");
   uint64_t nFuncs = module->funcTypeIndex_.size();
   uint64_t nTables = module->importedTables_ + d.tables.count;
   uint64_t nGlobals = module->importedGlobals_ + d.globals.count;
@@ -168,7 +167,8 @@ Expected<std::shared_ptr<Module>> Module::check(std::shared_ptr<Module> module) 
     case abi::ExternKind::Global: limit = nGlobals; break;
     default: break;
     }
-    if (!e.name.chars || e.index >= limit) return malformed("export " + std::to_string(i) + " is bad");
+    if (!e.name.chars || e.index >= limit)
+      return malformed("export " + std::to_string(i) + " is bad");
   }
   for (uint64_t i = 0; i < d.dataSegments.count; ++i) {
     const abi::DataSegmentDesc& s = d.dataSegments[i];

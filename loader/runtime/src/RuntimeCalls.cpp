@@ -11,7 +11,9 @@
 namespace faasm::runtime {
 namespace {
 
-Instance& instanceOf(abi::VMContext* vmctx) { return *Instance::fromVmctx(vmctx); }
+Instance& instanceOf(abi::VMContext* vmctx) {
+  return *Instance::fromVmctx(vmctx);
+}
 
 bool inRange(uint64_t offset, uint64_t len, uint64_t size) {
   return offset <= size && len <= size - offset;
@@ -23,7 +25,9 @@ TableObject& tableOf(abi::VMContext* vmctx, uint32_t index) {
   return *t;
 }
 
-[[noreturn]] void rtTrap(abi::VMContext*, uint32_t code) { raiseTrap(abi::TrapCode(code)); }
+[[noreturn]] void rtTrap(abi::VMContext*, uint32_t code) {
+  raiseTrap(abi::TrapCode(code));
+}
 
 int32_t rtMemoryGrow(abi::VMContext* vmctx, uint32_t deltaPages) {
   Memory* m = instanceOf(vmctx).memory();
@@ -64,7 +68,8 @@ void rtTableFill(abi::VMContext* vmctx, uint32_t table, uint32_t dst, void* valu
   TableObject& t = tableOf(vmctx, table);
   if (!inRange(dst, len, t.size())) raiseTrap(abi::TrapCode::TableOutOfBounds);
   abi::Table* at = t.abiTable();
-  for (uint32_t i = 0; i < len; ++i) at->elements[dst + i] = value;
+  for (uint32_t i = 0; i < len; ++i)
+    at->elements[dst + i] = value;
 }
 
 void rtTableCopy(abi::VMContext* vmctx, uint32_t dstTable, uint32_t srcTable, uint32_t dst,
@@ -94,7 +99,7 @@ void rtElemDrop(abi::VMContext* vmctx, uint32_t segment) {
 
 namespace detail {
 const abi::RuntimeCalls kRuntimeCalls = {
-    rtTrap,      rtMemoryGrow, rtMemoryInit, rtDataDrop, rtMemoryCopy, rtMemoryFill,
+    rtTrap,      rtMemoryGrow, rtMemoryInit, rtDataDrop,  rtMemoryCopy, rtMemoryFill,
     rtTableGrow, rtTableFill,  rtTableCopy,  rtTableInit, rtElemDrop,
 };
 } // namespace detail

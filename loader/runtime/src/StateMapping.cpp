@@ -21,8 +21,8 @@ Expected<uint64_t> mapSharedIntoMemory(Memory& memory, int fd, uint64_t fileOffs
   uint64_t guestAddress = uint64_t(oldPages) * abi::kWasmPageSize;
   // The grown pages are ours alone: Memory::grow hands out each page range once.
   void* want = memory.base() + guestAddress;
-  void* got = mmap(want, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
-                   off_t(fileOffset));
+  void* got =
+      mmap(want, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, off_t(fileOffset));
   if (got == MAP_FAILED)
     return makeError(std::string("cannot map state into linear memory: ") + strerror(errno));
   return guestAddress;

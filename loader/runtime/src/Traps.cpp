@@ -146,7 +146,8 @@ void syncStackLimits(uintptr_t limit) {
   if (gWrittenLimit.load(std::memory_order_acquire) == limit) return;
   std::lock_guard lock(gVmctxMutex);
   if (gWrittenLimit.load(std::memory_order_relaxed) == limit) return;
-  for (abi::VMContext* v : gVmctxs) v->stackLimit = limit;
+  for (abi::VMContext* v : gVmctxs)
+    v->stackLimit = limit;
   gWrittenLimit.store(limit, std::memory_order_release);
 }
 
@@ -173,7 +174,6 @@ struct CallRequest {
   InvokeFrame* frame;
 };
 
-
 // No object with a destructor may live in this frame: longjmps land here.
 __attribute__((noinline)) void runGuarded(CallRequest* req) {
   InvokeFrame* frame = req->frame;
@@ -184,7 +184,6 @@ __attribute__((noinline)) void runGuarded(CallRequest* req) {
   }
   tlsTop = frame->prev;
 }
-
 
 #if defined(__x86_64__)
 } // namespace
@@ -217,7 +216,9 @@ faasm_runtime_call_on_stack:
 )");
 namespace {
 
-void runGuardedArg(void* req) { runGuarded(static_cast<CallRequest*>(req)); }
+void runGuardedArg(void* req) {
+  runGuarded(static_cast<CallRequest*>(req));
+}
 
 void runOnRuntimeStack(CallRequest* req) {
   uintptr_t top = reinterpret_cast<uintptr_t>(tlsStacks.stack) + tlsStacks.stackBytes;
@@ -226,7 +227,9 @@ void runOnRuntimeStack(CallRequest* req) {
 #else
 thread_local CallRequest* tlsRequest = nullptr;
 
-void trampoline() { runGuarded(tlsRequest); }
+void trampoline() {
+  runGuarded(tlsRequest);
+}
 
 void runOnRuntimeStack(CallRequest* req) {
   ucontext_t caller, callee;
@@ -281,7 +284,7 @@ void installTrapHandlers() {
   if (installed.load(std::memory_order_acquire)) return;
   static std::once_flag once;
   std::call_once(once, [] {
-    struct sigaction sa {};
+    struct sigaction sa{};
     sa.sa_sigaction = faultHandler;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
@@ -296,7 +299,9 @@ uintptr_t runtimeStackLimit() {
   return reinterpret_cast<uintptr_t>(tlsStacks.stack) + pageSize() + kHostStackReserve;
 }
 
-bool insideInvoke() { return tlsTop != nullptr; }
+bool insideInvoke() {
+  return tlsTop != nullptr;
+}
 
 void raiseTrap(abi::TrapCode code) {
   InvokeFrame* top = tlsTop;
@@ -373,6 +378,8 @@ void unregisterVmctx(abi::VMContext* vmctx) {
 
 } // namespace detail
 
-const abi::RuntimeCalls* runtimeCalls() { return &detail::kRuntimeCalls; }
+const abi::RuntimeCalls* runtimeCalls() {
+  return &detail::kRuntimeCalls;
+}
 
 } // namespace faasm::runtime

@@ -76,7 +76,14 @@ bool parseSignature(std::string_view signature, std::string_view& params,
     return false;
   for (char c : signature) {
     switch (c) {
-    case 'i': case 'I': case 'f': case 'F': case 'V': case 'r': case 'x': case ':': break;
+    case 'i':
+    case 'I':
+    case 'f':
+    case 'F':
+    case 'V':
+    case 'r':
+    case 'x':
+    case ':': break;
     default: return false;
     }
   }

@@ -65,10 +65,10 @@ uint32_t faasmChainNamed(const char* name, const uint8_t* input, int32_t inputLe
 // code of the callee's main, or 134 if it trapped). An unknown id returns -1.
 FAASM_IMPORT(faasmAwaitCall) int32_t faasmAwaitCall(uint32_t callId);
 
-// (func $faasmGetOutput (param $callId i32) (param $buffer i32) (param $bufferLen i32) (result i32))
-// After faasmAwaitCall(callId): copies min(bufferLen, output size) bytes of
-// the callee's output to buffer and returns the full output size, so a caller
-// can ask again with a bigger buffer. An unknown or unfinished call returns -1.
+// (func $faasmGetOutput (param $callId i32) (param $buffer i32) (param $bufferLen i32) (result
+// i32)) After faasmAwaitCall(callId): copies min(bufferLen, output size) bytes of the callee's
+// output to buffer and returns the full output size, so a caller can ask again with a bigger
+// buffer. An unknown or unfinished call returns -1.
 FAASM_IMPORT(faasmGetOutput)
 int32_t faasmGetOutput(uint32_t callId, uint8_t* buffer, int32_t bufferLen);
 
@@ -194,8 +194,7 @@ static inline int32_t faasmAwaitCallOutput(uint32_t callId, uint8_t* buffer, int
 // The runtime calls the export "_faasm_zygote" if the module has one; a
 // non-zero result fails the function's deployment.
 #if defined(__wasm__)
-#define FAASM_ZYGOTE()                                                                             \
-  __attribute__((export_name("_faasm_zygote"))) int32_t _faasm_zygote(void)
+#define FAASM_ZYGOTE() __attribute__((export_name("_faasm_zygote"))) int32_t _faasm_zygote(void)
 #else
 #define FAASM_ZYGOTE() int32_t _faasm_zygote(void)
 #endif

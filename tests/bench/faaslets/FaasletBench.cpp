@@ -15,8 +15,8 @@
 // there. Isolation rows use the same path with an IsolationPlan, as faasm-run
 // does for --timeout and --memory-limit.
 #include "faasm/faaslet/Faaslet.h"
-#include "faasm/isolation/Isolation.h"
 #include "faasm/faaslet/Scheduler.h"
+#include "faasm/isolation/Isolation.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -52,23 +52,23 @@ uint64_t nowNs() {
 }
 
 double pct(std::vector<uint64_t> v, double p) {
-  if (v.empty())
-    return 0;
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   size_t i = std::min(v.size() - 1, size_t(p / 100.0 * double(v.size())));
   return double(v[i]) / 1000.0;
 }
 
-void emit(const std::string& key, double value) { std::printf("%s %.1f\n", key.c_str(), value); std::fflush(stdout); }
+void emit(const std::string& key, double value) {
+  std::printf("%s %.1f\n", key.c_str(), value);
+  std::fflush(stdout);
+}
 
 void writeSamples(const std::string& dir, const std::string& name, const std::vector<uint64_t>& v) {
-  if (dir.empty())
-    return;
+  if (dir.empty()) return;
   std::ofstream out(dir + "/" + name + ".txt");
   for (uint64_t s : v)
     out << double(s) / 1000.0 << "\n";
 }
-
 
 // The guest's output: its clock at entry (ns) and the byte it toggled (the
 // same value in every call if nothing leaks from one call to the next).
@@ -103,7 +103,7 @@ faaslet::FunctionSpec specOf(const std::string& name, const std::string& file) {
 // A scheduler as faasm-run makes it, with the functions "small" and "big"
 // and their zygotes started (a first call each).
 std::unique_ptr<faaslet::Scheduler> makeScheduler(const std::string& fn, const std::string& bigFn,
-                                                 const isolation::IsolationLimits* limits) {
+                                                  const isolation::IsolationLimits* limits) {
   faaslet::SchedulerOptions options;
   if (limits) {
     options.isolation = std::make_shared<const isolation::IsolationPlan>(*limits);
@@ -142,7 +142,8 @@ Restores restoreSamples(faaslet::Scheduler& s, const std::string& fn, int iters)
     uint32_t id = s.start(fn, {});
     const faaslet::CallOutcome& o = s.wait(id);
     Entry e = entryOf(o);
-    if (o.forkedAtNs == 0 || o.forkedAtNs < t0 || e.ns < o.forkedAtNs) die("no fork time for a call");
+    if (o.forkedAtNs == 0 || o.forkedAtNs < t0 || e.ns < o.forkedAtNs)
+      die("no fork time for a call");
     r.restore.push_back(e.ns - o.forkedAtNs);
     r.dispatch.push_back(e.ns - t0);
     s.release(id);
@@ -227,12 +228,14 @@ void pssBreakdown(pid_t pid, const std::string& path) {
       std::string perms, offset, dev, inode, file;
       f >> perms >> offset >> dev >> inode;
       std::getline(f, file);
-      name = perms + " " + (file.find_first_not_of(' ') == std::string::npos ? "[anon]" : file.substr(file.find_first_not_of(' ')));
+      name = perms + " " +
+             (file.find_first_not_of(' ') == std::string::npos
+                  ? "[anon]"
+                  : file.substr(file.find_first_not_of(' ')));
     } else if (first == "Pss:") {
       double kb = 0;
       f >> kb;
-      if (kb > 0)
-        rows.emplace_back(kb, name);
+      if (kb > 0) rows.emplace_back(kb, name);
     }
   }
   std::sort(rows.rbegin(), rows.rend());
@@ -240,7 +243,6 @@ void pssBreakdown(pid_t pid, const std::string& path) {
   for (auto& [kb, n] : rows)
     out << kb << " KB\t" << n << "\n";
 }
-
 
 // True once `pid` is blocked receiving (recvmsg): a Faaslet whose input was
 // queued before it was forked only blocks there after its run, waiting for
@@ -283,7 +285,8 @@ Mem idleFaaslets(faaslet::Scheduler& s, const std::string& fn, int count, const 
       usleep(1000);
     }
   }
-  if (!gSamplesDir.empty()) pssBreakdown(pids.front(), gSamplesDir + "/pss-breakdown-" + tag + ".txt");
+  if (!gSamplesDir.empty())
+    pssBreakdown(pids.front(), gSamplesDir + "/pss-breakdown-" + tag + ".txt");
   Mem sum;
   for (pid_t pid : pids) {
     Mem m = smapsRollup(pid);
@@ -359,8 +362,7 @@ void runcPeer(const std::string& bundle, const std::string& idleBundle, int iter
     unsigned long long ns = 0;
     int r = 0;
     if (!f || std::fscanf(f, "%llu %d", &ns, &r) != 2) {
-      if (f)
-        pclose(f);
+      if (f) pclose(f);
       emit("runc_failed", 1);
       return;
     }
@@ -373,12 +375,15 @@ void runcPeer(const std::string& bundle, const std::string& idleBundle, int iter
   emit("runc_run_wall_p50_us", pct(wall, 50));
   // Idle container: detached, its process's smaps_rollup and its cgroup.
   std::string id = "faasm-bench-idle-" + std::to_string(getpid());
-  if (std::system(("runc run -d --bundle '" + idleBundle + "' " + id + " >/dev/null 2>&1 </dev/null").c_str()) != 0) {
+  if (std::system(
+          ("runc run -d --bundle '" + idleBundle + "' " + id + " >/dev/null 2>&1 </dev/null")
+              .c_str()) != 0) {
     emit("runc_failed", 1);
     return;
   }
   usleep(200000);
-  FILE* f = popen(("runc state " + id + " | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'").c_str(), "r");
+  FILE* f =
+      popen(("runc state " + id + " | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'").c_str(), "r");
   int pid = 0;
   if (f && std::fscanf(f, "%d", &pid) == 1 && pid > 0) {
     Mem m = smapsRollup(pid);
@@ -386,12 +391,13 @@ void runcPeer(const std::string& bundle, const std::string& idleBundle, int iter
     emit("runc_pss_kb", m.pssKb);
     emit("runc_uss_kb", m.ussKb);
   }
-  if (f)
-    pclose(f);
-  int ignored = std::system(("runc kill " + id + " KILL >/dev/null 2>&1; sleep 0.2; runc delete -f " + id + " >/dev/null 2>&1").c_str());
+  if (f) pclose(f);
+  int ignored =
+      std::system(("runc kill " + id + " KILL >/dev/null 2>&1; sleep 0.2; runc delete -f " + id +
+                   " >/dev/null 2>&1")
+                      .c_str());
   (void)ignored;
 }
-
 
 } // namespace
 
@@ -405,18 +411,30 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) die("missing value after " + a);
       return argv[++i];
     };
-    if (a == "--scratch-once") return scratchOnce(next());
-    else if (a == "--fn") fn = next();
-    else if (a == "--fn-big") bigFn = next();
-    else if (a == "--restore-only") restoreOnly = true;
-    else if (a == "--iters") iters = std::atoi(next().c_str());
-    else if (a == "--scratch-iters") scratchIters = std::atoi(next().c_str());
-    else if (a == "--runc-iters") runcIters = std::atoi(next().c_str());
-    else if (a == "--samples-dir") samplesDir = next();
-    else if (a == "--floor") floorBin = next();
-    else if (a == "--runc-bundle") runcBundle = next();
-    else if (a == "--runc-idle-bundle") runcIdleBundle = next();
-    else die("unknown option " + a);
+    if (a == "--scratch-once")
+      return scratchOnce(next());
+    else if (a == "--fn")
+      fn = next();
+    else if (a == "--fn-big")
+      bigFn = next();
+    else if (a == "--restore-only")
+      restoreOnly = true;
+    else if (a == "--iters")
+      iters = std::atoi(next().c_str());
+    else if (a == "--scratch-iters")
+      scratchIters = std::atoi(next().c_str());
+    else if (a == "--runc-iters")
+      runcIters = std::atoi(next().c_str());
+    else if (a == "--samples-dir")
+      samplesDir = next();
+    else if (a == "--floor")
+      floorBin = next();
+    else if (a == "--runc-bundle")
+      runcBundle = next();
+    else if (a == "--runc-idle-bundle")
+      runcIdleBundle = next();
+    else
+      die("unknown option " + a);
   }
   if (fn.empty() || bigFn.empty())
     die("usage: faaslet-bench --fn main-1mb.so --fn-big main-256mb.so [--floor fork-floor] "
@@ -439,8 +457,10 @@ int main(int argc, char** argv) {
     emit("zygotes_ready_ms", double(nowNs() - t0) / 1e6);
     Restores restore, restoreBig;
     std::vector<uint64_t> floorP50, floorP99, pinnedP50, pinnedP99;
-    auto runFloor = [&](const char* mode, std::vector<uint64_t>& p50s, std::vector<uint64_t>& p99s) {
-      FILE* f = popen(("'" + floorBin + "' " + std::to_string(iters / 4) + " " + mode).c_str(), "r");
+    auto runFloor = [&](const char* mode, std::vector<uint64_t>& p50s,
+                        std::vector<uint64_t>& p99s) {
+      FILE* f =
+          popen(("'" + floorBin + "' " + std::to_string(iters / 4) + " " + mode).c_str(), "r");
       double p50 = 0, p99 = 0;
       if (!f || std::fscanf(f, "%lf %lf", &p50, &p99) != 2) die("fork-floor failed");
       pclose(f);

@@ -7,9 +7,9 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdint.h>
-#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   int pin = argc > 2 && strcmp(argv[2], "pin") == 0;
   cpu_set_t allowed;
   if (pin && sched_getaffinity(0, sizeof allowed, &allowed) != 0) pin = 0;
-  volatile uint64_t* stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  volatile uint64_t* stamp =
+      mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   uint64_t* samples = calloc((size_t)n, sizeof *samples);
   for (int i = 0; i < n; ++i) {
     uint64_t t0 = nowNs();

@@ -49,7 +49,9 @@ static inline long benchSize(int argc, char** argv, long defaultSize) {
 }
 
 /* xorshift64*: deterministic input data, identical on every peer. */
-typedef struct { uint64_t s; } BenchRng;
+typedef struct {
+  uint64_t s;
+} BenchRng;
 static inline uint64_t benchNext(BenchRng* r) {
   r->s ^= r->s >> 12;
   r->s ^= r->s << 25;
@@ -57,7 +59,9 @@ static inline uint64_t benchNext(BenchRng* r) {
   return r->s * 0x2545F4914F6CDD1DULL;
 }
 /* Uniform in [0, 1). */
-static inline double benchUniform(BenchRng* r) { return (double)(benchNext(r) >> 11) * (1.0 / 9007199254740992.0); }
+static inline double benchUniform(BenchRng* r) {
+  return (double)(benchNext(r) >> 11) * (1.0 / 9007199254740992.0);
+}
 
 /* splitmix64 finaliser: a bijection on 64-bit integers. */
 static inline uint64_t benchMix(uint64_t x) {

@@ -20,15 +20,19 @@ int main(int argc, char** argv) {
   float* out = malloc(sizeof(float) * COUT * m * m);
   float* act = malloc(sizeof(float) * COUT * m * m);
   BenchRng rng = {8};
-  for (long i = 0; i < CIN * n * n; i++) in[i] = (float)benchUniform(&rng);
-  for (long i = 0; i < COUT * CIN * K * K; i++) w[i] = (float)(benchUniform(&rng) - 0.5);
-  for (long i = 0; i < COUT; i++) bias[i] = (float)(benchUniform(&rng) - 0.5);
+  for (long i = 0; i < CIN * n * n; i++)
+    in[i] = (float)benchUniform(&rng);
+  for (long i = 0; i < COUT * CIN * K * K; i++)
+    w[i] = (float)(benchUniform(&rng) - 0.5);
+  for (long i = 0; i < COUT; i++)
+    bias[i] = (float)(benchUniform(&rng) - 0.5);
 
   benchStart();
   for (int rep = 0; rep < 12; rep++) {
     for (long co = 0; co < COUT; co++) {
       float* o = out + co * m * m;
-      for (long i = 0; i < m * m; i++) o[i] = 0;
+      for (long i = 0; i < m * m; i++)
+        o[i] = 0;
       for (long ci = 0; ci < CIN; ci++)
         for (int ky = 0; ky < K; ky++)
           for (int kx = 0; kx < K; kx++) {
@@ -37,7 +41,8 @@ int main(int argc, char** argv) {
             for (long y = 0; y < m; y++) {
               float* orow = o + y * m;
               const float* srow = src + y * n;
-              for (long x = 0; x < m; x++) orow[x] += wv * srow[x];
+              for (long x = 0; x < m; x++)
+                orow[x] += wv * srow[x];
             }
           }
       float* a = act + co * m * m;
@@ -67,13 +72,15 @@ int main(int argc, char** argv) {
       for (int ky = 0; ky < K; ky++)
         for (int kx = 0; kx < K; kx++) {
           long y0 = ky, x0 = kx, y1 = ky + m, x1 = kx + m;
-          double window = p[y1 * (n + 1) + x1] - p[y0 * (n + 1) + x1] - p[y1 * (n + 1) + x0] + p[y0 * (n + 1) + x0];
+          double window = p[y1 * (n + 1) + x1] - p[y0 * (n + 1) + x1] - p[y1 * (n + 1) + x0] +
+                          p[y0 * (n + 1) + x0];
           double wv = w[((co * CIN + ci) * K + ky) * K + kx];
           expected += wv * window;
           magnitude += fabs(wv) * window;
         }
     }
-    for (long i = 0; i < m * m; i++) got += out[co * m * m + i], total += act[co * m * m + i];
+    for (long i = 0; i < m * m; i++)
+      got += out[co * m * m + i], total += act[co * m * m + i];
     if (fabs(got - expected) > 1e-4 * magnitude) ok = 0;
   }
   char checksum[64];

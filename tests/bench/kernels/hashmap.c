@@ -20,14 +20,16 @@ static inline uint64_t hashKey(uint64_t key) {
 
 static Slot* lookup(Slot* table, uint64_t mask, uint64_t key) {
   uint64_t i = hashKey(key) & mask;
-  while (table[i].key != 0 && table[i].key != key) i = (i + 1) & mask;
+  while (table[i].key != 0 && table[i].key != key)
+    i = (i + 1) & mask;
   return &table[i];
 }
 
 int main(int argc, char** argv) {
   long n = benchSize(argc, argv, 1000000);
   uint64_t capacity = 1;
-  while (capacity < (uint64_t)n * 2) capacity <<= 1;
+  while (capacity < (uint64_t)n * 2)
+    capacity <<= 1;
   Slot* table = calloc(capacity, sizeof(Slot));
   uint64_t mask = capacity - 1;
 
@@ -56,7 +58,8 @@ int main(int argc, char** argv) {
   for (uint64_t i = 0; i < capacity; i++)
     if (table[i].key != 0) occupied++, finalSum += table[i].value;
   char checksum[64];
-  snprintf(checksum, sizeof checksum, "%llu/%llu", (unsigned long long)hits, (unsigned long long)finalSum);
+  snprintf(checksum, sizeof checksum, "%llu/%llu", (unsigned long long)hits,
+           (unsigned long long)finalSum);
   int ok = hits == (uint64_t)n && valueSum == expectedSum && occupied == (uint64_t)n &&
            finalSum == expectedSum + (uint64_t)n;
   return benchFinish(checksum, ok, "hash table lost, duplicated or corrupted entries");

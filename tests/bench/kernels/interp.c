@@ -20,8 +20,12 @@ static int64_t run(const Insn* code, int64_t* r) {
     case ADDI: r[i->a] = r[i->b] + i->imm; break;
     case MUL: r[i->a] = r[i->b] * r[i->c]; break;
     case REM: r[i->a] = r[i->b] % r[i->c]; break;
-    case JGT: if (r[i->a] > r[i->b]) pc = code + i->imm; break;
-    case JNZ: if (r[i->a] != 0) pc = code + i->imm; break;
+    case JGT:
+      if (r[i->a] > r[i->b]) pc = code + i->imm;
+      break;
+    case JNZ:
+      if (r[i->a] != 0) pc = code + i->imm;
+      break;
     case JMP: pc = code + i->imm; break;
     case HALT: return r[i->a];
     }
@@ -50,7 +54,7 @@ int main(int argc, char** argv) {
       /* 15 */ {HALT, 5, 0, 0, 0},
   };
   int64_t registers[8] = {0};
-    registers[7] = n - 1;
+  registers[7] = n - 1;
 
   benchStart();
   int64_t count = run(code, registers);
@@ -61,7 +65,8 @@ int main(int argc, char** argv) {
   for (long i = 2; i < n; i++) {
     if (composite[i]) continue;
     expected++;
-    for (long j = 2 * i; j < n; j += i) composite[j] = 1;
+    for (long j = 2 * i; j < n; j += i)
+      composite[j] = 1;
   }
   char checksum[64];
   snprintf(checksum, sizeof checksum, "%lld", (long long)count);

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   double* v = calloc(n * n, sizeof(double));
   for (long i = 0; i < n; i++)
     for (long j = 0; j < n; j++)
-      if (i == 0 || j == 0 || i == n - 1 || j == n - 1) u[i * n + j] = v[i * n + j] = exactAt(i, j, n);
+      if (i == 0 || j == 0 || i == n - 1 || j == n - 1)
+        u[i * n + j] = v[i * n + j] = exactAt(i, j, n);
   double before = maxError(u, n);
 
   benchStart();
@@ -39,7 +40,8 @@ int main(int argc, char** argv) {
       const double* mid = u + i * n;
       const double* down = u + (i + 1) * n;
       double* out = v + i * n;
-      for (long j = 1; j < n - 1; j++) out[j] = 0.25 * (up[j] + down[j] + mid[j - 1] + mid[j + 1]);
+      for (long j = 1; j < n - 1; j++)
+        out[j] = 0.25 * (up[j] + down[j] + mid[j - 1] + mid[j + 1]);
     }
     double* t = u;
     u = v;
@@ -48,7 +50,8 @@ int main(int argc, char** argv) {
   benchStop();
 
   double after = maxError(u, n), sum = 0;
-  for (long i = 0; i < n * n; i++) sum += u[i];
+  for (long i = 0; i < n * n; i++)
+    sum += u[i];
   char checksum[64];
   snprintf(checksum, sizeof checksum, "%.6e", sum);
   return benchFinish(checksum, after < before && after > 0,

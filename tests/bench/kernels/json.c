@@ -19,7 +19,8 @@ typedef struct {
 } Parser;
 
 static void skipSpace(Parser* ps) {
-  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\t' || *ps->p == '\r')) ps->p++;
+  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\t' || *ps->p == '\r'))
+    ps->p++;
 }
 
 static void parseValue(Parser* ps);
@@ -48,7 +49,8 @@ static void parseNumber(Parser* ps) {
     ps->error = 1;
     return;
   }
-  while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') whole = whole * 10 + (*ps->p++ - '0');
+  while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
+    whole = whole * 10 + (*ps->p++ - '0');
   if (ps->p < ps->end && *ps->p == '.') {
     ps->p++;
     int64_t cents = 0;
@@ -145,7 +147,8 @@ static void parseValue(Parser* ps) {
 static size_t emitString(char* out, BenchRng* rng, Totals* t) {
   size_t length = 1 + benchNext(rng) % 12;
   out[0] = '"';
-  for (size_t i = 0; i < length; i++) out[1 + i] = (char)('a' + benchNext(rng) % 26);
+  for (size_t i = 0; i < length; i++)
+    out[1 + i] = (char)('a' + benchNext(rng) % 26);
   out[length + 1] = '"';
   t->stringBytes += (int64_t)length;
   return length + 2;
@@ -178,8 +181,9 @@ int main(int argc, char** argv) {
       at += emitString(doc + at, &rng, &expected);
     }
     int64_t magnitude = cents < 0 ? -cents : cents;
-    at += (size_t)sprintf(doc + at, "], \"price\": %s%lld.%02lld, \"ok\": %s}", cents < 0 ? "-" : "",
-                          (long long)(magnitude / 100), (long long)(magnitude % 100), ok ? "true" : "false");
+    at += (size_t)sprintf(doc + at, "], \"price\": %s%lld.%02lld, \"ok\": %s}",
+                          cents < 0 ? "-" : "", (long long)(magnitude / 100),
+                          (long long)(magnitude % 100), ok ? "true" : "false");
   }
   doc[at++] = ']';
 
@@ -196,8 +200,8 @@ int main(int argc, char** argv) {
   benchStop();
 
   char checksum[96];
-  snprintf(checksum, sizeof checksum, "%lld/%lld/%lld/%lld", (long long)found.objects, (long long)found.intSum,
-           (long long)found.centSum, (long long)found.stringBytes);
+  snprintf(checksum, sizeof checksum, "%lld/%lld/%lld/%lld", (long long)found.objects,
+           (long long)found.intSum, (long long)found.centSum, (long long)found.stringBytes);
   int ok = !error && found.objects == expected.objects && found.intSum == expected.intSum &&
            found.centSum == expected.centSum && found.stringBytes == expected.stringBytes &&
            found.trues == expected.trues;

@@ -11,13 +11,17 @@ int main(int argc, char** argv) {
   double* xKnown = malloc(sizeof(double) * n);
   long* perm = malloc(sizeof(long) * n);
   BenchRng rng = {7};
-  for (long i = 0; i < n * n; i++) a[i] = benchUniform(&rng) * 2 - 1;
-  for (long i = 0; i < n; i++) xKnown[i] = 1.0 + (double)(i % 10) * 0.1;
+  for (long i = 0; i < n * n; i++)
+    a[i] = benchUniform(&rng) * 2 - 1;
   for (long i = 0; i < n; i++)
-    for (long j = 0; j < n; j++) rhs[i] += a[i * n + j] * xKnown[j];
+    xKnown[i] = 1.0 + (double)(i % 10) * 0.1;
+  for (long i = 0; i < n; i++)
+    for (long j = 0; j < n; j++)
+      rhs[i] += a[i * n + j] * xKnown[j];
 
   benchStart();
-  for (long i = 0; i < n; i++) perm[i] = i;
+  for (long i = 0; i < n; i++)
+    perm[i] = i;
   for (long k = 0; k < n; k++) {
     long pivot = k;
     double best = fabs(a[k * n + k]);
@@ -39,18 +43,21 @@ int main(int argc, char** argv) {
       a[i * n + k] = l;
       double* row = a + i * n;
       const double* pivotRow = a + k * n;
-      for (long j = k + 1; j < n; j++) row[j] -= l * pivotRow[j];
+      for (long j = k + 1; j < n; j++)
+        row[j] -= l * pivotRow[j];
     }
   }
   double* x = malloc(sizeof(double) * n);
   for (long i = 0; i < n; i++) {
     double s = rhs[perm[i]];
-    for (long j = 0; j < i; j++) s -= a[i * n + j] * x[j];
+    for (long j = 0; j < i; j++)
+      s -= a[i * n + j] * x[j];
     x[i] = s;
   }
   for (long i = n - 1; i >= 0; i--) {
     double s = x[i];
-    for (long j = i + 1; j < n; j++) s -= a[i * n + j] * x[j];
+    for (long j = i + 1; j < n; j++)
+      s -= a[i * n + j] * x[j];
     x[i] = s / a[i * n + i];
   }
   benchStop();

@@ -20,19 +20,22 @@ static inline uint32_t hash4(const uint8_t* p) {
  * otherwise a match of length (c - 128 + MIN_MATCH), then a 16-bit distance. */
 static size_t compress(const uint8_t* in, size_t n, uint8_t* out, int32_t* head, int32_t* prev) {
   size_t o = 0, literalStart = 0, i = 0;
-  for (size_t h = 0; h < (1u << HASH_BITS); h++) head[h] = -1;
+  for (size_t h = 0; h < (1u << HASH_BITS); h++)
+    head[h] = -1;
   while (i < n) {
     size_t bestLength = 0, bestDistance = 0;
     if (i + MIN_MATCH <= n) {
       uint32_t h = hash4(in + i);
       int32_t candidate = head[h];
       size_t limit = n - i < MAX_MATCH ? n - i : MAX_MATCH;
-      for (int depth = 0; candidate >= 0 && i - (size_t)candidate < WINDOW && depth < MAX_CHAIN; depth++) {
+      for (int depth = 0; candidate >= 0 && i - (size_t)candidate < WINDOW && depth < MAX_CHAIN;
+           depth++) {
         const uint8_t* a = in + candidate;
         const uint8_t* b = in + i;
         if (a[bestLength] == b[bestLength]) {
           size_t length = 0;
-          while (length < limit && a[length] == b[length]) length++;
+          while (length < limit && a[length] == b[length])
+            length++;
           if (length > bestLength) {
             bestLength = length, bestDistance = i - (size_t)candidate;
             if (length == limit) break;
@@ -87,7 +90,8 @@ static size_t decompress(const uint8_t* in, size_t n, uint8_t* out) {
       size_t length = (size_t)c - 128 + MIN_MATCH;
       size_t distance = (size_t)in[i] | (size_t)in[i + 1] << 8;
       i += 2;
-      for (size_t k = 0; k < length; k++, o++) out[o] = out[o - distance];
+      for (size_t k = 0; k < length; k++, o++)
+        out[o] = out[o - distance];
     }
   }
   return o;
@@ -95,9 +99,10 @@ static size_t decompress(const uint8_t* in, size_t n, uint8_t* out) {
 
 int main(int argc, char** argv) {
   size_t n = (size_t)benchSize(argc, argv, 11264) * 1024;
-  static const char* const words[] = {"the", "function", "returns", "state", "memory", "faaslet",
-                                      "of", "and", "value", "request", "user", "id", "time",
-                                      "error", "cache", "to", "from", "with", "data", "node"};
+  static const char* const words[] = {"the",     "function", "returns", "state", "memory",
+                                      "faaslet", "of",       "and",     "value", "request",
+                                      "user",    "id",       "time",    "error", "cache",
+                                      "to",      "from",     "with",    "data",  "node"};
   uint8_t* input = malloc(n + 64);
   BenchRng rng = {77};
   size_t at = 0;
@@ -124,7 +129,8 @@ int main(int argc, char** argv) {
   benchStop();
 
   uint64_t fnv = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < packedSize; i++) fnv = (fnv ^ packed[i]) * 0x100000001b3ULL;
+  for (size_t i = 0; i < packedSize; i++)
+    fnv = (fnv ^ packed[i]) * 0x100000001b3ULL;
   char checksum[64];
   snprintf(checksum, sizeof checksum, "%zu/%016llx", packedSize, (unsigned long long)fnv);
   int ok = unpackedSize == n && memcmp(unpacked, input, n) == 0 && packedSize < n * 6 / 10;

@@ -36,11 +36,13 @@ int main(int argc, char** argv) {
   uint64_t total = 0, weighted = 0;
   for (long row = 0; row < n; row++) {
     if (memcmp(counts + row * n, counts + (n - 1 - row) * n, sizeof(uint16_t) * n) != 0) ok = 0;
-    for (long col = 0; col < n; col++) total += counts[row * n + col], weighted += counts[row * n + col] * (uint64_t)(col + 1);
+    for (long col = 0; col < n; col++)
+      total += counts[row * n + col], weighted += counts[row * n + col] * (uint64_t)(col + 1);
   }
   /* Column 2n/3 is cr = 0; the rows nearest the axis have |ci| = step/2. */
   if (counts[(n / 2) * n + (2 * n) / 3] != MAX_ITER && (2 * n) % 3 == 0) ok = 0;
   char checksum[64];
-  snprintf(checksum, sizeof checksum, "%llu/%llu", (unsigned long long)total, (unsigned long long)weighted);
+  snprintf(checksum, sizeof checksum, "%llu/%llu", (unsigned long long)total,
+           (unsigned long long)weighted);
   return benchFinish(checksum, ok, "escape counts are not symmetric about the real axis");
 }

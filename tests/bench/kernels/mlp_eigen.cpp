@@ -17,27 +17,31 @@ using Vector = Eigen::Matrix<float, Eigen::Dynamic, 1>;
 Matrix randomMatrix(BenchRng& rng, int rows, int cols, float scale) {
   Matrix m(rows, cols);
   for (int j = 0; j < cols; j++)
-    for (int i = 0; i < rows; i++) m(i, j) = static_cast<float>(benchUniform(&rng) * 2 - 1) * scale;
+    for (int i = 0; i < rows; i++)
+      m(i, j) = static_cast<float>(benchUniform(&rng) * 2 - 1) * scale;
   return m;
 }
 
 // The network for one input column, with plain loops in double precision.
-void referenceForward(const Matrix& w1, const Vector& b1, const Matrix& w2, const Vector& b2, const Matrix& w3,
-                      const Vector& b3, const float* x, double* out) {
+void referenceForward(const Matrix& w1, const Vector& b1, const Matrix& w2, const Vector& b2,
+                      const Matrix& w3, const Vector& b3, const float* x, double* out) {
   double h1[kHidden], h2[kHidden];
   for (int i = 0; i < kHidden; i++) {
     double s = b1(i);
-    for (int k = 0; k < kIn; k++) s += static_cast<double>(w1(i, k)) * x[k];
+    for (int k = 0; k < kIn; k++)
+      s += static_cast<double>(w1(i, k)) * x[k];
     h1[i] = s > 0 ? s : 0;
   }
   for (int i = 0; i < kHidden; i++) {
     double s = b2(i);
-    for (int k = 0; k < kHidden; k++) s += static_cast<double>(w2(i, k)) * h1[k];
+    for (int k = 0; k < kHidden; k++)
+      s += static_cast<double>(w2(i, k)) * h1[k];
     h2[i] = s > 0 ? s : 0;
   }
   for (int i = 0; i < kOut; i++) {
     double s = b3(i);
-    for (int k = 0; k < kHidden; k++) s += static_cast<double>(w3(i, k)) * h2[k];
+    for (int k = 0; k < kHidden; k++)
+      s += static_cast<double>(w3(i, k)) * h2[k];
     out[i] = s;
   }
 }
@@ -95,6 +99,7 @@ int main(int argc, char** argv) {
 
   char checksum[160];
   int at = 0;
-  for (int i = 0; i < kOut; i++) at += snprintf(checksum + at, sizeof checksum - at, i ? ",%ld" : "%ld", histogram[i]);
+  for (int i = 0; i < kOut; i++)
+    at += snprintf(checksum + at, sizeof checksum - at, i ? ",%ld" : "%ld", histogram[i]);
   return benchFinish(checksum, ok, "Eigen forward pass differs from the plain-loop reference");
 }

@@ -15,14 +15,17 @@ typedef struct {
 } System;
 
 static void accelerations(System* s) {
-  for (int i = 0; i < BODIES; i++) s->ax[i] = s->ay[i] = s->az[i] = 0;
+  for (int i = 0; i < BODIES; i++)
+    s->ax[i] = s->ay[i] = s->az[i] = 0;
   for (int i = 0; i < BODIES; i++)
     for (int j = i + 1; j < BODIES; j++) {
       double dx = s->x[j] - s->x[i], dy = s->y[j] - s->y[i], dz = s->z[j] - s->z[i];
       double d2 = dx * dx + dy * dy + dz * dz + 1e-4;
       double inv = 1.0 / (d2 * sqrt(d2));
-      s->ax[i] += dx * s->m[j] * inv, s->ay[i] += dy * s->m[j] * inv, s->az[i] += dz * s->m[j] * inv;
-      s->ax[j] -= dx * s->m[i] * inv, s->ay[j] -= dy * s->m[i] * inv, s->az[j] -= dz * s->m[i] * inv;
+      s->ax[i] += dx * s->m[j] * inv, s->ay[i] += dy * s->m[j] * inv,
+          s->az[i] += dz * s->m[j] * inv;
+      s->ax[j] -= dx * s->m[i] * inv, s->ay[j] -= dy * s->m[i] * inv,
+          s->az[j] -= dz * s->m[i] * inv;
     }
 }
 
@@ -53,7 +56,8 @@ int main(int argc, char** argv) {
     s.m[i] = 0.01 + 0.1 * benchUniform(&rng);
   }
   double px = 0, py = 0, pz = 0;
-  for (int i = 1; i < BODIES; i++) px += s.m[i] * s.vx[i], py += s.m[i] * s.vy[i], pz += s.m[i] * s.vz[i];
+  for (int i = 1; i < BODIES; i++)
+    px += s.m[i] * s.vx[i], py += s.m[i] * s.vy[i], pz += s.m[i] * s.vz[i];
   s.vx[0] = -px / s.m[0], s.vy[0] = -py / s.m[0], s.vz[0] = -pz / s.m[0];
   double e0 = energy(&s);
   const double dt = 1e-4;

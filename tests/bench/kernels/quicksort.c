@@ -8,7 +8,8 @@ static void insertionSort(uint32_t* a, long lo, long hi) {
   for (long i = lo + 1; i <= hi; i++) {
     uint32_t v = a[i];
     long j = i - 1;
-    while (j >= lo && a[j] > v) a[j + 1] = a[j], j--;
+    while (j >= lo && a[j] > v)
+      a[j + 1] = a[j], j--;
     a[j + 1] = v;
   }
 }
@@ -28,8 +29,12 @@ static void quickSort(uint32_t* a, long lo, long hi) {
     uint32_t pivot = a[mid];
     long i = lo - 1, j = hi + 1;
     for (;;) {
-      do i++; while (a[i] < pivot);
-      do j--; while (a[j] > pivot);
+      do
+        i++;
+      while (a[i] < pivot);
+      do
+        j--;
+      while (a[j] > pivot);
       if (i >= j) break;
       swap(a, i, j);
     }

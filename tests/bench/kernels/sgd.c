@@ -10,13 +10,17 @@
 #define SAMPLES 50000
 #define NONZEROS 24
 
-static inline float squash(float z) { return 0.5f + 0.5f * z / (1.0f + (z < 0 ? -z : z)); }
+static inline float squash(float z) {
+  return 0.5f + 0.5f * z / (1.0f + (z < 0 ? -z : z));
+}
 
-static long correctCount(const float* w, const uint32_t* cols, const float* vals, const float* labels) {
+static long correctCount(const float* w, const uint32_t* cols, const float* vals,
+                         const float* labels) {
   long correct = 0;
   for (long s = 0; s < SAMPLES; s++) {
     float z = 0;
-    for (int k = 0; k < NONZEROS; k++) z += w[cols[s * NONZEROS + k]] * vals[s * NONZEROS + k];
+    for (int k = 0; k < NONZEROS; k++)
+      z += w[cols[s * NONZEROS + k]] * vals[s * NONZEROS + k];
     correct += (z > 0) == (labels[s] > 0.5f);
   }
   return correct;
@@ -30,7 +34,8 @@ int main(int argc, char** argv) {
   float* vals = malloc(sizeof(float) * SAMPLES * NONZEROS);
   float* labels = malloc(sizeof(float) * SAMPLES);
   BenchRng rng = {31337};
-  for (long f = 0; f < FEATURES; f++) hidden[f] = (float)(benchUniform(&rng) * 2 - 1);
+  for (long f = 0; f < FEATURES; f++)
+    hidden[f] = (float)(benchUniform(&rng) * 2 - 1);
   for (long s = 0; s < SAMPLES; s++) {
     float z = 0;
     for (int k = 0; k < NONZEROS; k++) {
@@ -55,11 +60,13 @@ int main(int argc, char** argv) {
       const uint32_t* c = cols + s * NONZEROS;
       const float* v = vals + s * NONZEROS;
       float z = 0;
-      for (int k = 0; k < NONZEROS; k++) z += w[c[k]] * v[k];
+      for (int k = 0; k < NONZEROS; k++)
+        z += w[c[k]] * v[k];
       float err = squash(z) - labels[s];
       loss += (double)(err * err);
       float g = rate * err;
-      for (int k = 0; k < NONZEROS; k++) w[c[k]] -= g * v[k];
+      for (int k = 0; k < NONZEROS; k++)
+        w[c[k]] -= g * v[k];
     }
     if (e == 0) lossFirst = loss;
     lossLast = loss;
@@ -68,7 +75,8 @@ int main(int argc, char** argv) {
 
   long after = correctCount(w, cols, vals, labels);
   double norm = 0;
-  for (long f = 0; f < FEATURES; f++) norm += (double)w[f] * w[f];
+  for (long f = 0; f < FEATURES; f++)
+    norm += (double)w[f] * w[f];
   char checksum[64];
   snprintf(checksum, sizeof checksum, "%ld/%.6e", after, norm);
   int ok = after > SAMPLES * 85 / 100 && after > before && (epochs < 2 || lossLast < lossFirst);

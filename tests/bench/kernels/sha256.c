@@ -22,12 +22,15 @@ typedef struct {
   uint64_t length;
 } Sha256;
 
-static inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+static inline uint32_t rotr(uint32_t x, int n) {
+  return (x >> n) | (x << (32 - n));
+}
 
 static void compress(uint32_t* h, const uint8_t* p) {
   uint32_t w[64];
   for (int i = 0; i < 16; i++)
-    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+           p[4 * i + 3];
   for (int i = 16; i < 64; i++) {
     uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
     uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -35,7 +38,8 @@ static void compress(uint32_t* h, const uint8_t* p) {
   }
   uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
   for (int i = 0; i < 64; i++) {
-    uint32_t t1 = k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
+    uint32_t t1 =
+        k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
     uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
     k = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
   }
@@ -69,14 +73,17 @@ static void shaFinal(Sha256* s, uint8_t out[32]) {
   uint64_t bits = s->length * 8;
   uint8_t pad[72] = {0x80};
   size_t padLength = (s->used < 56 ? 56 : 120) - s->used;
-  for (int i = 0; i < 8; i++) pad[padLength + i] = (uint8_t)(bits >> (56 - 8 * i));
+  for (int i = 0; i < 8; i++)
+    pad[padLength + i] = (uint8_t)(bits >> (56 - 8 * i));
   shaUpdate(s, pad, padLength + 8);
   for (int i = 0; i < 8; i++)
-    for (int j = 0; j < 4; j++) out[4 * i + j] = (uint8_t)(s->h[i] >> (24 - 8 * j));
+    for (int j = 0; j < 4; j++)
+      out[4 * i + j] = (uint8_t)(s->h[i] >> (24 - 8 * j));
 }
 
 static void toHex(const uint8_t* digest, char* out) {
-  for (int i = 0; i < 32; i++) sprintf(out + 2 * i, "%02x", digest[i]);
+  for (int i = 0; i < 32; i++)
+    sprintf(out + 2 * i, "%02x", digest[i]);
 }
 
 static int vectorMatches(const uint8_t* data, size_t n, size_t repeat, const char* expected) {
@@ -84,7 +91,8 @@ static int vectorMatches(const uint8_t* data, size_t n, size_t repeat, const cha
   uint8_t digest[32];
   char hex[65];
   shaInit(&s);
-  for (size_t i = 0; i < repeat; i++) shaUpdate(&s, data, n);
+  for (size_t i = 0; i < repeat; i++)
+    shaUpdate(&s, data, n);
   shaFinal(&s, digest);
   toHex(digest, hex);
   return strcmp(hex, expected) == 0;
@@ -95,10 +103,13 @@ int main(int argc, char** argv) {
   const size_t messageSize = 1 << 20;
   uint8_t* buffer = malloc(messageSize);
   BenchRng rng = {5};
-  for (size_t i = 0; i < messageSize; i++) buffer[i] = (uint8_t)(benchNext(&rng) >> 56);
+  for (size_t i = 0; i < messageSize; i++)
+    buffer[i] = (uint8_t)(benchNext(&rng) >> 56);
 
-  int ok = vectorMatches((const uint8_t*)"", 0, 1, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") &&
-           vectorMatches((const uint8_t*)"abc", 3, 1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") &&
+  int ok = vectorMatches((const uint8_t*)"", 0, 1,
+                         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") &&
+           vectorMatches((const uint8_t*)"abc", 3, 1,
+                         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") &&
            vectorMatches((const uint8_t*)"a", 1, 1000000,
                          "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 

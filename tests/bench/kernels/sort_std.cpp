@@ -42,8 +42,10 @@ int main(int argc, char** argv) {
   uint64_t weighted = 0;
   for (long i = 0; i < n; i++) {
     uint32_t id = records[i].id;
-    if (id >= static_cast<uint64_t>(n) || seen[id]) ok = false;
-    else seen[id] = true;
+    if (id >= static_cast<uint64_t>(n) || seen[id])
+      ok = false;
+    else
+      seen[id] = true;
     weighted += benchMix(id) * static_cast<uint64_t>(i + 1);
   }
   char checksum[64];

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   while (vocabulary.size() < 20000) {
     std::string w;
     size_t length = 2 + benchNext(&rng) % 10;
-    for (size_t i = 0; i < length; i++) w.push_back(static_cast<char>('a' + benchNext(&rng) % 26));
+    for (size_t i = 0; i < length; i++)
+      w.push_back(static_cast<char>('a' + benchNext(&rng) % 26));
     if (unique.insert(w).second) vocabulary.push_back(w);
   }
   std::vector<long> tally(vocabulary.size(), 0);
@@ -33,7 +34,8 @@ int main(int argc, char** argv) {
     tally[index]++;
     const std::string& w = vocabulary[index];
     bool capital = benchNext(&rng) % 8 == 0;
-    for (size_t k = 0; k < w.size(); k++) text.push_back(capital && k == 0 ? static_cast<char>(w[k] - 32) : w[k]);
+    for (size_t k = 0; k < w.size(); k++)
+      text.push_back(capital && k == 0 ? static_cast<char>(w[k] - 32) : w[k]);
     text.push_back(separators[benchNext(&rng) % 10]);
   }
 
@@ -68,10 +70,12 @@ int main(int argc, char** argv) {
   if (counts.size() != used) ok = false;
   uint64_t hash = 0xcbf29ce484222325ULL;
   for (const auto& [w, n] : top) {
-    for (char c : w) hash = (hash ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
+    for (char c : w)
+      hash = (hash ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
     hash = (hash ^ static_cast<uint64_t>(n)) * 0x100000001b3ULL;
   }
   char checksum[64];
-  snprintf(checksum, sizeof checksum, "%zu/%016llx", counts.size(), static_cast<unsigned long long>(hash));
+  snprintf(checksum, sizeof checksum, "%zu/%016llx", counts.size(),
+           static_cast<unsigned long long>(hash));
   return benchFinish(checksum, ok, "word counts differ from the generator's tally");
 }

@@ -30,10 +30,16 @@ static int inBounds(const Wasi* w, uint64_t offset, uint64_t length) {
   return offset + length <= w->memory->size;
 }
 
-static uint8_t* at(const Wasi* w, uint32_t offset) { return w->memory->data + offset; }
+static uint8_t* at(const Wasi* w, uint32_t offset) {
+  return w->memory->data + offset;
+}
 
-static void store32(Wasi* w, uint32_t offset, uint32_t value) { memcpy(at(w, offset), &value, 4); }
-static void store64(Wasi* w, uint32_t offset, uint64_t value) { memcpy(at(w, offset), &value, 8); }
+static void store32(Wasi* w, uint32_t offset, uint32_t value) {
+  memcpy(at(w, offset), &value, 4);
+}
+static void store64(Wasi* w, uint32_t offset, uint64_t value) {
+  memcpy(at(w, offset), &value, 8);
+}
 static uint32_t load32(const Wasi* w, uint32_t offset) {
   uint32_t value;
   memcpy(&value, at(w, offset), 4);
@@ -43,7 +49,8 @@ static uint32_t load32(const Wasi* w, uint32_t offset) {
 u32 Z_wasi_snapshot_preview1Z_args_sizes_get(Wasi* w, u32 countOut, u32 bytesOut) {
   if (!inBounds(w, countOut, 4) || !inBounds(w, bytesOut, 4)) return kFault;
   uint32_t bytes = 0;
-  for (int i = 0; i < w->argc; i++) bytes += (uint32_t)strlen(w->argv[i]) + 1;
+  for (int i = 0; i < w->argc; i++)
+    bytes += (uint32_t)strlen(w->argv[i]) + 1;
   store32(w, countOut, (uint32_t)w->argc);
   store32(w, bytesOut, bytes);
   return kSuccess;

@@ -12,8 +12,7 @@ int main(int argc, char** argv) {
     text += std::string(" ") + argv[i];
   }
   TextStats stats(text);
-  std::cout << stats.wordCount() << " words, sqrt " << std::sqrt(double(stats.wordCount()))
-            << "\n";
+  std::cout << stats.wordCount() << " words, sqrt " << std::sqrt(double(stats.wordCount())) << "\n";
   for (const auto& [word, count] : stats.mostFrequent(5)) {
     std::printf("%-8s %d\n", word.c_str(), count);
   }

@@ -13,7 +13,8 @@ TEST_CASE("messages keep their fields and payload, large ones too") {
   int sv[2];
   REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
   std::vector<uint8_t> big(3 << 20);
-  for (size_t i = 0; i < big.size(); ++i) big[i] = uint8_t(i * 7);
+  for (size_t i = 0; i < big.size(); ++i)
+    big[i] = uint8_t(i * 7);
   std::thread writer([&] {
     CHECK(send(sv[0], Msg::Await, 42, -7));
     CHECK(send(sv[0], Msg::Result, 3, 125, big.data(), big.size()));

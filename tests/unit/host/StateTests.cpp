@@ -3,9 +3,9 @@
 // mapped into two linear memories sharing its pages.
 #include <doctest/doctest.h>
 
-#include "faasm/state/LocalState.h"
 #include "faasm/runtime/Memory.h"
 #include "faasm/runtime/StateMapping.h"
+#include "faasm/state/LocalState.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -36,7 +36,7 @@ struct StoreFixture {
     (void)std::system(cmd.c_str());
   }
   uint64_t fileSize(std::string_view key) {
-    struct stat s {};
+    struct stat s{};
     ::stat((dir + "/" + st::LocalStateStore::fileNameOf(key)).c_str(), &s);
     return uint64_t(s.st_size);
   }

@@ -16,8 +16,12 @@ namespace wasi = faasm::wasi;
 
 namespace {
 
-abi::Value i32(int32_t v) { return rt::GlobalObject::i32(v); }
-abi::Value i64(int64_t v) { return rt::GlobalObject::i64(v); }
+abi::Value i32(int32_t v) {
+  return rt::GlobalObject::i32(v);
+}
+abi::Value i64(int64_t v) {
+  return rt::GlobalObject::i64(v);
+}
 
 struct WasiFixture {
   rt::HostModuleRegistry registry;
@@ -111,7 +115,8 @@ TEST_CASE("clocks and random") {
   CHECK(f.errnoOf("clock_time_get", {i32(9), i64(0), i32(64)}) == 28); // EINVAL
   CHECK(f.errnoOf("random_get", {i32(1000), i32(64)}) == 0);
   int nonzero = 0;
-  for (int i = 0; i < 64; ++i) nonzero += f.mem()[1000 + i] != 0;
+  for (int i = 0; i < 64; ++i)
+    nonzero += f.mem()[1000 + i] != 0;
   CHECK(nonzero > 32);
   CHECK(f.errnoOf("random_get", {i32(65536), i32(0)}) == 0);
 }
@@ -129,9 +134,9 @@ TEST_CASE("stdio descriptors") {
   close(fds[0]);
   close(fds[1]);
 
-  CHECK(f.errnoOf("fd_seek", {i32(1), i64(0), i32(0), i32(64)}) == 70);  // ESPIPE
-  CHECK(f.errnoOf("fd_seek", {i32(5), i64(0), i32(0), i32(64)}) == 8);   // EBADF
-  CHECK(f.errnoOf("fd_prestat_get", {i32(3), i32(64)}) == 8);            // no preopens
+  CHECK(f.errnoOf("fd_seek", {i32(1), i64(0), i32(0), i32(64)}) == 70); // ESPIPE
+  CHECK(f.errnoOf("fd_seek", {i32(5), i64(0), i32(0), i32(64)}) == 8);  // EBADF
+  CHECK(f.errnoOf("fd_prestat_get", {i32(3), i32(64)}) == 8);           // no preopens
   CHECK(f.errnoOf("fd_fdstat_get", {i32(1), i32(64)}) == 0);
   CHECK((f.u64(72) & (1ull << 6)) != 0); // FD_WRITE
   CHECK(f.errnoOf("fd_fdstat_get", {i32(7), i32(64)}) == 8);

@@ -37,13 +37,12 @@ bool cgroupsUsable() {
 }
 
 bool exists(const std::string& path) {
-  struct stat st {};
+  struct stat st{};
   return ::stat(path.c_str(), &st) == 0;
 }
 
 // Forks; the child runs `body` after applying `plan` and exits with its result.
-template <typename F>
-pid_t forkChild(const IsolationPlan& plan, const Cgroup* cgroup, F body) {
+template <typename F> pid_t forkChild(const IsolationPlan& plan, const Cgroup* cgroup, F body) {
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -56,8 +55,7 @@ pid_t forkChild(const IsolationPlan& plan, const Cgroup* cgroup, F body) {
 } // namespace
 
 TEST_CASE("a memory bomb stops at the memory limit and the host survives") {
-  if (!cgroupsUsable())
-    return;
+  if (!cgroupsUsable()) return;
   IsolationLimits limits;
   limits.memoryBytes = 64ull << 20;
   limits.seccomp = true;
@@ -68,9 +66,9 @@ TEST_CASE("a memory bomb stops at the memory limit and the host survives") {
   pid_t pid = forkChild(plan, cgroup.get(), [] {
     // Allocate and touch 1 MiB at a time, for ever (2 GiB is far beyond the limit).
     for (int i = 0; i < 2048; ++i) {
-      void* p = ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (p == MAP_FAILED)
-        return 3;
+      void* p =
+          ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) return 3;
       std::memset(p, 0x5a, 1 << 20);
     }
     return 0; // not reached under the limit
@@ -116,8 +114,7 @@ TEST_CASE("a child that ends in time is not killed") {
 }
 
 TEST_CASE("the pids limit stops a fork bomb") {
-  if (!cgroupsUsable())
-    return;
+  if (!cgroupsUsable()) return;
   IsolationLimits limits;
   limits.maxPids = 8;
   limits.seccomp = false; // the filter forbids fork itself; this tests the cgroup
@@ -130,8 +127,7 @@ TEST_CASE("the pids limit stops a fork bomb") {
     int made = 0;
     for (; made < 64; ++made) {
       pid_t c = ::fork();
-      if (c < 0)
-        break;
+      if (c < 0) break;
       if (c == 0) {
         ::pause();
         ::_exit(0);
@@ -152,7 +148,8 @@ TEST_CASE("seccomp kills a child that opens an internet socket") {
     MESSAGE("seccomp not available here: not checked");
     return;
   }
-  pid_t pid = forkChild(plan, nullptr, [] { return ::socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 1; });
+  pid_t pid =
+      forkChild(plan, nullptr, [] { return ::socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 1; });
   ChildOutcome out = waitForChild(pid, 10s);
   CHECK(out.signal() == SIGSYS);
   CHECK(out.describe() == "killed by seccomp (forbidden system call)");
@@ -161,8 +158,7 @@ TEST_CASE("seccomp kills a child that opens an internet socket") {
 TEST_CASE("seccomp kills a child that calls ptrace, fork or execve") {
   IsolationLimits limits;
   IsolationPlan plan(limits);
-  if (!plan.limits().seccomp)
-    return;
+  if (!plan.limits().seccomp) return;
   for (int which = 0; which < 3; ++which) {
     CAPTURE(which);
     pid_t pid = forkChild(plan, nullptr, [which] {
@@ -182,21 +178,17 @@ TEST_CASE("seccomp kills a child that calls ptrace, fork or execve") {
 TEST_CASE("seccomp refuses executable memory but allows what the runtime does") {
   IsolationLimits limits;
   IsolationPlan plan(limits);
-  if (!plan.limits().seccomp)
-    return;
+  if (!plan.limits().seccomp) return;
   pid_t ok = forkChild(plan, nullptr, [] {
     // The runtime's calls: reserve, commit, write, trap-stack, release.
-    void* p = ::mmap(nullptr, 1 << 24, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED || ::mprotect(p, 1 << 16, PROT_READ | PROT_WRITE) != 0)
-      return 1;
+    void* p =
+        ::mmap(nullptr, 1 << 24, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED || ::mprotect(p, 1 << 16, PROT_READ | PROT_WRITE) != 0) return 1;
     std::memset(p, 1, 1 << 16);
-    if (::madvise(p, 1 << 16, MADV_DONTNEED) != 0 || static_cast<char*>(p)[0] != 0)
-      return 2;
+    if (::madvise(p, 1 << 16, MADV_DONTNEED) != 0 || static_cast<char*>(p)[0] != 0) return 2;
     stack_t ss{};
-    if (::sigaltstack(nullptr, &ss) != 0)
-      return 3;
-    if (::write(2, "", 0) != 0 || ::munmap(p, 1 << 24) != 0)
-      return 4;
+    if (::sigaltstack(nullptr, &ss) != 0) return 3;
+    if (::write(2, "", 0) != 0 || ::munmap(p, 1 << 24) != 0) return 4;
     return 0;
   });
   ChildOutcome out = waitForChild(ok, 10s);
@@ -247,8 +239,7 @@ TEST_CASE("a network namespace has only loopback") {
 }
 
 TEST_CASE("cpu quota and memory limit are written to the cgroup") {
-  if (!cgroupsUsable())
-    return;
+  if (!cgroupsUsable()) return;
   IsolationLimits limits;
   limits.cpus = 0.25;
   limits.memoryBytes = 32ull << 20;
@@ -266,8 +257,7 @@ TEST_CASE("cpu quota and memory limit are written to the cgroup") {
       sawCpu = read(d + "/cpu.max") == "25000 100000";
       sawMemory = read(d + "/memory.max") == std::to_string(limits.memoryBytes);
     } else {
-      if (exists(d + "/cpu.cfs_quota_us"))
-        sawCpu = read(d + "/cpu.cfs_quota_us") == "25000";
+      if (exists(d + "/cpu.cfs_quota_us")) sawCpu = read(d + "/cpu.cfs_quota_us") == "25000";
       if (exists(d + "/memory.limit_in_bytes"))
         sawMemory = read(d + "/memory.limit_in_bytes") == std::to_string(limits.memoryBytes);
     }
@@ -277,8 +267,7 @@ TEST_CASE("cpu quota and memory limit are written to the cgroup") {
 }
 
 TEST_CASE("a parent-side addProcess moves a child into the cgroup") {
-  if (!cgroupsUsable())
-    return;
+  if (!cgroupsUsable()) return;
   IsolationLimits limits;
   limits.maxPids = 4;
   auto cgroup = CgroupManager::get().create(uniqueName("move"), limits);
@@ -304,8 +293,7 @@ TEST_CASE("a cgroup v2 hierarchy without controllers is refused with a reason") 
   // On this v1-hybrid host the unified hierarchy has no controllers; on a pure
   // v2 host the manager must find them.
   CgroupManager v2("/sys/fs/cgroup/unified", "faasm-test");
-  if (v2.version() == CgroupVersion::None)
-    CHECK_FALSE(v2.unavailableReason().empty());
+  if (v2.version() == CgroupVersion::None) CHECK_FALSE(v2.unavailableReason().empty());
   CgroupManager none("/nonexistent", "faasm");
   CHECK(none.version() == CgroupVersion::None);
   CHECK(none.unavailableReason() == "no cgroup hierarchy is mounted at /nonexistent");
@@ -317,15 +305,15 @@ TEST_CASE("a cgroup v2 hierarchy without controllers is refused with a reason") 
 TEST_CASE("the allow-list names no call that creates processes, sockets or namespaces") {
   for (const auto& name : IsolationPlan::allowedSyscalls()) {
     CAPTURE(name);
-    for (const char* forbidden : {"clone", "clone3", "fork", "vfork", "execve", "execveat", "socket", "ptrace",
-                                  "unshare", "setns", "seccomp", "prctl", "kill", "tgkill", "mount", "bpf"})
+    for (const char* forbidden :
+         {"clone", "clone3", "fork", "vfork", "execve", "execveat", "socket", "ptrace", "unshare",
+          "setns", "seccomp", "prctl", "kill", "tgkill", "mount", "bpf"})
       CHECK(name != forbidden);
   }
 }
 
 TEST_CASE("one cgroup serves successive Faaslets: a memory bomb, then a child within the limit") {
-  if (!cgroupsUsable())
-    return;
+  if (!cgroupsUsable()) return;
   IsolationLimits limits;
   limits.memoryBytes = 48ull << 20;
   limits.timeout = 20s;
@@ -334,9 +322,9 @@ TEST_CASE("one cgroup serves successive Faaslets: a memory bomb, then a child wi
   REQUIRE(cgroup);
   auto touch = [](size_t mib) {
     for (size_t i = 0; i < mib; ++i) {
-      void* p = ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (p == MAP_FAILED)
-        return 3;
+      void* p =
+          ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) return 3;
       std::memset(p, 0x5a, 1 << 20);
     }
     return 0;
@@ -363,8 +351,7 @@ TEST_CASE("a runaway grandchild (a zygote's Faaslet) is killed at the timeout") 
     if (faaslet == 0)
       for (;;)
         asm volatile("" ::: "memory");
-    if (::write(fds[1], &faaslet, sizeof faaslet) != sizeof faaslet)
-      ::_exit(1);
+    if (::write(fds[1], &faaslet, sizeof faaslet) != sizeof faaslet) ::_exit(1);
     int status = 0;
     ::waitpid(faaslet, &status, 0);
     ::_exit(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : 2);
@@ -379,7 +366,7 @@ TEST_CASE("a runaway grandchild (a zygote's Faaslet) is killed at the timeout") 
 }
 
 TEST_CASE("a plan made where SIGCHLD is ignored still probes correctly") {
-  struct sigaction ign {}, old {};
+  struct sigaction ign{}, old{};
   ign.sa_handler = SIG_IGN;
   ::sigaction(SIGCHLD, &ign, &old);
   IsolationLimits limits;
@@ -402,22 +389,16 @@ TEST_CASE("a filtered zygote forks Faaslets that seccomp still confines") {
   REQUIRE(zygote >= 0);
   if (zygote == 0) {
     IsolationPlan plan(limits);
-    if (!plan.applyInZygote())
-      ::_exit(10);
+    if (!plan.applyInZygote()) ::_exit(10);
     auto faaslet = [&plan](int what) {
       pid_t pid = ::fork();
-      if (pid < 0)
-        return -1;
+      if (pid < 0) return -1;
       if (pid == 0) {
         plan.applyInChild(nullptr);
-        if (what == 0)
-          ::_exit(::write(2, "", 0) == 0 ? 0 : 1); // allowed
-        if (what == 1)
-          ::socket(AF_INET, SOCK_STREAM, 0); // forbidden by the zygote's list
-        if (what == 2)
-          ::fork(); // allowed to the zygote, taken away from its children
-        if (what == 3)
-          ::unshare(CLONE_NEWNET);
+        if (what == 0) ::_exit(::write(2, "", 0) == 0 ? 0 : 1); // allowed
+        if (what == 1) ::socket(AF_INET, SOCK_STREAM, 0);       // forbidden by the zygote's list
+        if (what == 2) ::fork(); // allowed to the zygote, taken away from its children
+        if (what == 3) ::unshare(CLONE_NEWNET);
         ::_exit(0);
       }
       int status = 0;
@@ -425,12 +406,10 @@ TEST_CASE("a filtered zygote forks Faaslets that seccomp still confines") {
       return status;
     };
     int ok = faaslet(0);
-    if (!WIFEXITED(ok) || WEXITSTATUS(ok) != 0)
-      ::_exit(11);
+    if (!WIFEXITED(ok) || WEXITSTATUS(ok) != 0) ::_exit(11);
     for (int what = 1; what <= 3; ++what) {
       int status = faaslet(what);
-      if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
-        ::_exit(11 + what);
+      if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS) ::_exit(11 + what);
     }
     // The zygote itself may not exec either.
     ::execl("/bin/true", "true", nullptr);
@@ -442,8 +421,7 @@ TEST_CASE("a filtered zygote forks Faaslets that seccomp still confines") {
 }
 
 TEST_CASE("a group made again under the same name takes the new limits, up or down") {
-  if (!cgroupsUsable())
-    return;
+  if (!cgroupsUsable()) return;
   auto read = [](const std::string& path) {
     std::ifstream in(path);
     std::string s;

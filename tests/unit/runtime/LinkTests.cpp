@@ -2,8 +2,12 @@
 
 namespace {
 
-int32_t plusOne(abi::VMContext*, int32_t x) { return x + 1; }
-int64_t wrongType(abi::VMContext*, int64_t x) { return x; }
+int32_t plusOne(abi::VMContext*, int32_t x) {
+  return x + 1;
+}
+int64_t wrongType(abi::VMContext*, int64_t x) {
+  return x;
+}
 
 // What the spec tests' host module provides, plus what imports.cpp needs.
 struct ImportsHost {
@@ -62,15 +66,15 @@ TEST_CASE("import matching follows the spec") {
     CHECK(host.link() == "incompatible import type: \"env\".\"f\" (expected function, got global)");
   }
   SUBCASE("memory min too small") {
-    host.registry.addMemory("env", "mem",
-                            rt::Memory::create(abi::BoundsMode::Guard, 0, 2).value());
+    host.registry.addMemory("env", "mem", rt::Memory::create(abi::BoundsMode::Guard, 0, 2).value());
     CHECK(host.link() ==
           "incompatible import type: \"env\".\"mem\" (expected limits 1..2, got 0..2)");
   }
   SUBCASE("memory without max where one is required") {
     host.registry.addMemory("env", "mem",
                             rt::Memory::create(abi::BoundsMode::Guard, 1, std::nullopt).value());
-    CHECK(host.link() == "incompatible import type: \"env\".\"mem\" (expected limits 1..2, got 1..)");
+    CHECK(host.link() ==
+          "incompatible import type: \"env\".\"mem\" (expected limits 1..2, got 1..)");
   }
   SUBCASE("memory max too large") {
     host.registry.addMemory("env", "mem", rt::Memory::create(abi::BoundsMode::Guard, 1, 3).value());

@@ -77,7 +77,7 @@ TEST_CASE("memory.init/copy/fill check the whole range before writing") {
         abi::TrapCode::MemoryOutOfBounds);
   CHECK(base[end - 4] == 0); // no partial write
   CHECK(call(*inst, "memInit", {i32(1), i32(0), i32(8), i32(5)}).trap ==
-        abi::TrapCode::MemoryOutOfBounds); // source range
+        abi::TrapCode::MemoryOutOfBounds);                                 // source range
   CHECK(call(*inst, "memInit", {i32(1), i32(end), i32(12), i32(0)}).ok()); // n == 0 at the ends
   CHECK(call(*inst, "memInit", {i32(1), i32(end + 1), i32(0), i32(0)}).trap ==
         abi::TrapCode::MemoryOutOfBounds);
@@ -133,8 +133,7 @@ TEST_CASE("table.grow/fill/copy/init out of range trap without partial writes") 
   CHECK(call(*inst, "tableFill", {i32(6), i32(18), i32(0)}).ok());
 
   // table.copy
-  CHECK(call(*inst, "tableCopy", {i32(3), i32(4), i32(3)}).trap ==
-        abi::TrapCode::TableOutOfBounds);
+  CHECK(call(*inst, "tableCopy", {i32(3), i32(4), i32(3)}).trap == abi::TrapCode::TableOutOfBounds);
   CHECK(t->get(3) == nullptr);
   CHECK(call(*inst, "tableCopy", {i32(1), i32(0), i32(3)}).ok()); // overlapping
   CHECK(t->get(1) == inst->function(18));

@@ -21,8 +21,12 @@ inline std::string artefact(const std::string& name) {
   return std::string(FAASM_TEST_ARTEFACT_DIR) + "/" + name + ".so";
 }
 
-inline abi::Value i32(int32_t v) { return rt::GlobalObject::i32(v); }
-inline abi::Value i64(int64_t v) { return rt::GlobalObject::i64(v); }
+inline abi::Value i32(int32_t v) {
+  return rt::GlobalObject::i32(v);
+}
+inline abi::Value i64(int64_t v) {
+  return rt::GlobalObject::i64(v);
+}
 inline int32_t asI32(const abi::Value& v) {
   int32_t out;
   std::memcpy(&out, &v.lo, 4);
@@ -30,13 +34,18 @@ inline int32_t asI32(const abi::Value& v) {
 }
 
 namespace testhost {
-inline int32_t add(abi::VMContext*, int32_t a, int32_t b) { return a + b; }
-inline void exit(abi::VMContext*, int32_t code) { faasm::host::exitGuest(code); }
+inline int32_t add(abi::VMContext*, int32_t a, int32_t b) {
+  return a + b;
+}
+inline void exit(abi::VMContext*, int32_t code) {
+  faasm::host::exitGuest(code);
+}
 // Sums the guest bytes [p, p + n): validates before reading.
 inline int32_t check(abi::VMContext* vm, int32_t p, int32_t n) {
   uint8_t* bytes = faasm::host::guestBytes(vm, uint32_t(p), uint32_t(n));
   int32_t sum = 0;
-  for (uint32_t i = 0; i < uint32_t(n); ++i) sum += bytes[i];
+  for (uint32_t i = 0; i < uint32_t(n); ++i)
+    sum += bytes[i];
   return sum;
 }
 // Calls back into the calling instance: "double"(x), or "unreachable" if x < 0
@@ -60,7 +69,8 @@ inline int32_t reenter(abi::VMContext* vm, int32_t x) {
 
 struct EnvHost {
   rt::HostModuleRegistry registry;
-  std::shared_ptr<rt::GlobalObject> base = rt::GlobalObject::create(abi::ValType::I32, false, i32(41));
+  std::shared_ptr<rt::GlobalObject> base =
+      rt::GlobalObject::create(abi::ValType::I32, false, i32(41));
   EnvHost() {
     registry.addFunction(faasm::host::hostFunction<&testhost::add>("env", "host_add"));
     registry.addFunction(faasm::host::hostFunction<&testhost::exit>("env", "host_exit"));

@@ -17,17 +17,19 @@ void start(VMContext* vm) {
   std::memcpy(vm->memoryBase, iov, 8);
   callFunc<int32_t>(vm, 6, int32_t(1), int32_t(0), int32_t(1), int32_t(8));
 }
-void unreachable(VMContext* vm) { vm->rt->trap(vm, uint32_t(TrapCode::Unreachable)); }
+void unreachable(VMContext* vm) {
+  vm->rt->trap(vm, uint32_t(TrapCode::Unreachable));
+}
 
 const FuncTypeDesc kTypes[] = {
-    {"ii:i", Thunk<int32_t, int32_t, int32_t>::thunk},                       // 0
-    {"iIi:i", Thunk<int32_t, int32_t, int64_t, int32_t>::thunk},             // 1
-    {"iiii:i", Thunk<int32_t, int32_t, int32_t, int32_t, int32_t>::thunk},   // 2
-    {"iIii:i", Thunk<int32_t, int32_t, int64_t, int32_t, int32_t>::thunk},   // 3
-    {"i:", Thunk<void, int32_t>::thunk},                                     // 4
-    {"i:i", Thunk<int32_t, int32_t>::thunk},                                 // 5
-    {":", Thunk<void>::thunk},                                               // 6
-    {"iii:i", Thunk<int32_t, int32_t, int32_t, int32_t>::thunk},             // 7
+    {"ii:i", Thunk<int32_t, int32_t, int32_t>::thunk},                     // 0
+    {"iIi:i", Thunk<int32_t, int32_t, int64_t, int32_t>::thunk},           // 1
+    {"iiii:i", Thunk<int32_t, int32_t, int32_t, int32_t, int32_t>::thunk}, // 2
+    {"iIii:i", Thunk<int32_t, int32_t, int64_t, int32_t, int32_t>::thunk}, // 3
+    {"i:", Thunk<void, int32_t>::thunk},                                   // 4
+    {"i:i", Thunk<int32_t, int32_t>::thunk},                               // 5
+    {":", Thunk<void>::thunk},                                             // 6
+    {"iii:i", Thunk<int32_t, int32_t, int32_t, int32_t>::thunk},           // 7
 };
 
 ImportDesc wasi(const char* name, uint32_t type) {
@@ -39,7 +41,7 @@ ImportDesc wasi(const char* name, uint32_t type) {
   return d;
 }
 const ImportDesc kImports[] = {
-    wasi("args_sizes_get", 0), wasi("args_get", 0),      wasi("environ_sizes_get", 0),
+    wasi("args_sizes_get", 0), wasi("args_get", 0),       wasi("environ_sizes_get", 0),
     wasi("environ_get", 0),    wasi("clock_time_get", 1), wasi("random_get", 0),
     wasi("fd_write", 2),       wasi("fd_seek", 3),        wasi("fd_fdstat_get", 0),
     wasi("fd_prestat_get", 0), wasi("proc_exit", 4),      wasi("poll_oneoff", 2),
@@ -68,13 +70,20 @@ ExportDesc exportFunc(const char* name, uint32_t index) {
   return ExportDesc{name, index, uint8_t(ExternKind::Func), {}};
 }
 const ExportDesc kExports[] = {
-    exportFunc("args_sizes_get", 0), exportFunc("args_get", 1),
-    exportFunc("environ_sizes_get", 2), exportFunc("environ_get", 3),
-    exportFunc("clock_time_get", 4), exportFunc("random_get", 5),
-    exportFunc("fd_write", 6),       exportFunc("fd_seek", 7),
-    exportFunc("fd_fdstat_get", 8),  exportFunc("fd_prestat_get", 9),
-    exportFunc("proc_exit", 10),     exportFunc("poll_oneoff", 11),
-    exportFunc("fd_close", 12),      exportFunc("_start", kNumImports),
+    exportFunc("args_sizes_get", 0),
+    exportFunc("args_get", 1),
+    exportFunc("environ_sizes_get", 2),
+    exportFunc("environ_get", 3),
+    exportFunc("clock_time_get", 4),
+    exportFunc("random_get", 5),
+    exportFunc("fd_write", 6),
+    exportFunc("fd_seek", 7),
+    exportFunc("fd_fdstat_get", 8),
+    exportFunc("fd_prestat_get", 9),
+    exportFunc("proc_exit", 10),
+    exportFunc("poll_oneoff", 11),
+    exportFunc("fd_close", 12),
+    exportFunc("_start", kNumImports),
     exportFunc("unreachable", kNumImports + 1),
     ExportDesc{"memory", 0, uint8_t(ExternKind::Memory), {}},
 };

@@ -32,16 +32,22 @@ template <typename R, typename... Args> struct Thunk {
   static void call(VMContext* vm, const void* code, const Value* a, Value* r,
                    std::index_sequence<I...>) {
     auto fn = reinterpret_cast<R (*)(VMContext*, Args...)>(const_cast<void*>(code));
-    if constexpr (std::is_void_v<R>) fn(vm, arg<Args>(a[I])...);
-    else r[0] = val<R>(fn(vm, arg<Args>(a[I])...));
+    if constexpr (std::is_void_v<R>)
+      fn(vm, arg<Args>(a[I])...);
+    else
+      r[0] = val<R>(fn(vm, arg<Args>(a[I])...));
   }
   static void thunk(VMContext* vm, const void* code, const Value* a, Value* r) {
     call(vm, code, a, r, std::index_sequence_for<Args...>{});
   }
 };
 
-template <typename T, size_t N> constexpr Array<T> arr(const T (&a)[N]) { return {a, N}; }
-template <typename T> constexpr Array<T> none() { return {nullptr, 0}; }
+template <typename T, size_t N> constexpr Array<T> arr(const T (&a)[N]) {
+  return {a, N};
+}
+template <typename T> constexpr Array<T> none() {
+  return {nullptr, 0};
+}
 
 inline InitExpr i32Const(int32_t v) {
   InitExpr e{};
@@ -70,8 +76,12 @@ inline InitExpr globalGet(uint32_t index, ValType t = ValType::I32) {
   e.type = uint8_t(t);
   return e;
 }
-inline Limits limits(uint64_t min) { return Limits{min, 0, 0, {}}; }
-inline Limits limits(uint64_t min, uint64_t max) { return Limits{min, max, 1, {}}; }
+inline Limits limits(uint64_t min) {
+  return Limits{min, 0, 0, {}};
+}
+inline Limits limits(uint64_t min, uint64_t max) {
+  return Limits{min, max, 1, {}};
+}
 
 inline ModuleDescriptor header(BoundsMode mode) {
   ModuleDescriptor d{};
@@ -88,7 +98,7 @@ inline ModuleDescriptor header(BoundsMode mode) {
 } // namespace testart
 
 // Declared first so the definition below has C linkage without `extern`.
-#define FAASM_TEST_DESCRIPTOR                                                                     \
-  extern "C" __attribute__((visibility("default"))) faasm::abi::ModuleDescriptor                  \
-      faasm_module_descriptor;                                                                    \
+#define FAASM_TEST_DESCRIPTOR                                                                      \
+  extern "C"                                                                                       \
+      __attribute__((visibility("default"))) faasm::abi::ModuleDescriptor faasm_module_descriptor; \
   faasm::abi::ModuleDescriptor faasm_module_descriptor

@@ -5,8 +5,12 @@
 using namespace testart;
 
 namespace {
-int32_t answer(VMContext*) { return 42; }
-void trapNow(VMContext* vm) { vm->rt->trap(vm, uint32_t(TrapCode::Unreachable)); }
+int32_t answer(VMContext*) {
+  return 42;
+}
+void trapNow(VMContext* vm) {
+  vm->rt->trap(vm, uint32_t(TrapCode::Unreachable));
+}
 const FuncTypeDesc kTypes[] = {{":i", Thunk<int32_t>::thunk}, {":", Thunk<void>::thunk}};
 const FuncDesc kFuncs[] = {{reinterpret_cast<const void*>(&answer), "answer", 0, 0},
                            {reinterpret_cast<const void*>(&trapNow), "trapNow", 1, 0}};

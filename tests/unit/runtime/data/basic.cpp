@@ -37,17 +37,33 @@ void store8(VMContext* vm, int32_t addr, int32_t v) {
   check(vm, a, 1);
   *reinterpret_cast<volatile uint8_t*>(vm->memoryBase + a) = uint8_t(v);
 }
-int32_t grow(VMContext* vm, int32_t d) { return vm->rt->memoryGrow(vm, uint32_t(d)); }
-int32_t size(VMContext* vm) { return int32_t(vm->memorySize / kWasmPageSize); }
+int32_t grow(VMContext* vm, int32_t d) {
+  return vm->rt->memoryGrow(vm, uint32_t(d));
+}
+int32_t size(VMContext* vm) {
+  return int32_t(vm->memorySize / kWasmPageSize);
+}
 void memInit(VMContext* vm, int32_t seg, int32_t dst, int32_t src, int32_t len) {
   vm->rt->memoryInit(vm, seg, dst, src, len);
 }
-void dataDrop(VMContext* vm, int32_t seg) { vm->rt->dataDrop(vm, seg); }
-void memCopy(VMContext* vm, int32_t d, int32_t s, int32_t n) { vm->rt->memoryCopy(vm, d, s, n); }
-void memFill(VMContext* vm, int32_t d, int32_t v, int32_t n) { vm->rt->memoryFill(vm, d, v, n); }
-int32_t callAdd(VMContext* vm, int32_t a, int32_t b) { return callFunc<int32_t>(vm, 0, a, b); }
-void exitWith(VMContext* vm, int32_t code) { callFunc<void>(vm, 1, code); }
-void unreachable(VMContext* vm) { vm->rt->trap(vm, uint32_t(TrapCode::Unreachable)); }
+void dataDrop(VMContext* vm, int32_t seg) {
+  vm->rt->dataDrop(vm, seg);
+}
+void memCopy(VMContext* vm, int32_t d, int32_t s, int32_t n) {
+  vm->rt->memoryCopy(vm, d, s, n);
+}
+void memFill(VMContext* vm, int32_t d, int32_t v, int32_t n) {
+  vm->rt->memoryFill(vm, d, v, n);
+}
+int32_t callAdd(VMContext* vm, int32_t a, int32_t b) {
+  return callFunc<int32_t>(vm, 0, a, b);
+}
+void exitWith(VMContext* vm, int32_t code) {
+  callFunc<void>(vm, 1, code);
+}
+void unreachable(VMContext* vm) {
+  vm->rt->trap(vm, uint32_t(TrapCode::Unreachable));
+}
 int32_t recurse(VMContext* vm, int32_t n) {
   volatile char pad[512];
   pad[0] = char(n);
@@ -66,19 +82,33 @@ int32_t callIndirect(VMContext* vm, int32_t elem, int32_t x) {
   return reinterpret_cast<int32_t (*)(VMContext*, int32_t)>(const_cast<void*>(f->code))(f->vmctx,
                                                                                         x);
 }
-int32_t twice(VMContext*, int32_t x) { return x * 2; }
-int32_t checkPtr(VMContext* vm, int32_t p, int32_t n) { return callFunc<int32_t>(vm, 2, p, n); }
-int32_t reenter(VMContext* vm, int32_t x) { return callFunc<int32_t>(vm, 3, x); }
-int32_t tableGrow(VMContext* vm, int32_t d) { return vm->rt->tableGrow(vm, 0, nullptr, d); }
-int32_t tableSize(VMContext* vm) { return int32_t(vm->tables[0]->size); }
+int32_t twice(VMContext*, int32_t x) {
+  return x * 2;
+}
+int32_t checkPtr(VMContext* vm, int32_t p, int32_t n) {
+  return callFunc<int32_t>(vm, 2, p, n);
+}
+int32_t reenter(VMContext* vm, int32_t x) {
+  return callFunc<int32_t>(vm, 3, x);
+}
+int32_t tableGrow(VMContext* vm, int32_t d) {
+  return vm->rt->tableGrow(vm, 0, nullptr, d);
+}
+int32_t tableSize(VMContext* vm) {
+  return int32_t(vm->tables[0]->size);
+}
 void tableFill(VMContext* vm, int32_t dst, int32_t func, int32_t n) {
   vm->rt->tableFill(vm, 0, dst, func < 0 ? nullptr : vm->funcs[func], n);
 }
-void tableCopy(VMContext* vm, int32_t d, int32_t s, int32_t n) { vm->rt->tableCopy(vm, 0, 0, d, s, n); }
+void tableCopy(VMContext* vm, int32_t d, int32_t s, int32_t n) {
+  vm->rt->tableCopy(vm, 0, 0, d, s, n);
+}
 void tableInit(VMContext* vm, int32_t seg, int32_t d, int32_t s, int32_t n) {
   vm->rt->tableInit(vm, 0, seg, d, s, n);
 }
-void elemDrop(VMContext* vm, int32_t seg) { vm->rt->elemDrop(vm, seg); }
+void elemDrop(VMContext* vm, int32_t seg) {
+  vm->rt->elemDrop(vm, seg);
+}
 void start(VMContext* vm) {
   int32_t v;
   std::memcpy(&v, &vm->globals[1]->lo, 4);
@@ -90,18 +120,20 @@ int32_t getGlobal(VMContext* vm) {
   std::memcpy(&v, &vm->globals[1]->lo, 4);
   return v;
 }
-void trapWith(VMContext* vm, int32_t code) { vm->rt->trap(vm, uint32_t(code)); }
+void trapWith(VMContext* vm, int32_t code) {
+  vm->rt->trap(vm, uint32_t(code));
+}
 
 const FuncTypeDesc kTypes[] = {
-    {":", Thunk<void>::thunk},                                 // 0
-    {"i:i", Thunk<int32_t, int32_t>::thunk},                   // 1
-    {"ii:i", Thunk<int32_t, int32_t, int32_t>::thunk},         // 2
-    {"iii:", Thunk<void, int32_t, int32_t, int32_t>::thunk},   // 3
-    {":i", Thunk<int32_t>::thunk},                             // 4
-    {"i:", Thunk<void, int32_t>::thunk},                       // 5
-    {"I:i", Thunk<int32_t, int64_t>::thunk},                   // 6
+    {":", Thunk<void>::thunk},                                         // 0
+    {"i:i", Thunk<int32_t, int32_t>::thunk},                           // 1
+    {"ii:i", Thunk<int32_t, int32_t, int32_t>::thunk},                 // 2
+    {"iii:", Thunk<void, int32_t, int32_t, int32_t>::thunk},           // 3
+    {":i", Thunk<int32_t>::thunk},                                     // 4
+    {"i:", Thunk<void, int32_t>::thunk},                               // 5
+    {"I:i", Thunk<int32_t, int64_t>::thunk},                           // 6
     {"iiii:", Thunk<void, int32_t, int32_t, int32_t, int32_t>::thunk}, // 7
-    {"ii:", Thunk<void, int32_t, int32_t>::thunk},             // 8
+    {"ii:", Thunk<void, int32_t, int32_t>::thunk},                     // 8
 };
 
 ImportDesc importFunc(const char* name, uint32_t type) {
@@ -122,19 +154,19 @@ ImportDesc importGlobal(const char* name) {
 }
 
 const ImportDesc kImports[] = {
-    importFunc("host_add", 2), importFunc("host_exit", 5), importFunc("host_check", 2),
+    importFunc("host_add", 2),     importFunc("host_exit", 5), importFunc("host_check", 2),
     importFunc("host_reenter", 1), importGlobal("base"),
 };
 
 #define FN(f, t) {reinterpret_cast<const void*>(&f), #f, t, 0}
 const FuncDesc kFuncs[] = {
-    FN(load8, 1),      FN(loadEff, 6),   FN(store8, 8),     FN(grow, 1),       // 4..7
-    FN(size, 4),       FN(memInit, 7),   FN(dataDrop, 5),   FN(memCopy, 3),    // 8..11
-    FN(memFill, 3),    FN(callAdd, 2),   FN(exitWith, 5),   FN(unreachable, 0), // 12..15
-    FN(recurse, 1),    FN(callIndirect, 2), FN(twice, 1),   FN(checkPtr, 2),   // 16..19
-    FN(reenter, 1),    FN(tableGrow, 1), FN(tableSize, 4),  FN(tableFill, 3),  // 20..23
-    FN(tableCopy, 3),  FN(tableInit, 7), FN(elemDrop, 5),   FN(start, 0),      // 24..27
-    FN(getGlobal, 4),  FN(trapWith, 5),                                        // 28..29
+    FN(load8, 1),     FN(loadEff, 6),      FN(store8, 8),    FN(grow, 1),        // 4..7
+    FN(size, 4),      FN(memInit, 7),      FN(dataDrop, 5),  FN(memCopy, 3),     // 8..11
+    FN(memFill, 3),   FN(callAdd, 2),      FN(exitWith, 5),  FN(unreachable, 0), // 12..15
+    FN(recurse, 1),   FN(callIndirect, 2), FN(twice, 1),     FN(checkPtr, 2),    // 16..19
+    FN(reenter, 1),   FN(tableGrow, 1),    FN(tableSize, 4), FN(tableFill, 3),   // 20..23
+    FN(tableCopy, 3), FN(tableInit, 7),    FN(elemDrop, 5),  FN(start, 0),       // 24..27
+    FN(getGlobal, 4), FN(trapWith, 5),                                           // 28..29
 };
 #undef FN
 
@@ -158,14 +190,30 @@ ExportDesc exportFunc(const char* name, uint32_t index) {
   return ExportDesc{name, index, uint8_t(ExternKind::Func), {}};
 }
 const ExportDesc kExports[] = {
-    exportFunc("load8", 4),       exportFunc("loadEff", 5),    exportFunc("store8", 6),
-    exportFunc("grow", 7),        exportFunc("size", 8),       exportFunc("memInit", 9),
-    exportFunc("dataDrop", 10),   exportFunc("memCopy", 11),   exportFunc("memFill", 12),
-    exportFunc("callAdd", 13),    exportFunc("exitWith", 14),  exportFunc("unreachable", 15),
-    exportFunc("recurse", 16),    exportFunc("callIndirect", 17), exportFunc("double", 18),
-    exportFunc("checkPtr", 19),   exportFunc("reenter", 20),   exportFunc("tableGrow", 21),
-    exportFunc("tableSize", 22),  exportFunc("tableFill", 23), exportFunc("tableCopy", 24),
-    exportFunc("tableInit", 25),  exportFunc("elemDrop", 26),  exportFunc("getGlobal", 28),
+    exportFunc("load8", 4),
+    exportFunc("loadEff", 5),
+    exportFunc("store8", 6),
+    exportFunc("grow", 7),
+    exportFunc("size", 8),
+    exportFunc("memInit", 9),
+    exportFunc("dataDrop", 10),
+    exportFunc("memCopy", 11),
+    exportFunc("memFill", 12),
+    exportFunc("callAdd", 13),
+    exportFunc("exitWith", 14),
+    exportFunc("unreachable", 15),
+    exportFunc("recurse", 16),
+    exportFunc("callIndirect", 17),
+    exportFunc("double", 18),
+    exportFunc("checkPtr", 19),
+    exportFunc("reenter", 20),
+    exportFunc("tableGrow", 21),
+    exportFunc("tableSize", 22),
+    exportFunc("tableFill", 23),
+    exportFunc("tableCopy", 24),
+    exportFunc("tableInit", 25),
+    exportFunc("elemDrop", 26),
+    exportFunc("getGlobal", 28),
     exportFunc("trapWith", 29),
     ExportDesc{"memory", 0, uint8_t(ExternKind::Memory), {}},
     ExportDesc{"table", 0, uint8_t(ExternKind::Table), {}},

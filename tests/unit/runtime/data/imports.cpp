@@ -9,9 +9,15 @@ int32_t callF(VMContext* vm, int32_t x) {
   return reinterpret_cast<int32_t (*)(VMContext*, int32_t)>(const_cast<void*>(f->code))(f->vmctx,
                                                                                         x);
 }
-int32_t getG(VMContext* vm) { return int32_t(vm->globals[0]->lo); }
-int32_t memPages(VMContext* vm) { return int32_t(vm->memorySize / kWasmPageSize); }
-int32_t grow(VMContext* vm, int32_t d) { return vm->rt->memoryGrow(vm, uint32_t(d)); }
+int32_t getG(VMContext* vm) {
+  return int32_t(vm->globals[0]->lo);
+}
+int32_t memPages(VMContext* vm) {
+  return int32_t(vm->memorySize / kWasmPageSize);
+}
+int32_t grow(VMContext* vm, int32_t d) {
+  return vm->rt->memoryGrow(vm, uint32_t(d));
+}
 
 const FuncTypeDesc kTypes[] = {{"i:i", Thunk<int32_t, int32_t>::thunk},
                                {":i", Thunk<int32_t>::thunk}};

@@ -6,7 +6,9 @@
 using namespace testart;
 
 namespace {
-int32_t seven(VMContext*) { return 7; }
+int32_t seven(VMContext*) {
+  return 7;
+}
 const FuncTypeDesc kTypes[] = {{":i", Thunk<int32_t>::thunk}};
 ImportDesc imp(const char* name, ExternKind kind) {
   ImportDesc d{};

@@ -12,9 +12,9 @@ namespace faasm::codegen {
 
 struct CompileOptions {
   abi::BoundsMode bounds = abi::BoundsMode::Guard;
-  bool cpuNative = false; // use every feature of this host's CPU, not the x86-64-v2 baseline
-  unsigned optLevel = 2;  // 0..3
-  std::string sourceName; // recorded in the artefact and used in error messages
+  bool cpuNative = false;   // use every feature of this host's CPU, not the x86-64-v2 baseline
+  unsigned optLevel = 2;    // 0..3
+  std::string sourceName;   // recorded in the artefact and used in error messages
   std::string irOutputPath; // if set, also write the unoptimised LLVM IR there (one partition)
   unsigned threads = 0;     // functions compiled in parallel on this many threads; 0: one per core
 };

@@ -72,8 +72,8 @@ enum class TrapCode : uint32_t {
   Unreachable = 1,
   MemoryOutOfBounds = 2,
   TableOutOfBounds = 3,
-  UndefinedElement = 4,      // call_indirect index >= table size
-  UninitializedElement = 5,  // call_indirect through a null entry
+  UndefinedElement = 4,     // call_indirect index >= table size
+  UninitializedElement = 5, // call_indirect through a null entry
   IndirectCallTypeMismatch = 6,
   IntegerDivideByZero = 7,
   IntegerOverflow = 8,
@@ -182,15 +182,15 @@ static_assert(sizeof(RuntimeCalls) == 11 * sizeof(void*));
 // Per-instance context, the first parameter of every generated function.
 // Generated code reads it at the offsets pinned below.
 struct VMContext {
-  uint8_t* memoryBase;         // never moves for the life of the instance
-  uint64_t memorySize;         // bytes; updated by memory.grow in every sharer
-  uintptr_t stackLimit;        // trap StackExhausted when the frame address is below
+  uint8_t* memoryBase;  // never moves for the life of the instance
+  uint64_t memorySize;  // bytes; updated by memory.grow in every sharer
+  uintptr_t stackLimit; // trap StackExhausted when the frame address is below
   const RuntimeCalls* rt;
-  Value** globals;             // global index -> its cell (imported ones are the exporter's)
-  FuncRef** funcs;             // function index -> its reference (imports first)
-  Table** tables;              // table index -> table (imported ones are the exporter's)
-  const uint32_t* typeIds;     // module type index -> canonical type id
-  void* instance;              // runtime's own instance object
+  Value** globals;         // global index -> its cell (imported ones are the exporter's)
+  FuncRef** funcs;         // function index -> its reference (imports first)
+  Table** tables;          // table index -> table (imported ones are the exporter's)
+  const uint32_t* typeIds; // module type index -> canonical type id
+  void* instance;          // runtime's own instance object
   void* reserved[7];
 };
 static_assert(sizeof(VMContext) == 128);
@@ -220,7 +220,8 @@ struct Name {
   uint32_t reserved = 0;
 
   constexpr Name() = default;
-  constexpr Name(const char* text) : chars(text), length(text ? (uint32_t)std::string_view(text).size() : 0) {}
+  constexpr Name(const char* text)
+      : chars(text), length(text ? (uint32_t)std::string_view(text).size() : 0) {}
   constexpr std::string_view view() const { return {chars, length}; }
   constexpr operator std::string_view() const { return view(); }
 };
@@ -239,7 +240,7 @@ enum class InitKind : uint8_t {
   Const = 0,     // value
   GlobalGet = 1, // index names a global (an imported one, per the spec)
   RefNull = 2,
-  RefFunc = 3,   // index names a function
+  RefFunc = 3, // index names a function
 };
 
 // A constant expression: a single instruction in WebAssembly 2.0.
@@ -261,11 +262,11 @@ static_assert(sizeof(FuncTypeDesc) == 16);
 struct ImportDesc {
   Name module;
   Name name;
-  Limits limits;     // Table, Memory
+  Limits limits;      // Table, Memory
   uint32_t typeIndex; // Func: module type index
-  uint8_t kind;      // ExternKind
-  uint8_t valType;   // Global: its type; Table: element type
-  uint8_t isMutable; // Global
+  uint8_t kind;       // ExternKind
+  uint8_t valType;    // Global: its type; Table: element type
+  uint8_t isMutable;  // Global
   uint8_t reserved;
 };
 static_assert(sizeof(ImportDesc) == 64);
@@ -344,15 +345,15 @@ struct ModuleDescriptor {
   uint32_t magic;
   uint32_t abiVersion;
   const char* compilerVersion;
-  uint32_t boundsMode; // BoundsMode
+  uint32_t boundsMode;   // BoundsMode
   int32_t startFunction; // function index, or -1
   uint64_t cpuFeatures;  // CpuFeature bits the code needs
   Array<FuncTypeDesc> types;
   Array<ImportDesc> imports;
-  Array<FuncDesc> functions; // defined functions, in index order after the imports
-  Array<TableDesc> tables;   // defined tables
+  Array<FuncDesc> functions;  // defined functions, in index order after the imports
+  Array<TableDesc> tables;    // defined tables
   Array<MemoryDesc> memories; // defined memories (at most one)
-  Array<GlobalDesc> globals; // defined globals
+  Array<GlobalDesc> globals;  // defined globals
   Array<ExportDesc> exports;
   Array<DataSegmentDesc> dataSegments;
   Array<ElemSegmentDesc> elemSegments;

@@ -34,9 +34,13 @@ struct Trap {
   int32_t exitCode = 0; // the guest's exit code when code is TrapCode::Exit
 };
 
-[[noreturn]] inline void trap(abi::TrapCode code) { throw Trap{code, 0}; }
+[[noreturn]] inline void trap(abi::TrapCode code) {
+  throw Trap{code, 0};
+}
 // proc_exit: ends the call as a trap with TrapCode::Exit carrying `code`.
-[[noreturn]] inline void exitGuest(int32_t code) { throw Trap{abi::TrapCode::Exit, code}; }
+[[noreturn]] inline void exitGuest(int32_t code) {
+  throw Trap{abi::TrapCode::Exit, code};
+}
 
 // A host function as the runtime sees it: the import it satisfies, its wasm
 // signature, the code generated code calls, and a thunk the host can invoke
@@ -51,11 +55,16 @@ struct HostFunction {
 
 namespace detail {
 template <typename T> constexpr char valTypeChar() {
-  if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, uint32_t>) return 'i';
-  else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t>) return 'I';
-  else if constexpr (std::is_same_v<T, float>) return 'f';
-  else if constexpr (std::is_same_v<T, double>) return 'F';
-  else static_assert(sizeof(T) == 0, "host function parameter must be i32/i64/f32/f64");
+  if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, uint32_t>)
+    return 'i';
+  else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t>)
+    return 'I';
+  else if constexpr (std::is_same_v<T, float>)
+    return 'f';
+  else if constexpr (std::is_same_v<T, double>)
+    return 'F';
+  else
+    static_assert(sizeof(T) == 0, "host function parameter must be i32/i64/f32/f64");
 }
 
 template <typename T> T fromValue(const abi::Value& v) {

@@ -14,12 +14,12 @@
 
 #include "faasm/abi/Abi.h"
 #include "faasm/api/CallContext.h"
-#include "faasm/wasi/Wasi.h"
 #include "faasm/runtime/Error.h"
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/Module.h"
+#include "faasm/wasi/Wasi.h"
 
 #include <cstdint>
 #include <memory>
@@ -37,8 +37,8 @@ struct Snapshot {
   int memoryFd = -1;         // memfd (captured) or the snapshot file (read); owned
   uint64_t memoryOffset = 0; // where the memory bytes start in memoryFd (page aligned)
   uint64_t memoryPages = 0;
-  std::vector<abi::Value> globals;            // every global of the instance, by index
-  std::vector<std::vector<uint32_t>> tables;  // per table: function index per element
+  std::vector<abi::Value> globals;           // every global of the instance, by index
+  std::vector<std::vector<uint32_t>> tables; // per table: function index per element
 
   Snapshot() = default;
   ~Snapshot();
@@ -69,12 +69,12 @@ runtime::Expected<std::shared_ptr<Snapshot>> readSnapshotFile(const std::string&
 
 // How to make a Proto-Faaslet.
 struct FunctionSpec {
-  std::string name;                // function name (chaining), for messages
-  std::string file;                // the artefact (.so)
-  std::vector<std::string> args;   // guest argv[1..]
-  std::vector<std::string> env;    // "KEY=VALUE"
-  std::vector<std::string> dirs;   // preopens "HOST[:GUEST]" (WASI files, host-interface)
-  std::string snapshotIn;          // restore from this file instead of initialising
+  std::string name;              // function name (chaining), for messages
+  std::string file;              // the artefact (.so)
+  std::vector<std::string> args; // guest argv[1..]
+  std::vector<std::string> env;  // "KEY=VALUE"
+  std::vector<std::string> dirs; // preopens "HOST[:GUEST]" (WASI files, host-interface)
+  std::string snapshotIn;        // restore from this file instead of initialising
 };
 
 // The outcome of one call.
@@ -82,7 +82,7 @@ struct CallResult {
   abi::TrapCode trap = abi::TrapCode::None; // None, Exit, or the trap
   int32_t returnCode = 0;                   // main's result or the exit code
   std::vector<uint8_t> output;              // what the guest passed to faasmSetOutput
-  bool died = false; // the Faaslet process ended without reporting (trap is HostError)
+  bool died = false;        // the Faaslet process ended without reporting (trap is HostError)
   bool memoryLimit = false; // ... because its memory limit was reached (died is set too)
 };
 

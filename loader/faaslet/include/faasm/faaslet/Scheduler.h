@@ -72,8 +72,7 @@ public:
   // Serves Faaslets until call `id` has finished; returns its outcome.
   // `onResult`, if given, sees each run's result of that call as it arrives
   // (warm calls: between runs), so output can be streamed.
-  const CallOutcome& wait(uint32_t id,
-                          const std::function<void(const CallResult&)>& onResult = {});
+  const CallOutcome& wait(uint32_t id, const std::function<void(const CallResult&)>& onResult = {});
 
   // The Faaslet process of a started call (not the caller's child: its
   // zygote's), or -1 if unknown or it could not be forked.
@@ -94,7 +93,7 @@ private:
   void startZygote(Zygote& z);
   void pump();
   void handle(Call& call);
-  uint32_t watched_ = 0;                               // the call wait() reports on
+  uint32_t watched_ = 0; // the call wait() reports on
   const std::function<void(const CallResult&)>* onResult_ = nullptr;
   void finish(Call& call);
   void failDeadRuns(Call& call);

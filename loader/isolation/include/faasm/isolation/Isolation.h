@@ -31,11 +31,11 @@
 namespace faasm::isolation {
 
 struct IsolationLimits {
-  uint64_t memoryBytes = 0;    // memory (and memory+swap) limit; 0: none
-  double cpus = 0;             // CPU quota in cores (0.5 = half a core); 0: none
-  uint32_t maxPids = 0;        // pids limit of the Faaslet's cgroup; 0: none
-  bool networkNamespace = false; // a fresh network namespace with only loopback (down)
-  bool seccomp = true;         // the syscall allow-list (docs/Isolation.md)
+  uint64_t memoryBytes = 0;             // memory (and memory+swap) limit; 0: none
+  double cpus = 0;                      // CPU quota in cores (0.5 = half a core); 0: none
+  uint32_t maxPids = 0;                 // pids limit of the Faaslet's cgroup; 0: none
+  bool networkNamespace = false;        // a fresh network namespace with only loopback (down)
+  bool seccomp = true;                  // the syscall allow-list (docs/Isolation.md)
   std::chrono::milliseconds timeout{0}; // wall clock, enforced by the parent; 0: none
 
   bool needsCgroup() const { return memoryBytes != 0 || cpus > 0 || maxPids != 0; }
@@ -161,22 +161,22 @@ public:
 
 private:
   IsolationLimits limits_;
-  std::vector<uint8_t> bpf_; // struct sock_filter[], empty if seccomp is off or failed
+  std::vector<uint8_t> bpf_;     // struct sock_filter[], empty if seccomp is off or failed
   std::vector<uint8_t> denyBpf_; // the children's program after applyInZygote
   bool zygoteFiltered_ = false;
 };
 
 // What became of a Faaslet child.
 struct ChildOutcome {
-  int status = 0;               // raw wait status
-  bool timedOut = false;        // killed by waitForChild at the timeout
-  bool memoryLimitHit = false;  // the cgroup reports the memory limit acted
+  int status = 0;              // raw wait status
+  bool timedOut = false;       // killed by waitForChild at the timeout
+  bool memoryLimitHit = false; // the cgroup reports the memory limit acted
   std::chrono::milliseconds timeout{0};
   std::chrono::microseconds elapsed{0};
 
-  bool exitedNormally() const;  // exited (any code), no timeout, no limit hit
-  int exitCode() const;         // WEXITSTATUS, or -1
-  int signal() const;           // terminating signal, or 0
+  bool exitedNormally() const; // exited (any code), no timeout, no limit hit
+  int exitCode() const;        // WEXITSTATUS, or -1
+  int signal() const;          // terminating signal, or 0
   // One line: "timeout after N ms", "memory limit reached (killed)",
   // "killed by seccomp (forbidden system call)", "killed by signal N (name)",
   // "exited with status N".
@@ -188,8 +188,7 @@ struct ChildOutcome {
 // so is its cgroup, if given) and reaped; timedOut is set. Uses a pidfd where
 // the kernel has one, else polls waitpid. The caller must not ignore SIGCHLD
 // (the kernel would reap the child and its status would be lost).
-ChildOutcome waitForChild(pid_t pid, std::chrono::milliseconds timeout,
-                          Cgroup* cgroup = nullptr);
+ChildOutcome waitForChild(pid_t pid, std::chrono::milliseconds timeout, Cgroup* cgroup = nullptr);
 
 // For a Faaslet that is not the caller's child (forked by a zygote, which
 // reaps it): blocks until process `pid` ends or `timeout` passes; at the

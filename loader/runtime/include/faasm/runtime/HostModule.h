@@ -25,8 +25,7 @@ public:
   void addFunction(host::HostFunction function);
   void addFunctions(const std::vector<host::HostFunction>& functions);
   void addMemory(const std::string& module, const std::string& name, std::shared_ptr<Memory> m);
-  void addTable(const std::string& module, const std::string& name,
-                std::shared_ptr<TableObject> t);
+  void addTable(const std::string& module, const std::string& name, std::shared_ptr<TableObject> t);
   void addGlobal(const std::string& module, const std::string& name,
                  std::shared_ptr<GlobalObject> g);
   // Any extern, e.g. another instance's export registered under a name.

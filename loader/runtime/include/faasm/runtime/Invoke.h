@@ -14,8 +14,8 @@ namespace faasm::runtime {
 
 struct InvokeResult {
   abi::TrapCode trap = abi::TrapCode::None;
-  int32_t exitCode = 0;             // the guest's proc_exit code when trap == Exit
-  std::vector<abi::Value> results;  // one per result of the function's type, if no trap
+  int32_t exitCode = 0;            // the guest's proc_exit code when trap == Exit
+  std::vector<abi::Value> results; // one per result of the function's type, if no trap
   bool ok() const { return trap == abi::TrapCode::None; }
 };
 
