@@ -47,9 +47,13 @@ set(CMAKE_EXECUTABLE_SUFFIX .wasm)
 # The exports Proto-Faaslets need are added by the platform file
 # (cmake/Platform/WASI.cmake), which CMake reads at every configure.
 
-# A test executable could not run on the build host anyway; checking that the
-# compiler makes a static library is enough and needs no linker run.
-set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+# try_compile links an executable, as for a native build, so that
+# check_function_exists, check_library_exists, check_symbol_exists and
+# check_*_source_compiles answer what the final link will: wasm-ld rejects an
+# undefined symbol, so a function wasi-libc lacks (fork, execve) or a library
+# that is not in the target's tree is reported missing. Compiling alone (a
+# STATIC_LIBRARY try-compile) would say yes to any name.
+set(CMAKE_TRY_COMPILE_TARGET_TYPE EXECUTABLE)
 set(CMAKE_TRY_COMPILE_PLATFORM_VARIABLES FAASM_WASI_CLANG FAASM_WASI_CLANGXX)
 
 # Look for headers, libraries and packages for the target only in its trees
