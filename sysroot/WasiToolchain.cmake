@@ -56,6 +56,12 @@ set(CMAKE_EXECUTABLE_SUFFIX .wasm)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE EXECUTABLE)
 set(CMAKE_TRY_COMPILE_PLATFORM_VARIABLES FAASM_WASI_CLANG FAASM_WASI_CLANGXX)
 
+# Release (-O3 -DNDEBUG) when the user names no build type; an explicit one,
+# even an empty -DCMAKE_BUILD_TYPE=, is kept, and multi-config generators are
+# left alone (CMake reads this only for single-config generators). An -O0
+# module is several times larger and slower to compile ahead of time.
+set(CMAKE_BUILD_TYPE_INIT Release)
+
 # Look for headers, libraries and packages for the target only in its trees
 # (Debian's flat wasm32-wasi directories, searched at their roots: see
 # Platform/WASI.cmake), and for tools only on the host.
