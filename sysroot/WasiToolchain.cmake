@@ -6,8 +6,8 @@
 #         -DCMAKE_TOOLCHAIN_FILE=<repo>/sysroot/WasiToolchain.cmake
 #
 # Executables come out as <name>.wasm, ready for faasm-codegen. Debian's clang
-# finds the wasi-libc headers (/usr/include/wasm32-wasi) and libraries
-# (/usr/lib/wasm32-wasi) on its own, so no --sysroot is passed. Overrides:
+# finds the wasi-libc libraries (/usr/lib/wasm32-wasi) on its own, so no
+# --sysroot is passed; the headers it may see are named below. Overrides:
 # FAASM_WASI_CLANG / FAASM_WASI_CLANGXX (compiler paths).
 
 set(CMAKE_SYSTEM_NAME WASI)
@@ -18,6 +18,10 @@ list(PREPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}/cmake")
 
 set(FAASM_WASI_TRIPLE wasm32-wasi)
 set(FAASM_SYSROOT_DIR "${CMAKE_CURRENT_LIST_DIR}")
+# Debian's flat wasm32-wasi trees: wasi-libc's and libc++'s headers, and the
+# static libraries and start files.
+set(FAASM_WASI_INCLUDE_DIR /usr/include/wasm32-wasi)
+set(FAASM_WASI_LIBRARY_DIR /usr/lib/wasm32-wasi)
 
 if(NOT FAASM_WASI_CLANG)
   set(FAASM_WASI_CLANG clang-19)
@@ -25,8 +29,16 @@ endif()
 if(NOT FAASM_WASI_CLANGXX)
   set(FAASM_WASI_CLANGXX clang++-19)
 endif()
-set(CMAKE_C_COMPILER "${FAASM_WASI_CLANG}")
-set(CMAKE_CXX_COMPILER "${FAASM_WASI_CLANGXX}")
+# Debian's clang searches /usr/local/include and /usr/include after the
+# wasm32-wasi headers, so a host header (zlib.h, glibc's pthread.h) would
+# compile for wasm and check_include_file would report a library the target
+# does not have. The target sees only its own headers, in the driver's own
+# order: (C++) libc++, clang's builtin headers, wasi-libc. As items of the
+# compiler command rather than of CMAKE_<LANG>_FLAGS, they hold for every
+# compile and try-compile, whatever flags a project sets.
+set(CMAKE_C_COMPILER "${FAASM_WASI_CLANG}" -nostdlibinc -idirafter ${FAASM_WASI_INCLUDE_DIR})
+set(CMAKE_CXX_COMPILER "${FAASM_WASI_CLANGXX}" -nostdlibinc
+    -isystem ${FAASM_WASI_INCLUDE_DIR}/c++/v1 -idirafter ${FAASM_WASI_INCLUDE_DIR})
 set(CMAKE_C_COMPILER_TARGET ${FAASM_WASI_TRIPLE})
 set(CMAKE_CXX_COMPILER_TARGET ${FAASM_WASI_TRIPLE})
 set(CMAKE_ASM_COMPILER_TARGET ${FAASM_WASI_TRIPLE})
@@ -65,7 +77,7 @@ set(CMAKE_BUILD_TYPE_INIT Release)
 # Look for headers, libraries and packages for the target only in its trees
 # (Debian's flat wasm32-wasi directories, searched at their roots: see
 # Platform/WASI.cmake), and for tools only on the host.
-set(CMAKE_FIND_ROOT_PATH /usr/lib/wasm32-wasi /usr/include/wasm32-wasi
+set(CMAKE_FIND_ROOT_PATH ${FAASM_WASI_LIBRARY_DIR} ${FAASM_WASI_INCLUDE_DIR}
     "${CMAKE_CURRENT_LIST_DIR}/include")
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
