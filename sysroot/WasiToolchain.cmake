@@ -74,11 +74,22 @@ set(CMAKE_TRY_COMPILE_PLATFORM_VARIABLES FAASM_WASI_CLANG FAASM_WASI_CLANGXX)
 # module is several times larger and slower to compile ahead of time.
 set(CMAKE_BUILD_TYPE_INIT Release)
 
-# Look for headers, libraries and packages for the target only in its trees
+# Headers, libraries and packages for the target come only from its trees
 # (Debian's flat wasm32-wasi directories, searched at their roots: see
-# Platform/WASI.cmake), and for tools only on the host.
+# Platform/WASI.cmake); tools come only from the host.
+#
+# Two host directories are roots too, for packages: /usr/share and
+# /usr/share/cmake, which give exactly the architecture-independent config
+# locations of prefix /usr (share/<name>*/, share/<name>*/cmake/,
+# share/cmake/<name>*/). The FHS reserves /usr/share for
+# architecture-independent files, and Debian's multiarch layout keeps a package
+# config that names a library under /usr/lib/<triplet>/cmake, one per
+# architecture; so what is found in /usr/share is header-only (Eigen3::Eigen,
+# CLI11) and brings no host .so or .a into the wasm link. The host's library
+# directories, /usr/lib/cmake and /usr/include stay out of reach, as wasi-sdk's
+# sysroot keeps them out.
 set(CMAKE_FIND_ROOT_PATH ${FAASM_WASI_LIBRARY_DIR} ${FAASM_WASI_INCLUDE_DIR}
-    "${CMAKE_CURRENT_LIST_DIR}/include")
+    "${CMAKE_CURRENT_LIST_DIR}/include" /usr/share /usr/share/cmake)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
