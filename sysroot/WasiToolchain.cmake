@@ -13,7 +13,7 @@
 set(CMAKE_SYSTEM_NAME WASI)
 set(CMAKE_SYSTEM_VERSION 1)
 set(CMAKE_SYSTEM_PROCESSOR wasm32)
-# Platform/WASI.cmake (CMake before 3.27 has none of its own).
+# Platform/WASI.cmake (CMake before 3.27 has none of its own) and FindThreads.cmake.
 list(PREPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}/cmake")
 
 set(FAASM_WASI_TRIPLE wasm32-wasi)
