@@ -8,7 +8,8 @@
 # Executables come out as <name>.wasm, ready for faasm-codegen. Debian's clang
 # finds the wasi-libc libraries (/usr/lib/wasm32-wasi) on its own, so no
 # --sysroot is passed; the headers it may see are named below. Overrides:
-# FAASM_WASI_CLANG / FAASM_WASI_CLANGXX (compiler paths).
+# FAASM_WASI_CLANG / FAASM_WASI_CLANGXX (compiler paths), FAASM_RUN (faasm-run,
+# the CMAKE_CROSSCOMPILING_EMULATOR).
 
 set(CMAKE_SYSTEM_NAME WASI)
 set(CMAKE_SYSTEM_VERSION 1)
@@ -94,3 +95,32 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+# CMake runs try_run programs and add_test executables through
+# CMAKE_CROSSCOMPILING_EMULATOR; for wasm that is faasm-run. FAASM_RUN names it;
+# otherwise it is looked for in this repository's build tree
+# (<sysroot>/../build/bin), then in an installed layout (<sysroot>/../../bin),
+# then on PATH. Found nowhere, the emulator stays unset: try_run then asks for
+# its results, as in any cross build. A try-compile project needs none.
+get_property(_faasmInTryCompile GLOBAL PROPERTY IN_TRY_COMPILE)
+if(NOT _faasmInTryCompile)
+  find_program(FAASM_RUN faasm-run
+    PATHS "${FAASM_SYSROOT_DIR}/../build/bin" "${FAASM_SYSROOT_DIR}/../../bin"
+    NO_DEFAULT_PATH
+    DOC "faasm-run, the CMAKE_CROSSCOMPILING_EMULATOR for wasm32-wasi")
+  find_program(FAASM_RUN faasm-run)
+  # CMake reads this file twice in a first configure; one report is enough.
+  get_property(_faasmRunReported GLOBAL PROPERTY FAASM_RUN_REPORTED)
+  set_property(GLOBAL PROPERTY FAASM_RUN_REPORTED TRUE)
+  if(FAASM_RUN AND EXISTS "${FAASM_RUN}" AND NOT IS_DIRECTORY "${FAASM_RUN}")
+    set(CMAKE_CROSSCOMPILING_EMULATOR "${FAASM_RUN}")
+  elseif(NOT _faasmRunReported)
+    if(FAASM_RUN)
+      message(WARNING "FAASM_RUN=${FAASM_RUN}: no such program; CMAKE_CROSSCOMPILING_EMULATOR left unset")
+    else()
+      message(STATUS "faasm-run not found (set FAASM_RUN): CMAKE_CROSSCOMPILING_EMULATOR left unset")
+    endif()
+  endif()
+  unset(_faasmRunReported)
+endif()
+unset(_faasmInTryCompile)
