@@ -11,9 +11,12 @@ set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
 set_property(GLOBAL PROPERTY TARGET_SUPPORTS_SHARED_LIBS FALSE)
 # Debian keeps wasm32-wasi libraries and headers flat in /usr/lib/wasm32-wasi
 # and /usr/include/wasm32-wasi, the toolchain file's find roots; searching "/"
-# under each root finds them there (find_library(m), find_path(faasm/faasm.h)).
+# under each root finds them there (find_library(m), find_path(faasm/faasm.h)),
+# and prefix "/" makes find_package look in each root as an installation
+# prefix (/usr/share/eigen3/cmake/ under the root /usr/share).
 set(CMAKE_SYSTEM_LIBRARY_PATH /)
 set(CMAKE_SYSTEM_INCLUDE_PATH /)
+set(CMAKE_SYSTEM_PREFIX_PATH /)
 
 # Proto-Faaslets (docs/Faaslets.md) run the constructors once, before the
 # snapshot, and every call then enters at __main_void and flushes stdio with
