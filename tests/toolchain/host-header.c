@@ -2,4 +2,6 @@
 // wrappers must not find it.
 #include <zlib.h>
 
-int main(void) { return ZLIB_VERNUM == 0; }
+int main(void) {
+  return ZLIB_VERNUM == 0;
+}

@@ -2,7 +2,9 @@
 // must not be found instead.
 #include <pthread.h>
 
-static void* work(void* arg) { return arg; }
+static void* work(void* arg) {
+  return arg;
+}
 
 int main(void) {
   pthread_t thread;
