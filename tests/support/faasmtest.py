@@ -52,7 +52,7 @@ def fail(message):
 def skip(reason):
     """Ends the test as skipped: it cannot run on this host, for `reason`
     (one line; a newline in it becomes a space)."""
-    print(SKIP_MARKER + " ".join(str(reason).split("\n")), flush=True)
+    print(SKIP_MARKER + str(reason).replace("\n", " "), flush=True)
     sys.exit(SKIP_EXIT_CODE)
 
 
@@ -93,7 +93,7 @@ def run_command(cmd, *, check=False, timeout=DEFAULT_TIMEOUT_SECONDS, input=None
     """capture() for a test: echoes the command to stderr, fails the test if
     it cannot start or outlives its timeout, and with check=True also if it
     does not exit 0 (after printing its output)."""
-    echo(cmd)
+    _print_command(cmd)
     try:
         proc = capture(cmd, timeout=timeout, input=input, cwd=cwd, env=env)
     except subprocess.TimeoutExpired:
@@ -109,7 +109,7 @@ def run_command(cmd, *, check=False, timeout=DEFAULT_TIMEOUT_SECONDS, input=None
 def start_command(cmd, *, env=None):
     """Starts cmd in the background (stdin empty, stdout and stderr piped as
     text); finish_command collects it. Fails the test if it cannot start."""
-    echo(cmd)
+    _print_command(cmd)
     try:
         return subprocess.Popen([str(c) for c in cmd], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -131,7 +131,7 @@ def finish_command(proc, what, timeout=DEFAULT_TIMEOUT_SECONDS):
     return proc.returncode, out, err
 
 
-def echo(cmd):
+def _print_command(cmd):
     print("$ " + shlex.join(map(str, cmd)), file=sys.stderr, flush=True)
 
 
