@@ -4,61 +4,44 @@ function samples (samples/counter.c, chain-fanout.c, chain-worker.c).
 
     faaslet.py SCENARIO --codegen C --run R --samples DIR --work DIR
 
-Every scenario compiles the samples it needs into <work>/<scenario>/functions
-(the function table), runs faasm-run and checks status, stdout and stderr
-against exact expectations. Exit status 0 = pass; a failure prints what was
-expected and what came back.
+Every scenario compiles the samples it needs into a fresh
+<work>/<scenario>.XXXXXX/functions (the function table; the directory is
+removed when the scenario passes), runs faasm-run and checks status, stdout
+and stderr against exact expectations. Exit status 0 = pass, 1 = fail (saying
+what was expected and what came back), 77 = skipped (the host lacks what the
+scenario needs: a memory cgroup, wat2wasm, clang-19).
 """
 import argparse
 import os
-import subprocess
+import signal
 import sys
+import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from faasmtest import (check_equal, compile_c_to_wasm, compile_wasm, expect_result,  # noqa: E402
+                       fail, finish_command, run_command, skip, start_command, wat_to_wasm,
+                       work_dir)
 
-class Failure(Exception):
-    pass
-
-
-def run(cmd, stdin=None, timeout=120):
-    p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-
-
-def check(what, got, want):
-    if got != want:
-        raise Failure(f"{what}: expected {want!r}, got {got!r}")
+RUN_TIMEOUT_SECONDS = 120
 
 
 class Env:
-    def __init__(self, args):
+    def __init__(self, args, scenario_dir):
         self.codegen = args.codegen
         self.runner = args.run
         self.samples = args.samples
-        self.dir = os.path.join(args.work, args.scenario)
+        self.dir = scenario_dir
         self.functions = os.path.join(self.dir, "functions")
         os.makedirs(self.functions, exist_ok=True)
 
     def so(self, name, bounds="guard"):
-        out = os.path.join(self.functions, name + ".so")
-        src = os.path.join(self.samples, name + ".wasm")
-        status, _, err = run([self.codegen, src, "-o", out, "--bounds=" + bounds])
-        if status != 0:
-            raise Failure(f"faasm-codegen {src} failed ({status}): {err.strip()}")
-        return out
+        return compile_wasm(self.codegen, os.path.join(self.samples, name + ".wasm"),
+                            os.path.join(self.functions, name + ".so"), bounds)
 
     def faasm_run(self, *args, stdin=None):
-        return run([self.runner, *args], stdin=stdin)
-
-
-def expect(result, status, stdout=None, stderr=None):
-    got_status, got_out, got_err = result
-    if got_status != status:
-        raise Failure(f"status: expected {status}, got {got_status}\nstdout: {got_out!r}\nstderr: {got_err!r}")
-    if stdout is not None:
-        check("stdout", got_out, stdout)
-    if stderr is not None:
-        check("stderr", got_err, stderr)
-    return got_out, got_err
+        """faasm-run ARGS: (status, stdout, stderr)."""
+        p = run_command([self.runner, *args], input=stdin, timeout=RUN_TIMEOUT_SECONDS)
+        return p.returncode, p.stdout, p.stderr
 
 
 # ----- chaining -------------------------------------------------------------
@@ -66,19 +49,19 @@ def expect(result, status, stdout=None, stderr=None):
 def chain_fanout(env):
     env.so("chain-worker")
     main = env.so("chain-fanout")
-    expect(env.faasm_run("--functions", env.functions, "--input", "5", main), 0,
-           stdout="sum of squares 1..5 = 55 (workers: 1 4 9 16 25)\n", stderr="")
+    expect_result(env.faasm_run("--functions", env.functions, "--input", "5", main), 0,
+                  stdout="sum of squares 1..5 = 55 (workers: 1 4 9 16 25)\n", stderr="")
     # More workers than cores: calls queue in the scheduler, none is lost.
     want = " ".join(str(k * k) for k in range(1, 41))
-    expect(env.faasm_run("--functions", env.functions, "--input", "40", main), 0,
-           stdout=f"sum of squares 1..40 = {sum(k * k for k in range(1, 41))} (workers: {want})\n")
+    expect_result(env.faasm_run("--functions", env.functions, "--input", "40", main), 0,
+                  stdout=f"sum of squares 1..40 = {sum(k * k for k in range(1, 41))} (workers: {want})\n")
 
 
 def chain_explicit(env):
     env.so("chain-worker", bounds="explicit")
     main = env.so("chain-fanout", bounds="explicit")
-    expect(env.faasm_run("--functions", env.functions, "--input", "3", main), 0,
-           stdout="sum of squares 1..3 = 14 (workers: 1 4 9)\n", stderr="")
+    expect_result(env.faasm_run("--functions", env.functions, "--input", "3", main), 0,
+                  stdout="sum of squares 1..3 = 14 (workers: 1 4 9)\n", stderr="")
 
 
 def chain_missing_function(env):
@@ -86,10 +69,10 @@ def chain_missing_function(env):
     empty = os.path.join(env.dir, "empty")
     os.makedirs(empty, exist_ok=True)
     # faasmChainNamed answers 0 for an unknown function; the sample exits 3.
-    expect(env.faasm_run("--functions", empty, "--input", "2", main), 3, stdout="",
-           stderr="chain-fanout: no function chain-worker\n")
+    expect_result(env.faasm_run("--functions", empty, "--input", "2", main), 3, stdout="",
+                  stderr="chain-fanout: no function chain-worker\n")
     # Without a function table there is nothing to chain to either.
-    expect(env.faasm_run("--input", "2", main), 3, stdout="")
+    expect_result(env.faasm_run("--input", "2", main), 3, stdout="")
 
 
 def chain_callee_fails(env):
@@ -99,24 +82,19 @@ def chain_callee_fails(env):
     for wat, status, line in (("trap-unreachable", 134, "trap"), ("exit-status", 42, "exit")):
         table = os.path.join(env.dir, wat)
         os.makedirs(table, exist_ok=True)
-        wasm = os.path.join(env.dir, wat + ".wasm")
-        st, _, err = run(["wat2wasm", os.path.join(data, wat + ".wat"), "-o", wasm])
-        if st != 0:
-            raise Failure(f"wat2wasm: {err}")
-        st, _, err = run([env.codegen, wasm, "-o", os.path.join(table, "chain-worker.so")])
-        if st != 0:
-            raise Failure(f"faasm-codegen: {err}")
+        wasm = wat_to_wasm(os.path.join(data, wat + ".wat"), os.path.join(env.dir, wat + ".wasm"))
+        compile_wasm(env.codegen, wasm, os.path.join(table, "chain-worker.so"))
         # The caller survives and sees the callee's return code.
-        expect(env.faasm_run("--functions", table, "--input", "2", main), 4, stdout="",
-               stderr=f"chain-fanout: worker 1 failed with {status}\n")
+        expect_result(env.faasm_run("--functions", table, "--input", "2", main), 4, stdout="",
+                      stderr=f"chain-fanout: worker 1 failed with {status}\n")
 
 
 def chain_warm(env):
     env.so("chain-worker")
     main = env.so("chain-fanout")
     line = "sum of squares 1..4 = 30 (workers: 1 4 9 16)\n"
-    expect(env.faasm_run("--functions", env.functions, "--warm", "3", "--input", "4", main), 0,
-           stdout=line * 3)
+    expect_result(env.faasm_run("--functions", env.functions, "--warm", "3", "--input", "4", main), 0,
+                  stdout=line * 3)
 
 
 # ----- warm Faaslets: nothing of one call is seen by the next --------------------
@@ -125,10 +103,10 @@ def warm_check(env, counter, runs, seed=0, extra=()):
     # The guest's prints (stdout) and the call outputs (--output-file) are two
     # streams: each is checked on its own, their interleaving is not defined.
     outfile = os.path.join(env.dir, "warm-output.txt")
-    expect(env.faasm_run("--warm", str(runs), "--output-file", outfile, *extra, counter), 0,
-           stdout="stdout counter=1101\n" * runs, stderr="")
+    expect_result(env.faasm_run("--warm", str(runs), "--output-file", outfile, *extra, counter), 0,
+                  stdout="stdout counter=1101\n" * runs, stderr="")
     with open(outfile) as f:
-        check("warm outputs", f.read(), f"counter=1101 seed={seed} dirty=0\n" * runs)
+        check_equal("warm outputs", f.read(), f"counter=1101 seed={seed} dirty=0\n" * runs)
 
 
 def warm_no_leak(env):
@@ -144,35 +122,33 @@ def warm_no_leak_explicit(env):
 def snapshot_file(env):
     counter = env.so("counter")
     snap = os.path.join(env.dir, "counter.snap")
-    if os.path.exists(snap):
-        os.remove(snap)
     # Initialisation runs here, with the seed in the environment...
-    expect(env.faasm_run("--env", "FAASM_SEED=42", "--snapshot-out", snap, counter), 0,
-           stdout="", stderr="")
+    expect_result(env.faasm_run("--env", "FAASM_SEED=42", "--snapshot-out", snap, counter), 0,
+                  stdout="", stderr="")
     if not os.path.exists(snap):
-        raise Failure("no snapshot file written")
+        fail("no snapshot file written")
     # ... and not again here: the seed comes from the snapshot.
-    expect(env.faasm_run("--snapshot-in", snap, counter), 0,
-           stdout="stdout counter=1101\ncounter=1101 seed=42 dirty=0\n", stderr="")
+    expect_result(env.faasm_run("--snapshot-in", snap, counter), 0,
+                  stdout="stdout counter=1101\ncounter=1101 seed=42 dirty=0\n", stderr="")
     warm_check(env, counter, 2, seed=42, extra=("--snapshot-in", snap))
     # A fresh initialisation without the seed.
-    expect(env.faasm_run(counter), 0, stdout="stdout counter=1101\ncounter=1101 seed=0 dirty=0\n")
+    expect_result(env.faasm_run(counter), 0, stdout="stdout counter=1101\ncounter=1101 seed=0 dirty=0\n")
 
 
 def snapshot_wrong_artefact(env):
     counter = env.so("counter")
     worker = env.so("chain-worker")
     snap = os.path.join(env.dir, "counter.snap")
-    expect(env.faasm_run("--snapshot-out", snap, counter), 0)
-    _, err = expect(env.faasm_run("--snapshot-in", snap, worker), 126, stdout="")
+    expect_result(env.faasm_run("--snapshot-out", snap, counter), 0)
+    _, err = expect_result(env.faasm_run("--snapshot-in", snap, worker), 126, stdout="")
     if not err.startswith(f"faasm-run: {worker}: ") or err.count("\n") != 1 or "another artefact" not in err:
-        raise Failure(f"stderr: expected one line naming the file and 'another artefact', got {err!r}")
+        fail(f"stderr: expected one line naming the file and 'another artefact', got {err!r}")
     garbage = os.path.join(env.dir, "garbage.snap")
     with open(garbage, "wb") as f:
         f.write(b"not a snapshot at all")
-    _, err = expect(env.faasm_run("--snapshot-in", garbage, counter), 126, stdout="")
+    _, err = expect_result(env.faasm_run("--snapshot-in", garbage, counter), 126, stdout="")
     if err.count("\n") != 1 or "not a faasm snapshot" not in err:
-        raise Failure(f"stderr: {err!r}")
+        fail(f"stderr: {err!r}")
 
 
 # ----- input and output options ------------------------------------------------
@@ -180,20 +156,20 @@ def snapshot_wrong_artefact(env):
 def input_output(env):
     env.so("chain-worker")
     worker = os.path.join(env.functions, "chain-worker.so")
-    expect(env.faasm_run("--input", "12", worker), 0, stdout="144", stderr="")
+    expect_result(env.faasm_run("--input", "12", worker), 0, stdout="144", stderr="")
     infile = os.path.join(env.dir, "input.txt")
     with open(infile, "w") as f:
         f.write("7")
-    expect(env.faasm_run("--input-file", infile, worker), 0, stdout="49")
-    expect(env.faasm_run("--input-file", "-", worker, stdin=b"9"), 0, stdout="81")
+    expect_result(env.faasm_run("--input-file", infile, worker), 0, stdout="49")
+    expect_result(env.faasm_run("--input-file", "-", worker, stdin="9"), 0, stdout="81")
     outfile = os.path.join(env.dir, "output.txt")
-    expect(env.faasm_run("--input", "11", "--output-file", outfile, worker), 0, stdout="")
+    expect_result(env.faasm_run("--input", "11", "--output-file", outfile, worker), 0, stdout="")
     with open(outfile) as f:
-        check("output file", f.read(), "121")
+        check_equal("output file", f.read(), "121")
     status, _, err = env.faasm_run("--input-file", os.path.join(env.dir, "no-such-input"), worker)
-    check("status for a missing input file", status, 126)
+    check_equal("status for a missing input file", status, 126)
     if err.count("\n") != 1 or not err.startswith("faasm-run: "):
-        raise Failure(f"stderr: {err!r}")
+        fail(f"stderr: {err!r}")
 
 
 def input_sizes(env):
@@ -207,9 +183,9 @@ def input_sizes(env):
         infile = os.path.join(env.dir, f"input-{size}.txt")
         with open(infile, "w") as f:
             f.write("7" + " " * (size - 1))
-        expect(env.faasm_run("--input-file", infile, worker), 0, stdout="49", stderr="")
-        expect(env.faasm_run("--warm", "3", "--input-file", infile, worker), 0,
-               stdout="494949", stderr="")
+        expect_result(env.faasm_run("--input-file", infile, worker), 0, stdout="49", stderr="")
+        expect_result(env.faasm_run("--warm", "3", "--input-file", infile, worker), 0,
+                      stdout="494949", stderr="")
 
 
 # ----- wall-clock timeout, enforced by the scheduler -------------------------------
@@ -221,16 +197,15 @@ SPIN_WAT = """
 
 
 def timeout(env):
-    import time
     so = spin_so(env)
     start = time.monotonic()
     result = env.faasm_run("--timeout", "0.5", so)
     elapsed = time.monotonic() - start
-    _, err = expect(result, 134, stdout="")
+    _, err = expect_result(result, 134, stdout="")
     if not err.endswith("trap: timeout\n"):
-        raise Failure(f"stderr: expected to end with 'trap: timeout', got {err!r}")
+        fail(f"stderr: expected to end with 'trap: timeout', got {err!r}")
     if elapsed > 20:
-        raise Failure(f"the endless loop was not stopped near the timeout: {elapsed:.1f} s")
+        fail(f"the endless loop was not stopped near the timeout: {elapsed:.1f} s")
 
 
 def spin_so(env):
@@ -239,13 +214,7 @@ def spin_so(env):
     so = os.path.join(env.dir, "spin.so")
     with open(wat, "w") as f:
         f.write(SPIN_WAT)
-    status, _, err = run(["wat2wasm", wat, "-o", wasm])
-    if status != 0:
-        raise Failure(f"wat2wasm: {err}")
-    status, _, err = run([env.codegen, wasm, "-o", so])
-    if status != 0:
-        raise Failure(f"faasm-codegen: {err}")
-    return so
+    return compile_wasm(env.codegen, wat_to_wasm(wat, wasm), so)
 
 
 def stat_fields(pid):
@@ -276,9 +245,7 @@ def alive(pid):
 
 def spinning_faaslet(env, *options):
     """faasm-run running an endless loop without a timeout: (process, zygote, Faaslet)."""
-    import time
-    proc = subprocess.Popen([env.runner, *options, spin_so(env)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = start_command([env.runner, *options, spin_so(env)])
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         for zygote in children(proc.pid):
@@ -287,12 +254,10 @@ def spinning_faaslet(env, *options):
                 return proc, zygote, faaslets[0]
         time.sleep(0.05)
     proc.kill()
-    raise Failure("no Faaslet appeared under faasm-run's zygote")
+    fail("no Faaslet appeared under faasm-run's zygote")
 
 
 def gone_soon(pids, what):
-    import signal
-    import time
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and any(alive(p) for p in pids):
         time.sleep(0.05)
@@ -300,13 +265,12 @@ def gone_soon(pids, what):
     for p in left:
         os.kill(p, signal.SIGKILL)  # do not leave a spinning process behind
     if left:
-        raise Failure(f"{what}: still running 5 s later: {left}")
+        fail(f"{what}: still running 5 s later: {left}")
 
 
 # The scheduler enforces the timeout, so nothing it started may outlive it: a
 # zygote dies with its scheduler, a Faaslet with its zygote.
 def no_orphans(env):
-    import signal
     for options in ((), ("--timeout", "60"), ("--timeout", "60", "--memory-limit", "64")):
         proc, zygote, faaslet = spinning_faaslet(env, *options)
         proc.kill()
@@ -315,13 +279,9 @@ def no_orphans(env):
     # The zygote killed: the Faaslet goes with it and the call is reported.
     proc, zygote, faaslet = spinning_faaslet(env)
     os.kill(zygote, signal.SIGKILL)
-    try:
-        out, err = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise Failure("faasm-run did not end after its zygote was killed")
+    result = finish_command(proc, "faasm-run after its zygote was killed", timeout=20)
     gone_soon([faaslet], "zygote killed: its Faaslet")
-    expect((proc.returncode, out.decode(), err.decode()), 134, stdout="", stderr="trap: faaslet died\n")
+    expect_result(result, 134, stdout="", stderr="trap: faaslet died\n")
 
 
 # ----- warm reset of WASI descriptors ---------------------------------------------
@@ -358,26 +318,15 @@ int main(void) {
 }
 """
 
-# Linked as sysroot/cmake/Platform/WASI.cmake links guests: the constructors
-# run once in the Proto-Faaslet, a call enters at __main_void.
-WASI_EXPORTS = ["-Wl,--export-if-defined=__wasm_call_ctors",
-                "-Wl,--export-if-defined=__main_void",
-                "-Wl,--export-if-defined=__wasm_call_dtors"]
-
-
+# Built with faasm-cc, which links guests as sysroot/cmake/Platform/WASI.cmake
+# does: the constructors run once in the Proto-Faaslet, a call enters at
+# __main_void.
 def c_so(env, name, source):
     src = os.path.join(env.dir, name + ".c")
-    wasm = os.path.join(env.dir, name + ".wasm")
-    so = os.path.join(env.dir, name + ".so")
     with open(src, "w") as f:
         f.write(source)
-    status, _, err = run(["clang-19", "--target=wasm32-wasi", "-O2", *WASI_EXPORTS, src, "-o", wasm])
-    if status != 0:
-        raise Failure(f"clang-19 {src}: {err}")
-    status, _, err = run([env.codegen, wasm, "-o", so])
-    if status != 0:
-        raise Failure(f"faasm-codegen {wasm}: {err}")
-    return so
+    wasm = compile_c_to_wasm(src, os.path.join(env.dir, name + ".wasm"), ["-O2"])
+    return compile_wasm(env.codegen, wasm, os.path.join(env.dir, name + ".so"))
 
 
 def warm_no_fd_leak(env):
@@ -388,8 +337,8 @@ def warm_no_fd_leak(env):
         f.write("note\n")
     # Every run gets the same descriptor and sees no file of an earlier run:
     # the warm reset closed what the run before left open; the preopen stays.
-    expect(env.faasm_run("--dir", data + ":/data", "--warm", "3", so), 0,
-           stdout="opened fd 4, other open files 0\n" * 3, stderr="")
+    expect_result(env.faasm_run("--dir", data + ":/data", "--warm", "3", so), 0,
+                  stdout="opened fd 4, other open files 0\n" * 3, stderr="")
 
 
 def zygote_holds_lock(env):
@@ -399,9 +348,9 @@ def zygote_holds_lock(env):
     so = c_so(env, "zygote-lock", ZYGOTE_LOCK_C)
     # Every Faaslet forked from it would share the lock (an open file
     # description): the Proto-Faaslet is refused, naming the key.
-    expect(env.faasm_run(so), 126, stdout="",
-           stderr=f"faasm-run: {so}: initialisation returned holding the state lock "
-                  "\"zygote-lock\"; release it before _faasm_zygote returns\n")
+    expect_result(env.faasm_run(so), 126, stdout="",
+                  stderr=f"faasm-run: {so}: initialisation returned holding the state lock "
+                         "\"zygote-lock\"; release it before _faasm_zygote returns\n")
 
 
 # ----- memory limit: a Faaslet's cgroup -------------------------------------------
@@ -410,13 +359,11 @@ def memory_limit(env):
     counter = env.so("counter")
     # Each call touches a fresh 4 MiB buffer: 3 MiB is too little, 64 MiB plenty.
     status, out, err = env.faasm_run("--memory-limit", "3", counter)
-    if "not enforced" in err:
-        print("skipped: the host does not permit a memory cgroup here")
-        return
+    skip_without_memory_cgroup(err)
     # The cgroup's OOM kill is told apart from other deaths, naming the function.
-    expect((status, out, err), 134, stderr=f"faasm-run: {counter}: memory limit reached (3 MiB)\n")
-    expect(env.faasm_run("--memory-limit", "64", counter), 0,
-           stdout="stdout counter=1101\ncounter=1101 seed=0 dirty=0\n", stderr="")
+    expect_result((status, out, err), 134, stderr=f"faasm-run: {counter}: memory limit reached (3 MiB)\n")
+    expect_result(env.faasm_run("--memory-limit", "64", counter), 0,
+                  stdout="stdout counter=1101\ncounter=1101 seed=0 dirty=0\n", stderr="")
 
 
 def faasm_cgroup_dirs():
@@ -431,8 +378,15 @@ def faasm_cgroup_dirs():
     return dirs
 
 
+def skip_without_memory_cgroup(faasm_run_stderr):
+    """faasm-run runs a function without the controls the host does not
+    permit, after one warning line "...: memory limit not enforced: <why>"."""
+    for line in faasm_run_stderr.splitlines():
+        if "not enforced" in line:
+            skip(f"the host does not permit a memory cgroup here ({line})")
+
+
 def memory_limit_slots(env):
-    import time
     env.so("chain-worker")
     main = env.so("chain-fanout")
     # 30 warm runs, each chaining one worker that reports before the next run:
@@ -440,9 +394,8 @@ def memory_limit_slots(env):
     # Faaslet has been reaped, so a worker still exiting when the next one
     # starts makes a second slot; never one per call. Slots live as long as
     # their zygote, so the groups are seen while faasm-run runs.
-    p = subprocess.Popen([env.runner, "--memory-limit", "64", "--functions", env.functions,
-                          "--warm", "30", "--input", "1", main],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = start_command([env.runner, "--memory-limit", "64", "--functions", env.functions,
+                       "--warm", "30", "--input", "1", main])
     seen = set()
     while p.poll() is None:
         for d in faasm_cgroup_dirs():
@@ -451,17 +404,15 @@ def memory_limit_slots(env):
             except OSError:
                 pass
         time.sleep(0.001)
-    out, err = p.communicate()
-    if b"not enforced" in err:
-        print("skipped: the host does not permit a memory cgroup here")
-        return
-    expect((p.returncode, out.decode(), err.decode()), 0,
-           stdout="sum of squares 1..1 = 1 (workers: 1)\n" * 30, stderr="")
+    status, out, err = finish_command(p, "faasm-run --warm 30")
+    skip_without_memory_cgroup(err)
+    expect_result((status, out, err), 0,
+                  stdout="sum of squares 1..1 = 1 (workers: 1)\n" * 30, stderr="")
     if not seen:
-        raise Failure("no Faaslet cgroup was seen while faasm-run ran")
+        fail("no Faaslet cgroup was seen while faasm-run ran")
     most = max(int(n.rsplit("-", 1)[1]) for n in seen)
     if most > 3:
-        raise Failure(f"30 Faaslets one after another used {most} cgroups: {sorted(seen)}")
+        fail(f"30 Faaslets one after another used {most} cgroups: {sorted(seen)}")
 
 
 SCENARIOS = {
@@ -493,11 +444,8 @@ def main():
     p.add_argument("--samples", required=True)
     p.add_argument("--work", required=True)
     args = p.parse_args()
-    try:
-        SCENARIOS[args.scenario](Env(args))
-    except (Failure, subprocess.TimeoutExpired) as e:
-        print(f"FAIL {args.scenario}: {e}", file=sys.stderr)
-        return 1
+    with work_dir(args.work, args.scenario) as scenario_dir:
+        SCENARIOS[args.scenario](Env(args, scenario_dir))
     print(f"ok {args.scenario}")
     return 0
 

@@ -15,49 +15,34 @@ directory (FAASM_STATE_DIR, fresh per test). Exits 0 on pass, 1 on failure.
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
-TIMEOUT = 120
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from faasmtest import (compile_wasm, describe_status, fail, finish_command,  # noqa: E402
+                       start_command, work_dir)
+
+TIMEOUT_SECONDS = 120
 POINTER_TRAP = "trap: host call with out of bounds pointer"
-
-
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
 
 
 def compile_module(args, wasm):
     name = os.path.splitext(os.path.basename(wasm))[0]
-    so = os.path.join(args.dir, f"{name}-{args.bounds}.so")
-    cmd = [args.codegen, wasm, "-o", so, f"--bounds={args.bounds}"]
-    print("$ " + " ".join(cmd), file=sys.stderr)
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
-    if proc.returncode != 0:
-        fail(f"faasm-codegen failed: {proc.stderr.strip()}")
-    return so
+    return compile_wasm(args.codegen, wasm, os.path.join(args.dir, f"{name}-{args.bounds}.so"),
+                        args.bounds)
 
 
-def start(args, so, guest_args):
-    cmd = [args.run, so] + [str(a) for a in guest_args]
-    print("$ " + " ".join(cmd), file=sys.stderr)
-    env = dict(os.environ, FAASM_STATE_DIR=args.state_dir)
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True, env=env)
+def start(args, so, guest_args, options=()):
+    """faasm-run [options] so guest_args, sharing the test's state directory."""
+    return start_command([args.run, *options, so, *guest_args],
+                         env=dict(os.environ, FAASM_STATE_DIR=args.state_dir))
 
 
 def finish(proc, what):
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        fail(f"{what}: timed out after {TIMEOUT} s")
-    if proc.returncode < 0:
-        fail(f"{what}: the host died of signal {-proc.returncode}: {err.strip()}")
-    return proc.returncode, out, err
+    """finish_command, and a fail if the host (faasm-run itself) died of a signal."""
+    status, out, err = finish_command(proc, what, timeout=TIMEOUT_SECONDS)
+    if status < 0:
+        fail(f"{what}: the host died: {describe_status(status)}: {err.strip()}")
+    return status, out, err
 
 
 def run_ok(args, so, guest_args, what):
@@ -172,10 +157,8 @@ def make_sandbox(args):
 def run_preopen(args, mode, want):
     so = compile_module(args, args.wasm)
     sandbox = make_sandbox(args)
-    cmd = [args.run, "--dir", f"{sandbox}:/data", so, "/data", mode]
-    print("$ " + " ".join(cmd), file=sys.stderr)
-    status, out, err = finish(subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                                               stderr=subprocess.PIPE, text=True), mode)
+    status, out, err = finish(start(args, so, ["/data", mode], options=["--dir", f"{sandbox}:/data"]),
+                              mode)
     if status != 0 or out != want:
         fail(f"{mode}: exit status {status}, stderr {err.strip()!r}\nstdout:\n{out}\nwant:\n{want}")
     with open(os.path.join(args.dir, "outside.txt")) as f:
@@ -224,13 +207,13 @@ def main():
     parser.add_argument("--stdout")
     parser.add_argument("guest_args", nargs="*")
     args = parser.parse_args()
-    os.makedirs(args.workdir, exist_ok=True)
-    args.dir = tempfile.mkdtemp(prefix=args.command + ".", dir=args.workdir)
-    args.state_dir = os.path.join(args.dir, "state")
-    os.makedirs(args.state_dir)
-    {"counter": cmd_counter, "shared-ptr": cmd_shared_ptr, "sgd": cmd_sgd,
-     "forged": cmd_forged, "files": cmd_files, "escape": cmd_escape, "run": cmd_run}[args.command](args)
-    shutil.rmtree(args.dir, ignore_errors=True)
+    with work_dir(args.workdir, args.command) as test_dir:
+        args.dir = test_dir
+        args.state_dir = os.path.join(args.dir, "state")
+        os.makedirs(args.state_dir)
+        {"counter": cmd_counter, "shared-ptr": cmd_shared_ptr, "sgd": cmd_sgd,
+         "forged": cmd_forged, "files": cmd_files, "escape": cmd_escape,
+         "run": cmd_run}[args.command](args)
 
 
 if __name__ == "__main__":

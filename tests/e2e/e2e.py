@@ -15,71 +15,30 @@ each exits 0 on pass and 1 (after saying why) on failure.
 """
 
 import argparse
-import difflib
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 
-TIMEOUT = 300
-
-
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def describe_status(status):
-    if status < 0:
-        return f"killed by signal {signal.Signals(-status).name}"
-    return f"exit status {status}"
-
-
-def run(cmd, cwd=None, check=False):
-    """Runs cmd, returns CompletedProcess with text stdout and stderr."""
-    print("$ " + " ".join(cmd), file=sys.stderr)
-    try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, timeout=TIMEOUT,
-                              stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        fail(f"timed out after {TIMEOUT} s: {' '.join(cmd)}")
-    except OSError as e:
-        fail(f"cannot run {cmd[0]}: {e}")
-    proc.stdout = proc.stdout.decode("utf-8", "replace")
-    proc.stderr = proc.stderr.decode("utf-8", "replace")
-    if check and proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        fail(f"{cmd[0]} failed with {describe_status(proc.returncode)}")
-    return proc
-
-
-def workdir(base, name):
-    os.makedirs(base, exist_ok=True)
-    return tempfile.mkdtemp(prefix=name + ".", dir=base)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from faasmtest import (compile_wasm, describe_status, diff_lines, fail,  # noqa: E402
+                       run_command, work_dir)
 
 
 def compile_and_run(codegen, runner, wasm, out_dir, bounds, args):
     so = os.path.join(out_dir, os.path.splitext(os.path.basename(wasm))[0] + ".so")
-    cmd = [codegen, wasm, "-o", so]
-    if bounds:
-        cmd.append(f"--bounds={bounds}")
-    run(cmd, check=True)
-    if not os.path.isfile(so):
-        fail(f"faasm-codegen succeeded but wrote no {so}")
-    return run([runner, so] + args)
+    compile_wasm(codegen, wasm, so, bounds)
+    return run_command([runner, so] + args)
 
 
 def compare_outputs(wasm_proc, native_proc):
     ok = True
     if wasm_proc.stdout != native_proc.stdout:
         ok = False
-        diff = difflib.unified_diff(native_proc.stdout.splitlines(keepends=True),
-                                    wasm_proc.stdout.splitlines(keepends=True),
-                                    "native stdout", "faasm-run stdout")
-        sys.stderr.write("stdout differs:\n" + "".join(diff) + "\n")
+        diff = diff_lines(native_proc.stdout.splitlines(), wasm_proc.stdout.splitlines(),
+                          "native stdout", "faasm-run stdout")
+        sys.stderr.write("stdout differs:\n" + "\n".join(diff) + "\n")
     if wasm_proc.returncode != native_proc.returncode:
         ok = False
         sys.stderr.write(f"native: {describe_status(native_proc.returncode)}, "
@@ -95,11 +54,10 @@ def compare_outputs(wasm_proc, native_proc):
 
 
 def cmd_compare(a):
-    out = workdir(a.workdir, os.path.basename(a.wasm))
-    native = run([a.native] + a.args)
-    wasm = compile_and_run(a.codegen, a.run, a.wasm, out, a.bounds, a.args)
-    compare_outputs(wasm, native)
-    shutil.rmtree(out, ignore_errors=True)
+    with work_dir(a.workdir, os.path.basename(a.wasm)) as out:
+        native = run_command([a.native] + a.args)
+        wasm = compile_and_run(a.codegen, a.run, a.wasm, out, a.bounds, a.args)
+        compare_outputs(wasm, native)
 
 
 def find_executable(build_dir, name, suffix):
@@ -110,39 +68,36 @@ def find_executable(build_dir, name, suffix):
 
 
 def cmd_external(a):
-    out = workdir(a.workdir, "external")
+    with work_dir(a.workdir, "external") as out:
+        build_and_compare_external(a, out)
+
+
+def build_and_compare_external(a, out):
     wasm_build = os.path.join(out, "wasm")
     native_build = os.path.join(out, "native")
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
-    run([a.cmake, *generator, "-S", a.source, "-B", wasm_build,
-         f"-DCMAKE_TOOLCHAIN_FILE={a.toolchain}", "-DCMAKE_BUILD_TYPE=Release"], check=True)
-    run([a.cmake, "--build", wasm_build], check=True)
-    run([a.cmake, *generator, "-S", a.source, "-B", native_build,
-         "-DCMAKE_BUILD_TYPE=Release"], check=True)
-    run([a.cmake, "--build", native_build], check=True)
+    run_command([a.cmake, *generator, "-S", a.source, "-B", wasm_build,
+                 f"-DCMAKE_TOOLCHAIN_FILE={a.toolchain}", "-DCMAKE_BUILD_TYPE=Release"], check=True)
+    run_command([a.cmake, "--build", wasm_build], check=True)
+    run_command([a.cmake, *generator, "-S", a.source, "-B", native_build,
+                 "-DCMAKE_BUILD_TYPE=Release"], check=True)
+    run_command([a.cmake, "--build", native_build], check=True)
     wasm_file = find_executable(wasm_build, a.target, ".wasm")
     with open(wasm_file, "rb") as f:
         if f.read(4) != b"\0asm":
             fail(f"{wasm_file} is not a wasm module")
-    native = run([find_executable(native_build, a.target, "")] + a.args)
+    native = run_command([find_executable(native_build, a.target, "")] + a.args)
     wasm = compile_and_run(a.codegen, a.run, wasm_file, out, a.bounds, a.args)
     compare_outputs(wasm, native)
-    shutil.rmtree(out, ignore_errors=True)
 
 
 def cmd_expect(a):
     if a.prepare:
-        codegen, wasm, so = a.prepare
-        if os.path.exists(so):
-            os.remove(so)
-        cmd = [codegen, wasm, "-o", so]
-        if a.bounds:
-            cmd.append(f"--bounds={a.bounds}")
-        run(cmd, check=True)
+        compile_wasm(*a.prepare, a.bounds)
     for path in a.absent:
         if os.path.exists(path):
             os.remove(path)
-    proc = run(a.command)
+    proc = run_command(a.command)
     sys.stderr.write(f"stdout: {proc.stdout!r}\nstderr: {proc.stderr!r}\n"
                      f"{describe_status(proc.returncode)}\n")
     problems = []
@@ -185,7 +140,7 @@ def cmd_expect(a):
 def cmd_imports(a):
     """Expected file: one import a line, "name (params) -> results", in
     wasm-objdump's spelling, e.g. "faasmGetInput (i32, i32) -> nil"."""
-    proc = run([a.objdump, "-x", a.wasm], check=True)
+    proc = run_command([a.objdump, "-x", a.wasm], check=True)
     types = dict(re.findall(r"^ - type\[(\d+)\] (.*)$", proc.stdout, re.M))
     found = set()
     for sig, module, name in re.findall(r"^ - func\[\d+\] sig=(\d+) .*<- (\S+?)\.(\S+)$",
@@ -195,9 +150,8 @@ def cmd_imports(a):
     with open(a.expected) as f:
         expected = {l.strip() for l in f if l.strip() and not l.startswith("#")}
     if sorted(found) != sorted(expected):
-        sys.stderr.write("".join(difflib.unified_diff(
-            [e + "\n" for e in sorted(expected)], [x + "\n" for x in sorted(found)],
-            "expected", "imported")))
+        sys.stderr.write("\n".join(diff_lines(sorted(expected), sorted(found),
+                                               "expected", "imported")) + "\n")
         fail(f"the module's imports from {a.module!r} are not the expected ones")
     print(f"PASS: {len(found)} imports from {a.module!r} with the documented signatures")
 
@@ -221,11 +175,11 @@ def cmd_make_input(a):
 def cmd_wasm_build(a):
     if os.path.exists(a.output):
         os.remove(a.output)
-    run(a.command, check=True)
+    run_command(a.command, check=True)
     if not os.path.isfile(a.output):
         fail(f"the compile command wrote no {a.output}")
-    run([a.validate, a.output], check=True)
-    proc = run([a.objdump, "-j", "Export", "-x", a.output], check=True)
+    run_command([a.validate, a.output], check=True)
+    proc = run_command([a.objdump, "-j", "Export", "-x", a.output], check=True)
     for name in ("_start", "memory"):
         if not re.search(rf'-> "{name}"$', proc.stdout, re.M):
             fail(f"{a.output} does not export {name!r}")

@@ -22,9 +22,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
-KERNEL_DIR = REPO / "tests/bench/kernels"
-SHIM = REPO / "tests/bench/wasm2c-shim/wasi-shim.c"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "support"))
+from faasmtest import FAASM_CC, FAASM_CXX, REPO_DIR, capture  # noqa: E402
+
+KERNEL_DIR = REPO_DIR / "tests/bench/kernels"
+SHIM = REPO_DIR / "tests/bench/wasm2c-shim/wasi-shim.c"
 WASI_NODE = Path("/work/shared/tools/wasi-node.cjs")
 WASM2C_RUNTIME = Path("/usr/share/wabt/wasm2c")
 EIGEN = "/usr/include/eigen3"
@@ -63,8 +65,8 @@ PEER_COLOURS = {"guard": "#1f77b4", "explicit": "#6baed6", "v8": "#d62728", "was
 WASM_STACK = "-Wl,-z,stack-size=1048576"
 NATIVE_C = ["clang-19", "-O2", "-std=gnu17"]
 NATIVE_CXX = ["clang++-19", "-O2", "-std=c++17", "-stdlib=libc++", "-fno-exceptions"]
-WASM_C = [str(REPO / "sysroot/bin/faasm-cc"), "-O2", "-std=gnu17", WASM_STACK]
-WASM_CXX = [str(REPO / "sysroot/bin/faasm-c++"), "-O2", "-std=c++17", WASM_STACK]
+WASM_C = [str(FAASM_CC), "-O2", "-std=gnu17", WASM_STACK]
+WASM_CXX = [str(FAASM_CXX), "-O2", "-std=c++17", WASM_STACK]
 WASM2C_CC = ["clang-19", "-O2", "-w"]
 
 
@@ -72,11 +74,7 @@ def log(message):
     print(f"bench-code: {message}", file=sys.stderr, flush=True)
 
 
-def run(cmd, timeout=None, **kwargs):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
-
-
-def firstLine(text):
+def last_line(text):
     lines = [l for l in text.strip().splitlines() if l.strip()]
     return lines[-1][:200] if lines else ""
 
@@ -84,32 +82,32 @@ def firstLine(text):
 # ---------------------------------------------------------------- building
 
 
-def ensureTools(buildDir):
-    """Builds faasm-codegen, faasm-run and the samples in buildDir (a CMake build;
+def ensure_tools(build_dir):
+    """Builds faasm-codegen, faasm-run and the samples in build_dir (a CMake build;
     a directory with bin/faasm-codegen and bin/faasm-run but no CMake cache is
     used as it is)."""
-    if (buildDir / "CMakeCache.txt").exists():
-        r = run(["cmake", "--build", str(buildDir), "--target", "faasm-codegen", "faasm-run", "samples-wasm"])
+    if (build_dir / "CMakeCache.txt").exists():
+        r = capture(["cmake", "--build", str(build_dir), "--target", "faasm-codegen", "faasm-run", "samples-wasm"])
         if r.returncode != 0:
-            sys.exit(f"bench-code: building the tools in {buildDir} failed:\n{r.stdout[-3000:]}{r.stderr[-2000:]}")
-    elif not all((buildDir / "bin" / tool).exists() for tool in ("faasm-codegen", "faasm-run")):
-        env = dict(os.environ, FAASM_BUILD_DIR=str(buildDir))
-        log(f"no build in {buildDir}: running scripts/setup")
-        r = subprocess.run([str(REPO / "scripts/setup")], env=env)
+            sys.exit(f"bench-code: building the tools in {build_dir} failed:\n{r.stdout[-3000:]}{r.stderr[-2000:]}")
+    elif not all((build_dir / "bin" / tool).exists() for tool in ("faasm-codegen", "faasm-run")):
+        env = dict(os.environ, FAASM_BUILD_DIR=str(build_dir))
+        log(f"no build in {build_dir}: running scripts/setup")
+        r = subprocess.run([str(REPO_DIR / "scripts/setup")], env=env)
         if r.returncode != 0:
             sys.exit("bench-code: scripts/setup failed")
     for tool in ("faasm-codegen", "faasm-run"):
-        if not (buildDir / "bin" / tool).exists():
-            sys.exit(f"bench-code: {buildDir}/bin/{tool} is missing after the build")
+        if not (build_dir / "bin" / tool).exists():
+            sys.exit(f"bench-code: {build_dir}/bin/{tool} is missing after the build")
 
 
-def buildKernel(kernel, outDir, codegen):
+def build_kernel(kernel, out_dir, codegen):
     """Builds every artefact of one kernel; returns {peer: error or None}."""
     name, source, simd, _ = kernel
     src = KERNEL_DIR / source
     cxx = source.endswith(".cpp")
     errors = {}
-    d = outDir / name
+    d = out_dir / name
     d.mkdir(parents=True, exist_ok=True)
     extra = ["-I", EIGEN] if cxx else []
     libs = [] if cxx else ["-lm"]
@@ -124,33 +122,33 @@ def buildKernel(kernel, outDir, codegen):
         if output.exists() and all(output.stat().st_mtime > p.stat().st_mtime for p in inputs):
             return True
         try:
-            r = run(cmd)
+            r = capture(cmd)
         except OSError as e:
             errors[peer] = f"build failed: {shlex.join(cmd[:1])}: {e}"
             return False
         if r.returncode != 0:
-            errors[peer] = f"build failed: {shlex.join(cmd[:1])}: {firstLine(r.stderr or r.stdout)}"
+            errors[peer] = f"build failed: {shlex.join(cmd[:1])}: {last_line(r.stderr or r.stdout)}"
             return False
         return True
 
     step("native", (NATIVE_CXX if cxx else NATIVE_C) + extra + [str(src), "-o", str(d / "native")] + libs)
-    wasmOk = step("wasm", (WASM_CXX if cxx else WASM_C) + (["-msimd128"] if simd else []) + extra
-                  + [str(src), "-o", str(d / f"{name}.wasm")])
+    wasm_ok = step("wasm", (WASM_CXX if cxx else WASM_C) + (["-msimd128"] if simd else []) + extra
+                   + [str(src), "-o", str(d / f"{name}.wasm")])
     for peer in ("guard", "explicit", "v8", "wasm2c"):
-        if not wasmOk:
+        if not wasm_ok:
             errors[peer] = errors["wasm"]
-    if wasmOk:
+    if wasm_ok:
         for mode in ("guard", "explicit"):
             step(mode, [str(codegen), str(d / f"{name}.wasm"), "-o", str(d / f"{mode}.so"), f"--bounds={mode}"],
                  deps=[codegen.resolve(), d / f"{name}.wasm"])
         w2c = d / "wasm2c"
         w2c.mkdir(exist_ok=True)
-        kernelC = w2c / "kernel.c"
-        fresh = kernelC.exists() and kernelC.stat().st_mtime > (d / f"{name}.wasm").stat().st_mtime
-        r = subprocess.CompletedProcess([], 0) if fresh else run(
-            ["wasm2c", str(d / f"{name}.wasm"), "-n", "kernel", "-o", str(kernelC)])
+        kernel_c = w2c / "kernel.c"
+        fresh = kernel_c.exists() and kernel_c.stat().st_mtime > (d / f"{name}.wasm").stat().st_mtime
+        r = subprocess.CompletedProcess([], 0) if fresh else capture(
+            ["wasm2c", str(d / f"{name}.wasm"), "-n", "kernel", "-o", str(kernel_c)])
         if r.returncode != 0:
-            kernelC.unlink(missing_ok=True)
+            kernel_c.unlink(missing_ok=True)
             why = "wasm2c cannot translate it"
             if simd:
                 why += " (WABT 1.0.32's wasm2c has no SIMD support)"
@@ -158,18 +156,18 @@ def buildKernel(kernel, outDir, codegen):
         else:
             step("wasm2c", WASM2C_CC + ["-I", str(w2c), "-I", str(WASM2C_RUNTIME), str(SHIM), str(w2c / "kernel.c"),
                                         str(WASM2C_RUNTIME / "wasm-rt-impl.c"), "-lm", "-o", str(w2c / "run")],
-                 deps=[SHIM, kernelC])
+                 deps=[SHIM, kernel_c])
     errors.pop("wasm", None)
     return {peer: errors.get(peer) for peer in PEERS}
 
 
-def peerCommand(peer, name, outDir, buildDir, size):
-    d = outDir / name
+def peer_command(peer, name, out_dir, build_dir, size):
+    d = out_dir / name
     args = [str(size)] if size else []
     if peer == "native":
         return [str(d / "native")] + args
     if peer in ("guard", "explicit"):
-        return [str(buildDir / "bin/faasm-run"), str(d / f"{peer}.so")] + args
+        return [str(build_dir / "bin/faasm-run"), str(d / f"{peer}.so")] + args
     if peer == "v8":
         return ["node", "--no-warnings", "--no-liftoff", str(WASI_NODE), str(d / f"{name}.wasm")] + args
     if peer == "wasm2c":
@@ -180,7 +178,7 @@ def peerCommand(peer, name, outDir, buildDir, size):
 # ---------------------------------------------------------------- running
 
 
-def parseReport(stdout):
+def parse_report(stdout):
     values = {}
     for line in stdout.splitlines():
         if "=" in line:
@@ -189,16 +187,16 @@ def parseReport(stdout):
     return values
 
 
-def runOnce(cmd, timeout):
+def run_once(cmd, timeout):
     start = time.monotonic()
     try:
-        r = run(cmd, timeout=timeout)
+        r = capture(cmd, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"status": "timeout", "rc": None, "process_s": time.monotonic() - start, "detail": f"> {timeout:.0f} s"}
     except OSError as e:
         return {"status": "crash", "rc": None, "process_s": 0.0, "detail": f"cannot start: {e}"}
     elapsed = time.monotonic() - start
-    values = parseReport(r.stdout)
+    values = parse_report(r.stdout)
     result = {"rc": r.returncode, "process_s": elapsed, "checksum": values.get("checksum")}
     try:
         result["time_s"] = float(values["time_s"])
@@ -209,17 +207,17 @@ def runOnce(cmd, timeout):
         result["status"] = "ok"
     elif r.returncode == 1 and "FAILED" in r.stderr:
         result["status"] = "wrong"
-        result["detail"] = firstLine(r.stderr)
+        result["detail"] = last_line(r.stderr)
     else:
         result["status"] = "crash"
         if r.returncode < 0:
             result["detail"] = f"killed by signal {-r.returncode}"
-            if firstLine(r.stderr):
-                result["detail"] += f": {firstLine(r.stderr)}"
+            if last_line(r.stderr):
+                result["detail"] += f": {last_line(r.stderr)}"
             if "time_s" in result:
                 result["detail"] += " (after printing its result)"
         else:
-            result["detail"] = f"exit {r.returncode}: {firstLine(r.stderr)}"
+            result["detail"] = f"exit {r.returncode}: {last_line(r.stderr)}"
     return result
 
 
@@ -231,12 +229,12 @@ def geomean(values):
 # ---------------------------------------------------------------- compile throughput
 
 
-def codeSectionBytes(wasm):
+def code_section_bytes(wasm):
     """Size of the code section (function bodies), without debug and name sections."""
     data = wasm.read_bytes()
     at = 8
     while at < len(data):
-        sectionId = data[at]
+        section_id = data[at]
         at += 1
         size = shift = 0
         while True:
@@ -246,13 +244,13 @@ def codeSectionBytes(wasm):
             shift += 7
             if byte < 0x80:
                 break
-        if sectionId == 10:
+        if section_id == 10:
             return size
         at += size
     return 0
 
 
-def measureCompile(codegen, modules, outDir, reps):
+def measure_compile(codegen, modules, out_dir, reps):
     """faasm-codegen wall and CPU time per module at the default level."""
     rows = []
     for label, wasm in modules:
@@ -260,18 +258,18 @@ def measureCompile(codegen, modules, outDir, reps):
         for i in range(reps):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.monotonic()
-            r = run([str(codegen), str(wasm), "-o", str(outDir / f"compile-{wasm.stem}.so")])
+            r = capture([str(codegen), str(wasm), "-o", str(out_dir / f"compile-{wasm.stem}.so")])
             wall = time.monotonic() - start
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if r.returncode != 0:
-                rows.append({"module": label, "path": str(wasm), "error": firstLine(r.stderr)})
+                rows.append({"module": label, "path": str(wasm), "error": last_line(r.stderr)})
                 break
             walls.append(wall)
             cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
         else:
             size = wasm.stat().st_size
             wall, cpu = statistics.median(walls), statistics.median(cpus)
-            rows.append({"module": label, "path": str(wasm), "bytes": size, "code_bytes": codeSectionBytes(wasm),
+            rows.append({"module": label, "path": str(wasm), "bytes": size, "code_bytes": code_section_bytes(wasm),
                          "wall_s": wall, "cpu_s": cpu,
                          "mb_per_s": size / 1e6 / wall, "s_per_mb": wall / (size / 1e6)})
     good = [r for r in rows if "error" not in r]
@@ -282,27 +280,27 @@ def measureCompile(codegen, modules, outDir, reps):
 # ---------------------------------------------------------------- report
 
 
-def fmtRatio(x):
+def format_ratio(x):
     return "–" if x is None or math.isnan(x) else f"{x:.2f}"
 
 
-def toolsSource(buildDir):
+def tools_source(build_dir):
     """Where faasm-codegen and faasm-run were built from: the CMake source dir and its commit."""
-    cache = buildDir / "CMakeCache.txt"
+    cache = build_dir / "CMakeCache.txt"
     if not cache.exists():
-        return f"{buildDir}/bin (prebuilt, source unknown)"
+        return f"{build_dir}/bin (prebuilt, source unknown)"
     source = next((l.split("=", 1)[1].strip() for l in cache.read_text().splitlines()
                    if l.startswith("CMAKE_HOME_DIRECTORY:")), "?")
-    commit = run(["git", "-C", source, "rev-parse", "--short", "HEAD"]).stdout.strip()
-    dirty = run(["git", "-C", source, "status", "--porcelain", "--", "compiler", "loader", "host-interface"]).stdout
+    commit = capture(["git", "-C", source, "rev-parse", "--short", "HEAD"]).stdout.strip()
+    dirty = capture(["git", "-C", source, "status", "--porcelain", "--", "compiler", "loader", "host-interface"]).stdout
     if not commit and (Path(source) / ".commit").exists():
         commit = (Path(source) / ".commit").read_text().strip() + " (exported tree)"
     return f"{source}, commit {commit or '?'}" + (" with uncommitted changes" if dirty.strip() else "")
 
 
-def machineInfo(buildDir):
-    info = {"uname": run(["uname", "-srvmo"]).stdout.strip()}
-    lscpu = run(["lscpu"]).stdout
+def machine_info(build_dir):
+    info = {"uname": capture(["uname", "-srvmo"]).stdout.strip()}
+    lscpu = capture(["lscpu"]).stdout
     keep = ("Model name", "CPU(s)", "Thread(s) per core", "Core(s) per socket", "Socket(s)", "CPU max MHz",
             "L1d cache", "L2 cache", "L3 cache", "Hypervisor vendor", "Flags")
     for line in lscpu.splitlines():
@@ -314,26 +312,26 @@ def machineInfo(buildDir):
                 value = " ".join(f for f in value.split() if f in wanted)
                 key = "SIMD flags (of interest)"
             info[key.strip()] = value
-    info["clang"] = run(["clang-19", "--version"]).stdout.splitlines()[0]
-    info["node"] = run(["node", "--version"]).stdout.strip()
-    info["wasm2c"] = "WABT " + run(["wasm2c", "--version"]).stdout.strip()
-    info["commit"] = run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]).stdout.strip()
-    info["faasm tools built from"] = toolsSource(buildDir)
+    info["clang"] = capture(["clang-19", "--version"]).stdout.splitlines()[0]
+    info["node"] = capture(["node", "--version"]).stdout.strip()
+    info["wasm2c"] = "WABT " + capture(["wasm2c", "--version"]).stdout.strip()
+    info["commit"] = capture(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"]).stdout.strip()
+    info["faasm tools built from"] = tools_source(build_dir)
     info["python"] = platform.python_version()
     return info
 
 
-def writeSvg(path, kernels, ratios, statuses):
+def write_svg(path, kernels, ratios, statuses):
     """Grouped bars, log scale, of each peer's time ratio to native."""
     peers = ["guard", "explicit", "v8", "wasm2c"]
     finite = [ratios[k][p] for k in kernels for p in peers if ratios[k].get(p)]
     top = max([2.0] + finite) * 1.15
     low = min([0.5] + finite) / 1.15
-    width, height, left, right, topPad, bottom = 1100, 480, 60, 20, 40, 110
-    plotW, plotH = width - left - right, height - topPad - bottom
+    width, height, left, right, top_pad, bottom = 1100, 480, 60, 20, 40, 110
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
 
     def y(v):
-        return topPad + plotH * (math.log(top) - math.log(v)) / (math.log(top) - math.log(low))
+        return top_pad + plot_h * (math.log(top) - math.log(v)) / (math.log(top) - math.log(low))
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="11">',
@@ -345,21 +343,21 @@ def writeSvg(path, kernels, ratios, statuses):
             out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
                        f'stroke="{"#444" if tick == 1 else "#ddd"}"/>')
             out.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>')
-    groupW = plotW / len(kernels)
-    barW = groupW * 0.8 / len(peers)
+    group_w = plot_w / len(kernels)
+    bar_w = group_w * 0.8 / len(peers)
     for i, k in enumerate(kernels):
-        x0 = left + i * groupW + groupW * 0.1
+        x0 = left + i * group_w + group_w * 0.1
         for j, p in enumerate(peers):
-            x = x0 + j * barW
+            x = x0 + j * bar_w
             v = ratios[k].get(p)
             if v:
-                out.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{barW - 1:.1f}" '
+                out.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bar_w - 1:.1f}" '
                            f'height="{y(low) - y(v):.1f}" fill="{PEER_COLOURS[p]}"><title>{k} {p} {v:.2f}</title></rect>')
             else:
-                out.append(f'<text x="{x + barW / 2:.1f}" y="{y(low) - 4:.1f}" text-anchor="middle" '
+                out.append(f'<text x="{x + bar_w / 2:.1f}" y="{y(low) - 4:.1f}" text-anchor="middle" '
                            f'fill="{PEER_COLOURS[p]}" font-weight="bold">X<title>{k} {p} {statuses[k][p]}</title></text>')
-        cx = left + i * groupW + groupW / 2
-        out.append(f'<text transform="translate({cx:.1f},{topPad + plotH + 12}) rotate(40)">{k}</text>')
+        cx = left + i * group_w + group_w / 2
+        out.append(f'<text transform="translate({cx:.1f},{top_pad + plot_h + 12}) rotate(40)">{k}</text>')
     for j, p in enumerate(peers):
         lx = left + 10 + j * 150
         out.append(f'<rect x="{lx}" y="{height - 20}" width="12" height="12" fill="{PEER_COLOURS[p]}"/>')
@@ -368,7 +366,7 @@ def writeSvg(path, kernels, ratios, statuses):
     path.write_text("\n".join(out) + "\n")
 
 
-def writeMarkdown(path, ctx):
+def write_markdown(path, ctx):
     k, peers = ctx["kernels"], ["guard", "explicit", "v8", "wasm2c"]
     lines = []
     add = lines.append
@@ -395,19 +393,19 @@ def writeMarkdown(path, ctx):
     add("| kernel | native (s) | faasm guard | faasm explicit | V8 | wasm2c |")
     add("|---|---:|---:|---:|---:|---:|")
     for name in k:
-        row = [name + (" (simd128)" if ctx["simd"][name] else ""), ctx["nativeCell"][name]]
+        row = [name + (" (simd128)" if ctx["simd"][name] else ""), ctx["native_cell"][name]]
         for p in peers:
             row.append(ctx["cells"][name][p])
         add("| " + " | ".join(row) + " |")
     g = ctx["geomeans"]
     add("| **geomean** (kernels each peer passed) | | " + " | ".join(
-        f"**{fmtRatio(g[p])}** ({ctx['passed'][p]}/{len(k)})" for p in peers) + " |")
+        f"**{format_ratio(g[p])}** ({ctx['passed'][p]}/{len(k)})" for p in peers) + " |")
     add("| geomean over the kernels every peer passed "
-        f"({ctx['commonCount']}) | | " + " | ".join(fmtRatio(ctx['commonGeomeans'][p]) for p in peers) + " |")
+        f"({ctx['common_count']}) | | " + " | ".join(format_ratio(ctx['common_geomeans'][p]) for p in peers) + " |")
     add("| for comparison: geomean of median time / native's median time | | " + " | ".join(
-        fmtRatio(ctx['medianGeomeans'][p]) for p in peers) + " |")
+        format_ratio(ctx['median_geomeans'][p]) for p in peers) + " |")
     add("| for comparison: geomean of fastest time / native's fastest time | | " + " | ".join(
-        fmtRatio(ctx['bestGeomeans'][p]) for p in peers) + " |")
+        format_ratio(ctx['best_geomeans'][p]) for p in peers) + " |")
     add("")
     add("![time ratio to native per kernel and peer](bench-code.svg)")
     add("")
@@ -418,7 +416,7 @@ def writeMarkdown(path, ctx):
             add(f"- {f}")
         add("")
     add("Slowest kernels relative to native under faasm guard: " + ", ".join(
-        f"{n} {fmtRatio(r)}" for n, r in ctx["slowest"]) + ".")
+        f"{n} {format_ratio(r)}" for n, r in ctx["slowest"]) + ".")
     add("")
     add("## Compile throughput")
     add("")
@@ -435,17 +433,17 @@ def writeMarkdown(path, ctx):
                 f"{r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | "
                 f"{r['mb_per_s']:.2f} | {r['s_per_mb']:.2f} |")
     add("")
-    add(f"`compile_mb_per_s` = total size / total wall time of these modules = **{ctx['compileMbPerS']:.2f}**.")
+    add(f"`compile_mb_per_s` = total size / total wall time of these modules = **{ctx['compile_mb_per_s']:.2f}**.")
     add("")
     add("Key line of this run:")
     add("")
-    add("    " + ctx["keyLine"])
+    add("    " + ctx["key_line"])
     add("")
     add("## Machine")
     add("")
     for key, value in ctx["machine"].items():
         add(f"- {key}: {value}")
-    add(f"- load average at start / end: {ctx['loadStart']} / {ctx['loadEnd']}")
+    add(f"- load average at start / end: {ctx['load_start']} / {ctx['load_end']}")
     add("")
     add("## Kernels")
     add("")
@@ -515,7 +513,7 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5, help="runs per peer and kernel, default 5")
     parser.add_argument("--build-dir", type=Path,
-                        default=Path(os.environ.get("FAASM_BUILD_DIR", REPO / "build")),
+                        default=Path(os.environ.get("FAASM_BUILD_DIR", REPO_DIR / "build")),
                         help="CMake build with faasm-codegen, faasm-run and the samples "
                              "(default $FAASM_BUILD_DIR or <repo>/build; built if needed)")
     parser.add_argument("--kernels", help="comma-separated subset of kernels")
@@ -527,8 +525,8 @@ def main():
         parser.error("--reps must be at least 1")
 
     started = datetime.datetime.now(datetime.timezone.utc)
-    loadStart = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    buildDir = args.build_dir.resolve()
+    load_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    build_dir = args.build_dir.resolve()
     kernels = KERNELS
     if args.kernels:
         wanted = args.kernels.split(",")
@@ -540,37 +538,37 @@ def main():
         if not shutil.which(tool):
             sys.exit(f"bench-code: {tool} not found (scripts/setup installs it)")
 
-    log(f"building the tools in {buildDir}")
-    ensureTools(buildDir)
-    codegen = buildDir / "bin/faasm-codegen"
-    outDir = buildDir / "bench-code"
-    outDir.mkdir(parents=True, exist_ok=True)
+    log(f"building the tools in {build_dir}")
+    ensure_tools(build_dir)
+    codegen = build_dir / "bin/faasm-codegen"
+    out_dir = build_dir / "bench-code"
+    out_dir.mkdir(parents=True, exist_ok=True)
 
     log(f"building {len(kernels)} kernels: native, wasm, faasm guard/explicit, wasm2c")
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        buildErrors = dict(zip([k[0] for k in kernels], pool.map(lambda k: buildKernel(k, outDir, codegen), kernels)))
+        build_errors = dict(zip([k[0] for k in kernels], pool.map(lambda k: build_kernel(k, out_dir, codegen), kernels)))
 
     records = []
     summary = {}
     for name, _, _, _ in kernels:
         runs = {p: [] for p in PEERS}
         order = list(PEERS)
-        nativeTime = None
+        native_time = None
         for rep in range(args.reps):
             rotated = order[rep % len(order):] + order[:rep % len(order)]
             # native first in the first repetition: its checksum is the reference
             if rep == 0:
                 rotated = ["native"] + [p for p in rotated if p != "native"]
             for peer in rotated:
-                if buildErrors[name][peer]:
+                if build_errors[name][peer]:
                     continue
-                timeout = max(60.0, 30 * nativeTime) if nativeTime else 600.0
-                result = runOnce(peerCommand(peer, name, outDir, buildDir, args.size), timeout)
-                if peer == "native" and result["status"] == "ok" and nativeTime is None:
-                    nativeTime = max(result["process_s"], result["time_s"])
+                timeout = max(60.0, 30 * native_time) if native_time else 600.0
+                result = run_once(peer_command(peer, name, out_dir, build_dir, args.size), timeout)
+                if peer == "native" and result["status"] == "ok" and native_time is None:
+                    native_time = max(result["process_s"], result["time_s"])
                 runs[peer].append(result)
-        nativeOk = [r for r in runs["native"] if r["status"] == "ok"]
-        reference = nativeOk[0]["checksum"] if nativeOk else None
+        native_ok = [r for r in runs["native"] if r["status"] == "ok"]
+        reference = native_ok[0]["checksum"] if native_ok else None
         for peer in PEERS:
             for i, r in enumerate(runs[peer]):
                 if r["status"] == "ok" and reference is not None and r["checksum"] != reference:
@@ -580,8 +578,8 @@ def main():
                     key: r.get(key) for key in ("status", "time_s", "wall_s", "process_s", "checksum", "rc", "detail")}))
         entry = {}
         for peer in PEERS:
-            if buildErrors[name][peer]:
-                entry[peer] = {"status": "build-failed", "detail": buildErrors[name][peer]}
+            if build_errors[name][peer]:
+                entry[peer] = {"status": "build-failed", "detail": build_errors[name][peer]}
                 continue
             bad = [r for r in runs[peer] if r["status"] != "ok"]
             times = [r["time_s"] for r in runs[peer] if r["status"] == "ok"]
@@ -590,21 +588,21 @@ def main():
                            "best_s": min(times) if times else None,
                            "median_s": statistics.median(times) if times else None,
                            "detail": bad[0].get("detail") if bad else None}
-        nativeOk = entry["native"]["status"] == "ok"
-        base = entry["native"].get("best_s") if nativeOk else None
-        baseMedian = entry["native"].get("median_s") if nativeOk else None
+        native_ok = entry["native"]["status"] == "ok"
+        base = entry["native"].get("best_s") if native_ok else None
+        base_median = entry["native"].get("median_s") if native_ok else None
         for peer in PEERS:
             e = entry[peer]
-            ok = nativeOk and e["status"] == "ok"
+            ok = native_ok and e["status"] == "ok"
             # Each repetition's run against native's run of the same repetition
             # (side by side, seconds apart), then the median of those ratios.
             pairs = [r["time_s"] / n["time_s"] for r, n in zip(runs[peer], runs["native"])] if ok else []
             e["ratio"] = statistics.median(pairs) if pairs else None
             e["ratio_best"] = e["best_s"] / base if base and ok and e.get("best_s") else None
-            e["ratio_median"] = e["median_s"] / baseMedian if baseMedian and ok and e.get("median_s") else None
+            e["ratio_median"] = e["median_s"] / base_median if base_median and ok and e.get("median_s") else None
         summary[name] = entry
         log(f"{name:11s} " + "  ".join(
-            f"{p}={fmtRatio(entry[p]['ratio']) if entry[p]['status'] == 'ok' else entry[p]['status'].upper()}"
+            f"{p}={format_ratio(entry[p]['ratio']) if entry[p]['status'] == 'ok' else entry[p]['status'].upper()}"
             for p in PEERS[1:]) + (f"  native={base:.3f}s" if base else "  native FAILED"))
 
     names = [k[0] for k in kernels]
@@ -612,50 +610,50 @@ def main():
     ratios = {n: {p: summary[n][p]["ratio"] for p in peers} for n in names}
     statuses = {n: {p: summary[n][p]["status"] for p in PEERS} for n in names}
     geomeans = {p: geomean([ratios[n][p] for n in names]) for p in peers}
-    medianGeomeans = {p: geomean([summary[n][p]["ratio_median"] for n in names]) for p in peers}
-    bestGeomeans = {p: geomean([summary[n][p]["ratio_best"] for n in names]) for p in peers}
+    median_geomeans = {p: geomean([summary[n][p]["ratio_median"] for n in names]) for p in peers}
+    best_geomeans = {p: geomean([summary[n][p]["ratio_best"] for n in names]) for p in peers}
     passed = {p: sum(1 for n in names if ratios[n][p]) for p in peers}
     common = [n for n in names if all(ratios[n][p] for p in peers)]
-    commonGeomeans = {p: geomean([ratios[n][p] for n in common]) for p in peers}
+    common_geomeans = {p: geomean([ratios[n][p] for n in common]) for p in peers}
 
     log("measuring compile throughput")
-    samplesDir = buildDir / "samples"
-    wasmModules = [(n, outDir / n / f"{n}.wasm") for n in names if (outDir / n / f"{n}.wasm").exists()]
+    samples_dir = build_dir / "samples"
+    wasm_modules = [(n, out_dir / n / f"{n}.wasm") for n in names if (out_dir / n / f"{n}.wasm").exists()]
     modules = []
-    if (samplesDir / "shapes.wasm").exists():
-        modules.append(("samples/shapes.wasm (C++ sample)", samplesDir / "shapes.wasm"))
-    if wasmModules:
-        largest = max(wasmModules, key=lambda m: m[1].stat().st_size)
+    if (samples_dir / "shapes.wasm").exists():
+        modules.append(("samples/shapes.wasm (C++ sample)", samples_dir / "shapes.wasm"))
+    if wasm_modules:
+        largest = max(wasm_modules, key=lambda m: m[1].stat().st_size)
         modules.append((f"{largest[0]}.wasm (largest kernel)", largest[1]))
-    compileRows, compileMbPerS = measureCompile(codegen, modules, outDir, 3)
+    compile_rows, compile_mb_per_s = measure_compile(codegen, modules, out_dir, 3)
 
-    keyLine = (f"kernels={len(names)} geomean_guard={geomeans['guard']:.3f} "
-               f"geomean_explicit={geomeans['explicit']:.3f} geomean_v8={geomeans['v8']:.3f} "
-               f"geomean_wasm2c={geomeans['wasm2c']:.3f} compile_mb_per_s={compileMbPerS:.2f}")
+    key_line = (f"kernels={len(names)} geomean_guard={geomeans['guard']:.3f} "
+                f"geomean_explicit={geomeans['explicit']:.3f} geomean_v8={geomeans['v8']:.3f} "
+                f"geomean_wasm2c={geomeans['wasm2c']:.3f} compile_mb_per_s={compile_mb_per_s:.2f}")
 
     # table on stdout
     print(f"{'kernel':12s} {'native s':>9s} " + " ".join(f"{PEER_TITLES[p]:>15s}" for p in peers))
-    cells, nativeCell, failures = {}, {}, []
+    cells, native_cell, failures = {}, {}, []
     for n in names:
         cells[n] = {}
         nat = summary[n]["native"]
-        nativeCell[n] = f"{nat['median_s']:.3f}" if nat["status"] == "ok" else nat["status"].upper()
+        native_cell[n] = f"{nat['median_s']:.3f}" if nat["status"] == "ok" else nat["status"].upper()
         if nat["status"] != "ok":
             failures.append(f"{n}, native: {nat['status']} ({nat.get('detail')})")
         for p in peers:
             e = summary[n][p]
             if e["status"] == "ok":
-                cells[n][p] = fmtRatio(e["ratio"]) if e["ratio"] else "–"
+                cells[n][p] = format_ratio(e["ratio"]) if e["ratio"] else "–"
             else:
-                runsText = f" {e['failed_runs']}/{e['runs']}" if e.get("runs") else ""
-                cells[n][p] = f"**{e['status'].upper()}**{runsText}"
-                failures.append(f"{n}, {PEER_TITLES[p]}: {e['status']}{runsText} — {e.get('detail')}")
-        print(f"{n:12s} {nativeCell[n]:>9s} " + " ".join(f"{cells[n][p].replace('**', ''):>15s}" for p in peers))
-    print(f"{'geomean':12s} {'':>9s} " + " ".join(f"{fmtRatio(geomeans[p]) + f' ({passed[p]})':>15s}" for p in peers))
-    print(f"{'common(' + str(len(common)) + ')':12s} {'':>9s} " + " ".join(f"{fmtRatio(commonGeomeans[p]):>15s}" for p in peers))
+                runs_text = f" {e['failed_runs']}/{e['runs']}" if e.get("runs") else ""
+                cells[n][p] = f"**{e['status'].upper()}**{runs_text}"
+                failures.append(f"{n}, {PEER_TITLES[p]}: {e['status']}{runs_text} — {e.get('detail')}")
+        print(f"{n:12s} {native_cell[n]:>9s} " + " ".join(f"{cells[n][p].replace('**', ''):>15s}" for p in peers))
+    print(f"{'geomean':12s} {'':>9s} " + " ".join(f"{format_ratio(geomeans[p]) + f' ({passed[p]})':>15s}" for p in peers))
+    print(f"{'common(' + str(len(common)) + ')':12s} {'':>9s} " + " ".join(f"{format_ratio(common_geomeans[p]):>15s}" for p in peers))
     for f in failures:
         print("failed: " + f)
-    for r in compileRows:
+    for r in compile_rows:
         if "error" in r:
             print(f"compile {r['module']}: failed: {r['error']}")
         else:
@@ -664,7 +662,7 @@ def main():
 
     finished = datetime.datetime.now(datetime.timezone.utc)
     if not args.no_report:
-        docs = REPO / "docs"
+        docs = REPO_DIR / "docs"
         command = "scripts/bench-code " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         slowest = sorted(((n, ratios[n]["guard"]) for n in names if ratios[n]["guard"]), key=lambda x: -x[1])[:5]
         with open(docs / "bench-code.csv", "w") as f:
@@ -677,26 +675,26 @@ def main():
                     if statuses[n][p] == "build-failed":
                         f.write(",".join(_csv(v) for v in [n, p, "", "build-failed", "", "", "", "", "",
                                                           summary[n][p]["detail"]]) + "\n")
-        machine = machineInfo(buildDir)
+        machine = machine_info(build_dir)
         (docs / "bench-code.json").write_text(json.dumps({
             "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
             "command": command, "reps": args.reps, "machine": machine, "kernels": summary,
-            "geomeans": geomeans, "median_geomeans": medianGeomeans, "best_geomeans": bestGeomeans,
+            "geomeans": geomeans, "median_geomeans": median_geomeans, "best_geomeans": best_geomeans,
             "passed": passed,
-            "common_kernels": common, "common_geomeans": commonGeomeans,
-            "compile": compileRows, "compile_mb_per_s": compileMbPerS, "key_line": keyLine}, indent=1) + "\n")
-        writeSvg(docs / "bench-code.svg", names, ratios, statuses)
-        writeMarkdown(docs / "bench-code.md", {
-            "kernels": names, "simd": {k[0]: k[2] for k in KERNELS}, "cells": cells, "nativeCell": nativeCell,
-            "geomeans": geomeans, "medianGeomeans": medianGeomeans, "bestGeomeans": bestGeomeans,
+            "common_kernels": common, "common_geomeans": common_geomeans,
+            "compile": compile_rows, "compile_mb_per_s": compile_mb_per_s, "key_line": key_line}, indent=1) + "\n")
+        write_svg(docs / "bench-code.svg", names, ratios, statuses)
+        write_markdown(docs / "bench-code.md", {
+            "kernels": names, "simd": {k[0]: k[2] for k in KERNELS}, "cells": cells, "native_cell": native_cell,
+            "geomeans": geomeans, "median_geomeans": median_geomeans, "best_geomeans": best_geomeans,
             "passed": passed,
-            "commonCount": len(common), "commonGeomeans": commonGeomeans,
-            "failures": failures, "slowest": slowest, "compile": compileRows, "compileMbPerS": compileMbPerS,
-            "keyLine": keyLine, "machine": machine, "reps": args.reps, "command": command,
+            "common_count": len(common), "common_geomeans": common_geomeans,
+            "failures": failures, "slowest": slowest, "compile": compile_rows, "compile_mb_per_s": compile_mb_per_s,
+            "key_line": key_line, "machine": machine, "reps": args.reps, "command": command,
             "started": started.strftime("%Y-%m-%d %H:%M"), "finished": finished.strftime("%H:%M"),
-            "loadStart": loadStart, "loadEnd": " ".join(f"{x:.1f}" for x in os.getloadavg())})
+            "load_start": load_start, "load_end": " ".join(f"{x:.1f}" for x in os.getloadavg())})
         log("wrote docs/bench-code.md, .csv, .json, .svg")
-    print(keyLine)
+    print(key_line)
 
 
 def _csv(value):

@@ -1,6 +1,7 @@
 // Each test forks a child that misbehaves in one way; the parent (this test
 // process, standing for the host) must survive and report what happened.
 #include "faasm/isolation/Isolation.h"
+#include "faasm/test/Skip.h"
 
 #include <doctest/doctest.h>
 
@@ -27,13 +28,22 @@ std::string uniqueName(const char* what) {
   return std::string("test-") + what + "-" + std::to_string(::getpid());
 }
 
-bool cgroupsUsable() {
+// IsolationPlan turns off a control the host does not permit, after one
+// warning line on stderr saying why.
+constexpr const char* kSeccompOff =
+    "seccomp not available here: the isolation plan turned it off (its warning above says why)";
+constexpr const char* kNetworkNamespaceOff = "network namespaces not available here: the isolation "
+                                             "plan turned them off (its warning above says why)";
+
+// Why the tests that make cgroups cannot run on this host; empty if they can.
+std::string whyNoCgroups() {
   auto& m = CgroupManager::get();
-  if (m.version() == CgroupVersion::None || !m.unavailableReason().empty() || ::geteuid() != 0) {
-    MESSAGE("cgroups not usable here (" << m.unavailableReason() << "): not checked");
-    return false;
-  }
-  return true;
+  if (m.version() == CgroupVersion::None || !m.unavailableReason().empty())
+    return "cgroups not usable here: " +
+           (m.unavailableReason().empty() ? "no hierarchy found" : m.unavailableReason());
+  if (::geteuid() != 0)
+    return "making cgroups needs root; this runs as uid " + std::to_string(::geteuid());
+  return "";
 }
 
 bool exists(const std::string& path) {
@@ -55,7 +65,7 @@ template <typename F> pid_t forkChild(const IsolationPlan& plan, const Cgroup* c
 } // namespace
 
 TEST_CASE("a memory bomb stops at the memory limit and the host survives") {
-  if (!cgroupsUsable()) return;
+  if (std::string why = whyNoCgroups(); !why.empty()) FAASM_SKIP_TEST(why);
   IsolationLimits limits;
   limits.memoryBytes = 64ull << 20;
   limits.seccomp = true;
@@ -114,7 +124,7 @@ TEST_CASE("a child that ends in time is not killed") {
 }
 
 TEST_CASE("the pids limit stops a fork bomb") {
-  if (!cgroupsUsable()) return;
+  if (std::string why = whyNoCgroups(); !why.empty()) FAASM_SKIP_TEST(why);
   IsolationLimits limits;
   limits.maxPids = 8;
   limits.seccomp = false; // the filter forbids fork itself; this tests the cgroup
@@ -144,10 +154,7 @@ TEST_CASE("the pids limit stops a fork bomb") {
 TEST_CASE("seccomp kills a child that opens an internet socket") {
   IsolationLimits limits;
   IsolationPlan plan(limits);
-  if (!plan.limits().seccomp) {
-    MESSAGE("seccomp not available here: not checked");
-    return;
-  }
+  if (!plan.limits().seccomp) FAASM_SKIP_TEST(kSeccompOff);
   pid_t pid =
       forkChild(plan, nullptr, [] { return ::socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 1; });
   ChildOutcome out = waitForChild(pid, 10s);
@@ -158,7 +165,7 @@ TEST_CASE("seccomp kills a child that opens an internet socket") {
 TEST_CASE("seccomp kills a child that calls ptrace, fork or execve") {
   IsolationLimits limits;
   IsolationPlan plan(limits);
-  if (!plan.limits().seccomp) return;
+  if (!plan.limits().seccomp) FAASM_SKIP_TEST(kSeccompOff);
   for (int which = 0; which < 3; ++which) {
     CAPTURE(which);
     pid_t pid = forkChild(plan, nullptr, [which] {
@@ -178,7 +185,7 @@ TEST_CASE("seccomp kills a child that calls ptrace, fork or execve") {
 TEST_CASE("seccomp refuses executable memory but allows what the runtime does") {
   IsolationLimits limits;
   IsolationPlan plan(limits);
-  if (!plan.limits().seccomp) return;
+  if (!plan.limits().seccomp) FAASM_SKIP_TEST(kSeccompOff);
   pid_t ok = forkChild(plan, nullptr, [] {
     // The runtime's calls: reserve, commit, write, trap-stack, release.
     void* p =
@@ -208,10 +215,7 @@ TEST_CASE("a network namespace has only loopback") {
   limits.networkNamespace = true;
   limits.seccomp = false;
   IsolationPlan plan(limits);
-  if (!plan.limits().networkNamespace) {
-    MESSAGE("network namespaces not available here: not checked");
-    return;
-  }
+  if (!plan.limits().networkNamespace) FAASM_SKIP_TEST(kNetworkNamespaceOff);
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
   pid_t pid = forkChild(plan, nullptr, [&fds] {
@@ -239,7 +243,7 @@ TEST_CASE("a network namespace has only loopback") {
 }
 
 TEST_CASE("cpu quota and memory limit are written to the cgroup") {
-  if (!cgroupsUsable()) return;
+  if (std::string why = whyNoCgroups(); !why.empty()) FAASM_SKIP_TEST(why);
   IsolationLimits limits;
   limits.cpus = 0.25;
   limits.memoryBytes = 32ull << 20;
@@ -267,7 +271,7 @@ TEST_CASE("cpu quota and memory limit are written to the cgroup") {
 }
 
 TEST_CASE("a parent-side addProcess moves a child into the cgroup") {
-  if (!cgroupsUsable()) return;
+  if (std::string why = whyNoCgroups(); !why.empty()) FAASM_SKIP_TEST(why);
   IsolationLimits limits;
   limits.maxPids = 4;
   auto cgroup = CgroupManager::get().create(uniqueName("move"), limits);
@@ -313,7 +317,7 @@ TEST_CASE("the allow-list names no call that creates processes, sockets or names
 }
 
 TEST_CASE("one cgroup serves successive Faaslets: a memory bomb, then a child within the limit") {
-  if (!cgroupsUsable()) return;
+  if (std::string why = whyNoCgroups(); !why.empty()) FAASM_SKIP_TEST(why);
   IsolationLimits limits;
   limits.memoryBytes = 48ull << 20;
   limits.timeout = 20s;
@@ -379,10 +383,7 @@ TEST_CASE("a filtered zygote forks Faaslets that seccomp still confines") {
   IsolationLimits limits;
   limits.networkNamespace = true;
   IsolationPlan probe(limits);
-  if (!probe.limits().seccomp) {
-    MESSAGE("seccomp not available here: not checked");
-    return;
-  }
+  if (!probe.limits().seccomp) FAASM_SKIP_TEST(kSeccompOff);
   // The zygote is a child of the test so that its filter does not stay on
   // the test process. It reports by exit code which check failed (0: none).
   pid_t zygote = ::fork();
@@ -421,7 +422,7 @@ TEST_CASE("a filtered zygote forks Faaslets that seccomp still confines") {
 }
 
 TEST_CASE("a group made again under the same name takes the new limits, up or down") {
-  if (!cgroupsUsable()) return;
+  if (std::string why = whyNoCgroups(); !why.empty()) FAASM_SKIP_TEST(why);
   auto read = [](const std::string& path) {
     std::ifstream in(path);
     std::string s;
