@@ -21,8 +21,7 @@ namespace faasm::test {
 // Prints the skip line: the marker, then `reason` with newlines as spaces.
 inline void printSkipLine(std::string reason) {
   for (char& c : reason)
-    if (c == '\n')
-      c = ' ';
+    if (c == '\n') c = ' ';
   std::printf("%s%s\n", FAASM_TEST_SKIP_MARKER, reason.c_str());
   std::fflush(stdout);
 }
