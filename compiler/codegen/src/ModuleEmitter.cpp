@@ -151,6 +151,19 @@ private:
   uint64_t offset = 0;
 };
 
+abi::SegmentMode segmentMode(wabt::SegmentKind kind) {
+  switch (kind) {
+  case wabt::SegmentKind::Active: return abi::SegmentMode::Active;
+  case wabt::SegmentKind::Passive: return abi::SegmentMode::Passive;
+  case wabt::SegmentKind::Declared: return abi::SegmentMode::Declared;
+  }
+  return abi::SegmentMode::Passive;
+}
+
+// The abi::ModuleDescriptor and the arrays it points to. emit() builds the
+// sections in the order of the descriptor's fields, then the descriptor;
+// strings, arrays and segment data become private globals in that order, so
+// reordering the calls changes the artefact's bytes (though not its meaning).
 class DescriptorEmitter {
 public:
   explicit DescriptorEmitter(ModuleContext& m) : m(m), wasm(m.wasm) {}
@@ -158,6 +171,17 @@ public:
   void emit();
 
 private:
+  std::vector<Constant*> typeDescs();
+  std::vector<Constant*> importDescs();
+  Constant* importDesc(const wabt::Import& import);
+  std::vector<Constant*> functionDescs();
+  std::vector<Constant*> tableDescs();
+  std::vector<Constant*> memoryDescs();
+  std::vector<Constant*> globalDescs();
+  std::vector<Constant*> exportDescs();
+  std::vector<Constant*> dataSegmentDescs();
+  std::vector<Constant*> elemSegmentDescs();
+
   Constant* string(const std::string& text) {
     auto found = strings.find(text);
     if (found != strings.end())
@@ -262,169 +286,15 @@ private:
 };
 
 void DescriptorEmitter::emit() {
-  // Types, each with the thunk the host calls functions of that type through.
-  std::vector<Constant*> types;
-  for (uint32_t i = 0; i < wasm.types.size(); ++i) {
-    StructBuilder out(m);
-    std::string sig = signatureString(m.typeSignature(i));
-    out.ptr(offsetof(abi::FuncTypeDesc, signature), string(sig));
-    out.ptr(offsetof(abi::FuncTypeDesc, thunk), m.thunks.at(sig));
-    types.push_back(out.finish(sizeof(abi::FuncTypeDesc)));
-  }
-
-  std::vector<Constant*> imports;
-  for (const wabt::Import* import : wasm.imports) {
-    StructBuilder out(m);
-    out.nested(offsetof(abi::ImportDesc, module), name(import->module_name), sizeof(abi::Name));
-    out.nested(offsetof(abi::ImportDesc, name), name(import->field_name), sizeof(abi::Name));
-    wabt::Limits noLimits;
-    uint32_t typeIndex = 0;
-    uint8_t valType = 0, isMutable = 0;
-    const wabt::Limits* importLimits = &noLimits;
-    abi::ExternKind kind;
-    switch (import->kind()) {
-    case wabt::ExternalKind::Func: {
-      auto* func = wabt::cast<wabt::FuncImport>(import);
-      kind = abi::ExternKind::Func;
-      typeIndex = wasm.GetFuncTypeIndex(func->func.decl);
-      break;
-    }
-    case wabt::ExternalKind::Table: {
-      auto* table = wabt::cast<wabt::TableImport>(import);
-      kind = abi::ExternKind::Table;
-      importLimits = &table->table.elem_limits;
-      valType = (uint8_t)valTypeChar(table->table.elem_type);
-      break;
-    }
-    case wabt::ExternalKind::Memory: {
-      auto* memory = wabt::cast<wabt::MemoryImport>(import);
-      kind = abi::ExternKind::Memory;
-      importLimits = &memory->memory.page_limits;
-      break;
-    }
-    case wabt::ExternalKind::Global: {
-      auto* global = wabt::cast<wabt::GlobalImport>(import);
-      kind = abi::ExternKind::Global;
-      valType = (uint8_t)valTypeChar(global->global.type);
-      isMutable = global->global.mutable_ ? 1 : 0;
-      break;
-    }
-    default:
-      throw UnsupportedError{"import of a kind outside WebAssembly 2.0"};
-    }
-    out.nested(offsetof(abi::ImportDesc, limits), limits(*importLimits), sizeof(abi::Limits));
-    out.u32(offsetof(abi::ImportDesc, typeIndex), typeIndex);
-    out.u8(offsetof(abi::ImportDesc, kind), (uint8_t)kind);
-    out.u8(offsetof(abi::ImportDesc, valType), valType);
-    out.u8(offsetof(abi::ImportDesc, isMutable), isMutable);
-    imports.push_back(out.finish(sizeof(abi::ImportDesc)));
-  }
-
-  std::vector<Constant*> functions;
-  for (uint32_t i = m.numImportedFuncs; i < wasm.funcs.size(); ++i) {
-    const wabt::Func* func = wasm.funcs[i];
-    StructBuilder out(m);
-    out.ptr(offsetof(abi::FuncDesc, code), m.definedFunctions[i - m.numImportedFuncs]);
-    out.ptr(offsetof(abi::FuncDesc, name), func->name.empty() ? nullptr : string(func->name));
-    out.u32(offsetof(abi::FuncDesc, typeIndex), wasm.GetFuncTypeIndex(func->decl));
-    functions.push_back(out.finish(sizeof(abi::FuncDesc)));
-  }
-
-  std::vector<Constant*> tables;
-  for (uint32_t i = wasm.num_table_imports; i < wasm.tables.size(); ++i) {
-    StructBuilder out(m);
-    out.nested(offsetof(abi::TableDesc, limits), limits(wasm.tables[i]->elem_limits),
-               sizeof(abi::Limits));
-    out.u8(offsetof(abi::TableDesc, elemType), (uint8_t)valTypeChar(wasm.tables[i]->elem_type));
-    tables.push_back(out.finish(sizeof(abi::TableDesc)));
-  }
-
-  std::vector<Constant*> memories;
-  for (uint32_t i = wasm.num_memory_imports; i < wasm.memories.size(); ++i) {
-    StructBuilder out(m);
-    out.nested(offsetof(abi::MemoryDesc, limits), limits(wasm.memories[i]->page_limits),
-               sizeof(abi::Limits));
-    memories.push_back(out.finish(sizeof(abi::MemoryDesc)));
-  }
-
-  std::vector<Constant*> globals;
-  for (uint32_t i = wasm.num_global_imports; i < wasm.globals.size(); ++i) {
-    const wabt::Global* global = wasm.globals[i];
-    StructBuilder out(m);
-    out.nested(offsetof(abi::GlobalDesc, init), initExpr(global->init_expr, global->type),
-               sizeof(abi::InitExpr));
-    out.u8(offsetof(abi::GlobalDesc, type), (uint8_t)valTypeChar(global->type));
-    out.u8(offsetof(abi::GlobalDesc, isMutable), global->mutable_ ? 1 : 0);
-    globals.push_back(out.finish(sizeof(abi::GlobalDesc)));
-  }
-
-  std::vector<Constant*> exports;
-  for (const wabt::Export* exp : wasm.exports) {
-    StructBuilder out(m);
-    uint32_t index;
-    abi::ExternKind kind;
-    switch (exp->kind) {
-    case wabt::ExternalKind::Func: kind = abi::ExternKind::Func; index = wasm.GetFuncIndex(exp->var); break;
-    case wabt::ExternalKind::Table: kind = abi::ExternKind::Table; index = wasm.GetTableIndex(exp->var); break;
-    case wabt::ExternalKind::Memory: kind = abi::ExternKind::Memory; index = wasm.GetMemoryIndex(exp->var); break;
-    case wabt::ExternalKind::Global: kind = abi::ExternKind::Global; index = wasm.GetGlobalIndex(exp->var); break;
-    default: throw UnsupportedError{"export of a kind outside WebAssembly 2.0"};
-    }
-    out.nested(offsetof(abi::ExportDesc, name), name(exp->name), sizeof(abi::Name));
-    out.u32(offsetof(abi::ExportDesc, index), index);
-    out.u8(offsetof(abi::ExportDesc, kind), (uint8_t)kind);
-    exports.push_back(out.finish(sizeof(abi::ExportDesc)));
-  }
-
-  auto segmentMode = [](wabt::SegmentKind kind) {
-    switch (kind) {
-    case wabt::SegmentKind::Active: return abi::SegmentMode::Active;
-    case wabt::SegmentKind::Passive: return abi::SegmentMode::Passive;
-    case wabt::SegmentKind::Declared: return abi::SegmentMode::Declared;
-    }
-    return abi::SegmentMode::Passive;
-  };
-
-  std::vector<Constant*> dataSegments;
-  for (const wabt::DataSegment* segment : wasm.data_segments) {
-    StructBuilder out(m);
-    bool active = segment->kind == wabt::SegmentKind::Active;
-    out.nested(offsetof(abi::DataSegmentDesc, offset),
-               active ? initExpr(segment->offset, wabt::Type::I32) : zeroInitExpr(),
-               sizeof(abi::InitExpr));
-    Constant* bytes = nullptr;
-    if (!segment->data.empty()) {
-      Constant* data = ConstantDataArray::get(m.ctx, ArrayRef<uint8_t>(segment->data));
-      bytes = new GlobalVariable(*m.llvmModule, data->getType(), true, GlobalValue::PrivateLinkage,
-                                 data, "data");
-    }
-    out.ptr(offsetof(abi::DataSegmentDesc, bytes), bytes);
-    out.u32(offsetof(abi::DataSegmentDesc, size), (uint32_t)segment->data.size());
-    out.u32(offsetof(abi::DataSegmentDesc, memoryIndex),
-            active ? wasm.GetMemoryIndex(segment->memory_var) : 0);
-    out.u8(offsetof(abi::DataSegmentDesc, mode), (uint8_t)segmentMode(segment->kind));
-    dataSegments.push_back(out.finish(sizeof(abi::DataSegmentDesc)));
-  }
-
-  std::vector<Constant*> elemSegments;
-  for (const wabt::ElemSegment* segment : wasm.elem_segments) {
-    StructBuilder out(m);
-    bool active = segment->kind == wabt::SegmentKind::Active;
-    std::vector<Constant*> items;
-    for (const wabt::ExprList& item : segment->elem_exprs)
-      items.push_back(initExpr(item, segment->elem_type));
-    Constant* itemArray = array(items, "elem.items");
-    out.nested(offsetof(abi::ElemSegmentDesc, offset),
-               active ? initExpr(segment->offset, wabt::Type::I32) : zeroInitExpr(),
-               sizeof(abi::InitExpr));
-    out.ptr(offsetof(abi::ElemSegmentDesc, items), itemArray->getAggregateElement(0u));
-    out.u32(offsetof(abi::ElemSegmentDesc, count), (uint32_t)items.size());
-    out.u32(offsetof(abi::ElemSegmentDesc, tableIndex),
-            active ? wasm.GetTableIndex(segment->table_var) : 0);
-    out.u8(offsetof(abi::ElemSegmentDesc, mode), (uint8_t)segmentMode(segment->kind));
-    out.u8(offsetof(abi::ElemSegmentDesc, elemType), (uint8_t)valTypeChar(segment->elem_type));
-    elemSegments.push_back(out.finish(sizeof(abi::ElemSegmentDesc)));
-  }
+  std::vector<Constant*> types = typeDescs();
+  std::vector<Constant*> imports = importDescs();
+  std::vector<Constant*> functions = functionDescs();
+  std::vector<Constant*> tables = tableDescs();
+  std::vector<Constant*> memories = memoryDescs();
+  std::vector<Constant*> globals = globalDescs();
+  std::vector<Constant*> exports = exportDescs();
+  std::vector<Constant*> dataSegments = dataSegmentDescs();
+  std::vector<Constant*> elemSegments = elemSegmentDescs();
 
   int32_t start = wasm.starts.empty() ? -1 : (int32_t)wasm.GetFuncIndex(*wasm.starts[0]);
   uint64_t features = m.cpuFeatures;
@@ -453,6 +323,191 @@ void DescriptorEmitter::emit() {
                                     abi::kDescriptorSymbol);
   global->setAlignment(Align(16));
   global->setVisibility(GlobalValue::DefaultVisibility);
+}
+
+// Types, each with the thunk the host calls functions of that type through.
+std::vector<Constant*> DescriptorEmitter::typeDescs() {
+  std::vector<Constant*> types;
+  for (uint32_t i = 0; i < wasm.types.size(); ++i) {
+    StructBuilder out(m);
+    std::string sig = signatureString(m.typeSignature(i));
+    out.ptr(offsetof(abi::FuncTypeDesc, signature), string(sig));
+    out.ptr(offsetof(abi::FuncTypeDesc, thunk), m.thunks.at(sig));
+    types.push_back(out.finish(sizeof(abi::FuncTypeDesc)));
+  }
+  return types;
+}
+
+std::vector<Constant*> DescriptorEmitter::importDescs() {
+  std::vector<Constant*> imports;
+  for (const wabt::Import* import : wasm.imports)
+    imports.push_back(importDesc(*import));
+  return imports;
+}
+
+Constant* DescriptorEmitter::importDesc(const wabt::Import& import) {
+  StructBuilder out(m);
+  out.nested(offsetof(abi::ImportDesc, module), name(import.module_name), sizeof(abi::Name));
+  out.nested(offsetof(abi::ImportDesc, name), name(import.field_name), sizeof(abi::Name));
+  wabt::Limits noLimits;
+  uint32_t typeIndex = 0;
+  uint8_t valType = 0, isMutable = 0;
+  const wabt::Limits* importLimits = &noLimits;
+  abi::ExternKind kind;
+  switch (import.kind()) {
+  case wabt::ExternalKind::Func: {
+    auto* func = wabt::cast<wabt::FuncImport>(&import);
+    kind = abi::ExternKind::Func;
+    typeIndex = wasm.GetFuncTypeIndex(func->func.decl);
+    break;
+  }
+  case wabt::ExternalKind::Table: {
+    auto* table = wabt::cast<wabt::TableImport>(&import);
+    kind = abi::ExternKind::Table;
+    importLimits = &table->table.elem_limits;
+    valType = (uint8_t)valTypeChar(table->table.elem_type);
+    break;
+  }
+  case wabt::ExternalKind::Memory: {
+    auto* memory = wabt::cast<wabt::MemoryImport>(&import);
+    kind = abi::ExternKind::Memory;
+    importLimits = &memory->memory.page_limits;
+    break;
+  }
+  case wabt::ExternalKind::Global: {
+    auto* global = wabt::cast<wabt::GlobalImport>(&import);
+    kind = abi::ExternKind::Global;
+    valType = (uint8_t)valTypeChar(global->global.type);
+    isMutable = global->global.mutable_ ? 1 : 0;
+    break;
+  }
+  default:
+    throw UnsupportedError{"import of a kind outside WebAssembly 2.0"};
+  }
+  out.nested(offsetof(abi::ImportDesc, limits), limits(*importLimits), sizeof(abi::Limits));
+  out.u32(offsetof(abi::ImportDesc, typeIndex), typeIndex);
+  out.u8(offsetof(abi::ImportDesc, kind), (uint8_t)kind);
+  out.u8(offsetof(abi::ImportDesc, valType), valType);
+  out.u8(offsetof(abi::ImportDesc, isMutable), isMutable);
+  return out.finish(sizeof(abi::ImportDesc));
+}
+
+std::vector<Constant*> DescriptorEmitter::functionDescs() {
+  std::vector<Constant*> functions;
+  for (uint32_t i = m.numImportedFuncs; i < wasm.funcs.size(); ++i) {
+    const wabt::Func* func = wasm.funcs[i];
+    StructBuilder out(m);
+    out.ptr(offsetof(abi::FuncDesc, code), m.definedFunctions[i - m.numImportedFuncs]);
+    out.ptr(offsetof(abi::FuncDesc, name), func->name.empty() ? nullptr : string(func->name));
+    out.u32(offsetof(abi::FuncDesc, typeIndex), wasm.GetFuncTypeIndex(func->decl));
+    functions.push_back(out.finish(sizeof(abi::FuncDesc)));
+  }
+  return functions;
+}
+
+std::vector<Constant*> DescriptorEmitter::tableDescs() {
+  std::vector<Constant*> tables;
+  for (uint32_t i = wasm.num_table_imports; i < wasm.tables.size(); ++i) {
+    StructBuilder out(m);
+    out.nested(offsetof(abi::TableDesc, limits), limits(wasm.tables[i]->elem_limits),
+               sizeof(abi::Limits));
+    out.u8(offsetof(abi::TableDesc, elemType), (uint8_t)valTypeChar(wasm.tables[i]->elem_type));
+    tables.push_back(out.finish(sizeof(abi::TableDesc)));
+  }
+  return tables;
+}
+
+std::vector<Constant*> DescriptorEmitter::memoryDescs() {
+  std::vector<Constant*> memories;
+  for (uint32_t i = wasm.num_memory_imports; i < wasm.memories.size(); ++i) {
+    StructBuilder out(m);
+    out.nested(offsetof(abi::MemoryDesc, limits), limits(wasm.memories[i]->page_limits),
+               sizeof(abi::Limits));
+    memories.push_back(out.finish(sizeof(abi::MemoryDesc)));
+  }
+  return memories;
+}
+
+std::vector<Constant*> DescriptorEmitter::globalDescs() {
+  std::vector<Constant*> globals;
+  for (uint32_t i = wasm.num_global_imports; i < wasm.globals.size(); ++i) {
+    const wabt::Global* global = wasm.globals[i];
+    StructBuilder out(m);
+    out.nested(offsetof(abi::GlobalDesc, init), initExpr(global->init_expr, global->type),
+               sizeof(abi::InitExpr));
+    out.u8(offsetof(abi::GlobalDesc, type), (uint8_t)valTypeChar(global->type));
+    out.u8(offsetof(abi::GlobalDesc, isMutable), global->mutable_ ? 1 : 0);
+    globals.push_back(out.finish(sizeof(abi::GlobalDesc)));
+  }
+  return globals;
+}
+
+std::vector<Constant*> DescriptorEmitter::exportDescs() {
+  std::vector<Constant*> exports;
+  for (const wabt::Export* exp : wasm.exports) {
+    StructBuilder out(m);
+    uint32_t index;
+    abi::ExternKind kind;
+    switch (exp->kind) {
+    case wabt::ExternalKind::Func: kind = abi::ExternKind::Func; index = wasm.GetFuncIndex(exp->var); break;
+    case wabt::ExternalKind::Table: kind = abi::ExternKind::Table; index = wasm.GetTableIndex(exp->var); break;
+    case wabt::ExternalKind::Memory: kind = abi::ExternKind::Memory; index = wasm.GetMemoryIndex(exp->var); break;
+    case wabt::ExternalKind::Global: kind = abi::ExternKind::Global; index = wasm.GetGlobalIndex(exp->var); break;
+    default: throw UnsupportedError{"export of a kind outside WebAssembly 2.0"};
+    }
+    out.nested(offsetof(abi::ExportDesc, name), name(exp->name), sizeof(abi::Name));
+    out.u32(offsetof(abi::ExportDesc, index), index);
+    out.u8(offsetof(abi::ExportDesc, kind), (uint8_t)kind);
+    exports.push_back(out.finish(sizeof(abi::ExportDesc)));
+  }
+  return exports;
+}
+
+std::vector<Constant*> DescriptorEmitter::dataSegmentDescs() {
+  std::vector<Constant*> dataSegments;
+  for (const wabt::DataSegment* segment : wasm.data_segments) {
+    StructBuilder out(m);
+    bool active = segment->kind == wabt::SegmentKind::Active;
+    out.nested(offsetof(abi::DataSegmentDesc, offset),
+               active ? initExpr(segment->offset, wabt::Type::I32) : zeroInitExpr(),
+               sizeof(abi::InitExpr));
+    Constant* bytes = nullptr;
+    if (!segment->data.empty()) {
+      Constant* data = ConstantDataArray::get(m.ctx, ArrayRef<uint8_t>(segment->data));
+      bytes = new GlobalVariable(*m.llvmModule, data->getType(), true, GlobalValue::PrivateLinkage,
+                                 data, "data");
+    }
+    out.ptr(offsetof(abi::DataSegmentDesc, bytes), bytes);
+    out.u32(offsetof(abi::DataSegmentDesc, size), (uint32_t)segment->data.size());
+    out.u32(offsetof(abi::DataSegmentDesc, memoryIndex),
+            active ? wasm.GetMemoryIndex(segment->memory_var) : 0);
+    out.u8(offsetof(abi::DataSegmentDesc, mode), (uint8_t)segmentMode(segment->kind));
+    dataSegments.push_back(out.finish(sizeof(abi::DataSegmentDesc)));
+  }
+  return dataSegments;
+}
+
+std::vector<Constant*> DescriptorEmitter::elemSegmentDescs() {
+  std::vector<Constant*> elemSegments;
+  for (const wabt::ElemSegment* segment : wasm.elem_segments) {
+    StructBuilder out(m);
+    bool active = segment->kind == wabt::SegmentKind::Active;
+    std::vector<Constant*> items;
+    for (const wabt::ExprList& item : segment->elem_exprs)
+      items.push_back(initExpr(item, segment->elem_type));
+    Constant* itemArray = array(items, "elem.items");
+    out.nested(offsetof(abi::ElemSegmentDesc, offset),
+               active ? initExpr(segment->offset, wabt::Type::I32) : zeroInitExpr(),
+               sizeof(abi::InitExpr));
+    out.ptr(offsetof(abi::ElemSegmentDesc, items), itemArray->getAggregateElement(0u));
+    out.u32(offsetof(abi::ElemSegmentDesc, count), (uint32_t)items.size());
+    out.u32(offsetof(abi::ElemSegmentDesc, tableIndex),
+            active ? wasm.GetTableIndex(segment->table_var) : 0);
+    out.u8(offsetof(abi::ElemSegmentDesc, mode), (uint8_t)segmentMode(segment->kind));
+    out.u8(offsetof(abi::ElemSegmentDesc, elemType), (uint8_t)valTypeChar(segment->elem_type));
+    elemSegments.push_back(out.finish(sizeof(abi::ElemSegmentDesc)));
+  }
+  return elemSegments;
 }
 
 // void thunk(VMContext*, code, const Value* args, Value* results)
