@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
   app.add_option("-j,--threads", threads, "compile on this many threads (default: one per core)");
   std::string irOutput;
   app.add_option("--emit-llvm", irOutput, "also write the unoptimised LLVM IR to this file");
+  std::string optimisedIrOutput;
+  app.add_option("--emit-ir-after-opt", optimisedIrOutput,
+                 "also write the LLVM IR after optimisation, as code generation receives it "
+                 "(bounds checks lowered to compares), to this file");
   app.set_version_flag("--version", faasm::codegen::compilerVersion());
   try {
     app.parse(argc, argv);
@@ -73,6 +77,7 @@ int main(int argc, char** argv) {
   options.optLevel = optLevel;
   options.sourceName = input;
   options.irOutputPath = irOutput;
+  options.optimisedIrOutputPath = optimisedIrOutput;
   options.threads = threads;
   faasm::codegen::CompileResult result =
       faasm::codegen::compileToSharedObject(bytes, options, output);

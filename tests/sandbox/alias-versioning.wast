@@ -1,4 +1,4 @@
-;; The third copy of a versioned loop (compiler/lib/BoundsVersioning.cpp):
+;; The third copy of a versioned loop (compiler/codegen/src/NoAliasCopy.cpp):
 ;; accesses in groups whose ranges are checked apart at run time are told
 ;; they cannot alias, so the vectorisers may reorder them. Here clang's shape
 ;; of a loop unrolled by two (row[j] -= piv[j]; row[j + 1] -= piv[j + 1]) runs

@@ -1,4 +1,4 @@
-;; Explicit checks merged along a run of blocks (compiler/lib/BoundsVersioning.cpp,
+;; Explicit checks merged along a run of blocks (compiler/codegen/src/CheckMerging.cpp,
 ;; mergeChecks): accesses at constant offsets from one address share the check
 ;; of the largest. A merged check may trap before loads that would have run,
 ;; never before a store or a call, and never for an access that would not run.

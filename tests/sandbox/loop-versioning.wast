@@ -1,5 +1,5 @@
 ;; Loops whose bounds checks the compiler proves once, in front of the loop
-;; (compiler/lib/BoundsVersioning.cpp). Every loop here either stays in bounds,
+;; (compiler/codegen/src/LoopVersioning.cpp). Every loop here either stays in bounds,
 ;; where the unchecked copy must compute what the checked one would, or leaves
 ;; memory at some iteration, where the trap must come at exactly that access
 ;; with every earlier store done: addresses that wrap at 2^32, negative and

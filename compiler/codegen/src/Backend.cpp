@@ -63,7 +63,7 @@ uint64_t targetCpuFeatures(const CompileOptions& options) {
 }
 
 std::string emitObject(llvm::Module& module, const CompileOptions& options, uint64_t cpuFeatures,
-                       llvm::SmallVectorImpl<char>& object) {
+                       llvm::SmallVectorImpl<char>& object, llvm::raw_ostream* optimisedIr) {
   initialiseTargets();
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
@@ -123,6 +123,7 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
   }
 
   lowerBoundsChecks(module);
+  if (optimisedIr) module.print(*optimisedIr, nullptr);
 
   llvm::raw_svector_ostream stream(object);
   llvm::legacy::PassManager codegen;

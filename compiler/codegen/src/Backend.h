@@ -5,6 +5,7 @@
 
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/IR/Module.h>
+#include <llvm/Support/raw_ostream.h>
 
 #include <string>
 #include <vector>
@@ -14,10 +15,12 @@ namespace faasm::codegen {
 // The abi::CpuFeature bits the code will be allowed to use.
 uint64_t targetCpuFeatures(const CompileOptions& options);
 
-// Optimises the module and emits an ELF object into `object`. Returns an
-// error message, empty on success.
+// Optimises the module and emits an ELF object into `object`; if
+// `optimisedIr` is given, prints the module there as code generation receives
+// it. Returns an error message, empty on success.
 std::string emitObject(llvm::Module& module, const CompileOptions& options, uint64_t cpuFeatures,
-                       llvm::SmallVectorImpl<char>& object);
+                       llvm::SmallVectorImpl<char>& object,
+                       llvm::raw_ostream* optimisedIr = nullptr);
 
 // Links the objects into one shared object at outputPath, atomically.
 std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& objects,

@@ -1,7 +1,10 @@
-// Loop versioning on bounds: one check before an innermost loop proves every
-// linear-memory access of the loop in bounds for all its iterations, and the
-// loop then runs a copy without per-access checks (explicit mode) or with
-// ordinary loads and stores (guard mode), which LLVM may vectorise.
+// The pass that removes bounds checks LLVM cannot: loop versioning on
+// bounds (one check before an innermost loop proves every linear-memory
+// access of the loop in bounds for all its iterations, and the loop then
+// runs a copy without per-access checks in explicit mode, or with ordinary
+// loads and stores in guard mode, which LLVM may vectorise), its no-alias
+// copy, and merged explicit checks. Each is argued in its own file; the
+// order is BoundsVersioning.cpp's.
 #pragma once
 
 #include "faasm/abi/Abi.h"

@@ -11,6 +11,22 @@
 
 namespace faasm::codegen {
 
+namespace {
+
+// The file an IR listing goes to; null, with `result` saying why, if it
+// cannot be written.
+std::unique_ptr<llvm::raw_fd_ostream> openIrFile(const std::string& path, CompileResult& result) {
+  std::error_code error;
+  auto out = std::make_unique<llvm::raw_fd_ostream>(path, error);
+  if (error) {
+    result = {false, ErrorKind::Io, "cannot write " + path + ": " + error.message()};
+    return nullptr;
+  }
+  return out;
+}
+
+} // namespace
+
 const char* compilerVersion() {
   return "faasm-codegen " FAASM_VERSION " (LLVM " LLVM_VERSION_STRING ")";
 }
@@ -23,7 +39,8 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
   uint64_t features = targetCpuFeatures(options);
   unsigned threads =
       options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  if (!options.irOutputPath.empty()) threads = 1; // one module to print
+  if (!options.irOutputPath.empty() || !options.optimisedIrOutputPath.empty())
+    threads = 1; // one module to print
   std::vector<Partition> partitions = partitionFunctions(*read.module, threads);
 
   // Each partition: its own LLVMContext, translated, optimised and compiled
@@ -45,16 +62,18 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
       return;
     }
     if (!options.irOutputPath.empty()) {
-      std::error_code error;
-      llvm::raw_fd_ostream out(options.irOutputPath, error);
-      if (error) {
-        results[index] = {false, ErrorKind::Io,
-                          "cannot write " + options.irOutputPath + ": " + error.message()};
-        return;
-      }
-      module->print(out, nullptr);
+      std::unique_ptr<llvm::raw_fd_ostream> out = openIrFile(options.irOutputPath, results[index]);
+      if (!out) return;
+      module->print(*out, nullptr);
     }
-    if (std::string error = emitObject(*module, options, features, objects[index]); !error.empty())
+    std::unique_ptr<llvm::raw_fd_ostream> optimisedIr;
+    if (!options.optimisedIrOutputPath.empty()) {
+      optimisedIr = openIrFile(options.optimisedIrOutputPath, results[index]);
+      if (!optimisedIr) return;
+    }
+    if (std::string error =
+            emitObject(*module, options, features, objects[index], optimisedIr.get());
+        !error.empty())
       results[index] = {false, ErrorKind::Internal, error};
   };
   std::vector<std::thread> workers;

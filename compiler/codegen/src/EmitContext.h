@@ -151,6 +151,24 @@ private:
 
   // EmitSimd.cpp
   void emitSimd(const wabt::Expr& expr);
+  void emitSimdExtendingLoad(const wabt::LoadExpr& load);
+  void emitSimdScalarLoad(const wabt::Expr& expr);
+  void emitSimdLoadLane(const wabt::SimdLoadLaneExpr& load);
+  void emitSimdStoreLane(const wabt::SimdStoreLaneExpr& store);
+  void emitSimdShuffle(const wabt::SimdShuffleOpExpr& shuffle);
+  void emitSimdLaneOp(const wabt::SimdLaneOpExpr& laneOp);
+  void emitSimdBitSelect(wabt::Opcode opcode);
+  void emitSimdUnary(wabt::Opcode opcode);
+  void emitSimdLaneTest(wabt::Opcode opcode, llvm::FixedVectorType* type);
+  void emitSimdConvert(wabt::Opcode opcode);
+  void emitSimdCompare(wabt::Opcode opcode);
+  void emitSimdBinary(wabt::Opcode opcode);
+  void emitSimdShift(wabt::Opcode opcode, llvm::FixedVectorType* type);
+  void emitSimdNarrow(wabt::Opcode opcode);
+  llvm::Value* emitSimdLanewiseBinary(wabt::Opcode opcode, llvm::FixedVectorType* type,
+                                      llvm::Value* a, llvm::Value* b);
+  llvm::Value* emitSimdComposedBinary(wabt::Opcode opcode, llvm::FixedVectorType* type,
+                                      llvm::Value* a, llvm::Value* b);
   llvm::Value* popVector(llvm::FixedVectorType* type);
   void pushVector(llvm::Value* value);
 

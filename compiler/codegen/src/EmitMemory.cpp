@@ -20,10 +20,11 @@
 //     optimiser cannot see through, which already orders the accesses.
 //     For the same reason global.set and table.set are volatile in guard
 //     mode (EmitTable.cpp): what ran before a trap stays done.
-//     The one exception is BoundsVersioning.cpp: a loop whose accesses are
+//     The one exception is LoopVersioning.cpp: a loop whose accesses are
 //     all proven in bounds before it starts runs a copy with ordinary ones.
-// Changes here need a second reviewer and the hostile-module tests in
-// tests/unit/compiler.
+// Changes here need a second reviewer, the hostile-module tests in
+// tests/sandbox and the golden tests in tests/golden (memory-access,
+// volatile-accesses).
 // ============================================================================
 #include "BoundsVersioning.h"
 #include "EmitContext.h"
@@ -58,7 +59,8 @@ Value* FunctionEmitter::memoryAddress(Value* address, uint64_t offset, unsigned 
     effective = builder.CreateAdd(effective, builder.getInt64(offset), "", /*HasNUW=*/true);
   if (module.options.bounds == abi::BoundsMode::Explicit) {
     Value* end = builder.CreateAdd(effective, builder.getInt64(accessBytes), "", true);
-    // `end > memorySize`, as a pure call until BoundsVersioning.cpp has seen it.
+    // `end > memorySize`, as a pure call until the bounds-versioning pass has
+    // seen it (BoundsVersioning.cpp).
     Value* outside =
         builder.CreateCall(boundsCheckDeclaration(*module.llvmModule), {end, memorySize()});
     trapIf(outside, abi::TrapCode::MemoryOutOfBounds);

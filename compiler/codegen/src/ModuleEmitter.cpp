@@ -147,6 +147,19 @@ private:
   uint64_t offset = 0;
 };
 
+abi::SegmentMode segmentMode(wabt::SegmentKind kind) {
+  switch (kind) {
+  case wabt::SegmentKind::Active: return abi::SegmentMode::Active;
+  case wabt::SegmentKind::Passive: return abi::SegmentMode::Passive;
+  case wabt::SegmentKind::Declared: return abi::SegmentMode::Declared;
+  }
+  return abi::SegmentMode::Passive;
+}
+
+// The abi::ModuleDescriptor and the arrays it points to. emit() builds the
+// sections in the order of the descriptor's fields, then the descriptor;
+// strings, arrays and segment data become private globals in that order, so
+// reordering the calls changes the artefact's bytes (though not its meaning).
 class DescriptorEmitter {
 public:
   explicit DescriptorEmitter(ModuleContext& m) : m(m), wasm(m.wasm) {}
@@ -154,6 +167,17 @@ public:
   void emit();
 
 private:
+  std::vector<Constant*> typeDescs();
+  std::vector<Constant*> importDescs();
+  Constant* importDesc(const wabt::Import& import);
+  std::vector<Constant*> functionDescs();
+  std::vector<Constant*> tableDescs();
+  std::vector<Constant*> memoryDescs();
+  std::vector<Constant*> globalDescs();
+  std::vector<Constant*> exportDescs();
+  std::vector<Constant*> dataSegmentDescs();
+  std::vector<Constant*> elemSegmentDescs();
+
   Constant* string(const std::string& text) {
     auto found = strings.find(text);
     if (found != strings.end()) return found->second;
@@ -255,7 +279,47 @@ private:
 };
 
 void DescriptorEmitter::emit() {
-  // Types, each with the thunk the host calls functions of that type through.
+  std::vector<Constant*> types = typeDescs();
+  std::vector<Constant*> imports = importDescs();
+  std::vector<Constant*> functions = functionDescs();
+  std::vector<Constant*> tables = tableDescs();
+  std::vector<Constant*> memories = memoryDescs();
+  std::vector<Constant*> globals = globalDescs();
+  std::vector<Constant*> exports = exportDescs();
+  std::vector<Constant*> dataSegments = dataSegmentDescs();
+  std::vector<Constant*> elemSegments = elemSegmentDescs();
+
+  int32_t start = wasm.starts.empty() ? -1 : (int32_t)wasm.GetFuncIndex(*wasm.starts[0]);
+  uint64_t features = m.cpuFeatures;
+
+  StructBuilder out(m);
+  using D = abi::ModuleDescriptor;
+  out.u32(offsetof(D, magic), abi::kMagic);
+  out.u32(offsetof(D, abiVersion), abi::kAbiVersion);
+  out.ptr(offsetof(D, compilerVersion), string(compilerVersion()));
+  out.u32(offsetof(D, boundsMode), (uint32_t)m.options.bounds);
+  out.u32(offsetof(D, startFunction), (uint32_t)start);
+  out.u64(offsetof(D, cpuFeatures), features);
+  out.nested(offsetof(D, types), array(types, "types"), 16);
+  out.nested(offsetof(D, imports), array(imports, "imports"), 16);
+  out.nested(offsetof(D, functions), array(functions, "functions"), 16);
+  out.nested(offsetof(D, tables), array(tables, "tables"), 16);
+  out.nested(offsetof(D, memories), array(memories, "memories"), 16);
+  out.nested(offsetof(D, globals), array(globals, "globals"), 16);
+  out.nested(offsetof(D, exports), array(exports, "exports"), 16);
+  out.nested(offsetof(D, dataSegments), array(dataSegments, "data.segments"), 16);
+  out.nested(offsetof(D, elemSegments), array(elemSegments, "elem.segments"), 16);
+  out.ptr(offsetof(D, sourceName), string(m.options.sourceName));
+  Constant* descriptor = out.finish(sizeof(D));
+  auto* global =
+      new GlobalVariable(*m.llvmModule, descriptor->getType(), true, GlobalValue::ExternalLinkage,
+                         descriptor, abi::kDescriptorSymbol);
+  global->setAlignment(Align(16));
+  global->setVisibility(GlobalValue::DefaultVisibility);
+}
+
+// Types, each with the thunk the host calls functions of that type through.
+std::vector<Constant*> DescriptorEmitter::typeDescs() {
   std::vector<Constant*> types;
   for (uint32_t i = 0; i < wasm.types.size(); ++i) {
     StructBuilder out(m);
@@ -264,54 +328,63 @@ void DescriptorEmitter::emit() {
     out.ptr(offsetof(abi::FuncTypeDesc, thunk), m.thunks.at(sig));
     types.push_back(out.finish(sizeof(abi::FuncTypeDesc)));
   }
+  return types;
+}
 
+std::vector<Constant*> DescriptorEmitter::importDescs() {
   std::vector<Constant*> imports;
-  for (const wabt::Import* import : wasm.imports) {
-    StructBuilder out(m);
-    out.nested(offsetof(abi::ImportDesc, module), name(import->module_name), sizeof(abi::Name));
-    out.nested(offsetof(abi::ImportDesc, name), name(import->field_name), sizeof(abi::Name));
-    wabt::Limits noLimits;
-    uint32_t typeIndex = 0;
-    uint8_t valType = 0, isMutable = 0;
-    const wabt::Limits* importLimits = &noLimits;
-    abi::ExternKind kind;
-    switch (import->kind()) {
-    case wabt::ExternalKind::Func: {
-      auto* func = wabt::cast<wabt::FuncImport>(import);
-      kind = abi::ExternKind::Func;
-      typeIndex = wasm.GetFuncTypeIndex(func->func.decl);
-      break;
-    }
-    case wabt::ExternalKind::Table: {
-      auto* table = wabt::cast<wabt::TableImport>(import);
-      kind = abi::ExternKind::Table;
-      importLimits = &table->table.elem_limits;
-      valType = (uint8_t)valTypeChar(table->table.elem_type);
-      break;
-    }
-    case wabt::ExternalKind::Memory: {
-      auto* memory = wabt::cast<wabt::MemoryImport>(import);
-      kind = abi::ExternKind::Memory;
-      importLimits = &memory->memory.page_limits;
-      break;
-    }
-    case wabt::ExternalKind::Global: {
-      auto* global = wabt::cast<wabt::GlobalImport>(import);
-      kind = abi::ExternKind::Global;
-      valType = (uint8_t)valTypeChar(global->global.type);
-      isMutable = global->global.mutable_ ? 1 : 0;
-      break;
-    }
-    default: throw UnsupportedError{"import of a kind outside WebAssembly 2.0"};
-    }
-    out.nested(offsetof(abi::ImportDesc, limits), limits(*importLimits), sizeof(abi::Limits));
-    out.u32(offsetof(abi::ImportDesc, typeIndex), typeIndex);
-    out.u8(offsetof(abi::ImportDesc, kind), (uint8_t)kind);
-    out.u8(offsetof(abi::ImportDesc, valType), valType);
-    out.u8(offsetof(abi::ImportDesc, isMutable), isMutable);
-    imports.push_back(out.finish(sizeof(abi::ImportDesc)));
-  }
+  for (const wabt::Import* import : wasm.imports)
+    imports.push_back(importDesc(*import));
+  return imports;
+}
 
+Constant* DescriptorEmitter::importDesc(const wabt::Import& import) {
+  StructBuilder out(m);
+  out.nested(offsetof(abi::ImportDesc, module), name(import.module_name), sizeof(abi::Name));
+  out.nested(offsetof(abi::ImportDesc, name), name(import.field_name), sizeof(abi::Name));
+  wabt::Limits noLimits;
+  uint32_t typeIndex = 0;
+  uint8_t valType = 0, isMutable = 0;
+  const wabt::Limits* importLimits = &noLimits;
+  abi::ExternKind kind;
+  switch (import.kind()) {
+  case wabt::ExternalKind::Func: {
+    auto* func = wabt::cast<wabt::FuncImport>(&import);
+    kind = abi::ExternKind::Func;
+    typeIndex = wasm.GetFuncTypeIndex(func->func.decl);
+    break;
+  }
+  case wabt::ExternalKind::Table: {
+    auto* table = wabt::cast<wabt::TableImport>(&import);
+    kind = abi::ExternKind::Table;
+    importLimits = &table->table.elem_limits;
+    valType = (uint8_t)valTypeChar(table->table.elem_type);
+    break;
+  }
+  case wabt::ExternalKind::Memory: {
+    auto* memory = wabt::cast<wabt::MemoryImport>(&import);
+    kind = abi::ExternKind::Memory;
+    importLimits = &memory->memory.page_limits;
+    break;
+  }
+  case wabt::ExternalKind::Global: {
+    auto* global = wabt::cast<wabt::GlobalImport>(&import);
+    kind = abi::ExternKind::Global;
+    valType = (uint8_t)valTypeChar(global->global.type);
+    isMutable = global->global.mutable_ ? 1 : 0;
+    break;
+  }
+  default: throw UnsupportedError{"import of a kind outside WebAssembly 2.0"};
+  }
+  out.nested(offsetof(abi::ImportDesc, limits), limits(*importLimits), sizeof(abi::Limits));
+  out.u32(offsetof(abi::ImportDesc, typeIndex), typeIndex);
+  out.u8(offsetof(abi::ImportDesc, kind), (uint8_t)kind);
+  out.u8(offsetof(abi::ImportDesc, valType), valType);
+  out.u8(offsetof(abi::ImportDesc, isMutable), isMutable);
+  return out.finish(sizeof(abi::ImportDesc));
+}
+
+std::vector<Constant*> DescriptorEmitter::functionDescs() {
   std::vector<Constant*> functions;
   for (uint32_t i = m.numImportedFuncs; i < wasm.funcs.size(); ++i) {
     const wabt::Func* func = wasm.funcs[i];
@@ -321,7 +394,10 @@ void DescriptorEmitter::emit() {
     out.u32(offsetof(abi::FuncDesc, typeIndex), wasm.GetFuncTypeIndex(func->decl));
     functions.push_back(out.finish(sizeof(abi::FuncDesc)));
   }
+  return functions;
+}
 
+std::vector<Constant*> DescriptorEmitter::tableDescs() {
   std::vector<Constant*> tables;
   for (uint32_t i = wasm.num_table_imports; i < wasm.tables.size(); ++i) {
     StructBuilder out(m);
@@ -330,7 +406,10 @@ void DescriptorEmitter::emit() {
     out.u8(offsetof(abi::TableDesc, elemType), (uint8_t)valTypeChar(wasm.tables[i]->elem_type));
     tables.push_back(out.finish(sizeof(abi::TableDesc)));
   }
+  return tables;
+}
 
+std::vector<Constant*> DescriptorEmitter::memoryDescs() {
   std::vector<Constant*> memories;
   for (uint32_t i = wasm.num_memory_imports; i < wasm.memories.size(); ++i) {
     StructBuilder out(m);
@@ -338,7 +417,10 @@ void DescriptorEmitter::emit() {
                sizeof(abi::Limits));
     memories.push_back(out.finish(sizeof(abi::MemoryDesc)));
   }
+  return memories;
+}
 
+std::vector<Constant*> DescriptorEmitter::globalDescs() {
   std::vector<Constant*> globals;
   for (uint32_t i = wasm.num_global_imports; i < wasm.globals.size(); ++i) {
     const wabt::Global* global = wasm.globals[i];
@@ -349,7 +431,10 @@ void DescriptorEmitter::emit() {
     out.u8(offsetof(abi::GlobalDesc, isMutable), global->mutable_ ? 1 : 0);
     globals.push_back(out.finish(sizeof(abi::GlobalDesc)));
   }
+  return globals;
+}
 
+std::vector<Constant*> DescriptorEmitter::exportDescs() {
   std::vector<Constant*> exports;
   for (const wabt::Export* exp : wasm.exports) {
     StructBuilder out(m);
@@ -379,16 +464,10 @@ void DescriptorEmitter::emit() {
     out.u8(offsetof(abi::ExportDesc, kind), (uint8_t)kind);
     exports.push_back(out.finish(sizeof(abi::ExportDesc)));
   }
+  return exports;
+}
 
-  auto segmentMode = [](wabt::SegmentKind kind) {
-    switch (kind) {
-    case wabt::SegmentKind::Active: return abi::SegmentMode::Active;
-    case wabt::SegmentKind::Passive: return abi::SegmentMode::Passive;
-    case wabt::SegmentKind::Declared: return abi::SegmentMode::Declared;
-    }
-    return abi::SegmentMode::Passive;
-  };
-
+std::vector<Constant*> DescriptorEmitter::dataSegmentDescs() {
   std::vector<Constant*> dataSegments;
   for (const wabt::DataSegment* segment : wasm.data_segments) {
     StructBuilder out(m);
@@ -409,7 +488,10 @@ void DescriptorEmitter::emit() {
     out.u8(offsetof(abi::DataSegmentDesc, mode), (uint8_t)segmentMode(segment->kind));
     dataSegments.push_back(out.finish(sizeof(abi::DataSegmentDesc)));
   }
+  return dataSegments;
+}
 
+std::vector<Constant*> DescriptorEmitter::elemSegmentDescs() {
   std::vector<Constant*> elemSegments;
   for (const wabt::ElemSegment* segment : wasm.elem_segments) {
     StructBuilder out(m);
@@ -429,34 +511,7 @@ void DescriptorEmitter::emit() {
     out.u8(offsetof(abi::ElemSegmentDesc, elemType), (uint8_t)valTypeChar(segment->elem_type));
     elemSegments.push_back(out.finish(sizeof(abi::ElemSegmentDesc)));
   }
-
-  int32_t start = wasm.starts.empty() ? -1 : (int32_t)wasm.GetFuncIndex(*wasm.starts[0]);
-  uint64_t features = m.cpuFeatures;
-
-  StructBuilder out(m);
-  using D = abi::ModuleDescriptor;
-  out.u32(offsetof(D, magic), abi::kMagic);
-  out.u32(offsetof(D, abiVersion), abi::kAbiVersion);
-  out.ptr(offsetof(D, compilerVersion), string(compilerVersion()));
-  out.u32(offsetof(D, boundsMode), (uint32_t)m.options.bounds);
-  out.u32(offsetof(D, startFunction), (uint32_t)start);
-  out.u64(offsetof(D, cpuFeatures), features);
-  out.nested(offsetof(D, types), array(types, "types"), 16);
-  out.nested(offsetof(D, imports), array(imports, "imports"), 16);
-  out.nested(offsetof(D, functions), array(functions, "functions"), 16);
-  out.nested(offsetof(D, tables), array(tables, "tables"), 16);
-  out.nested(offsetof(D, memories), array(memories, "memories"), 16);
-  out.nested(offsetof(D, globals), array(globals, "globals"), 16);
-  out.nested(offsetof(D, exports), array(exports, "exports"), 16);
-  out.nested(offsetof(D, dataSegments), array(dataSegments, "data.segments"), 16);
-  out.nested(offsetof(D, elemSegments), array(elemSegments, "elem.segments"), 16);
-  out.ptr(offsetof(D, sourceName), string(m.options.sourceName));
-  Constant* descriptor = out.finish(sizeof(D));
-  auto* global =
-      new GlobalVariable(*m.llvmModule, descriptor->getType(), true, GlobalValue::ExternalLinkage,
-                         descriptor, abi::kDescriptorSymbol);
-  global->setAlignment(Align(16));
-  global->setVisibility(GlobalValue::DefaultVisibility);
+  return elemSegments;
 }
 
 // void thunk(VMContext*, code, const Value* args, Value* results)

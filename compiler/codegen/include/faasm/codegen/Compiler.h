@@ -16,7 +16,10 @@ struct CompileOptions {
   unsigned optLevel = 2;    // 0..3
   std::string sourceName;   // recorded in the artefact and used in error messages
   std::string irOutputPath; // if set, also write the unoptimised LLVM IR there (one partition)
-  unsigned threads = 0;     // functions compiled in parallel on this many threads; 0: one per core
+  // If set, also write the LLVM IR as code generation receives it (after the
+  // optimiser and the lowering of bounds checks) there (one partition).
+  std::string optimisedIrOutputPath;
+  unsigned threads = 0; // functions compiled in parallel on this many threads; 0: one per core
 };
 
 enum class ErrorKind {
