@@ -96,7 +96,7 @@ private:
     wabt::TypeVector results;
     size_t stackBase; // value stack height below the block's params
     llvm::BasicBlock* elseBlock = nullptr;
-    std::vector<llvm::Value*> ifParams;
+    std::vector<llvm::Value*> ifParams = {};
   };
 
   // EmitControl.cpp
