@@ -22,14 +22,15 @@ committing it.
 """
 
 import argparse
-import difflib
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+import faasmtest  # noqa: E402
+
 TIMEOUT = 120
 
 # Metadata attachments kept: they say what a loop or an access is allowed
@@ -61,14 +62,7 @@ def directives(wat_path):
 
 
 def run(cmd):
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT,
-                              stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise CaseError(f"cannot run {' '.join(cmd)}: {e}")
-    if proc.returncode != 0:
-        raise CaseError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
-    return proc
+    return faasmtest.run_command(cmd, check=True, timeout=TIMEOUT)
 
 
 def symbol_of(wat_name):
@@ -162,9 +156,9 @@ def check(case, mode, functions, args, work):
         print(f"ok {name}.{mode}")
         return True
     print(f"FAIL {name}.{mode}: the generated code differs from {os.path.basename(expected_path)}")
-    sys.stdout.writelines(difflib.unified_diff(
-        expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-        fromfile=f"{name}.{mode}.expected", tofile=f"{name}.{mode}.actual"))
+    for line in faasmtest.diff_lines(expected.splitlines(), actual.splitlines(),
+                                     f"{name}.{mode}.expected", f"{name}.{mode}.actual"):
+        print(line)
     print("(if the change is intended: FAASM_GOLDEN_BLESS=1, then review the diff)")
     return False
 

@@ -2,7 +2,8 @@
 to native code, failing, skipping, work directories and comparing outputs.
 
 Used by tests/e2e/e2e.py, tests/e2e-faaslet/faaslet.py,
-tests/e2e-state/state.py, scripts/fuzz-diff and tests/bench/code/bench_code.py.
+tests/e2e-state/state.py, tests/golden/golden.py, tests/toolchain/,
+scripts/fuzz-diff and tests/bench/code/bench_code.py.
 A driver imports it by putting this folder on sys.path first.
 
 The outcome of a driver, which tests/CMakeLists.txt relies on:

@@ -21,28 +21,32 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import faasmtest  # noqa: E402
 
 failures = []
 OUTPUT_FILE = "configure-output.txt"
 
 
 def fail(message):
+    """Records a failed check; the test goes on to report every one."""
     failures.append(message)
 
 
 def finish():
-    for message in failures:
+    for message in failures[:-1]:
         print(f"FAIL: {message}", file=sys.stderr)
-    sys.exit(1 if failures else 0)
+    if failures:
+        faasmtest.fail(failures[-1])
+    sys.exit(0)
 
 
 def run(argv, env=None):
     """Runs argv; returns (exit status, stdout and stderr together)."""
     print("+ " + " ".join(argv), flush=True)
-    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env)
+    result = faasmtest.capture(argv, env=env, merge_stderr=True)
     print(result.stdout, flush=True)
     return result.returncode, result.stdout
 
