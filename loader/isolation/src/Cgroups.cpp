@@ -166,137 +166,151 @@ CgroupManager::CgroupManager(std::string root, std::string parentName)
   }
 }
 
+namespace {
+// One warning per limit asked for, when no cgroup can be made at all.
+void warnAllLimits(const IsolationLimits& limits, const std::string& why) {
+  if (limits.memoryBytes) warnOnce("memory limit", why);
+  if (limits.cpus > 0) warnOnce("cpu limit", why);
+  if (limits.maxPids) warnOnce("pids limit", why);
+}
+} // namespace
+
+// Makes <root>/<parent>/<leaf> with the controllers handed down and writes
+// the limits; true if at least one limit is in force.
+bool CgroupManager::createV2(Cgroup& group, const std::string& leaf,
+                             const IsolationLimits& limits) {
+  bool anyLimit = false;
+  std::string parent = root_ + "/" + parentName_;
+  if (int err = makeDir(parent)) {
+    warnAllLimits(limits, "cannot create " + parent + ": " + errnoText(err));
+    return false;
+  }
+  // Hand the controllers down: root -> faasm -> leaf. Ignore what is
+  // already enabled; a controller that cannot be enabled warns below when
+  // its file is missing.
+  for (const char* c : kControllers) {
+    writeFile(root_ + "/cgroup.subtree_control", std::string("+") + c);
+    writeFile(parent + "/cgroup.subtree_control", std::string("+") + c);
+  }
+  std::string dir = parent + "/" + leaf;
+  if (int err = makeDir(dir)) {
+    warnAllLimits(limits, "cannot create " + dir + ": " + errnoText(err));
+    return false;
+  }
+  group.dirs_.push_back(dir);
+  group.memoryDir_ = dir;
+  auto setOrWarn = [&](const char* control, const std::string& file, const std::string& value) {
+    if (int err = writeFile(dir + "/" + file, value)) {
+      warnOnce(control, "cannot write " + dir + "/" + file + ": " + errnoText(err));
+      return false;
+    }
+    return true;
+  };
+  if (limits.memoryBytes &&
+      setOrWarn("memory limit", "memory.max", std::to_string(limits.memoryBytes))) {
+    anyLimit = true;
+    writeFile(dir + "/memory.swap.max", "0"); // absent without swap accounting: fine
+    writeFile(dir + "/memory.oom.group", "1");
+  }
+  if (limits.cpus > 0) {
+    const uint64_t period = 100000;
+    auto quota = static_cast<uint64_t>(std::llround(limits.cpus * period));
+    if (setOrWarn("cpu limit", "cpu.max",
+                  std::to_string(std::max<uint64_t>(quota, 1000)) + " " + std::to_string(period)))
+      anyLimit = true;
+  }
+  if (limits.maxPids && setOrWarn("pids limit", "pids.max", std::to_string(limits.maxPids)))
+    anyLimit = true;
+  return anyLimit;
+}
+
+// Makes <mount>/<own path>/<parent>/<leaf> under each controller a limit
+// needs and writes the limits; true if at least one limit is in force.
+bool CgroupManager::createV1(Cgroup& group, const std::string& leaf,
+                             const IsolationLimits& limits) {
+  bool anyLimit = false;
+  auto mountOf = [&](const char* controller) -> std::string {
+    for (auto& [c, m] : v1Mounts_)
+      if (c == controller) return m;
+    return {};
+  };
+  // One directory per mount (cpu and cpuacct may share one).
+  auto dirFor = [&](const char* controller, const char* control) -> std::string {
+    std::string mount = mountOf(controller);
+    if (mount.empty()) {
+      warnOnce(control, std::string("the cgroup v1 ") + controller + " controller is not mounted");
+      return {};
+    }
+    std::string own = ownV1Path(controller);
+    std::string parent = mount + (own == "/" ? "" : own) + "/" + parentName_;
+    std::string dir = parent + "/" + leaf;
+    for (auto& d : group.dirs_)
+      if (d == dir) return dir;
+    int err = makeDir(parent);
+    if (!err) err = makeDir(dir);
+    if (err) {
+      warnOnce(control, "cannot create " + dir + ": " + errnoText(err));
+      return {};
+    }
+    group.dirs_.push_back(dir);
+    return dir;
+  };
+  if (limits.memoryBytes) {
+    std::string dir = dirFor("memory", "memory limit");
+    if (!dir.empty()) {
+      // memsw must stay >= the limit at every step: when a reused group's
+      // limit goes up, memsw has to move first; when it goes down, second.
+      const std::string memsw = dir + "/memory.memsw.limit_in_bytes";
+      writeFile(memsw, std::to_string(limits.memoryBytes));
+      if (int err = writeFile(dir + "/memory.limit_in_bytes", std::to_string(limits.memoryBytes))) {
+        warnOnce("memory limit",
+                 "cannot write " + dir + "/memory.limit_in_bytes: " + errnoText(err));
+      } else {
+        anyLimit = true;
+        group.memoryDir_ = dir;
+        // Without swap accounting the file is absent; with it, swap counts too.
+        writeFile(memsw, std::to_string(limits.memoryBytes));
+      }
+    }
+  }
+  if (limits.cpus > 0) {
+    std::string dir = dirFor("cpu", "cpu limit");
+    if (!dir.empty()) {
+      const uint64_t period = 100000;
+      auto quota = static_cast<uint64_t>(std::llround(limits.cpus * period));
+      int err = writeFile(dir + "/cpu.cfs_period_us", std::to_string(period));
+      if (!err)
+        err = writeFile(dir + "/cpu.cfs_quota_us", std::to_string(std::max<uint64_t>(quota, 1000)));
+      if (err)
+        warnOnce("cpu limit", "cannot write " + dir + "/cpu.cfs_quota_us: " + errnoText(err));
+      else
+        anyLimit = true;
+    }
+  }
+  if (limits.maxPids) {
+    std::string dir = dirFor("pids", "pids limit");
+    if (!dir.empty()) {
+      if (int err = writeFile(dir + "/pids.max", std::to_string(limits.maxPids)))
+        warnOnce("pids limit", "cannot write " + dir + "/pids.max: " + errnoText(err));
+      else
+        anyLimit = true;
+    }
+  }
+  return anyLimit;
+}
+
 std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name,
                                               const IsolationLimits& limits) {
   if (!limits.needsCgroup()) return nullptr;
-  auto warnAll = [&](const std::string& why) {
-    if (limits.memoryBytes) warnOnce("memory limit", why);
-    if (limits.cpus > 0) warnOnce("cpu limit", why);
-    if (limits.maxPids) warnOnce("pids limit", why);
-  };
   if (!reason_.empty()) {
-    warnAll(reason_);
+    warnAllLimits(limits, reason_);
     return nullptr;
   }
   std::unique_ptr<Cgroup> group(new Cgroup());
   group->version_ = version_;
   const std::string leaf(name);
-  bool anyLimit = false;
-
-  if (version_ == CgroupVersion::V2) {
-    std::string parent = root_ + "/" + parentName_;
-    if (int err = makeDir(parent)) {
-      warnAll("cannot create " + parent + ": " + errnoText(err));
-      return nullptr;
-    }
-    // Hand the controllers down: root -> faasm -> leaf. Ignore what is
-    // already enabled; a controller that cannot be enabled warns below when
-    // its file is missing.
-    for (const char* c : kControllers) {
-      writeFile(root_ + "/cgroup.subtree_control", std::string("+") + c);
-      writeFile(parent + "/cgroup.subtree_control", std::string("+") + c);
-    }
-    std::string dir = parent + "/" + leaf;
-    if (int err = makeDir(dir)) {
-      warnAll("cannot create " + dir + ": " + errnoText(err));
-      return nullptr;
-    }
-    group->dirs_.push_back(dir);
-    group->memoryDir_ = dir;
-    auto setOrWarn = [&](const char* control, const std::string& file, const std::string& value) {
-      if (int err = writeFile(dir + "/" + file, value)) {
-        warnOnce(control, "cannot write " + dir + "/" + file + ": " + errnoText(err));
-        return false;
-      }
-      return true;
-    };
-    if (limits.memoryBytes &&
-        setOrWarn("memory limit", "memory.max", std::to_string(limits.memoryBytes))) {
-      anyLimit = true;
-      writeFile(dir + "/memory.swap.max", "0"); // absent without swap accounting: fine
-      writeFile(dir + "/memory.oom.group", "1");
-    }
-    if (limits.cpus > 0) {
-      const uint64_t period = 100000;
-      auto quota = static_cast<uint64_t>(std::llround(limits.cpus * period));
-      if (setOrWarn("cpu limit", "cpu.max",
-                    std::to_string(std::max<uint64_t>(quota, 1000)) + " " + std::to_string(period)))
-        anyLimit = true;
-    }
-    if (limits.maxPids && setOrWarn("pids limit", "pids.max", std::to_string(limits.maxPids)))
-      anyLimit = true;
-  } else {
-    auto mountOf = [&](const char* controller) -> std::string {
-      for (auto& [c, m] : v1Mounts_)
-        if (c == controller) return m;
-      return {};
-    };
-    // One directory per mount (cpu and cpuacct may share one).
-    auto dirFor = [&](const char* controller, const char* control) -> std::string {
-      std::string mount = mountOf(controller);
-      if (mount.empty()) {
-        warnOnce(control,
-                 std::string("the cgroup v1 ") + controller + " controller is not mounted");
-        return {};
-      }
-      std::string own = ownV1Path(controller);
-      std::string parent = mount + (own == "/" ? "" : own) + "/" + parentName_;
-      std::string dir = parent + "/" + leaf;
-      for (auto& d : group->dirs_)
-        if (d == dir) return dir;
-      int err = makeDir(parent);
-      if (!err) err = makeDir(dir);
-      if (err) {
-        warnOnce(control, "cannot create " + dir + ": " + errnoText(err));
-        return {};
-      }
-      group->dirs_.push_back(dir);
-      return dir;
-    };
-    if (limits.memoryBytes) {
-      std::string dir = dirFor("memory", "memory limit");
-      if (!dir.empty()) {
-        // memsw must stay >= the limit at every step: when a reused group's
-        // limit goes up, memsw has to move first; when it goes down, second.
-        const std::string memsw = dir + "/memory.memsw.limit_in_bytes";
-        writeFile(memsw, std::to_string(limits.memoryBytes));
-        if (int err =
-                writeFile(dir + "/memory.limit_in_bytes", std::to_string(limits.memoryBytes))) {
-          warnOnce("memory limit",
-                   "cannot write " + dir + "/memory.limit_in_bytes: " + errnoText(err));
-        } else {
-          anyLimit = true;
-          group->memoryDir_ = dir;
-          // Without swap accounting the file is absent; with it, swap counts too.
-          writeFile(memsw, std::to_string(limits.memoryBytes));
-        }
-      }
-    }
-    if (limits.cpus > 0) {
-      std::string dir = dirFor("cpu", "cpu limit");
-      if (!dir.empty()) {
-        const uint64_t period = 100000;
-        auto quota = static_cast<uint64_t>(std::llround(limits.cpus * period));
-        int err = writeFile(dir + "/cpu.cfs_period_us", std::to_string(period));
-        if (!err)
-          err =
-              writeFile(dir + "/cpu.cfs_quota_us", std::to_string(std::max<uint64_t>(quota, 1000)));
-        if (err)
-          warnOnce("cpu limit", "cannot write " + dir + "/cpu.cfs_quota_us: " + errnoText(err));
-        else
-          anyLimit = true;
-      }
-    }
-    if (limits.maxPids) {
-      std::string dir = dirFor("pids", "pids limit");
-      if (!dir.empty()) {
-        if (int err = writeFile(dir + "/pids.max", std::to_string(limits.maxPids)))
-          warnOnce("pids limit", "cannot write " + dir + "/pids.max: " + errnoText(err));
-        else
-          anyLimit = true;
-      }
-    }
-  }
+  bool anyLimit = version_ == CgroupVersion::V2 ? createV2(*group, leaf, limits)
+                                                : createV1(*group, leaf, limits);
   if (!anyLimit) return nullptr; // the destructor removes what was made
   for (auto& d : group->dirs_) {
     int fd = ::open((d + "/cgroup.procs").c_str(), O_WRONLY); // inherited by the child

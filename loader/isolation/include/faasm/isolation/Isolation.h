@@ -111,6 +111,8 @@ public:
   std::unique_ptr<Cgroup> create(std::string_view name, const IsolationLimits& limits);
 
 private:
+  bool createV2(Cgroup& group, const std::string& leaf, const IsolationLimits& limits);
+  bool createV1(Cgroup& group, const std::string& leaf, const IsolationLimits& limits);
   std::string root_;
   std::string parentName_;
   CgroupVersion version_ = CgroupVersion::None;
