@@ -15,9 +15,9 @@ namespace {
 // it CLI11 would also let an unknown option *before* the module through.
 // Options before the module must be ours: find the first that is not.
 const std::set<std::string, std::less<>> kValueOptions = {
-    "--invoke",       "--env", "--input",  "--input-file",   "--output-file",
-    "--functions",    "--dir", "--warm",   "--snapshot-out", "--snapshot-in",
-    "--memory-limit", "--cpu", "--timeout"};
+    "--invoke",      "--user",         "--env", "--input",  "--input-file",
+    "--output-file", "--functions",    "--dir", "--warm",   "--snapshot-out",
+    "--snapshot-in", "--memory-limit", "--cpu", "--timeout"};
 
 const char* unknownLeadingOption(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
   faasm::runner::RunOptions options;
   app.add_option("module", options.file, "artefact to run")->required();
   app.add_option("--invoke", options.invoke, "call this export instead of _start");
+  app.add_option("--user", options.user,
+                 "the user the function belongs to: its state keys and chained calls are that "
+                 "user's")
+      ->capture_default_str();
   app.add_option("--env", options.env, "set a guest environment variable K=V (repeatable)")
       ->allow_extra_args(false);
   app.add_option("--input", options.input, "the call's input (faasmGetInput)");

@@ -34,8 +34,10 @@ std::vector<host::HostFunction> hostFunctions() {
   return out;
 }
 
-std::pair<const void*, std::shared_ptr<void>> faasmHostState() {
-  return {&kFaasmStateTag, std::make_shared<FaasmInstance>()};
+std::pair<const void*, std::shared_ptr<void>> faasmHostState(std::string user) {
+  auto instance = std::make_shared<FaasmInstance>();
+  instance->user = std::move(user);
+  return {&kFaasmStateTag, std::move(instance)};
 }
 
 FaasmInstance& faasmInstanceOf(abi::VMContext* vmctx) {

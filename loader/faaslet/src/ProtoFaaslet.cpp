@@ -51,7 +51,7 @@ runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const Func
   runtime::InstantiateOptions options;
   options.hostState.push_back(wasi::wasiHostState(wasi));
   options.hostState.push_back(api::callContextHostState(p->call_));
-  options.hostState.push_back(api::faasmHostState());
+  options.hostState.push_back(api::faasmHostState(spec.user));
   auto instance = runtime::Instance::instantiate(p->module_, p->registry_.resolver(), options);
   if (!instance) return instance.error();
   p->instance_ = instance.value();

@@ -98,6 +98,7 @@ Scheduler::Zygote* Scheduler::zygoteFor(const std::string& function) {
     if (options_.functionsDir.empty() || function.empty() || function == "." || function == ".." ||
         function.find('/') != std::string::npos || function.find('\0') != std::string::npos)
       return nullptr;
+    spec.user = options_.user;
     spec.name = function;
     spec.file = options_.functionsDir + "/" + function + ".so";
     spec.env = options_.env;

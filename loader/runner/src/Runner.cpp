@@ -94,6 +94,7 @@ bool readInput(const RunOptions& options, std::vector<uint8_t>& out, std::string
 
 faaslet::FunctionSpec specOf(const RunOptions& options) {
   faaslet::FunctionSpec spec;
+  spec.user = options.user;
   std::string base = options.file.substr(options.file.rfind('/') + 1);
   spec.name = base.ends_with(".so") ? base.substr(0, base.size() - 3) : base;
   spec.file = options.file;
@@ -134,6 +135,7 @@ int runFaaslets(const RunOptions& options) {
   }
 
   faaslet::SchedulerOptions schedulerOptions;
+  schedulerOptions.user = options.user;
   schedulerOptions.functionsDir = options.functionsDir;
   schedulerOptions.env = options.env;
   schedulerOptions.dirs = options.dirs;

@@ -6,7 +6,7 @@
 // What an embedder does:
 //   registry.addFunctions(api::hostFunctions());  // once, next to WASI's
 //   opts.hostState.push_back(callContextHostState(call)); // input/output/chaining
-//   opts.hostState.push_back(faasmHostState());   // optional, see below
+//   opts.hostState.push_back(faasmHostState(user)); // optional, see below
 // and, when a warm Faaslet is reset to its snapshot, resetFaasmInstance(vmctx)
 // (the snapshot's memory no longer holds the state mappings, and locks the
 // call still held must be dropped).
@@ -30,8 +30,14 @@
 namespace faasm::api {
 
 inline constexpr const char* kFaasmModule = "faasm";
+// The user a function belongs to when none is named.
+inline constexpr const char* kDefaultUser = "demo";
 
 struct FaasmInstance {
+  // The user the function belongs to (Faasm's user/function naming); state
+  // keys, chained calls and outputs are that user's.
+  std::string user = kDefaultUser;
+
   struct Mapping {
     uint64_t guestAddress = 0;
     uint64_t length = 0; // bytes mapped (page rounded)
@@ -52,7 +58,7 @@ struct FaasmInstance {
 std::vector<host::HostFunction> hostFunctions();
 
 // The InstantiateOptions::hostState entry that gives an instance a FaasmInstance.
-std::pair<const void*, std::shared_ptr<void>> faasmHostState();
+std::pair<const void*, std::shared_ptr<void>> faasmHostState(std::string user = kDefaultUser);
 
 // The FaasmInstance of the instance owning `vmctx` (its own, or the
 // process-wide one of its memory).

@@ -14,6 +14,7 @@
 
 #include "faasm/abi/Abi.h"
 #include "faasm/api/CallContext.h"
+#include "faasm/api/Faasm.h"
 #include "faasm/runtime/Error.h"
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
@@ -69,12 +70,13 @@ runtime::Expected<std::shared_ptr<Snapshot>> readSnapshotFile(const std::string&
 
 // How to make a Proto-Faaslet.
 struct FunctionSpec {
-  std::string name;              // function name (chaining), for messages
-  std::string file;              // the artefact (.so)
-  std::vector<std::string> args; // guest argv[1..]
-  std::vector<std::string> env;  // "KEY=VALUE"
-  std::vector<std::string> dirs; // preopens "HOST[:GUEST]" (WASI files, host-interface)
-  std::string snapshotIn;        // restore from this file instead of initialising
+  std::string user = api::kDefaultUser; // the user the function belongs to
+  std::string name;                     // function name (chaining), for messages
+  std::string file;                     // the artefact (.so)
+  std::vector<std::string> args;        // guest argv[1..]
+  std::vector<std::string> env;         // "KEY=VALUE"
+  std::vector<std::string> dirs;        // preopens "HOST[:GUEST]" (WASI files, host-interface)
+  std::string snapshotIn;               // restore from this file instead of initialising
 };
 
 // The outcome of one call.

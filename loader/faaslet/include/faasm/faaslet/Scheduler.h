@@ -32,6 +32,9 @@ struct SchedulerOptions {
   // Where chained functions come from: <functionsDir>/<name>.so. Empty: only
   // the functions added with addFunction() exist.
   std::string functionsDir;
+  // The user every function of this scheduler belongs to: chained calls
+  // stay within it.
+  std::string user = api::kDefaultUser;
   // Given to every zygote of a chained function (guest env, preopens).
   std::vector<std::string> env;
   std::vector<std::string> dirs;

@@ -2,6 +2,8 @@
 // so the tool stays CLI parsing only and the worker can reuse it.
 #pragma once
 
+#include "faasm/api/Faasm.h"
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -14,10 +16,11 @@ inline constexpr int kExitLoadError = 126; // load, link or usage problem, or ex
 inline constexpr int kExitTrap = 134;      // the guest trapped
 
 struct RunOptions {
-  std::string file;              // the artefact (.so)
-  std::vector<std::string> args; // argv[1..] for the guest; for --invoke, the wasm arguments
-  std::vector<std::string> env;  // "KEY=VALUE"
-  std::string invoke;            // export to call; empty: "_start"
+  std::string file;                     // the artefact (.so)
+  std::string user = api::kDefaultUser; // the user the function belongs to (state, chaining)
+  std::vector<std::string> args;        // argv[1..] for the guest; for --invoke, the wasm arguments
+  std::vector<std::string> env;         // "KEY=VALUE"
+  std::string invoke;                   // export to call; empty: "_start"
 
   // Faaslets (docs/Faaslets.md). Without --invoke a call runs in a Faaslet
   // forked from the function's Proto-Faaslet (a zygote process).
