@@ -4,10 +4,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <set>
 #include <string>
 #include <string_view>
+#include <sys/stat.h>
+#include <vector>
 
 namespace {
 
@@ -29,12 +34,56 @@ const char* unknownLeadingOption(int argc, char** argv) {
     }
     std::string_view name = arg.substr(0, arg.find('='));
     if ((arg.find('=') != std::string_view::npos && kValueOptions.count(name)) || arg == "-h" ||
-        arg == "--help")
+        arg == "--help" || arg == "--version")
       continue;
     if (arg.starts_with("-")) return argv[i];
     return nullptr; // the module: what follows belongs to the guest
   }
   return nullptr;
+}
+
+// --env NAME=VALUE sets, --env NAME inherits NAME from this environment (as
+// wasmtime's --env does); an unset NAME is an error rather than a silent
+// omission.
+std::string resolveEnv(const std::string& entry, std::vector<std::string>& out) {
+  if (entry.empty() || entry.front() == '=') return "--env " + entry + ": no variable name";
+  if (entry.find('=') != std::string::npos) {
+    out.push_back(entry);
+    return {};
+  }
+  const char* value = std::getenv(entry.c_str());
+  if (!value) return "--env " + entry + ": not set in this environment (give NAME=VALUE)";
+  out.push_back(entry + "=" + value);
+  return {};
+}
+
+// --dir HOST[:GUEST] (also wasmtime's HOST::GUEST): HOST must be an existing
+// directory and GUEST, if given, a non-empty name. Checked here, so a typo is
+// one line now rather than ENOENT inside the guest later. Returns the spec in
+// the HOST:GUEST form the runtime takes, or sets `error`.
+std::string normaliseDir(const std::string& spec, std::string& error) {
+  std::string host = spec, guest;
+  if (size_t sep = spec.find("::"); sep != std::string::npos) {
+    host = spec.substr(0, sep);
+    guest = spec.substr(sep + 2);
+  } else if (size_t colon = spec.find(':'); colon != std::string::npos) {
+    host = spec.substr(0, colon);
+    guest = spec.substr(colon + 1);
+  } else {
+    guest = spec;
+  }
+  struct stat st{};
+  if (host.empty())
+    error = "--dir " + spec + ": no host directory";
+  else if (guest.empty())
+    error = "--dir " + spec + ": empty guest path after the separator";
+  else if (guest.find(':') != std::string::npos)
+    error = "--dir " + spec + ": the guest path may not contain ':'";
+  else if (::stat(host.c_str(), &st) != 0)
+    error = "--dir " + spec + ": " + host + ": " + std::strerror(errno);
+  else if (!S_ISDIR(st.st_mode))
+    error = "--dir " + spec + ": " + host + " is not a directory";
+  return host + ":" + guest;
 }
 
 } // namespace
@@ -53,13 +102,17 @@ int main(int argc, char** argv) {
              "          \"faasm-run: <file>: <problem>\")\n"
              "  134     the guest trapped (stderr: \"trap: <message>\")");
   faasm::runner::RunOptions options;
+  app.set_version_flag("--version", faasm::runner::runtimeVersion());
+  std::vector<std::string> envSpecs, dirSpecs;
   app.add_option("module", options.file, "artefact to run")->required();
   app.add_option("--invoke", options.invoke, "call this export instead of _start");
   app.add_option("--user", options.user,
                  "the user the function belongs to: its state keys and chained calls are that "
                  "user's")
       ->capture_default_str();
-  app.add_option("--env", options.env, "set a guest environment variable K=V (repeatable)")
+  app.add_option("--env", envSpecs,
+                 "set a guest environment variable NAME=VALUE, or pass NAME on from this "
+                 "environment (repeatable)")
       ->allow_extra_args(false);
   app.add_option("--input", options.input, "the call's input (faasmGetInput)");
   app.add_option("--input-file", options.inputFile,
@@ -68,21 +121,27 @@ int main(int argc, char** argv) {
                  "write the call's output (faasmSetOutput) here instead of stdout");
   app.add_option("--functions", options.functionsDir,
                  "function table for chained calls: a directory of <name>.so artefacts");
-  app.add_option("--dir", options.dirs, "preopen a host directory HOST[:GUEST] (repeatable)")
+  app.add_option("--dir", dirSpecs,
+                 "preopen a host directory as HOST[:GUEST] or HOST::GUEST; GUEST defaults to "
+                 "HOST (repeatable)")
       ->allow_extra_args(false);
   app.add_option("--warm", options.warm, "run the call N times in one warm Faaslet, reset between")
-      ->check(CLI::Range(1u, 1000000u));
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
   app.add_option("--snapshot-out", options.snapshotOut,
                  "initialise the function, write its snapshot to this file, run nothing");
   app.add_option("--snapshot-in", options.snapshotIn,
                  "restore the function from this snapshot file instead of initialising it");
   uint64_t memoryLimitMb = 0;
   double timeoutSeconds = 0;
-  app.add_option("--memory-limit", memoryLimitMb, "memory limit of each Faaslet, in MiB");
-  app.add_option("--cpu", options.cpus, "CPU quota of each Faaslet, in cores (0.5 = half)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--timeout", timeoutSeconds, "wall-clock limit of each call, in seconds")
-      ->check(CLI::NonNegativeNumber);
+  app.add_option("--memory-limit", memoryLimitMb, "memory limit of each Faaslet, in MiB; 0: none")
+      ->capture_default_str();
+  app.add_option("--cpu", options.cpus, "CPU quota of each Faaslet, in cores (0.5 = half); 0: none")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--timeout", timeoutSeconds, "wall-clock limit of each call, in seconds; 0: none")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.prefix_command(); // everything after the module belongs to the guest
 
   if (const char* option = unknownLeadingOption(argc, argv)) {
@@ -93,9 +152,24 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "faasm-run: %s\n", e.what());
     return faasm::runner::kExitLoadError;
+  }
+  for (const std::string& entry : envSpecs)
+    if (std::string error = resolveEnv(entry, options.env); !error.empty()) {
+      std::fprintf(stderr, "faasm-run: %s\n", error.c_str());
+      return faasm::runner::kExitLoadError;
+    }
+  for (const std::string& spec : dirSpecs) {
+    std::string error;
+    options.dirs.push_back(normaliseDir(spec, error));
+    if (!error.empty()) {
+      std::fprintf(stderr, "faasm-run: %s\n", error.c_str());
+      return faasm::runner::kExitLoadError;
+    }
   }
   options.args = app.remaining();
   options.memoryLimitBytes = memoryLimitMb << 20;

@@ -129,6 +129,11 @@ def cmd_expect(a):
                 problems.append(f"stderr line does not mention {word!r}")
     if a.stdout is not None and proc.stdout != a.stdout:
         problems.append(f"stdout is not {a.stdout!r}")
+    if a.stdout_regex is not None and not re.search(a.stdout_regex, proc.stdout):
+        problems.append(f"stdout does not match {a.stdout_regex!r}")
+    for text in a.stdout_contains:
+        if text not in proc.stdout:
+            problems.append(f"stdout does not contain {text!r}")
     for path in a.absent:
         if os.path.exists(path):
             problems.append(f"{path} exists (a failed run must leave no output file)")
@@ -222,6 +227,9 @@ def main():
     x.add_argument("--one-line", action="store_true", help="stderr must be exactly one line")
     x.add_argument("--stderr-empty", action="store_true", help="stderr must be empty")
     x.add_argument("--stdout", help="exact stdout")
+    x.add_argument("--stdout-regex", help="a regular expression stdout must match (re.search)")
+    x.add_argument("--stdout-contains", action="append", default=[],
+                   help="text stdout must contain")
     x.add_argument("--absent", action="append", default=[],
                    help="a file that must not exist afterwards (removed before the run)")
     x.add_argument("--prepare", nargs=3, metavar=("CODEGEN", "WASM", "SO"),

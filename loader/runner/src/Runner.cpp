@@ -9,6 +9,7 @@
 #include "faasm/wasi/Wasi.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -54,22 +55,21 @@ bool parseValue(char type, const std::string& text, abi::Value& out) {
   return errno == 0 && end && *end == '\0' && !text.empty();
 }
 
+// Floats in their shortest form that reads back as the same value.
+template <typename T> void printFloat(const abi::Value& v) {
+  T x;
+  std::memcpy(&x, &v.lo, sizeof x);
+  char text[64];
+  auto [end, error] = std::to_chars(text, text + sizeof text, x);
+  std::printf("%.*s\n", error == std::errc() ? int(end - text) : 0, text);
+}
+
 void printValue(char type, const abi::Value& v) {
   switch (type) {
   case 'i': std::printf("%" PRId32 "\n", int32_t(uint32_t(v.lo))); break;
   case 'I': std::printf("%" PRId64 "\n", int64_t(v.lo)); break;
-  case 'f': {
-    float f;
-    std::memcpy(&f, &v.lo, 4);
-    std::printf("%g\n", double(f));
-    break;
-  }
-  case 'F': {
-    double d;
-    std::memcpy(&d, &v.lo, 8);
-    std::printf("%g\n", d);
-    break;
-  }
+  case 'f': printFloat<float>(v); break;
+  case 'F': printFloat<double>(v); break;
   default: std::printf("0x%016" PRIx64 "%016" PRIx64 "\n", v.hi, v.lo); break;
   }
 }
@@ -225,6 +225,12 @@ int invokeExport(const RunOptions& options) {
 }
 
 } // namespace
+
+const char* runtimeVersion() {
+  static const std::string version =
+      std::string(FAASM_VERSION) + " (artefact ABI " + std::to_string(abi::kAbiVersion) + ")";
+  return version.c_str();
+}
 
 int runCommand(const RunOptions& options) {
   if (!options.snapshotOut.empty()) return writeSnapshot(options);

@@ -50,4 +50,7 @@ struct RunOptions {
 // function is only initialised and its snapshot written (status 0).
 int runCommand(const RunOptions& options);
 
+// The version faasm-run reports: the project's, and the artefact ABI it runs.
+const char* runtimeVersion();
+
 } // namespace faasm::runner
