@@ -173,6 +173,11 @@ def cmd_make_input(a):
         data = b"This is not a WebAssembly module, just text.\n" * 4
     elif a.kind == "empty":
         data = b""
+    elif a.kind == "deep-text":
+        # 5,000 nested blocks in the text format: deeper than faasm-codegen
+        # lets WABT's recursive text parser go.
+        data = (b"(module (func (export \"_start\")" + b" (block" * 5000 + b")" * 5000
+                + b"))\n")
     with open(a.output, "wb") as f:
         f.write(data)
 
@@ -246,7 +251,7 @@ def main():
     i.set_defaults(func=cmd_imports)
 
     m = sub.add_parser("make-input")
-    m.add_argument("kind", choices=["truncated", "garbage", "empty"])
+    m.add_argument("kind", choices=["truncated", "garbage", "empty", "deep-text"])
     m.add_argument("output")
     m.add_argument("--source")
     m.set_defaults(func=cmd_make_input)
