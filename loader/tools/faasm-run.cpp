@@ -1,5 +1,6 @@
 // faasm-run: runs one artefact as a Faaslet (or, with --invoke, one export in
 // this process). CLI parsing only; the work is faasm::runner::runCommand.
+#include "faasm/log/Log.h"
 #include "faasm/runner/Runner.h"
 
 #include <CLI/CLI.hpp>
@@ -89,6 +90,7 @@ std::string normaliseDir(const std::string& spec, std::string& error) {
 } // namespace
 
 int main(int argc, char** argv) {
+  faasm::log::setProgramName("faasm-run");
   CLI::App app{"Run a faasm artefact (a .so made by faasm-codegen) as a Faaslet, with WASI\n"
                "preview1 and the Faasm API: the function is initialised once into a\n"
                "Proto-Faaslet snapshot and the call runs in a process forked from it.\n"

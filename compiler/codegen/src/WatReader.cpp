@@ -29,8 +29,10 @@ size_t textNesting(std::string_view text) {
     char c = text[i];
     char next = i + 1 < text.size() ? text[i + 1] : '\0';
     if (blockComments > 0) {
-      if (c == '(' && next == ';') ++blockComments, ++i;
-      else if (c == ';' && next == ')') --blockComments, ++i;
+      if (c == '(' && next == ';')
+        ++blockComments, ++i;
+      else if (c == ';' && next == ')')
+        --blockComments, ++i;
       continue;
     }
     if (c == ';' && next == ';') {
@@ -57,8 +59,7 @@ size_t textNesting(std::string_view text) {
 WatResult watToWasm(std::string_view text, const std::string& sourceName) {
   WatResult out;
   if (textNesting(text) > kMaxTextNesting) {
-    out.message =
-        "parentheses nest deeper than " + std::to_string(kMaxTextNesting) + " levels";
+    out.message = "parentheses nest deeper than " + std::to_string(kMaxTextNesting) + " levels";
     return out;
   }
   wabt::Errors errors;

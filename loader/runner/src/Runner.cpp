@@ -3,6 +3,7 @@
 #include "faasm/faaslet/Faaslet.h"
 #include "faasm/faaslet/Scheduler.h"
 #include "faasm/isolation/Isolation.h"
+#include "faasm/log/Log.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Module.h"
 #include "faasm/runtime/TypeRegistry.h"
@@ -148,6 +149,8 @@ int runFaaslets(const RunOptions& options) {
     limits.timeout = options.timeout;
     schedulerOptions.isolation = std::make_shared<const isolation::IsolationPlan>(limits);
   }
+  FAASM_LOG(Debug, "%s: running as a Faaslet of user %s (%u run%s)", file.c_str(),
+            options.user.c_str(), options.warm, options.warm == 1 ? "" : "s");
   faaslet::Scheduler scheduler(std::move(schedulerOptions));
   faaslet::FunctionSpec spec = specOf(options);
   std::string name = spec.name;
