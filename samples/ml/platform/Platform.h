@@ -44,12 +44,21 @@ void flagDirty(const char* key, size_t total, size_t offset, size_t len);
 void pushPartial(const char* key);
 // Replaces the local replica of a mapped value with the global value.
 void pull(const char* key, size_t len);
-// What a HOGWILD worker does every K updates: make its updates visible to
-// other hosts and see theirs. Under Faasm the replica is shared by the
-// co-located workers, so this pushes only (a pull would overwrite their
-// unpushed updates); natively every process is a host of its own, so it pushes
-// and then pulls.
-void syncHogwild(const char* key, size_t len);
+// HOGWILD weights: `count` floats under key, mapped for updating in place
+// without locks. Writes are flagged with flagDirty as for any mapped value.
+float* mapHogwild(const char* key, size_t count);
+// What a HOGWILD worker does every K updates and at its end: make its updates
+// visible to other hosts, and see theirs.
+//   Faasm: the replica is shared by the co-located workers, whose writes
+//          meet in the same pages; this pushes the dirty chunks.
+//   Native: every process is a host of its own with a private replica. A
+//          push alone would overwrite, chunk by chunk, every update other
+//          workers pushed since this one pulled; so it pulls, adds its own
+//          updates since its last sync (replica - value at that sync) to the
+//          global value, and pushes its dirty chunks of the sum. Only
+//          updates pushed by another worker between that pull and push are
+//          lost (a window of one round trip).
+void syncHogwild(const char* key);
 
 // Starts a call of function `name` with `input`; 0 if it could not be started.
 uint32_t chain(const char* name, std::string_view input);
@@ -60,5 +69,8 @@ std::string output(uint32_t id);
 
 // Seconds on a monotonic clock.
 double now();
+// CPU seconds of the calling thread (user and system): a timing that a busy
+// machine disturbs less than the wall clock.
+double cpuNow();
 
 } // namespace ml::platform

@@ -68,8 +68,12 @@ void pull(const char* key, size_t len) {
   faasmPullState(key, checkedLength(len, key));
 }
 
-void syncHogwild(const char* key, size_t) {
-  faasmPushStatePartial(key);
+float* mapHogwild(const char* key, size_t count) {
+  return reinterpret_cast<float*>(mapState(key, count * sizeof(float)));
+}
+
+void syncHogwild(const char* key) {
+  pushPartial(key);
 }
 
 uint32_t chain(const char* name, std::string_view in) {
@@ -92,6 +96,12 @@ std::string output(uint32_t id) {
 double now() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+double cpuNow() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 

@@ -31,8 +31,16 @@ namespace ml::platform {
 
 namespace {
 
-// The unit of a partial push, as the global tier would send it.
-constexpr size_t kChunkBytes = 4096;
+// The unit of a partial push, as the global tier would send it: 4 KiB, or
+// FAASM_STATE_CHUNK_BYTES (so the baseline can follow the global tier's).
+size_t chunkBytes() {
+  static const size_t bytes = [] {
+    const char* text = std::getenv("FAASM_STATE_CHUNK_BYTES");
+    long v = text ? std::atol(text) : 0;
+    return v > 0 ? size_t(v) : size_t(4096);
+  }();
+  return bytes;
+}
 
 [[noreturn]] void die(const std::string& message) {
   std::fprintf(stderr, "native platform: %s\n", message.c_str());
@@ -43,6 +51,7 @@ struct Replica {
   size_t offset = 0; // of the first byte held, in the global value
   std::vector<uint8_t> bytes;
   std::vector<bool> dirtyChunks;
+  std::vector<uint8_t> base; // HOGWILD values: the value at the last sync
 };
 
 struct Child {
@@ -137,7 +146,7 @@ Replica& wholeReplica(const char* key, size_t len) {
   if (replica.bytes.size() < len) {
     size_t had = replica.bytes.size();
     replica.bytes.resize(len);
-    replica.dirtyChunks.resize((len + kChunkBytes - 1) / kChunkBytes);
+    replica.dirtyChunks.resize((len + chunkBytes() - 1) / chunkBytes());
     fetch(key, had, len - had, replica.bytes.data() + had);
   }
   return replica;
@@ -183,7 +192,7 @@ void writeState(const char* key, const void* data, size_t len) {
   command({"SET", key, bytes(data, len)});
   Replica& replica = process().replicas[key];
   replica.bytes.assign(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + len);
-  replica.dirtyChunks.assign((len + kChunkBytes - 1) / kChunkBytes, false);
+  replica.dirtyChunks.assign((len + chunkBytes() - 1) / chunkBytes(), false);
 }
 
 void readState(const char* key, void* out, size_t len) {
@@ -214,16 +223,17 @@ void flagDirty(const char* key, size_t, size_t offset, size_t len) {
   auto it = process().replicas.find(key);
   if (it == process().replicas.end() || len == 0) return;
   std::vector<bool>& dirty = it->second.dirtyChunks;
-  size_t last = std::min((offset + len - 1) / kChunkBytes, dirty.size() - 1);
-  for (size_t c = offset / kChunkBytes; c <= last; ++c)
+  size_t last = std::min((offset + len - 1) / chunkBytes(), dirty.size() - 1);
+  for (size_t c = offset / chunkBytes(); c <= last; ++c)
     dirty[c] = true;
 }
 
-void pushPartial(const char* key) {
-  auto it = process().replicas.find(key);
-  if (it == process().replicas.end()) return;
-  Replica& replica = it->second;
-  // One SETRANGE per run of dirty chunks, pipelined.
+namespace {
+
+// Appends one SETRANGE per run of dirty chunks of `data` (the replica's bytes
+// or what is to replace them) to the pipeline and clears the flags; the
+// number of commands appended.
+size_t appendDirtyRuns(const char* key, Replica& replica, const uint8_t* data) {
   size_t commands = 0;
   const size_t chunks = replica.dirtyChunks.size();
   for (size_t c = 0; c < chunks;) {
@@ -236,16 +246,32 @@ void pushPartial(const char* key) {
       replica.dirtyChunks[end] = false;
       ++end;
     }
-    size_t from = c * kChunkBytes, to = std::min(end * kChunkBytes, replica.bytes.size());
-    append({"SETRANGE", key, std::to_string(from), bytes(replica.bytes.data() + from, to - from)});
+    size_t from = c * chunkBytes(), to = std::min(end * chunkBytes(), replica.bytes.size());
+    append({"SETRANGE", key, std::to_string(from), bytes(data + from, to - from)});
     ++commands;
     c = end;
   }
+  return commands;
+}
+
+// The replies of `commands` pipelined commands; the last one's.
+Reply replies(size_t commands) {
+  Reply last(nullptr, freeReplyObject);
   for (size_t i = 0; i < commands; ++i) {
     void* reply = nullptr;
     if (redisGetReply(redis(), &reply) != REDIS_OK) die(std::string("Redis: ") + redis()->errstr);
-    freeReplyObject(reply);
+    last.reset(static_cast<redisReply*>(reply));
+    if (last->type == REDIS_REPLY_ERROR) die(std::string("Redis: ") + last->str);
   }
+  return last;
+}
+
+} // namespace
+
+void pushPartial(const char* key) {
+  auto it = process().replicas.find(key);
+  if (it == process().replicas.end()) return;
+  replies(appendDirtyRuns(key, it->second, it->second.bytes.data()));
 }
 
 void pull(const char* key, size_t len) {
@@ -253,9 +279,39 @@ void pull(const char* key, size_t len) {
   fetch(key, 0, len, replica.bytes.data());
 }
 
-void syncHogwild(const char* key, size_t len) {
-  pushPartial(key);
-  pull(key, len);
+float* mapHogwild(const char* key, size_t count) {
+  Replica& replica = wholeReplica(key, count * sizeof(float));
+  replica.base = replica.bytes;
+  return reinterpret_cast<float*>(replica.bytes.data());
+}
+
+void syncHogwild(const char* key) {
+  auto it = process().replicas.find(key);
+  if (it == process().replicas.end() || it->second.base.size() != it->second.bytes.size())
+    die(std::string("syncHogwild before mapHogwild: ") + key);
+  Replica& replica = it->second;
+  const size_t count = replica.bytes.size() / sizeof(float);
+  auto* local = reinterpret_cast<float*>(replica.bytes.data());
+  const auto* base = reinterpret_cast<const float*>(replica.base.data());
+  std::vector<float> merged(count);
+  const std::vector<bool> dirty = replica.dirtyChunks;
+  // Optimistic transaction: if another worker pushes between the read and
+  // the write, EXEC fails and the merge is made again on its result.
+  for (;;) {
+    command({"WATCH", key});
+    fetch(key, 0, count * sizeof(float), reinterpret_cast<uint8_t*>(merged.data()));
+    for (size_t i = 0; i < count; ++i)
+      merged[i] += local[i] - base[i];
+    append({"MULTI"});
+    replica.dirtyChunks = dirty;
+    size_t commands =
+        appendDirtyRuns(key, replica, reinterpret_cast<const uint8_t*>(merged.data()));
+    append({"EXEC"});
+    Reply exec = replies(commands + 2);
+    if (exec->type == REDIS_REPLY_ARRAY) break;
+  }
+  std::memcpy(local, merged.data(), count * sizeof(float));
+  replica.base = replica.bytes;
 }
 
 uint32_t chain(const char* name, std::string_view in) {
@@ -311,6 +367,12 @@ std::string output(uint32_t id) {
 double now() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+double cpuNow() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 

@@ -3,6 +3,8 @@
 #include <Eigen/SparseCore>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace ml::sgd {
 
@@ -16,6 +18,11 @@ std::string checkBatch(const Batch& b, uint32_t cols) {
   for (int64_t k = 0; k < entries; ++k)
     maxColumn = std::max(maxColumn, uint32_t(b.cols[k]));
   if (entries > 0 && maxColumn >= cols) return "sgd-cols: a column index is out of range";
+  // A NaN or infinity would spread through the shared weights to every worker.
+  bool finite = true;
+  for (int64_t k = 0; k < entries; ++k)
+    finite &= std::fabs(b.values[k]) <= std::numeric_limits<float>::max();
+  if (!finite) return "sgd-values: a value is not finite";
   for (uint32_t r = 0; r < rows; ++r)
     if (b.labels[r] != 1 && b.labels[r] != -1) return "sgd-labels: a label is not +1 or -1";
   return "";

@@ -8,12 +8,13 @@
 //   epoch only.
 // Output: one JSON line, e.g.
 //   {"rows":78126,"cols":47236,"nnz":...,"workers":5,"lr":0.1,"sync":60000,
-//    "epochs":[{"epoch":1,"train_s":..,"pass_s":..,"updates":..,"train_hinge":..,
+//    "epochs":[{"epoch":1,"train_s":..,"pass_s":..,"pass_cpu_s":..,"updates":..,
+//               "train_hinge":..,
 //               "eval_s":..,"loss":..,"accuracy":..},...],
 //    "train_s":..,"loss":..,"accuracy":..}
 // train_s is the epoch's wall time (chaining, the workers, awaiting them);
-// pass_s the slowest worker's pass alone; train_hinge the mean hinge loss the
-// workers saw during the epoch; loss and accuracy are the weights' after it.
+// pass_s (pass_cpu_s) the slowest worker's pass alone (its CPU time); train_hinge the mean hinge
+// loss the workers saw during the epoch; loss and accuracy are the weights' after it.
 #include "../platform/Params.h"
 #include "../platform/Platform.h"
 #include "Dataset.h"
@@ -35,7 +36,7 @@ constexpr int kMaxWorkers = 256;
 
 struct StepOutput {
   uint64_t examples = 0, updates = 0, correct = 0;
-  double hinge = 0, passSeconds = 0;
+  double hinge = 0, passSeconds = 0, passCpuSeconds = 0;
 };
 
 bool parseStep(const std::string& text, StepOutput& out) {
@@ -45,6 +46,7 @@ bool parseStep(const std::string& text, StepOutput& out) {
   out.correct = uint64_t(p.number("correct", 0));
   out.hinge = p.number("hinge", 0);
   out.passSeconds = p.number("pass_s", 0);
+  out.passCpuSeconds = p.number("pass_cpu_s", 0);
   return p.error().empty() && p.number("examples", -1) >= 0;
 }
 
@@ -156,13 +158,15 @@ int functionMain() {
       sum.correct += step.correct;
       sum.hinge += step.hinge;
       sum.passSeconds = std::max(sum.passSeconds, step.passSeconds);
+      sum.passCpuSeconds = std::max(sum.passCpuSeconds, step.passCpuSeconds);
     }
     const double trained = platform::now();
     trainSeconds += trained - start;
-    json += format("%s{\"epoch\":%d,\"train_s\":%.6f,\"pass_s\":%.6f,\"updates\":%" PRIu64
-                   ",\"train_hinge\":%.6f",
-                   epoch > 1 ? "," : "", epoch, trained - start, sum.passSeconds, sum.updates,
-                   sum.hinge / double(sum.examples ? sum.examples : 1));
+    json += format(
+        "%s{\"epoch\":%d,\"train_s\":%.6f,\"pass_s\":%.6f,\"pass_cpu_s\":%.6f,\"updates\":%" PRIu64
+        ",\"train_hinge\":%.6f",
+        epoch > 1 ? "," : "", epoch, trained - start, sum.passSeconds, sum.passCpuSeconds,
+        sum.updates, sum.hinge / double(sum.examples ? sum.examples : 1));
     if (evalEvery || epoch == epochs) {
       platform::pull(kWeightsKey, weightBytes);
       last = evaluate(all, weights, meta.cols);
