@@ -30,8 +30,10 @@ Level levelFromEnvironment() {
   Level l = Level::Warn;
   if (const char* text = std::getenv("FAASM_LOG"); text && *text) {
     if (!parseLevel(text, l)) {
-      std::fprintf(stderr, "faasm: FAASM_LOG=%s: not a level (error, warn, info, debug, trace); "
-                           "using warn\n", text);
+      std::fprintf(stderr,
+                   "faasm: FAASM_LOG=%s: not a level (error, warn, info, debug, trace); "
+                   "using warn\n",
+                   text);
       l = Level::Warn;
     }
   }
@@ -59,7 +61,9 @@ Level level() {
   return static_cast<Level>(l);
 }
 
-void setLevel(Level l) { currentLevel.store(static_cast<int>(l), std::memory_order_relaxed); }
+void setLevel(Level l) {
+  currentLevel.store(static_cast<int>(l), std::memory_order_relaxed);
+}
 
 bool parseLevel(std::string_view name, Level& out) {
   static constexpr std::pair<std::string_view, Level> kNames[] = {
@@ -81,9 +85,10 @@ void write(Level l, const char* format, ...) {
   if (!enabled(l)) return;
   int saved = errno;
   char line[1024];
-  int n = static_cast<int>(l) <= static_cast<int>(Level::Warn)
-              ? std::snprintf(line, sizeof line, "%s: %s: ", program(), nameOf(l))
-              : std::snprintf(line, sizeof line, "%s[%d] %s: ", program(), int(getpid()), nameOf(l));
+  int n =
+      static_cast<int>(l) <= static_cast<int>(Level::Warn)
+          ? std::snprintf(line, sizeof line, "%s: %s: ", program(), nameOf(l))
+          : std::snprintf(line, sizeof line, "%s[%d] %s: ", program(), int(getpid()), nameOf(l));
   va_list args;
   va_start(args, format);
   int m = std::vsnprintf(line + n, sizeof line - n - 1, format, args);

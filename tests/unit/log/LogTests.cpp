@@ -23,8 +23,10 @@ template <typename Body> std::string stderrOf(const char* faasmLog, Body body) {
   if (pid == 0) {
     dup2(pipeFds[1], STDERR_FILENO);
     close(pipeFds[0]);
-    if (faasmLog) setenv("FAASM_LOG", faasmLog, 1);
-    else unsetenv("FAASM_LOG");
+    if (faasmLog)
+      setenv("FAASM_LOG", faasmLog, 1);
+    else
+      unsetenv("FAASM_LOG");
     body();
     _exit(0);
   }

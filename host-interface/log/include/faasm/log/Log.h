@@ -23,7 +23,9 @@ bool parseLevel(std::string_view name, Level& out);
 // The name lines start with, e.g. "faasm-run" (default: the executable's).
 void setProgramName(std::string_view name);
 
-inline bool enabled(Level l) { return static_cast<int>(l) <= static_cast<int>(level()); }
+inline bool enabled(Level l) {
+  return static_cast<int>(l) <= static_cast<int>(level());
+}
 
 // Writes one line at `l` if it is enabled; printf-style.
 void write(Level l, const char* format, ...) __attribute__((format(printf, 2, 3)));
