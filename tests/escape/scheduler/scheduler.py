@@ -20,7 +20,8 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from faasmtest import check_equal, compile_wasm, expect_result, fail, run_command, work_dir  # noqa: E402
+from faasmtest import (check_equal, compile_wasm, expect_result, fail, run_command, skip,  # noqa: E402
+                       work_dir)
 
 # Every scenario ends in a few seconds; one that takes this long hangs.
 HANG_SECONDS = 90
@@ -179,6 +180,28 @@ def input_pile(env):
                 r"[0-9.]+ MiB", err, refused)
 
 
+def bombs_in_cgroups(env):
+    # With a memory limit each Faaslet has a cgroup and its zygote reaps it
+    # and reports its end: a Faaslet's slot comes back only then. The same
+    # caps hold.
+    env.so("fanout", "fanout-worker", "recurse", "output-bomb")
+    limit = ("--memory-limit", "64")
+    status, out, err = env.run("fanout", *limit, input="100")
+    if "not enforced" in err:
+        skip(f"the host does not permit a memory cgroup here ({err.strip()})")
+    expect_result((status, out, err), 0, stderr="")
+    _, ok, peak = match("stdout", r"fanout: (\d+) calls, (\d+) ok, peak (\d+)\n", out)
+    check_equal("calls that ended well", ok, 100)
+    if peak > TREE_RUNNING:
+        fail(f"{peak} Faaslets ran at once, more than the cap of {TREE_RUNNING}")
+    expect_result(env.run("recurse", *limit, input="100"), 4,
+                  stdout=f"recurse: depth 100, status 4, peak {TREE_ALIVE}\n",
+                  stderr=refused_line(TREE_ALIVE))
+    _, err = expect_result(env.run("output-bomb", *limit, input="pile 20 8"), 0,
+                           stdout="pile: 7 ok, 13 failed, 0 other\n")
+    check_equal("refused outputs", len(err.splitlines()), 13)
+
+
 # ----- call ids: hanging the host, reading others' outputs -------------------------
 
 
@@ -225,6 +248,7 @@ SCENARIOS = {
     "output-pile": output_pile,
     "input-bomb": input_bomb,
     "input-pile": input_pile,
+    "bombs-in-cgroups": bombs_in_cgroups,
     "await-guessed-id": await_guessed_id,
     "await-cycle": await_cycle,
     "await-own-id": await_own_id,
