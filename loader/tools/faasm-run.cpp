@@ -135,5 +135,14 @@ int main(int argc, char** argv) {
   limits.bytesPerHost = hostMb << 20;
   limits.chainTimeout =
       std::chrono::milliseconds(std::max<int64_t>(1, int64_t(chainTimeoutSeconds * 1000)));
+  // faasm-run makes one call tree: a tree limit above the host's default
+  // raises the host's, unless that was given too (then it is a mistake).
+  faasm::faaslet::SchedulerLimits defaults = limits.resolved();
+  if (!app.count("--host-running"))
+    limits.runningPerHost = std::max(defaults.runningPerHost, defaults.runningPerTree);
+  if (!app.count("--host-alive"))
+    limits.alivePerHost = std::max(defaults.alivePerHost, defaults.alivePerTree);
+  if (!app.count("--host-bytes"))
+    limits.bytesPerHost = std::max(defaults.bytesPerHost, defaults.bytesPerTree);
   return faasm::runner::runCommand(options);
 }
