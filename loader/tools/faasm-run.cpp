@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -21,9 +22,11 @@ namespace {
 // it CLI11 would also let an unknown option *before* the module through.
 // Options before the module must be ours: find the first that is not.
 const std::set<std::string, std::less<>> kValueOptions = {
-    "--invoke",      "--user",         "--env", "--input",  "--input-file",
-    "--output-file", "--functions",    "--dir", "--warm",   "--snapshot-out",
-    "--snapshot-in", "--memory-limit", "--cpu", "--timeout"};
+    "--invoke",       "--user",         "--env",          "--input",      "--input-file",
+    "--output-file",  "--functions",    "--dir",          "--warm",       "--snapshot-out",
+    "--snapshot-in",  "--memory-limit", "--cpu",          "--timeout",    "--tree-running",
+    "--tree-alive",   "--tree-bytes",   "--host-running", "--host-alive", "--host-bytes",
+    "--chain-timeout"};
 
 const char* unknownLeadingOption(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -102,7 +105,8 @@ int main(int argc, char** argv) {
              "  126     the module could not be loaded or linked, a usage error, or the\n"
              "          guest's exit code was outside 0..125 (one line on stderr:\n"
              "          \"faasm-run: <file>: <problem>\")\n"
-             "  134     the guest trapped (stderr: \"trap: <message>\")");
+             "  134     the guest trapped (stderr: \"trap: <message>\"), or the scheduler\n"
+             "          ended the call at one of its limits (\"faasm-run: <file>: <problem>\")");
   faasm::runner::RunOptions options;
   app.set_version_flag("--version", faasm::runner::runtimeVersion());
   std::vector<std::string> envSpecs, dirSpecs;
@@ -144,6 +148,33 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", timeoutSeconds, "wall-clock limit of each call, in seconds; 0: none")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  // The scheduler's caps and budgets (docs/Faaslets.md, "Limits"). The call
+  // tree is this call and every call chained from it.
+  faasm::faaslet::SchedulerLimits& limits = options.limits;
+  uint64_t treeMb = limits.bytesPerTree >> 20, hostMb = limits.bytesPerHost >> 20;
+  double chainTimeoutSeconds = double(limits.chainTimeout.count()) / 1000;
+  app.add_option("--tree-running", limits.runningPerTree,
+                 "Faaslets of the call tree computing at once; more wait in a queue "
+                 "(default: as --host-running)");
+  app.add_option("--tree-alive", limits.alivePerTree,
+                 "Faaslets of the call tree alive at once, those waiting for chained calls "
+                 "included (default: 8 x CPUs, at least 16)");
+  app.add_option("--tree-bytes", treeMb,
+                 "MiB of the call tree's inputs and outputs the scheduler may hold")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t(1), uint64_t(1024)));
+  app.add_option("--host-running", limits.runningPerHost,
+                 "Faaslets computing at once on this host (default: 2 x CPUs)");
+  app.add_option("--host-alive", limits.alivePerHost,
+                 "Faaslets alive at once on this host (default: 16 x CPUs, at least 32)");
+  app.add_option("--host-bytes", hostMb,
+                 "MiB of inputs and outputs the scheduler may hold for all calls")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--chain-timeout", chainTimeoutSeconds,
+                 "seconds a chained call may take, queued or running")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.prefix_command(); // everything after the module belongs to the guest
 
   if (const char* option = unknownLeadingOption(argc, argv)) {
@@ -176,5 +207,18 @@ int main(int argc, char** argv) {
   options.args = app.remaining();
   options.memoryLimitBytes = memoryLimitMb << 20;
   options.timeout = std::chrono::milliseconds(int64_t(timeoutSeconds * 1000));
+  limits.bytesPerTree = treeMb << 20;
+  limits.bytesPerHost = hostMb << 20;
+  limits.chainTimeout =
+      std::chrono::milliseconds(std::max<int64_t>(1, int64_t(chainTimeoutSeconds * 1000)));
+  // faasm-run makes one call tree: a tree limit above the host's default
+  // raises the host's, unless that was given too (then it is a mistake).
+  faasm::faaslet::SchedulerLimits defaults = limits.resolved();
+  if (!app.count("--host-running"))
+    limits.runningPerHost = std::max(defaults.runningPerHost, defaults.runningPerTree);
+  if (!app.count("--host-alive"))
+    limits.alivePerHost = std::max(defaults.alivePerHost, defaults.alivePerTree);
+  if (!app.count("--host-bytes"))
+    limits.bytesPerHost = std::max(defaults.bytesPerHost, defaults.bytesPerTree);
   return faasm::runner::runCommand(options);
 }

@@ -46,11 +46,7 @@ int32_t awaitCall(VMContext* vm, int32_t callId) {
 
 int32_t outputImpl(CallContext* call, uint32_t id, uint8_t* out, uint32_t outLen) {
   try {
-    std::optional<std::vector<uint8_t>> output = call->getOutput(id);
-    if (!output) return -1;
-    size_t n = std::min<size_t>(outLen, output->size());
-    if (n) std::memcpy(out, output->data(), n);
-    return int32_t(output->size());
+    return call->getOutput(id, std::span<uint8_t>(out, outLen));
   } catch (...) {
     return -1;
   }

@@ -7,6 +7,7 @@
 
 #include "faasm/isolation/Isolation.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -28,32 +29,53 @@ using protocol::Message;
 using protocol::Msg;
 
 // The chaining callbacks of a Faaslet: each is one request and one reply on
-// the Faaslet's channel to the scheduler. A lost scheduler ends the Faaslet.
+// the Faaslet's channel to the scheduler (an announced chain: two). A lost
+// scheduler ends the Faaslet. Ids are the scheduler's numbering of this
+// call's own chained calls (docs/Faaslets.md, "Call ids").
 void installChaining(api::CallContext& call, int channel) {
-  call.chain = [channel](std::string_view name, std::span<const uint8_t> input) -> uint32_t {
+  auto reply = [channel](Msg type) {
+    Message m;
+    if (!protocol::receive(channel, m) || m.type != type) _exit(kLostScheduler);
+    return m;
+  };
+  call.chain = [channel, reply](std::string_view name, std::span<const uint8_t> input) -> uint32_t {
+    if (name.size() > protocol::kMaxFunctionName) return 0; // no function has such a name
     std::vector<uint8_t> payload(name.begin(), name.end());
-    payload.insert(payload.end(), input.begin(), input.end());
-    Message reply;
-    if (!protocol::send(channel, Msg::Chain, uint32_t(name.size()), 0, payload.data(),
-                        payload.size()) ||
-        !protocol::receive(channel, reply) || reply.type != Msg::ChainReply)
+    if (input.size() <= protocol::kMaxInlineChainInput) {
+      payload.insert(payload.end(), input.begin(), input.end());
+      if (!protocol::send(channel, Msg::Chain, uint32_t(name.size()), 0, payload.data(),
+                          payload.size()))
+        _exit(kLostScheduler);
+      return reply(Msg::ChainReply).a;
+    }
+    // A large input is announced: the scheduler may refuse it (its budget)
+    // before any of it is sent, and takes it straight from guest memory.
+    uint64_t size = input.size();
+    const uint8_t* sizeBytes = reinterpret_cast<const uint8_t*>(&size);
+    payload.insert(payload.end(), sizeBytes, sizeBytes + sizeof size);
+    if (!protocol::send(channel, Msg::Chain, uint32_t(name.size()), 1, payload.data(),
+                        payload.size()))
       _exit(kLostScheduler);
-    return reply.a;
+    Message m;
+    if (!protocol::receive(channel, m)) _exit(kLostScheduler);
+    if (m.type == Msg::ChainReply) return m.a;
+    if (m.type != Msg::ChainProceed ||
+        !protocol::send(channel, Msg::ChainInput, 0, 0, input.data(), input.size()))
+      _exit(kLostScheduler);
+    return reply(Msg::ChainReply).a;
   };
-  call.await = [channel](uint32_t id) -> int32_t {
-    Message reply;
-    if (!protocol::send(channel, Msg::Await, id, 0) || !protocol::receive(channel, reply) ||
-        reply.type != Msg::AwaitReply)
-      _exit(kLostScheduler);
-    return reply.b;
+  call.await = [channel, reply](uint32_t id) -> int32_t {
+    if (!protocol::send(channel, Msg::Await, id, 0)) _exit(kLostScheduler);
+    return reply(Msg::AwaitReply).b;
   };
-  call.getOutput = [channel](uint32_t id) -> std::optional<std::vector<uint8_t>> {
-    Message reply;
-    if (!protocol::send(channel, Msg::GetOutput, id, 0) || !protocol::receive(channel, reply) ||
-        reply.type != Msg::OutputReply)
-      _exit(kLostScheduler);
-    if (reply.a != 1) return std::nullopt;
-    return std::move(reply.payload);
+  call.getOutput = [channel, reply](uint32_t id, std::span<uint8_t> buffer) -> int32_t {
+    int32_t wanted = int32_t(std::min<size_t>(buffer.size(), INT32_MAX));
+    if (!protocol::send(channel, Msg::GetOutput, id, wanted)) _exit(kLostScheduler);
+    Message m = reply(Msg::OutputReply);
+    if (m.a != 1) return -1;
+    size_t n = std::min(buffer.size(), m.payload.size());
+    if (n) std::memcpy(buffer.data(), m.payload.data(), n);
+    return m.b;
   };
 }
 

@@ -124,6 +124,7 @@ int writeSnapshot(const RunOptions& options) {
 
 int runFaaslets(const RunOptions& options) {
   const std::string& file = options.file;
+  if (std::string problem = options.limits.problem(); !problem.empty()) return fail(file, problem);
   std::vector<uint8_t> input;
   std::string error;
   if (!readInput(options, input, error)) return fail(file, error);
@@ -141,6 +142,10 @@ int runFaaslets(const RunOptions& options) {
   schedulerOptions.env = options.env;
   schedulerOptions.dirs = options.dirs;
   schedulerOptions.timeout = options.timeout;
+  schedulerOptions.limits = options.limits;
+  schedulerOptions.log = [](const std::string& line) {
+    std::fprintf(stderr, "faasm-run: %s\n", line.c_str());
+  };
   if (options.memoryLimitBytes || options.cpus > 0 || options.timeout.count() > 0) {
     // Limits asked for: each Faaslet gets its cgroup and the seccomp filter.
     isolation::IsolationLimits limits;
@@ -162,7 +167,10 @@ int runFaaslets(const RunOptions& options) {
   auto report = [&](const faaslet::CallResult& r) {
     if (!r.output.empty()) std::fwrite(r.output.data(), 1, r.output.size(), out);
     std::fflush(out);
-    if (r.trap == abi::TrapCode::None || r.trap == abi::TrapCode::Exit)
+    if (!r.error.empty())
+      status =
+          (std::fprintf(stderr, "faasm-run: %s: %s\n", file.c_str(), r.error.c_str()), kExitTrap);
+    else if (r.trap == abi::TrapCode::None || r.trap == abi::TrapCode::Exit)
       status = exited(file, r.returnCode);
     else if (r.memoryLimit)
       status = (std::fprintf(stderr, "faasm-run: %s: memory limit reached (%llu MiB)\n",

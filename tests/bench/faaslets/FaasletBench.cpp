@@ -105,6 +105,10 @@ faaslet::FunctionSpec specOf(const std::string& name, const std::string& file) {
 std::unique_ptr<faaslet::Scheduler> makeScheduler(const std::string& fn, const std::string& bigFn,
                                                   const isolation::IsolationLimits* limits) {
   faaslet::SchedulerOptions options;
+  // idleFaaslets keeps 64 Faaslets alive at once, each between two runs:
+  // more than the scheduler's default caps for this host allow.
+  options.limits.runningPerHost = options.limits.runningPerTree = 128;
+  options.limits.alivePerHost = options.limits.alivePerTree = 128;
   if (limits) {
     options.isolation = std::make_shared<const isolation::IsolationPlan>(*limits);
     options.timeout = limits->timeout;

@@ -86,6 +86,10 @@ struct CallResult {
   std::vector<uint8_t> output;              // what the guest passed to faasmSetOutput
   bool died = false;        // the Faaslet process ended without reporting (trap is HostError)
   bool memoryLimit = false; // ... because its memory limit was reached (died is set too)
+  // Set when the scheduler ended the run because of one of its limits (the
+  // trap is HostError): one line, "output of 1.1 GiB exceeds the 64 MiB
+  // limit per call tree".
+  std::string error;
 };
 
 class ProtoFaaslet {
