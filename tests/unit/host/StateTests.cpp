@@ -1,6 +1,7 @@
 // The local state tier (faasm/state/LocalState.h) and StateMapping, without
-// guests: objects, sizes, locks across processes, append lists, and a value
-// mapped into two linear memories sharing its pages.
+// guests: names, objects, sizes, locks across processes, append lists, a
+// value mapped into two linear memories sharing its pages, and tenancy
+// (users kept apart, the quota, listing and clearing).
 #include <doctest/doctest.h>
 
 #include "faasm/runtime/Memory.h"
@@ -21,6 +22,8 @@ namespace abi = faasm::abi;
 
 namespace {
 
+constexpr const char* kUser = "alice";
+
 struct StoreFixture {
   std::string dir;
   std::unique_ptr<st::LocalStateStore> store;
@@ -35,10 +38,14 @@ struct StoreFixture {
     std::string cmd = "rm -rf '" + dir + "'";
     (void)std::system(cmd.c_str());
   }
-  uint64_t fileSize(std::string_view key) {
+  uint64_t fileSize(std::string_view key, std::string_view user = kUser) {
     struct stat s{};
-    ::stat((dir + "/" + st::LocalStateStore::fileNameOf(key)).c_str(), &s);
+    ::stat(pathOf(user, key).c_str(), &s);
     return uint64_t(s.st_size);
+  }
+  std::string pathOf(std::string_view user, std::string_view key) {
+    return dir + "/" + st::LocalStateStore::userDirectoryName(user) + "/" +
+           st::LocalStateStore::nameOf(key);
   }
 };
 
@@ -50,23 +57,35 @@ bool readableWithin(int fd, int ms) {
 
 } // namespace
 
-TEST_CASE("state: key file names cannot name a path") {
-  CHECK(st::LocalStateStore::fileNameOf("weights_1-a") == "faasm-weights_1-a");
-  CHECK(st::LocalStateStore::fileNameOf("../x") == "faasm-%2E%2E%2Fx");
-  CHECK(st::LocalStateStore::fileNameOf("a.append") == "faasm-a%2Eappend");
+TEST_CASE("state: key and user names cannot name a path or each other") {
+  using S = st::LocalStateStore;
+  CHECK(S::nameOf("weights_1-a") == "weights_1-a");
+  CHECK(S::nameOf("../x") == "%2E%2E%2Fx");
+  CHECK(S::nameOf("a.append") == "a%2Eappend");
+  CHECK(S::nameOf("%41") == "%2541"); // not the name of "A"
+  CHECK(S::nameOf("#x") == "%23x");   // not a hashed name
+  CHECK(S::nameOf("") == "");
+  CHECK(S::userDirectoryName("a/x") == "faasm-a%2Fx");
   std::string longKey(500, 'k');
-  std::string name = st::LocalStateStore::fileNameOf(longKey);
-  CHECK(name.size() == 200);
-  CHECK(name != st::LocalStateStore::fileNameOf(longKey + "x"));
+  std::string name = S::nameOf(longKey);
+  CHECK(name.size() == 65);
+  CHECK(name[0] == '#');
+  CHECK(name != S::nameOf(longKey + "x"));
+  // A name 200 bytes long is kept; one byte more is hashed.
+  CHECK(S::nameOf(std::string(200, 'k')) == std::string(200, 'k'));
+  CHECK(S::nameOf(std::string(201, 'k'))[0] == '#');
+  // SHA-256 behind the hashed names: FIPS 180-2's one-million-'a' vector.
+  CHECK(S::nameOf(std::string(1000000, 'a')) ==
+        "#cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST_CASE("state: objects are created on demand, sized and copied") {
   StoreFixture f;
-  CHECK(f.store->open("missing", false) == nullptr);
-  st::StateObject* o = f.store->open("v", true);
+  CHECK(f.store->open(kUser, "missing", false) == nullptr);
+  st::StateObject* o = f.store->open(kUser, "v", true);
   REQUIRE(o);
   CHECK(o->size() == 0);
-  CHECK(f.store->open("v", false) == o);
+  CHECK(f.store->open(kUser, "v", false) == o);
   REQUIRE(o->setSize(5));
   REQUIRE(o->write(0, reinterpret_cast<const uint8_t*>("hello"), 5));
   char buf[5];
@@ -83,14 +102,14 @@ TEST_CASE("state: objects are created on demand, sized and copied") {
   CHECK(f.fileSize("v") == st::kHeaderBytes + 2 * abi::kWasmPageSize);
   // Another store (another process's view) sees the same object.
   st::LocalStateStore other(f.dir);
-  st::StateObject* o2 = other.open("v", false);
+  st::StateObject* o2 = other.open(kUser, "v", false);
   REQUIRE(o2);
   CHECK(o2->size() == 3);
 }
 
 TEST_CASE("state: write locks exclude other processes, read locks share") {
   StoreFixture f;
-  st::StateObject* o = f.store->open("lock", true);
+  st::StateObject* o = f.store->open(kUser, "lock", true);
   REQUIRE(o);
   for (bool childExclusive : {true, false}) {
     int held = o->lock(true);
@@ -132,7 +151,7 @@ TEST_CASE("state: write locks exclude other processes, read locks share") {
 
 TEST_CASE("state: a lock dies with its holder") {
   StoreFixture f;
-  st::StateObject* o = f.store->open("dead", true);
+  st::StateObject* o = f.store->open(kUser, "dead", true);
   REQUIRE(o);
   pid_t child = fork();
   if (child == 0) {
@@ -149,22 +168,22 @@ TEST_CASE("state: a lock dies with its holder") {
 TEST_CASE("state: append lists") {
   StoreFixture f;
   uint8_t out[16] = {};
-  CHECK(f.store->readAppended("list", out, sizeof out, 3) == 0);
-  REQUIRE(f.store->appendElement("list", reinterpret_cast<const uint8_t*>("ab"), 2));
-  REQUIRE(f.store->appendElement("list", reinterpret_cast<const uint8_t*>("cde"), 3));
-  REQUIRE(f.store->appendElement("list", reinterpret_cast<const uint8_t*>("f"), 1));
-  CHECK(f.store->readAppended("list", out, sizeof out, 2) == 5);
+  CHECK(f.store->readAppended(kUser, "list", out, sizeof out, 3) == 0);
+  REQUIRE(f.store->appendElement(kUser, "list", reinterpret_cast<const uint8_t*>("ab"), 2));
+  REQUIRE(f.store->appendElement(kUser, "list", reinterpret_cast<const uint8_t*>("cde"), 3));
+  REQUIRE(f.store->appendElement(kUser, "list", reinterpret_cast<const uint8_t*>("f"), 1));
+  CHECK(f.store->readAppended(kUser, "list", out, sizeof out, 2) == 5);
   CHECK(std::memcmp(out, "abcde", 5) == 0);
-  CHECK(f.store->readAppended("list", out, 4, 3) == 4); // cut at the buffer
-  CHECK(f.store->readAppended("list", out, sizeof out, 9) == 6);
+  CHECK(f.store->readAppended(kUser, "list", out, 4, 3) == 4); // cut at the buffer
+  CHECK(f.store->readAppended(kUser, "list", out, sizeof out, 9) == 6);
   CHECK(std::memcmp(out, "abcdef", 6) == 0);
-  REQUIRE(f.store->clearAppended("list"));
-  CHECK(f.store->readAppended("list", out, sizeof out, 3) == 0);
+  REQUIRE(f.store->clearAppended(kUser, "list"));
+  CHECK(f.store->readAppended(kUser, "list", out, sizeof out, 3) == 0);
 }
 
 TEST_CASE("state: a value mapped into two memories shares its pages") {
   StoreFixture f;
-  st::StateObject* o = f.store->open("mapped", true);
+  st::StateObject* o = f.store->open(kUser, "mapped", true);
   REQUIRE(o);
   REQUIRE(o->ensureSize(100000));
   for (abi::BoundsMode mode : {abi::BoundsMode::Guard, abi::BoundsMode::Explicit}) {
