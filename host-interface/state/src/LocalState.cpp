@@ -100,6 +100,7 @@ bool isPlain(unsigned char c) {
 // The bytes a nameOf() came from, or nullopt for a hashed name.
 std::optional<std::string> unescape(std::string_view name) {
   if (!name.empty() && name[0] == '#') return std::nullopt;
+  if (name == "%") return std::string();
   std::string out;
   for (size_t i = 0; i < name.size(); ++i) {
     if (name[i] == '%' && i + 2 < name.size()) {
@@ -351,6 +352,7 @@ uint64_t LocalStateStore::defaultQuota() {
 
 std::string LocalStateStore::nameOf(std::string_view bytes) {
   static const char* hex = "0123456789ABCDEF";
+  if (bytes.empty()) return "%"; // a file needs a name; an escape is never a lone '%'
   std::string name;
   for (unsigned char c : bytes) {
     if (isPlain(c)) {

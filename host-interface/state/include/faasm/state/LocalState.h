@@ -14,9 +14,11 @@
 //     <key>.append     its append list
 // <user> and <key> are nameOf(): bytes other than [A-Za-z0-9_-] written as
 // %XX, or, when that would pass 200 bytes, '#' and the SHA-256 hex of the
-// raw bytes. A name never holds '.', '/' or a raw '%' or '#', so (user, key)
-// -> path is one to one (key "a/x" of user "b" is faasm-b/a%2Fx, never
-// another user's object), and .usage and .append never collide with a key.
+// raw bytes; the empty string is "%". A name never holds '.' or '/', a '%'
+// in it is an escape (or the whole empty name) and a '#' starts a hash, so
+// (user, key) -> path is one to one (key "a/x" of user "b" is
+// faasm-b/a%2Fx, never another user's object), and .usage and .append
+// never collide with a key.
 //
 // Quota: every byte of a user's files (st_size: the 4 KiB header plus the
 // capacity of each value, and each append list) is charged to the user's
