@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace st = faasm::state;
 namespace rt = faasm::runtime;
@@ -210,4 +211,118 @@ TEST_CASE("state: a value mapped into two memories shares its pages") {
     CHECK(pa[5] == 42);
     CHECK(pb[5] == 42);
   }
+}
+
+TEST_CASE("state: users are kept apart and listed") {
+  StoreFixture f;
+  st::StateObject* a = f.store->open("a", "k", true);
+  st::StateObject* b = f.store->open("b", "k", true);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a != b);
+  REQUIRE(a->setSize(3));
+  CHECK(b->size() == 0);
+  CHECK(f.pathOf("a", "k") != f.pathOf("b", "k"));
+  REQUIRE(f.store->appendElement("a", "k", reinterpret_cast<const uint8_t*>("x"), 1));
+  uint8_t out[4] = {};
+  CHECK(f.store->readAppended("b", "k", out, sizeof out, 1) == 0);
+  std::vector<std::string> users;
+  for (const auto& u : f.store->users())
+    users.push_back(u.user);
+  CHECK(users == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("state: the quota holds while processes grow one user's state at once") {
+  StoreFixture f;
+  constexpr uint64_t kQuota = 1 << 20;
+  constexpr uint64_t kObject = st::kHeaderBytes + abi::kWasmPageSize;
+  f.store->setQuota(kQuota);
+  constexpr int kChildren = 4;
+  pid_t children[kChildren];
+  for (int c = 0; c < kChildren; ++c) {
+    children[c] = fork();
+    if (children[c] == 0) {
+      // A store of its own, as another Faaslet process would have.
+      st::LocalStateStore store(f.dir, kQuota);
+      for (int i = 0;; ++i) {
+        st::StateObject* o =
+            store.open("u", "c" + std::to_string(c) + "-" + std::to_string(i), true);
+        if (!o || !o->ensureSize(100)) _exit(errno == EDQUOT ? 0 : 1);
+      }
+    }
+  }
+  for (pid_t child : children) {
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0); // every child stopped at the quota, nothing else
+  }
+  uint64_t used = f.store->usage("u");
+  CHECK(used <= kQuota);
+  CHECK(kQuota - used < kObject); // and the quota was used, not lost to races
+  uint64_t onDisk = 0;
+  for (const auto& k : f.store->keys("u"))
+    onDisk += k.valueBytes + k.appendBytes;
+  CHECK(onDisk == used);
+}
+
+TEST_CASE("state: growth is charged, removal refunded, a stale ledger never refuses") {
+  StoreFixture f;
+  constexpr uint64_t kObject = st::kHeaderBytes + abi::kWasmPageSize;
+  f.store->setQuota(3 * kObject);
+  for (const char* key : {"a", "b", "c"}) {
+    st::StateObject* o = f.store->open("u", key, true);
+    REQUIRE(o);
+    REQUIRE(o->ensureSize(1));
+  }
+  st::StateObject* d = f.store->open("u", "d", true);
+  CHECK(d == nullptr);
+  CHECK(errno == EDQUOT);
+  CHECK(f.store->usage("u") == 3 * kObject); // the refused object left nothing behind
+  // Append lists are charged too.
+  std::vector<uint8_t> element(1000, 'e');
+  CHECK_FALSE(f.store->appendElement("u", "list", element.data(), uint32_t(element.size())));
+  CHECK(errno == EDQUOT);
+  REQUIRE(f.store->remove("u", "a"));
+  CHECK(f.store->usage("u") == 2 * kObject);
+  REQUIRE(f.store->appendElement("u", "list", element.data(), uint32_t(element.size())));
+  REQUIRE(f.store->clearAppended("u", "list"));
+  CHECK(f.store->usage("u") == 2 * kObject);
+  // Files removed behind the store's back leave the ledger overstated: the
+  // next growth that seems not to fit counts again and fits.
+  REQUIRE(::unlink(f.pathOf("u", "b").c_str()) == 0);
+  REQUIRE(::unlink(f.pathOf("u", "c").c_str()) == 0);
+  for (const char* key : {"e", "f", "g"}) {
+    st::StateObject* o = f.store->open("u", key, true);
+    REQUIRE(o);
+    CHECK(o->ensureSize(1));
+  }
+}
+
+TEST_CASE("state: a user directory not made by the store is refused") {
+  StoreFixture f;
+  std::string dir = f.dir + "/" + st::LocalStateStore::userDirectoryName("eve");
+  REQUIRE(::mkdir(dir.c_str(), 0755) == 0); // readable by others: not the store's
+  CHECK(f.store->open("eve", "k", true) == nullptr);
+  CHECK(errno == EACCES);
+  if (geteuid() == 0) {
+    REQUIRE(::chmod(dir.c_str(), 0700) == 0);
+    REQUIRE(::chown(dir.c_str(), 65534, 65534) == 0); // someone else's
+    CHECK(f.store->open("eve", "k", true) == nullptr);
+    CHECK(errno == EACCES);
+  }
+}
+
+TEST_CASE("state: a quota is a size") {
+  using S = st::LocalStateStore;
+  CHECK(S::parseSize("4096") == 4096u);
+  CHECK(S::parseSize("64K") == 65536u);
+  CHECK(S::parseSize("2m") == 2u << 20);
+  CHECK(S::parseSize("1G") == 1u << 30);
+  CHECK_FALSE(S::parseSize("").has_value());
+  CHECK_FALSE(S::parseSize("G").has_value());
+  CHECK_FALSE(S::parseSize("-1").has_value());
+  CHECK_FALSE(S::parseSize("1T").has_value());
+  CHECK_FALSE(S::parseSize("99999999999999999999").has_value());
+  CHECK_FALSE(S::parseSize("17179869184G").has_value()); // 2^64 bytes
 }
