@@ -32,6 +32,13 @@ constexpr const char* kLedgerName = ".usage";
 constexpr const char* kAppendSuffix = ".append";
 constexpr const char* kUserPrefix = "faasm-";
 constexpr uint64_t kAppendHeader = 16; // u64 count, u64 bytes
+// The ledger: u64 magic, u64 bytes charged, u64 generation, u32 length and
+// the user's name; its first page is mapped by every store using it, for
+// the generation (an atomic u64 bumped whenever an object is removed, so
+// that stores drop what they cached).
+constexpr uint64_t kLedgerGenerationOffset = 16;
+constexpr uint64_t kLedgerNameOffset = 24;
+constexpr uint64_t kLedgerBytes = 4096;
 // In a value's header: the key, as u32 length then bytes, for keys().
 constexpr uint64_t kKeyOffset = 64;
 constexpr uint64_t kMaxStoredKey = kHeaderBytes - kKeyOffset - 4;
@@ -160,8 +167,9 @@ public:
     }
     // A new ledger, or one a crash left half written: count, and name the user.
     uint32_t length = uint32_t(user.size());
-    pwriteAll(fd_, reinterpret_cast<const uint8_t*>(&length), 4, 16);
-    pwriteAll(fd_, reinterpret_cast<const uint8_t*>(user.data()), user.size(), 20);
+    pwriteAll(fd_, reinterpret_cast<const uint8_t*>(&length), 4, kLedgerNameOffset);
+    pwriteAll(fd_, reinterpret_cast<const uint8_t*>(user.data()), user.size(),
+              kLedgerNameOffset + 4);
     recount();
   }
   ~Ledger() {
@@ -201,9 +209,13 @@ public:
   // The user name the ledger records.
   std::string user() const {
     uint32_t length = 0;
-    if (!preadAll(fd_, reinterpret_cast<uint8_t*>(&length), 4, 16) || length > 65536) return {};
+    if (!preadAll(fd_, reinterpret_cast<uint8_t*>(&length), 4, kLedgerNameOffset) ||
+        length > kLedgerBytes - kLedgerNameOffset - 4)
+      return {};
     std::string out(length, '\0');
-    if (length && !preadAll(fd_, reinterpret_cast<uint8_t*>(out.data()), length, 20)) return {};
+    if (length &&
+        !preadAll(fd_, reinterpret_cast<uint8_t*>(out.data()), length, kLedgerNameOffset + 4))
+      return {};
     return out;
   }
 
@@ -271,12 +283,17 @@ struct LocalStateStore::UserDir {
   int fd = -1;
   std::string user;
   LocalStateStore* store = nullptr;
+  void* ledgerPage = nullptr; // the ledger's first page, shared
+  std::atomic<uint64_t>* generation = nullptr;
   UserDir() = default;
   UserDir(const UserDir&) = delete;
   UserDir& operator=(const UserDir&) = delete;
   ~UserDir() {
+    if (ledgerPage) munmap(ledgerPage, kLedgerBytes);
     if (fd >= 0) ::close(fd);
   }
+  // After removing objects: every store drops what it cached of this user.
+  void bumpGeneration() { generation->fetch_add(1, std::memory_order_acq_rel); }
 };
 
 struct StateObject::Header {
@@ -397,6 +414,19 @@ LocalStateStore::UserDir* LocalStateStore::userDir(std::string_view user, bool c
   dir->fd = fd;
   dir->user = std::string(user);
   dir->store = this;
+  // The ledger's first page (never charged: its name starts with '.').
+  int ledger = openIn(fd, kLedgerName, O_RDWR | O_CREAT);
+  if (ledger < 0) return nullptr;
+  struct stat lst{};
+  bool sized = fstat(ledger, &lst) == 0 && (uint64_t(lst.st_size) >= kLedgerBytes ||
+                                            ftruncate(ledger, off_t(kLedgerBytes)) == 0);
+  void* page = sized ? mmap(nullptr, kLedgerBytes, PROT_READ | PROT_WRITE, MAP_SHARED, ledger, 0)
+                     : MAP_FAILED;
+  closeKeepingErrno(ledger);
+  if (page == MAP_FAILED) return nullptr;
+  dir->ledgerPage = page;
+  dir->generation = reinterpret_cast<std::atomic<uint64_t>*>(static_cast<uint8_t*>(page) +
+                                                             kLedgerGenerationOffset);
   UserDir* raw = dir.get();
   users_.emplace(std::move(name), std::move(dir));
   return raw;
@@ -406,15 +436,16 @@ StateObject* LocalStateStore::open(std::string_view user, std::string_view key, 
   std::string name = nameOf(key);
   std::string id = nameOf(user) + "/" + name;
   std::lock_guard lock(mutex_);
+  UserDir* dir = userDir(user, create);
+  if (!dir) return nullptr;
+  uint64_t generation = dir->generation->load(std::memory_order_acquire);
   if (auto it = objects_.find(id); it != objects_.end()) {
-    // Removed meanwhile (remove, clearUser): open what the name holds now.
-    struct stat st{};
-    if (fstat(it->second->fd_, &st) == 0 && st.st_nlink > 0) return it->second.get();
+    if (it->second->generation_ == generation) return it->second.get();
+    // Something of the user was removed since (remove, clearUser): open
+    // what the name holds now.
     retired_.push_back(std::move(it->second));
     objects_.erase(it);
   }
-  UserDir* dir = userDir(user, create);
-  if (!dir) return nullptr;
   bool created = false;
   int fd = openCharged(dir->fd, dir->user, quota(), name, kHeaderBytes, create, &created);
   if (fd < 0) return nullptr;
@@ -428,6 +459,7 @@ StateObject* LocalStateStore::open(std::string_view user, std::string_view key, 
   object->name_ = name;
   object->path_ = pathOf(userDirectoryName(user)) + "/" + name;
   object->user_ = dir;
+  object->generation_ = generation;
   object->header_ = static_cast<StateObject::Header*>(h);
   if (created) {
     uint32_t length = uint32_t(std::min<uint64_t>(key.size(), kMaxStoredKey));
@@ -453,6 +485,7 @@ bool LocalStateStore::remove(std::string_view user, std::string_view key) {
   }
   Ledger ledger(dir->fd, dir->user, quota());
   if (!ledger.ok()) return false;
+  dir->bumpGeneration();
   bool ok = true;
   for (const std::string& file : {name, name + kAppendSuffix}) {
     struct stat st{};
@@ -500,12 +533,15 @@ bool LocalStateStore::appendElement(std::string_view user, std::string_view key,
         uint64_t end = at + 4 + uint64_t(length);
         ok = true;
         if (end > uint64_t(st.st_size)) {
+          // Grown (and charged) a wasm page at a time, as values are: most
+          // appends then touch no ledger.
+          uint64_t grown = abi::roundUpToWasmPages(end);
           Ledger ledger(dir->fd, dir->user, quota());
-          ok = ledger.ok() && ledger.charge(end - uint64_t(st.st_size));
-          if (ok && ftruncate(fd, off_t(end)) != 0) {
+          ok = ledger.ok() && ledger.charge(grown - uint64_t(st.st_size));
+          if (ok && ftruncate(fd, off_t(grown)) != 0) {
             ok = false;
             int te = errno;
-            ledger.refund(end - uint64_t(st.st_size));
+            ledger.refund(grown - uint64_t(st.st_size));
             errno = te;
           }
           if (!ok) e = errno;
@@ -707,6 +743,7 @@ bool LocalStateStore::clearUser(std::string_view user) {
   while (dirent* e = readdir(d))
     if (e->d_name[0] != '.') names.push_back(e->d_name);
   closedir(d);
+  dir->bumpGeneration();
   bool ok = true;
   for (const std::string& name : names)
     ok &= unlinkat(dir->fd, name.c_str(), 0) == 0 || errno == ENOENT;

@@ -44,20 +44,39 @@ static_assert(sizeof(GuestIovec) == 8);
 // Linux's IOV_MAX: readv and writev refuse more buffers with EINVAL.
 constexpr uint32_t kIovMax = 1024;
 
+// The host's copy of a guest iovec array, as host iovecs over checked spans
+// of guest memory. Small arrays (printf's two) live on the stack.
+class HostIovecs {
+public:
+  iovec* data() { return count_ <= kInline ? inline_ : heap_.data(); }
+  int count() const { return int(count_); }
+  void resize(uint32_t count) {
+    count_ = count;
+    if (count > kInline) heap_.resize(count);
+  }
+
+private:
+  static constexpr uint32_t kInline = 8;
+  uint32_t count_ = 0;
+  iovec inline_[kInline];
+  std::vector<iovec> heap_;
+};
+
 // Copies the guest's iovec array once and turns each entry into a host
 // iovec over a checked span of guest memory, before any I/O: the transfer
 // uses only these, so nothing the guest (or a read into its memory) writes
 // to the array afterwards matters. Traps if the array or any buffer lies
 // outside memory; EINVAL for more than kIovMax entries.
-int32_t copyIovecs(VMContext* vm, uint32_t iovs, uint32_t count, std::vector<iovec>& out) {
+int32_t copyIovecs(VMContext* vm, uint32_t iovs, uint32_t count, HostIovecs& out) {
   guestCheck(vm, iovs, uint64_t(count) * sizeof(GuestIovec));
   if (count > kIovMax) return kEinval;
-  std::vector<GuestIovec> copy = host::guestLoadArray<GuestIovec>(vm, iovs, count);
+  GuestIovec copy[kIovMax];
+  host::guestLoadArrayInto<GuestIovec>(vm, iovs, count, copy);
   out.resize(count);
   for (uint32_t i = 0; i < count; ++i) {
     host::GuestSpan span = guestSpan(vm, copy[i].buf, copy[i].len);
-    out[i].iov_base = span.data();
-    out[i].iov_len = span.size();
+    out.data()[i].iov_base = span.data();
+    out.data()[i].iov_len = span.size();
   }
   return kSuccess;
 }
@@ -67,7 +86,7 @@ int32_t copyIovecs(VMContext* vm, uint32_t iovs, uint32_t count, std::vector<iov
 template <bool Write>
 int32_t transfer(VMContext* vm, int32_t fd, int32_t iovsArg, int32_t countArg, int32_t outPtr,
                  int64_t offset) {
-  std::vector<iovec> iovs;
+  HostIovecs iovs;
   int32_t err = copyIovecs(vm, uint32_t(iovsArg), uint32_t(countArg), iovs);
   guestCheck(vm, uint32_t(outPtr), 4);
   if (err != kSuccess) return err;
@@ -78,11 +97,11 @@ int32_t transfer(VMContext* vm, int32_t fd, int32_t iovsArg, int32_t countArg, i
   ssize_t done;
   do {
     if (offset < 0)
-      done = Write ? writev(host, iovs.data(), int(iovs.size()))
-                   : readv(host, iovs.data(), int(iovs.size()));
+      done =
+          Write ? writev(host, iovs.data(), iovs.count()) : readv(host, iovs.data(), iovs.count());
     else
-      done = Write ? pwritev(host, iovs.data(), int(iovs.size()), off_t(offset))
-                   : preadv(host, iovs.data(), int(iovs.size()), off_t(offset));
+      done = Write ? pwritev(host, iovs.data(), iovs.count(), off_t(offset))
+                   : preadv(host, iovs.data(), iovs.count(), off_t(offset));
   } while (done < 0 && errno == EINTR);
   if (done < 0) return fromHostErrno(errno);
   guestStore<uint32_t>(vm, uint32_t(outPtr), uint32_t(done));
@@ -101,7 +120,7 @@ template <bool Write>
 int32_t positioned(VMContext* vm, int32_t fd, int32_t iovs, int32_t n, int64_t offset,
                    int32_t out) {
   if (offset < 0) {
-    std::vector<iovec> ignored;
+    HostIovecs ignored;
     copyIovecs(vm, uint32_t(iovs), uint32_t(n), ignored);
     guestCheck(vm, uint32_t(out), 4);
     return hostFd(vm, fd) < 0 ? kEbadf : kEinval;

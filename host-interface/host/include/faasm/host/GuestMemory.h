@@ -139,21 +139,38 @@ inline std::string guestLoadString(const abi::VMContext* vmctx, uint64_t ptr, ui
 // One copy of the NUL-terminated string at `ptr`, without the NUL. Traps
 // HostPointerOutOfBounds if memory ends before a NUL; nullopt if there is no
 // NUL within the first maxLen + 1 bytes (the string is longer than maxLen).
-// Reads at most maxLen + 1 bytes, once.
+// Copies in pieces until the NUL, each byte once: the copy is the string.
 inline std::optional<std::string> guestLoadCString(const abi::VMContext* vmctx, uint64_t ptr,
                                                    uint64_t maxLen) {
+  constexpr uint64_t kPiece = 64;
   uint64_t size = vmctx->memorySize;
   if (ptr >= size) trap(abi::TrapCode::HostPointerOutOfBounds);
   uint64_t window = std::min(size - ptr, maxLen + 1);
-  std::string out(window, '\0');
-  detail::copyFromGuest(out.data(), detail::guestAddress(vmctx, ptr), window);
-  size_t nul = out.find('\0');
-  if (nul == std::string::npos) {
-    if (window <= maxLen) trap(abi::TrapCode::HostPointerOutOfBounds); // memory ended first
-    return std::nullopt;
+  std::string out;
+  for (uint64_t at = 0; at < window;) {
+    uint64_t n = std::min(kPiece, window - at);
+    size_t old = out.size();
+    out.resize(old + n);
+    detail::copyFromGuest(out.data() + old, detail::guestAddress(vmctx, ptr + at), n);
+    size_t nul = out.find('\0', old);
+    if (nul != std::string::npos) {
+      out.resize(nul);
+      return out;
+    }
+    at += n;
   }
-  out.resize(nul);
-  return out;
+  if (window <= maxLen) trap(abi::TrapCode::HostPointerOutOfBounds); // memory ended first
+  return std::nullopt;
+}
+
+// Copies the array of `count` Ts at `ptr` into `out` (which holds `count`),
+// once, or traps. For arrays a host function keeps on its own stack.
+template <typename T>
+void guestLoadArrayInto(const abi::VMContext* vmctx, uint64_t ptr, uint64_t count, T* out) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  if (count > vmctx->memorySize / sizeof(T)) trap(abi::TrapCode::HostPointerOutOfBounds);
+  guestCheck(vmctx, ptr, count * sizeof(T));
+  detail::copyFromGuest(out, detail::guestAddress(vmctx, ptr), count * sizeof(T));
 }
 
 // Stores `value` at `ptr`, or traps before writing anything.

@@ -46,7 +46,12 @@
 // holder dies (a trapped or killed Faaslet cannot leave a key locked).
 //
 // Append lists: [u64 count][u64 bytes] then count elements of
-// [u32 length][bytes], under flock.
+// [u32 length][bytes], under flock; the file grows a wasm page at a time.
+//
+// A store caches the objects it opened. Removing objects (remove,
+// clearUser) bumps a generation in the user's ledger, which every store
+// maps, so stores open such keys afresh; a linear-memory mapping of a
+// removed value stays what it was until its Faaslet unmaps it.
 #pragma once
 
 #include <atomic>
@@ -185,6 +190,7 @@ private:
   std::string name_; // in the user's directory
   std::string path_;
   LocalStateStore::UserDir* user_ = nullptr;
+  uint64_t generation_ = 0; // the user's generation when opened
   Header* header_ = nullptr;
 };
 
