@@ -39,7 +39,8 @@ constexpr uint32_t kKey = 0x9000, kKeyA = 0x9100, kKeyB = 0x9200;
 constexpr uint32_t kIovCount = 128;
 constexpr int kRounds = 20000;
 
-constexpr uint64_t kRightsRw = (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6); // read seek tell write
+constexpr uint64_t kRightsRw =
+    (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6); // read seek tell write
 constexpr int32_t kOflagCreat = 1;
 
 struct Iov {
@@ -76,7 +77,8 @@ std::vector<Iov> hostileReadIovecs(uint64_t end) {
 // into the canary page only, so an old host corrupts nothing but it.
 std::vector<Iov> hostileWriteIovecs(uint64_t end) {
   std::vector<Iov> v;
-  const Iov kinds[] = {{uint32_t(end - 8), 64}, {uint32_t(end), 4096}, {uint32_t(end - 4096), 8192}};
+  const Iov kinds[] = {
+      {uint32_t(end - 8), 64}, {uint32_t(end), 4096}, {uint32_t(end - 4096), 8192}};
   for (uint32_t i = 0; i < kIovCount; ++i)
     v.push_back(kinds[i % 3]);
   return v;
@@ -208,8 +210,7 @@ TEST_CASE("fd_read: iovecs flipped to hostile values never make the host write p
     g.wasi->stdioFds[0] = zero;
     Tally tally;
     {
-      Flipper flip(g.mem() + kIovs, bytesOf(validIovecs()),
-                   bytesOf(hostileWriteIovecs(g.size())));
+      Flipper flip(g.mem() + kIovs, bytesOf(validIovecs()), bytesOf(hostileWriteIovecs(g.size())));
       race(
           kRounds,
           [&] { tally.add(g.call("fd_read", {i32(0), i32(kIovs), i32(kIovCount), i32(kOut)})); },
@@ -275,8 +276,7 @@ TEST_CASE("fd_pread: iovecs flipped to hostile values never make the host write 
       race(
           kRounds,
           [&] {
-            tally.add(
-                g.call("fd_pread", {i32(fd), i32(kIovs), i32(kIovCount), i64(0), i32(kOut)}));
+            tally.add(g.call("fd_pread", {i32(fd), i32(kIovs), i32(kIovCount), i64(0), i32(kOut)}));
           },
           [&] { return tally.raced(); });
     }
@@ -388,7 +388,9 @@ TEST_CASE("path functions: a path flipped between inside and outside the preopen
     std::string root = tempDirectory();
     std::filesystem::create_directories(root + "/inside");
     std::filesystem::create_directories(root + "/outside");
-    { std::ofstream(root + "/outside/x") << "keep"; }
+    {
+      std::ofstream(root + "/outside/x") << "keep";
+    }
     Guest g(mode);
     g.layCanary();
     REQUIRE(g.wasi->addPreopen(root + "/inside", "/data").empty());
@@ -413,12 +415,12 @@ TEST_CASE("path functions: a path flipped between inside and outside the preopen
         outcomes.push_back(o);
         outcomes.push_back(
             g.call("path_filestat_get", {i32(3), i32(0), i32(kPath), i32(12), i32(0x100)}));
-        outcomes.push_back(g.call("path_rename",
-                                  {i32(3), i32(kPath), i32(12), i32(3), i32(kPath2), i32(12)}));
-        outcomes.push_back(g.call("path_rename",
-                                  {i32(3), i32(kPath2), i32(12), i32(3), i32(kPath), i32(12)}));
-        outcomes.push_back(g.call("path_readlink", {i32(3), i32(kPath), i32(12), i32(0x200),
-                                                    i32(64), i32(kOut)}));
+        outcomes.push_back(
+            g.call("path_rename", {i32(3), i32(kPath), i32(12), i32(3), i32(kPath2), i32(12)}));
+        outcomes.push_back(
+            g.call("path_rename", {i32(3), i32(kPath2), i32(12), i32(3), i32(kPath), i32(12)}));
+        outcomes.push_back(
+            g.call("path_readlink", {i32(3), i32(kPath), i32(12), i32(0x200), i32(64), i32(kOut)}));
         outcomes.push_back(g.call("path_unlink_file", {i32(3), i32(kPath), i32(12)}));
         outcomes.push_back(g.call("path_create_directory", {i32(3), i32(kPath2), i32(12)}));
         outcomes.push_back(g.call("path_remove_directory", {i32(3), i32(kPath2), i32(12)}));
@@ -522,8 +524,8 @@ TEST_CASE("state functions: a key flipped to run off the end of memory") {
     CHECK(seen["faasmWriteState"].second > 0);
     for (const std::string& name : stateFiles(dir)) {
       INFO(name);
-      CHECK((name == "ka" || name == "ka.append" || name == "faasm-ka" ||
-             name == "faasm-ka.append"));
+      CHECK(
+          (name == "ka" || name == "ka.append" || name == "faasm-ka" || name == "faasm-ka.append"));
     }
     std::filesystem::remove_all(dir);
   }

@@ -79,8 +79,8 @@ struct Guest {
   explicit Guest(abi::BoundsMode m, std::string user = "mallory") : mode(m) {
     registry.addFunctions(wasi::hostFunctions());
     registry.addFunctions(api::hostFunctions());
-    std::string file = std::string(FAASM_HOSTILE_ARTEFACT_DIR) + "/art-hostile-" + modeName(m) +
-                       ".so";
+    std::string file =
+        std::string(FAASM_HOSTILE_ARTEFACT_DIR) + "/art-hostile-" + modeName(m) + ".so";
     auto module = rt::Module::load(file);
     REQUIRE_MESSAGE(module.ok(), module.error().message);
     rt::InstantiateOptions opts;

@@ -58,8 +58,8 @@ TEST_CASE("stdio: the guest cannot truncate, grow, seek, sync or stat the host's
       CHECK(g.call("fd_datasync", {i32(fd)}).value == kEinval);
       CHECK(g.call("fd_fdstat_set_flags", {i32(fd), i32(4)}).value == kEnotsup); // NONBLOCK
       // A directory operation relative to stdio: not a directory, nothing made.
-      CHECK(g.call("path_open", {i32(fd), i32(0), i32(kName), i32(26), i32(1), i64(0x7f),
-                                 i64(0x7f), i32(0), i32(kOut)})
+      CHECK(g.call("path_open", {i32(fd), i32(0), i32(kName), i32(26), i32(1), i64(0x7f), i64(0x7f),
+                                 i32(0), i32(kOut)})
                 .value == kEnotdir);
       CHECK(g.call("path_create_directory", {i32(fd), i32(kName), i32(26)}).value == kEnotdir);
       CHECK_FALSE(std::filesystem::exists(probe));

@@ -124,8 +124,8 @@ TEST_CASE("state: user and key names never alias one another's objects") {
     const char *userA, *keyA, *userB, *keyB;
   };
   const Pair pairs[] = {
-      {"a", "b/c", "a/b", "c"}, {"a", "b-c", "a-b", "c"},      {"a", "%41", "a", "A"},
-      {"a", "..", "a", "."},    {"a", "x", "a%2Fx", "x"},      {"", "a", "a", ""},
+      {"a", "b/c", "a/b", "c"},    {"a", "b-c", "a-b", "c"}, {"a", "%41", "a", "A"},
+      {"a", "..", "a", "."},       {"a", "x", "a%2Fx", "x"}, {"", "a", "a", ""},
       {"a", "k.append", "a", "k"}, // a value named like another key's append list
   };
   for (abi::BoundsMode mode : kModes) {
@@ -171,11 +171,10 @@ TEST_CASE("state: a user's state is held to the quota, with one line naming user
       StderrCapture capture;
       CHECK(a.call("faasmReadStatePtr", {i32(kKey), i32(128 << 10)}).trap ==
             abi::TrapCode::HostError);
-      CHECK(a.call("faasmPullState", {i32(kKey), i32(128 << 10)}).trap ==
-            abi::TrapCode::HostError);
-      CHECK(a.call("faasmWriteStateOffset", {i32(kKey), i32(128 << 10), i32(0), i32(kData),
-                                             i32(16)})
-                .trap == abi::TrapCode::HostError);
+      CHECK(a.call("faasmPullState", {i32(kKey), i32(128 << 10)}).trap == abi::TrapCode::HostError);
+      CHECK(
+          a.call("faasmWriteStateOffset", {i32(kKey), i32(128 << 10), i32(0), i32(kData), i32(16)})
+              .trap == abi::TrapCode::HostError);
       putKey(a, kKey2, "list");
       CHECK(a.call("faasmAppendState", {i32(kKey2), i32(kData), i32(value.size())}).trap ==
             abi::TrapCode::HostError);

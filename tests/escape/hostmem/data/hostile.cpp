@@ -19,23 +19,23 @@ using I = int32_t;
 using L = int64_t;
 
 const FuncTypeDesc kTypes[] = {
-    {"i:i", Thunk<I, I>::thunk},                                       // 0
-    {"ii:i", Thunk<I, I, I>::thunk},                                   // 1
-    {"iii:i", Thunk<I, I, I, I>::thunk},                               // 2
-    {"iiii:i", Thunk<I, I, I, I, I>::thunk},                           // 3
-    {"iiiii:i", Thunk<I, I, I, I, I, I>::thunk},                       // 4
-    {"iiiiii:i", Thunk<I, I, I, I, I, I, I>::thunk},                   // 5
-    {"iiiIi:i", Thunk<I, I, I, I, L, I>::thunk},                       // 6
-    {"iiiiiIIii:i", Thunk<I, I, I, I, I, I, L, L, I, I>::thunk},       // 7
-    {"iI:i", Thunk<I, I, L>::thunk},                                   // 8
-    {"iII:i", Thunk<I, I, L, L>::thunk},                               // 9
-    {"iIIi:i", Thunk<I, I, L, L, I>::thunk},                           // 10
-    {"iIii:i", Thunk<I, I, L, I, I>::thunk},                           // 11
-    {"i:", Thunk<void, I>::thunk},                                     // 12
-    {"ii:", Thunk<void, I, I>::thunk},                                 // 13
-    {"iii:", Thunk<void, I, I, I>::thunk},                             // 14
-    {"iiii:", Thunk<void, I, I, I, I>::thunk},                         // 15
-    {"iiiii:", Thunk<void, I, I, I, I, I>::thunk},                     // 16
+    {"i:i", Thunk<I, I>::thunk},                                 // 0
+    {"ii:i", Thunk<I, I, I>::thunk},                             // 1
+    {"iii:i", Thunk<I, I, I, I>::thunk},                         // 2
+    {"iiii:i", Thunk<I, I, I, I, I>::thunk},                     // 3
+    {"iiiii:i", Thunk<I, I, I, I, I, I>::thunk},                 // 4
+    {"iiiiii:i", Thunk<I, I, I, I, I, I, I>::thunk},             // 5
+    {"iiiIi:i", Thunk<I, I, I, I, L, I>::thunk},                 // 6
+    {"iiiiiIIii:i", Thunk<I, I, I, I, I, I, L, L, I, I>::thunk}, // 7
+    {"iI:i", Thunk<I, I, L>::thunk},                             // 8
+    {"iII:i", Thunk<I, I, L, L>::thunk},                         // 9
+    {"iIIi:i", Thunk<I, I, L, L, I>::thunk},                     // 10
+    {"iIii:i", Thunk<I, I, L, I, I>::thunk},                     // 11
+    {"i:", Thunk<void, I>::thunk},                               // 12
+    {"ii:", Thunk<void, I, I>::thunk},                           // 13
+    {"iii:", Thunk<void, I, I, I>::thunk},                       // 14
+    {"iiii:", Thunk<void, I, I, I, I>::thunk},                   // 15
+    {"iiiii:", Thunk<void, I, I, I, I, I>::thunk},               // 16
 };
 
 struct Import {
