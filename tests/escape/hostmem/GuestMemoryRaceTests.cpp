@@ -583,8 +583,10 @@ TEST_CASE("faasmLockStateWrite: the lock recorded is the lock taken") {
 // Values "ka" (all 'A') and "kb" (all 'B'); the key flips between them while
 // faasmReadStatePtr maps it. Every mapping the instance remembers must show
 // its own key's value: a host that maps one key and records another hands
-// the next caller of that key the wrong value.
-TEST_CASE("faasmReadStatePtr: the mapping remembered is the value mapped") {
+// the next caller of that key the wrong value. faasmReadStatePtr and
+// faasmReadStateOffsetPtr take turns.
+TEST_CASE(
+    "faasmReadStatePtr, faasmReadStateOffsetPtr: the mapping remembered is the value mapped") {
   for (abi::BoundsMode mode : kModes) {
     INFO(std::string(modeName(mode)));
     std::string dir = freshStateDirectory();
@@ -596,7 +598,7 @@ TEST_CASE("faasmReadStatePtr: the mapping remembered is the value mapped") {
     std::memset(g.mem() + 0x4100, 'B', 16);
     REQUIRE(g.call("faasmWriteState", {i32(kKeyA), i32(0x4000), i32(16)}).ok());
     REQUIRE(g.call("faasmWriteState", {i32(kKeyB), i32(0x4100), i32(16)}).ok());
-    int wrong = 0, failed = 0;
+    int wrong = 0, failed = 0, round = 0;
     const auto& mappings = api::faasmInstanceOf(g.vm()).mappings;
     {
       Flipper flip(g.mem() + kKey + 1, {'a'}, {'b'});
@@ -604,7 +606,11 @@ TEST_CASE("faasmReadStatePtr: the mapping remembered is the value mapped") {
           kRounds / 10,
           [&] {
             if (failed || wrong) return;
-            if (!g.call("faasmReadStatePtr", {i32(kKey), i32(16)}).ok()) ++failed;
+            // Both mapping calls, by turns.
+            Outcome o = (round++ % 2) ? g.call("faasmReadStatePtr", {i32(kKey), i32(16)})
+                                      : g.call("faasmReadStateOffsetPtr",
+                                               {i32(kKey), i32(16), i32(4), i32(8)});
+            if (!o.ok()) ++failed;
             for (const auto& [key, mapping] : mappings)
               if (g.mem()[mapping.guestAddress] != (key == "ka" ? 'A' : 'B')) ++wrong;
           },
