@@ -42,7 +42,7 @@ inline void exit(abi::VMContext*, int32_t code) {
 }
 // Sums the guest bytes [p, p + n): validates before reading.
 inline int32_t check(abi::VMContext* vm, int32_t p, int32_t n) {
-  uint8_t* bytes = faasm::host::guestBytes(vm, uint32_t(p), uint32_t(n));
+  uint8_t* bytes = faasm::host::guestSpan(vm, uint32_t(p), uint32_t(n)).data();
   int32_t sum = 0;
   for (uint32_t i = 0; i < uint32_t(n); ++i)
     sum += bytes[i];
