@@ -15,9 +15,10 @@ namespace {
 // it CLI11 would also let an unknown option *before* the module through.
 // Options before the module must be ours: find the first that is not.
 const std::set<std::string, std::less<>> kValueOptions = {
-    "--invoke",      "--user",         "--env", "--input",  "--input-file",
-    "--output-file", "--functions",    "--dir", "--warm",   "--snapshot-out",
-    "--snapshot-in", "--memory-limit", "--cpu", "--timeout"};
+    "--invoke",     "--user",         "--env",         "--input",
+    "--input-file", "--output-file",  "--functions",   "--dir",
+    "--warm",       "--snapshot-out", "--snapshot-in", "--memory-limit",
+    "--cpu",        "--timeout",      "--faaslet-uid", "--faaslet-gid"};
 
 const char* unknownLeadingOption(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -29,7 +30,7 @@ const char* unknownLeadingOption(int argc, char** argv) {
     }
     std::string_view name = arg.substr(0, arg.find('='));
     if ((arg.find('=') != std::string_view::npos && kValueOptions.count(name)) || arg == "-h" ||
-        arg == "--help")
+        arg == "--net" || arg == "--help")
       continue;
     if (arg.starts_with("-")) return argv[i];
     return nullptr; // the module: what follows belongs to the guest
@@ -83,6 +84,17 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--timeout", timeoutSeconds, "wall-clock limit of each call, in seconds")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--net", options.network,
+               "grant the function the network (for now: the host's network namespace); "
+               "without it a Faaslet has only loopback");
+  app.add_option("--faaslet-uid", options.faasletUid,
+                 "when run as root, the uid Faaslets run as (not 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 4294967294u));
+  app.add_option("--faaslet-gid", options.faasletGid,
+                 "when run as root, the gid Faaslets run as (not 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 4294967294u));
   app.prefix_command(); // everything after the module belongs to the guest
 
   if (const char* option = unknownLeadingOption(argc, argv)) {

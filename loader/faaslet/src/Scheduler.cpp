@@ -26,6 +26,11 @@ struct Scheduler::Zygote {
   std::string error; // set if the Proto-Faaslet could not be made
   runtime::Error initError;
   bool reportsEnds = false; // sends Ended for each Faaslet (it reaps them)
+  // Initialisation runs while the scheduler serves other calls: calls of the
+  // function wait in `pending` until Ready (or fail with its error).
+  bool ready = false;
+  std::vector<uint32_t> pending;
+  std::chrono::steady_clock::time_point initDeadline = std::chrono::steady_clock::time_point::max();
 };
 
 struct Scheduler::Call {
@@ -35,9 +40,10 @@ struct Scheduler::Call {
   uint32_t runs = 1;
   bool done = false;
   CallOutcome outcome;
-  std::vector<int> awaiters;  // channels of Faaslets blocked in faasmAwaitCall on this call
-  pid_t pid = -1;             // the Faaslet (not our child: the zygote's)
-  std::vector<uint8_t> input; // kept for the runs after the first (warm)
+  std::vector<int> awaiters;       // channels of Faaslets blocked in faasmAwaitCall on this call
+  pid_t pid = -1;                  // the Faaslet (not our child: the zygote's)
+  std::vector<uint8_t> input;      // kept for the runs after the first (warm)
+  std::vector<uint8_t> startInput; // while waiting for its zygote's initialisation
   Zygote* zygote = nullptr;
   bool channelClosed = false; // EOF before every run reported: waiting for Ended
   int ended = -1;             // from Ended: 1 = killed by its memory limit, 0 = other
@@ -53,6 +59,8 @@ Scheduler::~Scheduler() {
     if (call->fd >= 0) close(call->fd);
   for (auto& [name, z] : zygotes_) {
     if (z->control >= 0) close(z->control); // the zygote exits on EOF
+    // One still initialising may never look at its socket.
+    if (z->pid > 0 && !z->ready) kill(z->pid, SIGKILL);
     if (z->pid > 0) waitpid(z->pid, nullptr, 0);
   }
 }
@@ -146,26 +154,83 @@ void Scheduler::startZygote(Zygote& z) {
   }
   z.pid = pid;
   z.control = sv[0];
+  // Ready or InitFailed comes later (pump): initialisation is a call, bound
+  // by the call's timeout, and no other call waits for it.
+  if (options_.timeout.count() > 0)
+    z.initDeadline = std::chrono::steady_clock::now() + options_.timeout;
+}
+
+void Scheduler::zygoteStarted(Zygote& z) {
   Message m;
   if (!protocol::receive(z.control, m)) {
-    z.error = "the zygote died while initialising";
-    z.initError = runtime::makeError(z.error);
-  } else if (m.type == Msg::InitFailed) {
-    z.initError.message.assign(m.payload.begin(), m.payload.end());
-    z.initError.trap = abi::TrapCode(m.a);
-    z.initError.exitCode = m.b;
-    z.error = z.initError.message.empty() ? "initialisation failed" : z.initError.message;
-  } else if (m.type == Msg::Ready) {
-    z.reportsEnds = m.a == 1;
-  } else {
-    z.error = "the zygote sent an unexpected message";
-    z.initError = runtime::makeError(z.error);
+    initFailed(z, runtime::makeError(describeInitDeath(z)));
+    return;
   }
-  if (!z.error.empty()) {
-    close(z.control);
-    z.control = -1;
+  if (m.type == Msg::Ready) {
+    z.ready = true;
+    z.reportsEnds = m.a == 1;
+    z.initDeadline = std::chrono::steady_clock::time_point::max();
+    std::vector<uint32_t> pending = std::move(z.pending);
+    z.pending.clear();
+    for (uint32_t id : pending)
+      if (auto it = calls_.find(id); it != calls_.end() && !it->second->done)
+        dispatch(*it->second, std::move(it->second->startInput));
+    return;
+  }
+  runtime::Error e;
+  if (m.type == Msg::InitFailed) {
+    e.message.assign(m.payload.begin(), m.payload.end());
+    e.trap = abi::TrapCode(m.a);
+    e.exitCode = m.b;
+    if (e.message.empty()) e.message = "initialisation failed";
+  } else {
+    e = runtime::makeError("the zygote sent an unexpected message");
+  }
+  initFailed(z, e);
+}
+
+std::string Scheduler::describeInitDeath(Zygote& z) {
+  int status = 0;
+  pid_t r = z.pid > 0 ? waitpid(z.pid, &status, 0) : -1;
+  z.pid = -1;
+  if (r <= 0) return "the zygote died while initialising";
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+    return "initialisation was killed by seccomp (forbidden system call)";
+  if (WIFSIGNALED(status))
+    return std::string("initialisation crashed (killed by signal ") +
+           std::to_string(WTERMSIG(status)) + ", " + sigabbrev_np(WTERMSIG(status)) + ")";
+  return "the zygote died while initialising (status " + std::to_string(WEXITSTATUS(status)) + ")";
+}
+
+void Scheduler::initFailed(Zygote& z, const runtime::Error& e) {
+  if (z.control >= 0) close(z.control);
+  z.control = -1;
+  if (z.pid > 0) {
+    kill(z.pid, SIGKILL); // one that timed out is still running
     waitpid(z.pid, nullptr, 0);
     z.pid = -1;
+  }
+  z.initError = e;
+  z.error = e.message.empty() ? "initialisation failed" : e.message;
+  z.initDeadline = std::chrono::steady_clock::time_point::max();
+  std::vector<uint32_t> pending = std::move(z.pending);
+  z.pending.clear();
+  for (uint32_t id : pending) {
+    auto it = calls_.find(id);
+    if (it == calls_.end() || it->second->done) continue;
+    it->second->outcome.error = z.error;
+    it->second->outcome.initError = z.initError;
+    finish(*it->second);
+  }
+}
+
+void Scheduler::initTimeouts(std::chrono::steady_clock::time_point now) {
+  for (auto& [name, z] : zygotes_) {
+    if (z->ready || z->control < 0 || now < z->initDeadline) continue;
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%g", double(options_.timeout.count()) / 1000.0);
+    initFailed(*z,
+               runtime::makeError(std::string("initialisation timed out after ") + seconds + " s"));
   }
 }
 
@@ -187,12 +252,24 @@ uint32_t Scheduler::start(const std::string& function, std::vector<uint8_t> inpu
     c.done = true;
     return c.id;
   }
+  if (!z->ready) {
+    c.startInput = std::move(input);
+    z->pending.push_back(c.id);
+    return c.id;
+  }
+  dispatch(c, std::move(input));
+  return c.id;
+}
+
+void Scheduler::dispatch(Call& c, std::vector<uint8_t> input) {
+  Zygote* z = c.zygote;
+  const std::string& function = c.function;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     c.outcome.error = std::string("cannot create a socketpair: ") + std::strerror(errno);
     c.outcome.initError = runtime::makeError(c.outcome.error);
-    c.done = true;
-    return c.id;
+    finish(c);
+    return;
   }
   // A small input goes with the Spawn request: the Faaslet has it in memory
   // from the fork on and receives nothing before its call. A larger one goes
@@ -221,7 +298,6 @@ uint32_t Scheduler::start(const std::string& function, std::vector<uint8_t> inpu
     c.outcome.initError = runtime::makeError(c.outcome.error);
     finish(c);
   }
-  return c.id;
 }
 
 void Scheduler::finish(Call& call) {
@@ -357,9 +433,17 @@ void Scheduler::pump() {
     fds.push_back(pollfd{z->control, POLLIN, 0});
     zygotes.push_back(z.get());
   }
+  // Zygotes still initialising: their Ready or failure, and their deadline.
+  std::vector<Zygote*> starting;
+  auto next = std::chrono::steady_clock::time_point::max();
+  for (auto& [name, z] : zygotes_) {
+    if (z->ready || z->control < 0) continue;
+    fds.push_back(pollfd{z->control, POLLIN, 0});
+    starting.push_back(z.get());
+    next = std::min(next, z->initDeadline);
+  }
   if (fds.empty()) return;
   auto now = std::chrono::steady_clock::now();
-  auto next = std::chrono::steady_clock::time_point::max();
   for (uint32_t id : ids)
     next = std::min(next, calls_[id]->deadline);
   int waitMs = -1;
@@ -368,6 +452,11 @@ void Scheduler::pump() {
         0, std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1));
   int n = poll(fds.data(), fds.size(), waitMs);
   if (n < 0) return; // EINTR: the caller loops
+  size_t firstStarting = fds.size() - starting.size();
+  for (size_t i = 0; i < starting.size(); ++i)
+    if (fds[firstStarting + i].revents && starting[i]->control == fds[firstStarting + i].fd)
+      zygoteStarted(*starting[i]);
+  initTimeouts(std::chrono::steady_clock::now());
   if (n == 0) {
     now = std::chrono::steady_clock::now();
     for (uint32_t id : ids) {

@@ -140,12 +140,18 @@ int runFaaslets(const RunOptions& options) {
   schedulerOptions.env = options.env;
   schedulerOptions.dirs = options.dirs;
   schedulerOptions.timeout = options.timeout;
-  if (options.memoryLimitBytes || options.cpus > 0 || options.timeout.count() > 0) {
-    // Limits asked for: each Faaslet gets its cgroup and the seccomp filter.
+  {
+    // Every Faaslet, its initialisation included, runs with least privilege;
+    // limits asked for add a cgroup per Faaslet and the timeout.
     isolation::IsolationLimits limits;
     limits.memoryBytes = options.memoryLimitBytes;
     limits.cpus = options.cpus;
     limits.timeout = options.timeout;
+    limits.network = options.network;
+    limits.uid = options.faasletUid;
+    limits.gid = options.faasletGid;
+    // Groups a killed faasm-run left behind (their owner is gone).
+    if (limits.needsCgroup()) isolation::removeStaleCgroups();
     schedulerOptions.isolation = std::make_shared<const isolation::IsolationPlan>(limits);
   }
   faaslet::Scheduler scheduler(std::move(schedulerOptions));

@@ -23,6 +23,7 @@
 #include "faasm/wasi/Wasi.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,7 +94,14 @@ public:
   // Loads, instantiates (WASI + Faasm API), initialises and snapshots, or
   // restores spec.snapshotIn. Errors: load/link problems (message), a trap
   // or exit during initialisation (Error::trap set), a failing zygote hook.
-  static runtime::Expected<std::unique_ptr<ProtoFaaslet>> create(const FunctionSpec& spec);
+  //
+  // `confine`, if given, runs after the module is loaded and the preopens
+  // are open, before the first instruction of guest code (the wasm start
+  // function, constructors, `_faasm_zygote`): the zygote confines itself
+  // there, so initialisation runs under the same isolation as a call. An
+  // error it returns fails the creation.
+  static runtime::Expected<std::unique_ptr<ProtoFaaslet>>
+  create(const FunctionSpec& spec, const std::function<runtime::Error()>& confine = {});
 
   // Runs one call: input in, output out. Chaining goes through the callbacks
   // the caller put into callContext() (empty: no chaining).

@@ -94,6 +94,11 @@ private:
   struct Call;
   Zygote* zygoteFor(const std::string& function);
   void startZygote(Zygote& z);
+  void zygoteStarted(Zygote& z);
+  void initFailed(Zygote& z, const runtime::Error& e);
+  void initTimeouts(std::chrono::steady_clock::time_point now);
+  std::string describeInitDeath(Zygote& z);
+  void dispatch(Call& call, std::vector<uint8_t> input);
   void pump();
   void handle(Call& call);
   uint32_t watched_ = 0; // the call wait() reports on

@@ -36,6 +36,12 @@ struct RunOptions {
   uint64_t memoryLimitBytes = 0;
   double cpus = 0;
   std::chrono::milliseconds timeout{0};
+  // Least privilege, always on (docs/Isolation.md): granted the network, the
+  // function stays in the host's network namespace (for now; without, it has
+  // only loopback). As root, Faaslets run as this uid/gid (never 0).
+  bool network = false;
+  uint32_t faasletUid = 65534;
+  uint32_t faasletGid = 65534;
 };
 
 // Loads, instantiates with WASI and calls the export. Returns the process exit
