@@ -125,7 +125,8 @@ uint64_t startTimeOf(pid_t pid) {
       if (reportFd >= 0) ::close(reportFd);
       reportFd = -1;
     } else if (r.op == Op::Create) {
-      std::string name = r.slot == 0 ? "zygote-" + id : "faaslet-" + id + "-" + std::to_string(r.slot);
+      std::string name =
+          r.slot == 0 ? "zygote-" + id : "faaslet-" + id + "-" + std::to_string(r.slot);
       auto& group = groups[r.slot];
       if (!group) group = CgroupManager::get().create(name, plan.limits());
       std::vector<int> fds = group ? group->procsDescriptors() : std::vector<int>{};
@@ -155,8 +156,8 @@ std::unique_ptr<CgroupKeeper> CgroupKeeper::start(const IsolationPlan& plan, int
                                                   std::function<void(bool)> onInitDeath) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-    warnOnce("cgroup", std::string("cannot create the keeper's socketpair: ") +
-                           std::strerror(errno));
+    warnOnce("cgroup",
+             std::string("cannot create the keeper's socketpair: ") + std::strerror(errno));
     return nullptr;
   }
   pid_t owner = ::getpid();

@@ -65,8 +65,8 @@ constexpr int kRulePathBeneath = 1; // LANDLOCK_RULE_PATH_BENEATH
 
 uint64_t handledFsFor(int abi) {
   uint64_t fs = kFsExecute | kFsWriteFile | kFsReadFile | kFsReadDir | kFsRemoveDir |
-                kFsRemoveFile | kFsMakeChar | kFsMakeDir | kFsMakeReg | kFsMakeSock |
-                kFsMakeFifo | kFsMakeBlock | kFsMakeSym;
+                kFsRemoveFile | kFsMakeChar | kFsMakeDir | kFsMakeReg | kFsMakeSock | kFsMakeFifo |
+                kFsMakeBlock | kFsMakeSym;
   if (abi >= 2) fs |= kFsRefer;
   if (abi >= 3) fs |= kFsTruncate;
   if (abi >= 5) fs |= kFsIoctlDev;
@@ -91,8 +91,10 @@ int addRule(int ruleset, const std::string& dir, uint64_t access) {
   return err;
 }
 
-// Returns 0 or errno.
-int restrictFileSystem(const ProcessConfinement& what, bool network, int abi) {
+// The ruleset, made while the process may still open every granted
+// directory (before the uid changes: a grant under a directory only root may
+// search is still a grant). Returns its descriptor, or -errno.
+int makeRuleset(const ProcessConfinement& what, bool network, int abi) {
   RulesetAttr attr{};
   attr.handledFs = handledFsFor(abi);
   size_t size = sizeof attr.handledFs;
@@ -108,15 +110,17 @@ int restrictFileSystem(const ProcessConfinement& what, bool network, int abi) {
     size = sizeof attr;
   }
   int ruleset = int(::syscall(SYS_landlock_create_ruleset, &attr, size, 0));
-  if (ruleset < 0) return errno;
+  if (ruleset < 0) return -errno;
   int err = 0;
   for (const std::string& dir : what.directories)
     if (!err) err = addRule(ruleset, dir, kDirectoryAccess & attr.handledFs);
   for (const std::string& dir : what.fileDirectories)
     if (!err) err = addRule(ruleset, dir, kFileDirectoryAccess & attr.handledFs);
-  if (!err && ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) err = errno;
-  ::close(ruleset);
-  return err;
+  if (err) {
+    ::close(ruleset);
+    return -err;
+  }
+  return ruleset;
 }
 
 int lastCapability() {
@@ -138,8 +142,7 @@ std::string dropPrivileges(bool root, uint32_t uid, uint32_t gid, bool ownUserNa
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (root) {
     ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-    if (::setgroups(0, nullptr) != 0)
-      return std::string("setgroups: ") + std::strerror(errno);
+    if (::setgroups(0, nullptr) != 0) return std::string("setgroups: ") + std::strerror(errno);
     if (::setresgid(gid, gid, gid) != 0)
       return "setresgid(" + std::to_string(gid) + "): " + std::strerror(errno);
     if (::setresuid(uid, uid, uid) != 0)
@@ -164,8 +167,7 @@ void closeInheritedDescriptors(const std::vector<int>& keepList) {
   bool viaCloseRange = true;
   for (int fd : keep) {
     if (fd < 0) continue;
-    if (unsigned(fd) > next &&
-        ::syscall(SYS_close_range, next, unsigned(fd) - 1, 0) != 0) {
+    if (unsigned(fd) > next && ::syscall(SYS_close_range, next, unsigned(fd) - 1, 0) != 0) {
       viaCloseRange = false;
       break;
     }
@@ -219,6 +221,20 @@ void detail::probePrivilege(const IsolationLimits& limits) {
 bool IsolationPlan::confineZygote(const ProcessConfinement& what) {
   detail::probePrivilege(limits_);
   const bool root = gPrivilege.root;
+  int ruleset = -1;
+  if (limits_.landlock && gPrivilege.landlockAbi > 0) {
+    ruleset = makeRuleset(what, limits_.network, gPrivilege.landlockAbi);
+    if (ruleset < 0) {
+      warnOnce("file system confinement (Landlock)", std::strerror(-ruleset));
+      return false;
+    }
+  }
+  struct CloseRuleset {
+    int& fd;
+    ~CloseRuleset() {
+      if (fd >= 0) ::close(fd);
+    }
+  } closeRuleset{ruleset};
   bool ownUserNamespace = false;
   if (!root && gPrivilege.userns) {
     int flags = CLONE_NEWUSER | (gPrivilege.netns ? CLONE_NEWNET : 0);
@@ -238,11 +254,10 @@ bool IsolationPlan::confineZygote(const ProcessConfinement& what) {
     warnOnce("no_new_privs", std::strerror(errno));
     return false;
   }
-  if (limits_.landlock && gPrivilege.landlockAbi > 0)
-    if (int err = restrictFileSystem(what, limits_.network, gPrivilege.landlockAbi)) {
-      warnOnce("file system confinement (Landlock)", std::strerror(err));
-      return false;
-    }
+  if (ruleset >= 0 && ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) {
+    warnOnce("file system confinement (Landlock)", std::strerror(errno));
+    return false;
+  }
   if (limits_.seccomp && !applyInZygote()) return false;
   return true;
 }
