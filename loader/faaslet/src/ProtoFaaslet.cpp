@@ -3,6 +3,7 @@
 #include "faasm/api/Faasm.h"
 #include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/TypeRegistry.h"
+#include "faasm/state/LocalState.h"
 #include "faasm/wasi/Wasi.h"
 
 #include <algorithm>
@@ -28,6 +29,15 @@ bool hasSignature(const abi::FuncRef* f, std::string_view signature) {
 }
 
 } // namespace
+
+isolation::ProcessConfinement confinementOf(const FunctionSpec& spec) {
+  isolation::ProcessConfinement what;
+  // --dir specs are "HOST[:GUEST]", as WasiContext::addPreopenSpec reads them.
+  for (const std::string& d : spec.dirs)
+    what.directories.push_back(d.substr(0, d.find(':')));
+  what.fileDirectories.push_back(state::LocalStateStore::instance().directory());
+  return what;
+}
 
 runtime::Expected<std::unique_ptr<ProtoFaaslet>>
 ProtoFaaslet::create(const FunctionSpec& spec, const std::function<runtime::Error()>& confine) {

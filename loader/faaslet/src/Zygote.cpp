@@ -6,7 +6,6 @@
 #include "Protocol.h"
 
 #include "faasm/isolation/Isolation.h"
-#include "faasm/state/LocalState.h"
 
 #include <cerrno>
 #include <csignal>
@@ -168,14 +167,6 @@ void reapFaaslets(CgroupSlots& slots, int control) {
   }
 }
 
-// The host directories of --dir specs "HOST[:GUEST]" (as WasiContext reads them).
-std::vector<std::string> hostDirectories(const std::vector<std::string>& specs) {
-  std::vector<std::string> dirs;
-  for (const std::string& d : specs)
-    dirs.push_back(d.substr(0, d.find(':')));
-  return dirs;
-}
-
 } // namespace
 
 namespace {
@@ -297,9 +288,7 @@ private:
   // Faaslet inherits it.
   runtime::Error confine(const FunctionSpec& spec) {
     if (!isolation_) return {};
-    isolation::ProcessConfinement what;
-    what.directories = hostDirectories(spec.dirs);
-    what.fileDirectories.push_back(state::LocalStateStore::instance().directory());
+    isolation::ProcessConfinement what = confinementOf(spec);
     // The plan is this process's own copy since fork.
     if (!const_cast<isolation::IsolationPlan&>(*isolation_).confineZygote(what))
       return runtime::makeError("cannot confine the zygote (see the warning above)");

@@ -82,8 +82,8 @@ constexpr uint64_t kDirectoryAccess = kFsWriteFile | kFsReadFile | kFsReadDir | 
 // The state tier's directory: its objects only.
 constexpr uint64_t kFileDirectoryAccess = kFsWriteFile | kFsReadFile | kFsMakeReg | kFsTruncate;
 
-int addRule(int ruleset, const std::string& dir, uint64_t access) {
-  int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+int addRule(int ruleset, const std::string& dir, uint64_t access, bool directory = true) {
+  int fd = ::open(dir.c_str(), O_PATH | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
   if (fd < 0) return errno == ENOENT ? 0 : errno; // nothing there to grant
   PathBeneathAttr rule{access, fd};
   int err = ::syscall(SYS_landlock_add_rule, ruleset, kRulePathBeneath, &rule, 0) == 0 ? 0 : errno;
@@ -116,6 +116,8 @@ int makeRuleset(const ProcessConfinement& what, bool network, int abi) {
     if (!err) err = addRule(ruleset, dir, kDirectoryAccess & attr.handledFs);
   for (const std::string& dir : what.fileDirectories)
     if (!err) err = addRule(ruleset, dir, kFileDirectoryAccess & attr.handledFs);
+  for (const std::string& file : what.writableFiles)
+    if (!err) err = addRule(ruleset, file, (kFsWriteFile | kFsTruncate) & attr.handledFs, false);
   if (err) {
     ::close(ruleset);
     return -err;

@@ -98,8 +98,7 @@ const std::map<std::string, Attack>& attacks() {
          std::string path = "/proc/" + std::to_string(::getppid()) + "/environ";
          return opened(::open(path.c_str(), O_RDONLY));
        }},
-      {"write-inherited-fd",
-       [](const Paths& p) { return ::write(p.inheritedFd, "x", 1) == 1; }},
+      {"write-inherited-fd", [](const Paths& p) { return ::write(p.inheritedFd, "x", 1) == 1; }},
       {"socket-inet", [](const Paths&) { return opened(::socket(AF_INET, SOCK_STREAM, 0)); }},
       {"socket-unix", [](const Paths&) { return opened(::socket(AF_UNIX, SOCK_STREAM, 0)); }},
       {"ptrace-parent",

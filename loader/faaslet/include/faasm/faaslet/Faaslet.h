@@ -15,6 +15,7 @@
 #include "faasm/abi/Abi.h"
 #include "faasm/api/CallContext.h"
 #include "faasm/api/Faasm.h"
+#include "faasm/isolation/Isolation.h"
 #include "faasm/runtime/Error.h"
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
@@ -88,6 +89,11 @@ struct CallResult {
   bool died = false;        // the Faaslet process ended without reporting (trap is HostError)
   bool memoryLimit = false; // ... because its memory limit was reached (died is set too)
 };
+
+// What a process initialising `spec` may reach once confined
+// (IsolationPlan::confineZygote): its preopens' host directories and the
+// state tier's directory.
+isolation::ProcessConfinement confinementOf(const FunctionSpec& spec);
 
 class ProtoFaaslet {
 public:

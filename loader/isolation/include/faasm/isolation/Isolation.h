@@ -150,6 +150,8 @@ struct ProcessConfinement {
   // Host directories whose files it may read, write, create and truncate,
   // nothing else (the local state tier's objects).
   std::vector<std::string> fileDirectories;
+  // Single files it may write and truncate (an output it was given).
+  std::vector<std::string> writableFiles;
 };
 
 // Closes every descriptor but 0, 1, 2 and `keep`: a zygote keeps nothing its
