@@ -199,20 +199,19 @@ void detail::probePrivilege(const IsolationLimits& limits) {
   if (abi <= 0)
     warnOnce("file system confinement (Landlock)",
              std::string("the kernel has no Landlock: ") + std::strerror(errno));
+  // Probed whatever `limits` grants: the result serves every plan of the
+  // process. The warning is for the plans that need the namespace.
   if (gPrivilege.root) {
-    if (!limits.network) {
-      int err = probeInChild([] { return ::unshare(CLONE_NEWNET) == 0 ? 0 : errno; });
-      gPrivilege.netns = err == 0;
-      if (err)
-        warnOnce("network isolation", std::string("unshare(CLONE_NEWNET): ") + std::strerror(err));
-    }
+    int err = probeInChild([] { return ::unshare(CLONE_NEWNET) == 0 ? 0 : errno; });
+    gPrivilege.netns = err == 0;
+    if (err && !limits.network)
+      warnOnce("network isolation", std::string("unshare(CLONE_NEWNET): ") + std::strerror(err));
   } else {
     // Without root, a user namespace gives the capabilities to make the
     // network namespace and to empty the bounding set.
-    int flags = CLONE_NEWUSER | (limits.network ? 0 : CLONE_NEWNET);
-    int err = probeInChild([flags] { return ::unshare(flags) == 0 ? 0 : errno; });
+    int err = probeInChild([] { return ::unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0 ? 0 : errno; });
     gPrivilege.userns = err == 0;
-    gPrivilege.netns = err == 0 && !limits.network;
+    gPrivilege.netns = err == 0;
     if (err)
       warnOnce(limits.network ? "capability bounding set" : "network isolation",
                std::string("not root and no user namespace (unshare(CLONE_NEWUSER): ") +
@@ -239,7 +238,7 @@ bool IsolationPlan::confineZygote(const ProcessConfinement& what) {
   } closeRuleset{ruleset};
   bool ownUserNamespace = false;
   if (!root && gPrivilege.userns) {
-    int flags = CLONE_NEWUSER | (gPrivilege.netns ? CLONE_NEWNET : 0);
+    int flags = CLONE_NEWUSER | (gPrivilege.netns && !limits_.network ? CLONE_NEWNET : 0);
     ownUserNamespace = ::unshare(flags) == 0;
   } else if (root && gPrivilege.netns && !limits_.network) {
     if (::unshare(CLONE_NEWNET) != 0) {
