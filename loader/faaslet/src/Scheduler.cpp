@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -288,6 +289,14 @@ void Scheduler::dispatch(Call& c, std::vector<uint8_t> input) {
   ok = ok && spawned.type == Msg::Spawned;
   if (ok) {
     c.pid = spawned.b;
+    // Born pinned to its confined zygote's CPU, which may not give it its
+    // CPU set back (docs/Faaslets.md): the scheduler's own set is the one
+    // the zygote started with.
+    if (spawned.a == 1 && c.pid > 0) {
+      cpu_set_t cpus;
+      if (sched_getaffinity(0, sizeof cpus, &cpus) == 0)
+        sched_setaffinity(c.pid, sizeof cpus, &cpus);
+    }
     if (spawned.payload.size() == sizeof c.outcome.forkedAtNs)
       std::memcpy(&c.outcome.forkedAtNs, spawned.payload.data(), sizeof c.outcome.forkedAtNs);
     if (options_.timeout.count() > 0)

@@ -294,9 +294,9 @@ private:
       return runtime::makeError("cannot confine the zygote (see the warning above)");
     // A change of uid cleared the parent-death signal.
     protocol::dieWithParent(scheduler_);
-    // The zygote's filter lets it set only its own CPU set: its Faaslets
-    // restore theirs themselves (spawn).
-    faasletRestoresCpus_ = isolation_->zygoteConfined();
+    // The zygote's filter lets it set only its own CPU set: the scheduler
+    // gives its Faaslets theirs back (spawn).
+    schedulerRestoresCpus_ = isolation_->zygoteConfined();
     return {};
   }
 
@@ -320,6 +320,14 @@ private:
   // Forks one Faaslet for a Spawn request and reports Spawned. The restore
   // path: everything between the clock reading and the child's guest entry.
   void spawn(Message& m, int channel) {
+    // Faaslets that have ended since the last request (their status is not
+    // needed: each reported over its channel). Reaped only now, when the
+    // scheduler has handled their Spawned, so that a pid it acts on is still
+    // the Faaslet's. Those that end while the zygote waits stay zombies
+    // until then, or until the zygote exits.
+    if (!reaps_)
+      while (waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
     size_t slot = 0;
     if (slots_) slot = slots_->acquire();
     // Restore starts here: Spawned reports this clock reading, so the time
@@ -331,8 +339,11 @@ private:
     // kernel may queue it on a CPU busy with other work for a whole time
     // slice. The zygote gives it the CPU set back when it runs again (by
     // then the Faaslet has usually reached the guest), not the Faaslet: a
-    // system call and its code pages fewer on the restore's path. (Under
-    // the zygote's seccomp filter the Faaslet does it, as its first step.)
+    // system call and its code pages fewer on the restore's path. A
+    // confined zygote may set only its own CPU set (its filter is its
+    // Faaslets', which must not touch other processes'): the scheduler then
+    // does it when Spawned arrives (Spawned.a = 1), also off the Faaslet's
+    // path.
     bool pinned = pinToThisCpu(cpus_);
     // _Fork, not fork: the zygote has one thread, so no lock can be held by
     // another thread at this point, and fork's extra work (atfork handlers,
@@ -341,7 +352,7 @@ private:
     // it writes after the fork is a copy-on-write fault in the child and in
     // the zygote. Nothing in this project registers an atfork handler.
     pid_t pid = _Fork();
-    if (pid == 0) becomeFaaslet(m, channel, slot, pinned);
+    if (pid == 0) becomeFaaslet(m, channel, slot);
     if (pid > 0 && slots_) slots_->assign(slot, pid);
     // Let the new Faaslet run first if it was queued on this CPU: what the
     // zygote does next (Spawned wakes the scheduler) can wait, the restore
@@ -350,31 +361,25 @@ private:
     if (pinned) {
       // The pid is still the Faaslet's: only the zygote reaps it, and not
       // before this (ESRCH, or a zombie, if it has ended: nothing to do).
-      if (pid > 0 && !faasletRestoresCpus_)
+      if (pid > 0 && !schedulerRestoresCpus_)
         sched_setaffinity(pid, sizeof cpus_.allowed, &cpus_.allowed);
       sched_setaffinity(0, sizeof cpus_.allowed, &cpus_.allowed);
     }
     // The scheduler enforces the wall-clock timeout: it needs the pid.
     uint64_t forkNs = uint64_t(forkAt.tv_sec) * 1000000000u + uint64_t(forkAt.tv_nsec);
-    protocol::send(control_, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
+    protocol::send(control_, Msg::Spawned, pinned && schedulerRestoresCpus_ ? 1 : 0,
+                   pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
     if (pid < 0) protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
     close(channel);
     // The input that came with the request is the Faaslet's alone: none of
     // it stays in the zygote's heap, which later Faaslets get a copy of.
     if (!m.payload.empty()) explicit_bzero(m.payload.data(), m.payload.size());
-    // Faaslets that have ended since (their status is not needed: each
-    // reported over its channel). Those that end while the zygote waits for
-    // the next request stay zombies until then, or until the zygote exits.
-    if (!reaps_)
-      while (waitpid(-1, nullptr, WNOHANG) > 0) {
-      }
   }
 
   // In the child of spawn's fork: nothing here but what isolation needs.
   // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.)
-  [[noreturn]] void becomeFaaslet(Message& spawnRequest, int channel, size_t slot, bool pinned) {
+  [[noreturn]] void becomeFaaslet(Message& spawnRequest, int channel, size_t slot) {
     protocol::dieWithParent(pid_);
-    if (pinned && faasletRestoresCpus_) sched_setaffinity(0, sizeof cpus_.allowed, &cpus_.allowed);
     // The zygote's own descriptors: the scheduler's control socket, the
     // keeper's, other Faaslets' cgroups.
     close(control_);
@@ -402,7 +407,7 @@ private:
   int childEvents_ = -1;
   std::unique_ptr<ProtoFaaslet> proto_;
   ZygoteCpus cpus_;
-  bool faasletRestoresCpus_ = false;
+  bool schedulerRestoresCpus_ = false;
 };
 
 } // namespace
