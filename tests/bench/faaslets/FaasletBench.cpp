@@ -533,9 +533,8 @@ int main(int argc, char** argv) {
 
   // Isolation, as faasm-run applies it: --timeout alone (the same
   // confinement as the default, the timeout enforced by the scheduler);
-  // --memory-limit (a cgroup slot entered by each Faaslet on top); a
-  // network namespace per Faaslet on top of the first (the old option; the
-  // default namespace is the zygote's, made once).
+  // --memory-limit (a cgroup slot entered by each Faaslet on top). The
+  // network namespace is the zygote's, made once: no row of its own.
   auto isolatedRow = [&](const std::string& row, const isolation::IsolationLimits& limits) {
     auto s = makeScheduler(fn, "", &limits);
     auto v = restoreSamples(*s, "small", iters / 2);
@@ -556,15 +555,6 @@ int main(int argc, char** argv) {
     limits.timeout = std::chrono::milliseconds(10000);
     isolatedRow("restore_isolated", limits);
   }
-  {
-    isolation::IsolationLimits limits;
-    limits.networkNamespace = true;
-    limits.timeout = std::chrono::milliseconds(10000);
-    auto s = makeScheduler(fn, "", &limits);
-    auto v = restoreSamples(*s, "small", std::max(10, iters / 20));
-    emit("restore_netns_p50_us", pct(v.restore, 50));
-  }
-
   resetRow(fn, iters);
   if (!runcBundle.empty()) runcPeer(runcBundle, runcIdleBundle, runcIters);
   return 0;
