@@ -1,4 +1,11 @@
 // The cgroup keeper of a confined zygote (see CgroupKeeper in Isolation.h).
+//
+// SUBTLE: the keeper is root and outlives nothing but its zygote; the zygote
+// runs guest code (initialisation) and may be hijacked, so everything it
+// sends is hostile. The keeper therefore takes a slot number and nothing
+// else (names, limits and directories are its own), holds no descriptor but
+// its socket (and the scheduler's control socket until initialisation is
+// over), and on the socket's end removes only the groups it made.
 // One request, one reply, on a SOCK_SEQPACKET socketpair: the zygote asks
 // for a group (the reply carries its cgroup.procs descriptors), for the
 // memory-limit verdict of a slot whose Faaslet ended, or says its

@@ -189,16 +189,16 @@ public:
   // (<name>), faaslet killed" and the process dies of SIGSYS.
   void applyInChild(const Cgroup* cgroup) const noexcept;
 
-  // Optional and cheaper: called once in the zygote (the Proto-Faaslet
-  // process that forks Faaslets), after it has loaded and initialised the
-  // function and before it forks any Faaslet. Installs the allow-list in the
-  // zygote itself, plus what a zygote needs: fork (clone without CLONE_VM,
-  // CLONE_THREAD or new namespaces), wait4/waitid, unshare(CLONE_NEWNET),
-  // seccomp(SET_MODE_FILTER). applyInChild then only loads a short program
-  // that takes those extras away (~0.1 ms instead of ~0.2-0.3 ms per
-  // Faaslet). From here on the zygote itself cannot exec, open sockets, map
-  // executable memory, or signal other processes. Returns false (one warning)
-  // if it could not: applyInChild then installs the whole list as before.
+  // The seccomp step of confineZygote, alone: installs the allow-list in the
+  // calling process plus what a zygote needs (fork: clone without CLONE_VM,
+  // CLONE_THREAD or new namespaces; wait4/waitid; seccomp(SET_MODE_FILTER);
+  // its own CPU set; PR_SET_PDEATHSIG; memfd_create for the snapshot;
+  // prlimit64 for RLIMIT_NPROC). applyInChild then loads a short program
+  // that takes those extras away; applyInFaaslet instead only takes fork
+  // away (RLIMIT_NPROC). From here on the process cannot exec, open
+  // sockets, map executable memory, or signal other processes. Returns false
+  // (one warning) if it could not: applyInChild then installs the whole
+  // list as before.
   bool applyInZygote();
 
   // Least privilege, once, in a zygote (the Proto-Faaslet process) before
