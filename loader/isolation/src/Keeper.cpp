@@ -34,6 +34,9 @@ struct Reply {
 };
 
 constexpr size_t kMaxFds = 8;
+// More groups than any zygote has Faaslets alive at once: a hijacked zygote
+// asking for more gets none (each is a directory made as root).
+constexpr uint32_t kMaxSlots = 4096;
 
 bool sendReply(int sock, Reply reply, const std::vector<int>& fds) {
   iovec iov{&reply, sizeof reply};
@@ -131,6 +134,8 @@ uint64_t startTimeOf(pid_t pid) {
       initialised = true;
       if (reportFd >= 0) ::close(reportFd);
       reportFd = -1;
+    } else if (r.op == Op::Create && r.slot > kMaxSlots) {
+      sendReply(sock, Reply{0}, {});
     } else if (r.op == Op::Create) {
       std::string name =
           r.slot == 0 ? "zygote-" + id : "faaslet-" + id + "-" + std::to_string(r.slot);
