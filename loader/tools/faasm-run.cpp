@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <set>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -20,28 +19,26 @@ namespace {
 
 // prefix_command() hands everything after the module to the guest, and with
 // it CLI11 would also let an unknown option *before* the module through.
-// Options before the module must be ours: find the first that is not.
-const std::set<std::string, std::less<>> kValueOptions = {
-    "--invoke",       "--user",         "--env",          "--input",      "--input-file",
-    "--output-file",  "--functions",    "--dir",          "--warm",       "--snapshot-out",
-    "--snapshot-in",  "--memory-limit", "--cpu",          "--timeout",    "--tree-running",
-    "--tree-alive",   "--tree-bytes",   "--host-running", "--host-alive", "--host-bytes",
-    "--chain-timeout"};
-
-const char* unknownLeadingOption(int argc, char** argv) {
+// Options before the module must be ours: find the first that is not. What
+// is ours, and which of ours take a value, is read off the app itself.
+const char* unknownLeadingOption(const CLI::App& app, int argc, char** argv) {
+  auto find = [&](std::string_view name) -> const CLI::Option* {
+    for (const CLI::Option* option : app.get_options())
+      for (const std::string& n : option->get_lnames())
+        if (name == "--" + n) return option;
+    for (const CLI::Option* option : app.get_options())
+      for (const std::string& n : option->get_snames())
+        if (name == "-" + n) return option;
+    return nullptr;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--") return nullptr;
-    if (kValueOptions.count(arg)) {
-      ++i;
-      continue;
-    }
-    std::string_view name = arg.substr(0, arg.find('='));
-    if ((arg.find('=') != std::string_view::npos && kValueOptions.count(name)) || arg == "-h" ||
-        arg == "--help" || arg == "--version")
-      continue;
-    if (arg.starts_with("-")) return argv[i];
-    return nullptr; // the module: what follows belongs to the guest
+    if (!arg.starts_with("-")) return nullptr; // the module: what follows is the guest's
+    size_t equals = arg.find('=');
+    const CLI::Option* option = find(arg.substr(0, equals));
+    if (!option) return argv[i];
+    if (equals == std::string_view::npos && option->get_items_expected_min() > 0) ++i;
   }
   return nullptr;
 }
@@ -175,9 +172,20 @@ int main(int argc, char** argv) {
                  "seconds a chained call may take, queued or running")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_flag("--net", options.network,
+               "grant the function the network (for now: the host's network namespace); "
+               "without it a Faaslet has only loopback");
+  app.add_option("--faaslet-uid", options.faasletUid,
+                 "when run as root, the uid Faaslets run as (not 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 4294967294u));
+  app.add_option("--faaslet-gid", options.faasletGid,
+                 "when run as root, the gid Faaslets run as (not 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 4294967294u));
   app.prefix_command(); // everything after the module belongs to the guest
 
-  if (const char* option = unknownLeadingOption(argc, argv)) {
+  if (const char* option = unknownLeadingOption(app, argc, argv)) {
     std::fprintf(stderr, "faasm-run: unknown option %s (see --help)\n", option);
     return faasm::runner::kExitLoadError;
   }

@@ -224,8 +224,9 @@ def cmd_mobilenet_same(args):
         native_blob = f.read()
     if loaded.strip() != f"bytes={len(native_blob)}":
         fail(f"mobilenet-load: unexpected output {loaded!r}")
-    # The state value: a 4 KiB header, then the value (docs/State.md).
-    with open(os.path.join(args.state_dir, "faasm-mobilenet-weights"), "rb") as f:
+    # The state value: a 4 KiB header, then the value, in the directory of the
+    # function's user (docs/State.md).
+    with open(os.path.join(args.state_dir, "faasm-demo", "mobilenet-weights"), "rb") as f:
         f.seek(4096)
         if f.read(len(native_blob)) != native_blob:
             fail("the weights mobilenet-load made in wasm differ from the native build's")

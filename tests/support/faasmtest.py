@@ -39,6 +39,13 @@ SKIP_MARKER = "FAASM-TEST-SKIPPED: "
 
 DEFAULT_TIMEOUT_SECONDS = 300
 
+# Faaslets run as an unprivileged uid (nobody when faasm-run runs as root,
+# docs/Isolation.md), and the file system's permissions apply to them: what
+# a test grants a function (--dir, the state directory) must be theirs to
+# use, as an operator would make it. So everything the drivers make is open
+# to every uid (a private temporary directory holds it).
+os.umask(0)
+
 
 # ----- outcomes -------------------------------------------------------------------
 
@@ -178,7 +185,9 @@ def compile_c_to_wasm(source, wasm, flags=()):
 def make_work_dir(base, name):
     """A fresh directory `<base>/<name>.XXXXXX` for one run of a test."""
     os.makedirs(base, exist_ok=True)
-    return tempfile.mkdtemp(prefix=name + ".", dir=base)
+    path = tempfile.mkdtemp(prefix=name + ".", dir=base)
+    os.chmod(path, 0o777)  # see os.umask above
+    return path
 
 
 @contextlib.contextmanager

@@ -311,7 +311,7 @@ LocalStateStore& LocalStateStore::instance() {
 }
 
 LocalStateStore::LocalStateStore(std::string directory, uint64_t quotaBytes)
-    : directory_(std::move(directory)), quota_(quotaBytes) {}
+    : directory_(std::move(directory)), owner_(geteuid()), quota_(quotaBytes) {}
 LocalStateStore::~LocalStateStore() = default;
 
 void LocalStateStore::setDirectory(std::string directory) {
@@ -406,7 +406,7 @@ LocalStateStore::UserDir* LocalStateStore::userDir(std::string_view user, bool c
   // In a shared directory such as /dev/shm, someone else's directory of
   // that name must not receive this user's state.
   struct stat st{};
-  if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 0077) != 0) {
+  if (fstat(fd, &st) != 0 || st.st_uid != owner_ || (st.st_mode & 0077) != 0) {
     ::close(fd);
     errno = EACCES;
     return nullptr;
@@ -431,6 +431,37 @@ LocalStateStore::UserDir* LocalStateStore::userDir(std::string_view user, bool c
   UserDir* raw = dir.get();
   users_.emplace(std::move(name), std::move(dir));
   return raw;
+}
+
+bool LocalStateStore::prepareUser(std::string_view user, uid_t owner, gid_t group) {
+  std::lock_guard lock(mutex_);
+  std::string path = pathOf(userDirectoryName(user));
+  if (mkdirat(AT_FDCWD, path.c_str(), 0700) != 0 && errno != EEXIST) return false;
+  if (geteuid() == 0 && owner != 0) {
+    // Made by root for an unprivileged Faaslet: hand the directory and its
+    // ledger over (the ledger is created here, while this process may).
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st{};
+    bool ours = fstat(fd, &st) == 0 && (st.st_uid == 0 || st.st_uid == owner);
+    int ledger = ours ? openIn(fd, kLedgerName, O_RDWR | O_CREAT) : -1;
+    bool handed = ledger >= 0 && fchown(ledger, owner, group) == 0 && fchown(fd, owner, group) == 0;
+    if (ledger >= 0) closeKeepingErrno(ledger);
+    closeKeepingErrno(fd);
+    if (!ours) errno = EACCES;
+    if (!handed) return false;
+  }
+  owner_ = owner;
+  // A directory cached under the old expectation is opened again.
+  if (auto it = users_.find(userDirectoryName(user)); it != users_.end()) {
+    retiredUsers_.push_back(std::move(it->second));
+    users_.erase(it);
+  }
+  return userDir(user, true) != nullptr;
+}
+
+std::string LocalStateStore::userDirectoryPath(std::string_view user) const {
+  return pathOf(userDirectoryName(user));
 }
 
 StateObject* LocalStateStore::open(std::string_view user, std::string_view key, bool create) {

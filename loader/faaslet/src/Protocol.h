@@ -34,7 +34,9 @@ enum class Msg : uint32_t {
   Spawn = 3,    // a = runs (warm repeat count), fd = the Faaslet's channel; b = 1: the
                 // payload is the first run's input (no Input for it on the channel)
   Spawned = 12, // zygote -> scheduler: b = the Faaslet's pid (-1: fork failed),
-                // payload = the zygote's CLOCK_MONOTONIC just before fork (u64 ns)
+                // payload = the zygote's CLOCK_MONOTONIC just before fork (u64 ns);
+                // a = 1: the Faaslet is pinned to one CPU, the scheduler gives it
+                // its CPU set back (a confined zygote may not)
   // scheduler -> Faaslet (channel)
   Input = 4,         // payload = input bytes; a run's input (the first run's, unless
                      // it came with Spawn)

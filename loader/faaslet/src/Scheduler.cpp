@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -64,6 +65,12 @@ struct Scheduler::Zygote {
   std::string error; // set if the Proto-Faaslet could not be made
   runtime::Error initError;
   bool reportsEnds = false; // sends Ended for each Faaslet (it reaps them)
+  // Initialisation runs while the scheduler serves other calls: calls of the
+  // function launched before Ready wait in `pending` (holding their slots:
+  // initialisation is part of their time) until Ready, or fail with its error.
+  bool ready = false;
+  std::vector<uint32_t> pending;
+  Clock::time_point initDeadline = kNever;
 };
 
 // Every call made through start() and every call chained from it, with the
@@ -132,6 +139,8 @@ Scheduler::~Scheduler() {
   }
   for (auto& [name, z] : zygotes_) {
     if (z->control >= 0) close(z->control); // the zygote exits on EOF
+    // One still initialising may never look at its socket.
+    if (z->pid > 0 && !z->ready) kill(z->pid, SIGKILL);
     if (z->pid > 0) waitpid(z->pid, nullptr, 0);
   }
 }
@@ -228,26 +237,70 @@ void Scheduler::startZygote(Zygote& z) {
   }
   z.pid = pid;
   z.control = sv[0];
+  // Ready or InitFailed comes later (pump): initialisation is a call, bound
+  // by the call's timeout, and no other call waits for it.
+  if (options_.timeout.count() > 0) z.initDeadline = Clock::now() + options_.timeout;
+}
+
+void Scheduler::zygoteStarted(Zygote& z) {
   Message m;
   if (!protocol::receive(z.control, m)) {
-    z.error = "the zygote died while initialising";
-    z.initError = runtime::makeError(z.error);
-  } else if (m.type == Msg::InitFailed) {
-    z.initError.message.assign(m.payload.begin(), m.payload.end());
-    z.initError.trap = abi::TrapCode(m.a);
-    z.initError.exitCode = m.b;
-    z.error = z.initError.message.empty() ? "initialisation failed" : z.initError.message;
-  } else if (m.type == Msg::Ready) {
-    z.reportsEnds = m.a == 1;
-  } else {
-    z.error = "the zygote sent an unexpected message";
-    z.initError = runtime::makeError(z.error);
+    initFailed(z, runtime::makeError(describeInitDeath(z)));
+    return;
   }
-  if (!z.error.empty()) {
-    close(z.control);
-    z.control = -1;
+  if (m.type == Msg::Ready) {
+    z.ready = true;
+    z.reportsEnds = m.a == 1;
+    z.initDeadline = kNever;
+    for (uint32_t id : std::exchange(z.pending, {}))
+      if (Call* c = find(id); c && !c->done && c->slot == Slot::Running) spawn(*c);
+    return;
+  }
+  runtime::Error e;
+  if (m.type == Msg::InitFailed) {
+    e.message.assign(m.payload.begin(), m.payload.end());
+    e.trap = abi::TrapCode(m.a);
+    e.exitCode = m.b;
+    if (e.message.empty()) e.message = "initialisation failed";
+  } else {
+    e = runtime::makeError("the zygote sent an unexpected message");
+  }
+  initFailed(z, e);
+}
+
+std::string Scheduler::describeInitDeath(Zygote& z) {
+  int status = 0;
+  pid_t r = z.pid > 0 ? waitpid(z.pid, &status, 0) : -1;
+  z.pid = -1;
+  if (r <= 0) return "the zygote died while initialising";
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+    return "initialisation was killed by seccomp (forbidden system call)";
+  if (WIFSIGNALED(status))
+    return std::string("initialisation crashed (killed by signal ") +
+           std::to_string(WTERMSIG(status)) + ", " + sigabbrev_np(WTERMSIG(status)) + ")";
+  return "the zygote died while initialising (status " + std::to_string(WEXITSTATUS(status)) + ")";
+}
+
+void Scheduler::initFailed(Zygote& z, const runtime::Error& e) {
+  if (z.control >= 0) close(z.control);
+  z.control = -1;
+  if (z.pid > 0) {
+    kill(z.pid, SIGKILL); // one that timed out is still running
     waitpid(z.pid, nullptr, 0);
     z.pid = -1;
+  }
+  z.initError = e;
+  z.error = e.message.empty() ? "initialisation failed" : e.message;
+  z.initDeadline = kNever;
+  for (uint32_t id : std::exchange(z.pending, {}))
+    if (Call* c = find(id); c && !c->done) cannotMake(*c, z.error, z.initError);
+}
+
+void Scheduler::initTimeouts(Clock::time_point now) {
+  for (auto& [name, z] : zygotes_) {
+    if (z->ready || z->control < 0 || now < z->initDeadline) continue;
+    initFailed(*z,
+               runtime::makeError("initialisation timed out after " + seconds(options_.timeout)));
   }
 }
 
@@ -358,19 +411,34 @@ void Scheduler::launch(Call& c) {
   // The input leaves the scheduler's keeping: it goes to the Faaslet now.
   if (c.inputBytes) admission_->refund(c.tree, std::exchange(c.inputBytes, 0));
   std::string error;
-  int sv[2] = {-1, -1};
-  if (!z->error.empty() || z->control < 0) {
+  if (!z->error.empty() || z->control < 0)
     error = z->error.empty() ? "the zygote of " + c.function + " is gone" : z->error;
-  } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    error = std::string("cannot create a socketpair: ") + std::strerror(errno);
-  }
   if (!error.empty()) {
-    c.outcome.error = error;
-    c.outcome.initError = z->error.empty() ? runtime::makeError(error) : z->initError;
-    c.slot = Slot::Gone;
-    admission_->gone(c.tree, c.id, Slot::Running);
-    report(c, "could not be made: " + error);
-    finish(c);
+    cannotMake(c, error, z->error.empty() ? runtime::makeError(error) : z->initError);
+    return;
+  }
+  if (!z->ready) {
+    z->pending.push_back(c.id);
+    return;
+  }
+  spawn(c);
+}
+
+void Scheduler::cannotMake(Call& c, const std::string& error, const runtime::Error& initError) {
+  c.outcome.error = error;
+  c.outcome.initError = initError;
+  c.slot = Slot::Gone;
+  admission_->gone(c.tree, c.id, Slot::Running);
+  report(c, "could not be made: " + error);
+  finish(c);
+}
+
+void Scheduler::spawn(Call& c) {
+  Zygote* z = c.zygote;
+  int sv[2] = {-1, -1};
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    std::string error = std::string("cannot create a socketpair: ") + std::strerror(errno);
+    cannotMake(c, error, runtime::makeError(error));
     return;
   }
   // A small input goes with the Spawn request: the Faaslet has it in memory
@@ -393,6 +461,14 @@ void Scheduler::launch(Call& c) {
   if (ok) {
     c.pid = spawned.b;
     if (c.pid > 0) byPid_[{z, c.pid}] = c.id;
+    // Born pinned to its confined zygote's CPU, which may not give it its
+    // CPU set back (docs/Faaslets.md): the scheduler's own set is the one
+    // the zygote started with.
+    if (spawned.a == 1 && c.pid > 0) {
+      cpu_set_t cpus;
+      if (sched_getaffinity(0, sizeof cpus, &cpus) == 0)
+        sched_setaffinity(c.pid, sizeof cpus, &cpus);
+    }
     if (spawned.payload.size() == sizeof c.outcome.forkedAtNs)
       std::memcpy(&c.outcome.forkedAtNs, spawned.payload.data(), sizeof c.outcome.forkedAtNs);
     if (options_.timeout.count() > 0) {
@@ -766,18 +842,25 @@ bool Scheduler::pump() {
   // Zygotes that report their Faaslets' ends are served too (after the calls).
   std::vector<Zygote*> zygotes;
   for (auto& [name, z] : zygotes_) {
-    if (!z->reportsEnds || z->control < 0) continue;
+    if (!z->ready || !z->reportsEnds || z->control < 0) continue;
     fds.push_back(pollfd{z->control, POLLIN, 0});
     zygotes.push_back(z.get());
   }
-  if (fds.empty() && deadlines_.empty()) return false;
+  // Zygotes still initialising: their Ready or failure, and their deadline.
+  std::vector<Zygote*> starting;
+  Clock::time_point next = deadlines_.empty() ? kNever : deadlines_.begin()->first;
+  for (auto& [name, z] : zygotes_) {
+    if (z->ready || z->control < 0) continue;
+    fds.push_back(pollfd{z->control, POLLIN, 0});
+    starting.push_back(z.get());
+    next = std::min(next, z->initDeadline);
+  }
+  if (fds.empty() && next == kNever) return false;
   int waitMs = -1;
-  if (!deadlines_.empty())
-    waitMs = int(std::clamp<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         deadlines_.begin()->first - Clock::now())
-                                             .count() +
-                                         1,
-                                     0, INT32_MAX));
+  if (next != kNever)
+    waitMs = int(std::clamp<int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count() + 1, 0,
+        INT32_MAX));
   int n = poll(fds.data(), fds.size(), waitMs);
   if (n > 0) {
     for (size_t i = 0; i < ids.size(); ++i) {
@@ -788,7 +871,12 @@ bool Scheduler::pump() {
     for (size_t i = 0; i < zygotes.size(); ++i)
       if (fds[ids.size() + i].revents && zygotes[i]->control == fds[ids.size() + i].fd)
         serveZygote(*zygotes[i]);
+    size_t firstStarting = ids.size() + zygotes.size();
+    for (size_t i = 0; i < starting.size(); ++i)
+      if (fds[firstStarting + i].revents && starting[i]->control == fds[firstStarting + i].fd)
+        zygoteStarted(*starting[i]);
   }
+  initTimeouts(Clock::now());
   expire(Clock::now());
   settle();
   sweep();

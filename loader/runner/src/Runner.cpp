@@ -12,12 +12,18 @@
 #include <cerrno>
 #include <charconv>
 #include <cinttypes>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <string_view>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace faasm::runner {
 namespace {
@@ -112,14 +118,79 @@ int initFailure(const std::string& file, const runtime::Error& e) {
   return fail(file, e.message);
 }
 
-// --snapshot-out: initialise in this process, write the snapshot, run nothing.
+isolation::IsolationLimits limitsOf(const RunOptions& options) {
+  isolation::IsolationLimits limits;
+  limits.memoryBytes = options.memoryLimitBytes;
+  limits.cpus = options.cpus;
+  limits.timeout = options.timeout;
+  limits.network = options.network;
+  limits.uid = options.faasletUid;
+  limits.gid = options.faasletGid;
+  return limits;
+}
+
+// --snapshot-out: initialise, write the snapshot, run nothing. Initialisation
+// is guest code: it runs in a child confined as a zygote is (and in a cgroup
+// with the limits, under the timeout), which may write only the snapshot file.
 int writeSnapshot(const RunOptions& options) {
-  auto proto = faaslet::ProtoFaaslet::create(specOf(options));
-  if (!proto) return initFailure(options.file, proto.error());
-  runtime::Error e = faaslet::writeSnapshotFile(*proto.value()->snapshot(), proto.value()->module(),
-                                                options.snapshotOut);
-  if (!e.message.empty()) return fail(options.file, e.message);
-  return 0;
+  const isolation::IsolationLimits limits = limitsOf(options);
+  if (limits.needsCgroup()) isolation::removeStaleCgroups();
+  isolation::IsolationPlan plan(limits);
+  int out = ::open(options.snapshotOut.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0)
+    return fail(options.file,
+                "cannot write snapshot " + options.snapshotOut + ": " + std::strerror(errno));
+  // The confined child runs as the Faaslet uid: the file is its while it writes.
+  struct stat owner{};
+  bool chowned =
+      ::fstat(out, &owner) == 0 && ::geteuid() == 0 && ::fchown(out, limits.uid, limits.gid) == 0;
+  std::unique_ptr<isolation::Cgroup> cgroup =
+      plan.createCgroup("zygote-" + std::to_string(::getpid()) + "-snapshot");
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    isolation::closeInheritedDescriptors({out});
+    const std::vector<int> none;
+    const std::vector<int>& procs = cgroup ? cgroup->procsDescriptors() : none;
+    plan.applyInFaaslet(procs.data(), procs.size());
+    // Reopened through the descriptor: no path to it need be searchable.
+    const std::string path = "/proc/self/fd/" + std::to_string(out);
+    auto proto = faaslet::ProtoFaaslet::create(specOf(options), [&]() -> runtime::Error {
+      isolation::ProcessConfinement what = faaslet::confinementOf(specOf(options));
+      what.writableFiles.push_back(path);
+      if (!plan.confineZygote(what))
+        return runtime::makeError("cannot confine the initialisation (see the warning above)");
+      return {};
+    });
+    if (!proto) ::_exit(initFailure(options.file, proto.error()));
+    runtime::Error e =
+        faaslet::writeSnapshotFile(*proto.value()->snapshot(), proto.value()->module(), path);
+    if (!e.message.empty()) ::_exit(fail(options.file, e.message));
+    std::fflush(nullptr);
+    ::_exit(0);
+  }
+  int status = kExitLoadError;
+  if (pid < 0) {
+    fail(options.file, std::string("cannot fork: ") + std::strerror(errno));
+  } else {
+    isolation::ChildOutcome o = isolation::waitForChild(pid, limits.timeout, cgroup.get());
+    if (o.timedOut) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", double(limits.timeout.count()) / 1000.0);
+      fail(options.file, std::string("initialisation timed out after ") + seconds + " s");
+    } else if (o.memoryLimitHit && !WIFEXITED(o.status)) {
+      fail(options.file, "initialisation reached the memory limit (" +
+                             std::to_string(limits.memoryBytes >> 20) + " MiB)");
+    } else if (o.signal() != 0) {
+      fail(options.file, "initialisation " + o.describe());
+    } else {
+      status = o.exitCode();
+    }
+  }
+  if (chowned) ::fchown(out, owner.st_uid, owner.st_gid);
+  ::close(out);
+  return status;
 }
 
 int runFaaslets(const RunOptions& options) {
@@ -146,12 +217,12 @@ int runFaaslets(const RunOptions& options) {
   schedulerOptions.log = [](const std::string& line) {
     std::fprintf(stderr, "faasm-run: %s\n", line.c_str());
   };
-  if (options.memoryLimitBytes || options.cpus > 0 || options.timeout.count() > 0) {
-    // Limits asked for: each Faaslet gets its cgroup and the seccomp filter.
-    isolation::IsolationLimits limits;
-    limits.memoryBytes = options.memoryLimitBytes;
-    limits.cpus = options.cpus;
-    limits.timeout = options.timeout;
+  {
+    // Every Faaslet, its initialisation included, runs with least privilege;
+    // limits asked for add a cgroup per Faaslet and the timeout.
+    const isolation::IsolationLimits limits = limitsOf(options);
+    // Groups a killed faasm-run left behind (their owner is gone).
+    if (limits.needsCgroup()) isolation::removeStaleCgroups();
     schedulerOptions.isolation = std::make_shared<const isolation::IsolationPlan>(limits);
   }
   FAASM_LOG(Debug, "%s: running as a Faaslet of user %s (%u run%s)", file.c_str(),

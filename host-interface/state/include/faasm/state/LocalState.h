@@ -61,6 +61,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <unordered_map>
 #include <vector>
 
@@ -143,12 +144,24 @@ public:
   // value keep their pages until they unmap them.
   bool clearUser(std::string_view user);
 
+  // For a process about to give up its privileges (a zygote): makes
+  // `user`'s directory (and ledger) if need be, owned by `owner`:`group`
+  // (chown only when this process may), opens it, and from then on expects
+  // the directories it opens to belong to `owner`. Processes forked from
+  // this one reach the user's state through the descriptor opened here, so
+  // they need neither the path nor their own uid. False on a host error
+  // (errno set; EACCES if the directory belongs to someone else).
+  bool prepareUser(std::string_view user, uid_t owner, gid_t group);
+  // The absolute path of `user`'s directory (a confinement grants it).
+  std::string userDirectoryPath(std::string_view user) const;
+
   struct UserDir; // a user's directory, opened once per store
 
 private:
   UserDir* userDir(std::string_view user, bool create);
   std::string pathOf(std::string_view fileName) const;
   std::string directory_;
+  uid_t owner_; // whose the directories must be (this process's, unless prepareUser said)
   std::atomic<uint64_t> quota_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::unique_ptr<UserDir>> users_;

@@ -15,6 +15,7 @@
 #include "faasm/abi/Abi.h"
 #include "faasm/api/CallContext.h"
 #include "faasm/api/Faasm.h"
+#include "faasm/isolation/Isolation.h"
 #include "faasm/runtime/Error.h"
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
@@ -23,6 +24,7 @@
 #include "faasm/wasi/Wasi.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,12 +94,24 @@ struct CallResult {
   std::string error;
 };
 
+// What a process initialising `spec` may reach once confined
+// (IsolationPlan::confineZygote): its preopens' host directories and the
+// state tier's directory.
+isolation::ProcessConfinement confinementOf(const FunctionSpec& spec);
+
 class ProtoFaaslet {
 public:
   // Loads, instantiates (WASI + Faasm API), initialises and snapshots, or
   // restores spec.snapshotIn. Errors: load/link problems (message), a trap
   // or exit during initialisation (Error::trap set), a failing zygote hook.
-  static runtime::Expected<std::unique_ptr<ProtoFaaslet>> create(const FunctionSpec& spec);
+  //
+  // `confine`, if given, runs after the module is loaded and the preopens
+  // are open, before the first instruction of guest code (the wasm start
+  // function, constructors, `_faasm_zygote`): the zygote confines itself
+  // there, so initialisation runs under the same isolation as a call. An
+  // error it returns fails the creation.
+  static runtime::Expected<std::unique_ptr<ProtoFaaslet>>
+  create(const FunctionSpec& spec, const std::function<runtime::Error()>& confine = {});
 
   // Runs one call: input in, output out. Chaining goes through the callbacks
   // the caller put into callContext() (empty: no chaining).

@@ -159,6 +159,10 @@ private:
 
   Zygote* zygoteFor(const std::string& user, const std::string& function);
   void startZygote(Zygote& z);
+  void zygoteStarted(Zygote& z);
+  void initFailed(Zygote& z, const runtime::Error& e);
+  void initTimeouts(std::chrono::steady_clock::time_point now);
+  std::string describeInitDeath(Zygote& z);
   void serveZygote(Zygote& z);
   void ended(Zygote& z, const protocol::Message& m);
   std::vector<int> ownFds() const;
@@ -168,6 +172,8 @@ private:
                    std::vector<uint8_t> input, uint32_t runs);
   void settle(); // starts and resumes what the caps allow; refuses what can never start
   void launch(Call& call);
+  void spawn(Call& call); // the Faaslet of a launched call, once its zygote is ready
+  void cannotMake(Call& call, const std::string& error, const runtime::Error& initError);
   bool pump(); // one round of the event loop; false if there was nothing to wait for
   void handle(Call& call);
   void chain(Call& caller, const protocol::Header& h);

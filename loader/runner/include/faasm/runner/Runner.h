@@ -40,6 +40,12 @@ struct RunOptions {
   // Caps and budgets of the call tree and of this host's scheduler
   // (docs/Faaslets.md, "Limits"); 0 counts are defaults.
   faaslet::SchedulerLimits limits;
+  // Least privilege, always on (docs/Isolation.md): granted the network, the
+  // function stays in the host's network namespace (for now; without, it has
+  // only loopback). As root, Faaslets run as this uid/gid (never 0).
+  bool network = false;
+  uint32_t faasletUid = 65534;
+  uint32_t faasletGid = 65534;
 };
 
 // Loads, instantiates with WASI and calls the export. Returns the process exit
