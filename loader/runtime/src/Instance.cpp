@@ -115,10 +115,14 @@ Error Instance::link(const ImportResolver& resolver) {
         return incompatible("expected limits " + limitsText(imp.limits.min, maxOf(imp.limits)) +
                             ", got " +
                             limitsText(ext->memory->pages(), ext->memory->declaredMax()));
-      // A guard-mode module relies on the reservation, not on checks.
+      // A guard-mode module relies on the reservation, not on checks; every
+      // memory has one now, but the fault handler reports a fault in an
+      // explicit-mode memory as a missed check, which guard-mode code's
+      // faults are not.
       if (module_->boundsMode() == abi::BoundsMode::Guard &&
-          ext->memory->reservationBytes() < abi::kGuardReservationBytes)
-        return incompatible("memory has no guard reservation for a guard-mode module");
+          (ext->memory->mode() != abi::BoundsMode::Guard ||
+           ext->memory->reservationBytes() < abi::kGuardReservationBytes))
+        return incompatible("an explicit-mode memory for a guard-mode module");
       memory_ = ext->memory;
       break;
     }

@@ -20,19 +20,25 @@ Expected<std::shared_ptr<Memory>> Memory::create(abi::BoundsMode mode, uint64_t 
   m->mode_ = mode;
   m->declaredMax_ = maxPages;
   m->maxPages_ = maxPages ? *maxPages : abi::kMaxPages;
-  // The reservation is the sandbox: in guard mode it covers every address a
-  // 32-bit index plus a 32-bit static offset can form, so a guest access
-  // cannot leave it whatever the current size. Explicit mode only needs room
-  // to grow in place (generated code checks against memorySize itself).
-  m->reserved_ = mode == abi::BoundsMode::Guard
-                     ? abi::kGuardReservationBytes
-                     : std::max<uint64_t>(m->maxPages_, 1) * abi::kWasmPageSize;
+  // The reservation is the sandbox: it covers every address a 32-bit index
+  // plus a 32-bit static offset plus the widest access can form, so a guest
+  // access cannot leave it whatever the current size. Guard mode relies on
+  // it. Explicit mode's code checks each access against memorySize, so for
+  // it the region past the maximum is a guard region: were a check wrong
+  // (the compiler's check merging or loop versioning), the access would
+  // fault here instead of reaching whatever the host mapped next (its
+  // thread control block, TLS, libc were found right after a small memory
+  // once). Its cost is address space alone (one PROT_NONE, NORESERVE
+  // mapping), in either mode.
+  m->reserved_ = abi::kGuardReservationBytes;
   void* p =
       mmap(nullptr, m->reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED)
     return makeError(std::string("cannot reserve linear memory: ") + strerror(errno));
   m->base_ = static_cast<uint8_t*>(p);
-  m->reservationSlot_ = registerFaultRange(m->base_, m->reserved_);
+  m->reservationSlot_ =
+      registerFaultRange(m->base_, m->reserved_, mode == abi::BoundsMode::Explicit);
+  if (m->reservationSlot_ < 0) return makeError("too many linear memories in this process");
   if (minPages && mprotect(m->base_, minPages * abi::kWasmPageSize, PROT_READ | PROT_WRITE) != 0)
     return makeError(std::string("cannot commit linear memory: ") + strerror(errno));
   m->pages_ = minPages;

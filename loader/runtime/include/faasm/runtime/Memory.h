@@ -17,9 +17,13 @@ namespace faasm::runtime {
 
 class Memory {
 public:
-  // Guard mode reserves abi::kGuardReservationBytes; explicit mode reserves
-  // the maximum (declared max, else 4 GiB). Both PROT_NONE beyond the current
-  // size. Fails if minPages > maxPages, either is above 65536, or the address
+  // Both modes reserve abi::kGuardReservationBytes (8 GiB + 64 KiB),
+  // PROT_NONE beyond the current size, so no host mapping ever lies within
+  // reach of a guest address: guard mode needs it (its code does not check),
+  // explicit mode gets the same as a second line behind its checks (a check
+  // the compiler got wrong reaches the guard region, never host memory).
+  // Address space only: no page is committed, fork copies no page table for
+  // it. Fails if minPages > maxPages, either is above 65536, or the address
   // space cannot be reserved.
   static Expected<std::shared_ptr<Memory>> create(abi::BoundsMode mode, uint64_t minPages,
                                                   std::optional<uint64_t> maxPages);
