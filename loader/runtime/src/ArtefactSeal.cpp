@@ -64,8 +64,7 @@ Expected<abi::ArtefactKey> loadArtefactKey() {
   std::string user = abi::userArtefactKeyPath(std::getenv("XDG_CONFIG_HOME"), std::getenv("HOME"));
   if (user.empty() || lstat(user.c_str(), &st) != 0)
     return makeError(std::string("no artefact key on this host (") + abi::kArtefactKeyEnv + ", " +
-                     abi::kSystemArtefactKeyPath +
-                     (user.empty() ? "" : " or " + user) +
+                     abi::kSystemArtefactKeyPath + (user.empty() ? "" : " or " + user) +
                      "): compile the module here with faasm-codegen, which creates one");
   return readKeyFile(user);
 }
@@ -116,9 +115,8 @@ Expected<SealedImage> readSealedArtefact(const std::string& path) {
   bytes.resize(got);
 
   abi::ArtefactSeal seal;
-  if (got < sizeof seal ||
-      (std::memcpy(&seal, bytes.data() + got - sizeof seal, sizeof seal),
-       std::memcmp(seal.magic, abi::kSealMagic, sizeof seal.magic) != 0))
+  if (got < sizeof seal || (std::memcpy(&seal, bytes.data() + got - sizeof seal, sizeof seal),
+                            std::memcmp(seal.magic, abi::kSealMagic, sizeof seal.magic) != 0))
     return makeError("not a sealed faasm artefact (truncated, or not made by faasm-codegen): "
                      "compile the module with faasm-codegen");
   if (seal.version != abi::kSealVersion || seal.sealBytes != sizeof seal)

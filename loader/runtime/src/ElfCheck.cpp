@@ -130,7 +130,8 @@ Expected<ElfLayout> checkElfImage(std::span<const uint8_t> bytes) {
       eh.e_machine != EM_X86_64 || eh.e_version != EV_CURRENT)
     return refused("not a little-endian x86-64 ELF file");
   if (eh.e_type != ET_DYN) return refused("not a shared object");
-  if (eh.e_phentsize != sizeof(Elf64_Phdr) || !img.holds(eh.e_phoff, eh.e_phnum, sizeof(Elf64_Phdr)))
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+      !img.holds(eh.e_phoff, eh.e_phnum, sizeof(Elf64_Phdr)))
     return refused("bad program header table");
 
   bool stackSeen = false;
@@ -149,9 +150,9 @@ Expected<ElfLayout> checkElfImage(std::span<const uint8_t> bytes) {
         return refused("a segment lies outside the file or is too large");
       // In ascending order, no two sharing a page: the loader maps them in
       // order, so an overlap would replace bytes this check has read.
-      if (!img.loads.empty() && (p.p_vaddr & ~kPageMask) <
-                                    ((img.loads.back().p_vaddr + img.loads.back().p_memsz +
-                                      kPageMask) & ~kPageMask))
+      if (!img.loads.empty() &&
+          (p.p_vaddr & ~kPageMask) <
+              ((img.loads.back().p_vaddr + img.loads.back().p_memsz + kPageMask) & ~kPageMask))
         return refused("its segments overlap or are out of order");
       memoryBytes += p.p_memsz;
       if (memoryBytes > detail::kMaxArtefactBytes) return refused("its segments are too large");
@@ -229,8 +230,7 @@ Expected<ElfLayout> checkElfImage(std::span<const uint8_t> bytes) {
   if (!nullSeen) return refused("the dynamic section does not end");
 
   uint64_t strOff = 0, symOff = 0;
-  if (!strsz || !img.fileOffsetOf(strtab, strsz, strOff))
-    return refused("no usable string table");
+  if (!strsz || !img.fileOffsetOf(strtab, strsz, strOff)) return refused("no usable string table");
   if (!img.fileOffsetOf(symtab, sizeof(Elf64_Sym), symOff)) return refused("no symbol table");
   // The number of symbols: what the GNU hash table reaches (every symbol a
   // lookup can find), and at least every index a relocation names (checked
@@ -267,7 +267,8 @@ Expected<ElfLayout> checkElfImage(std::span<const uint8_t> bytes) {
     std::string_view name(nameStart, strnlen(nameStart, strsz - s.st_name));
     if (name.size() == strsz - s.st_name) return refused("a symbol name does not end");
     unsigned type = ELF64_ST_TYPE(s.st_info);
-    if (type == STT_GNU_IFUNC) return refused("it has an IFUNC symbol, whose resolver runs at load");
+    if (type == STT_GNU_IFUNC)
+      return refused("it has an IFUNC symbol, whose resolver runs at load");
     if (type == STT_TLS) return refused("it has thread-local storage");
     if (s.st_shndx == SHN_UNDEF) {
       if (name.empty()) continue;
@@ -306,8 +307,7 @@ Expected<ElfLayout> checkElfImage(std::span<const uint8_t> bytes) {
       if (sym >= symbolCount) return refused("a relocation names a symbol outside the table");
     }
   }
-  if (!descriptorSeen)
-    return makeError("not a faasm artefact (no faasm_module_descriptor symbol)");
+  if (!descriptorSeen) return makeError("not a faasm artefact (no faasm_module_descriptor symbol)");
   return layout;
 }
 

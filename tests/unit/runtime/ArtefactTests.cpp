@@ -147,14 +147,16 @@ TEST_CASE("modified, truncated, foreign and forged artefacts are refused before 
       std::vector<uint8_t> flipped = good;
       flipped[at] ^= 0x10;
       CAPTURE(at);
-      CHECK(startsWith(loadError(writeBytes("flipped.so", flipped)), "modified since it was compiled"));
+      CHECK(startsWith(loadError(writeBytes("flipped.so", flipped)),
+                       "modified since it was compiled"));
     }
   }
   SUBCASE("one bit flipped in the seal") {
     size_t sealAt = image.size();
-    for (size_t field : {offsetof(abi::ArtefactSeal, imageDigest) + 3,
-                         offsetof(abi::ArtefactSeal, sourceDigest) + 5,
-                         offsetof(abi::ArtefactSeal, keyId), offsetof(abi::ArtefactSeal, mac) + 31}) {
+    for (size_t field :
+         {offsetof(abi::ArtefactSeal, imageDigest) + 3,
+          offsetof(abi::ArtefactSeal, sourceDigest) + 5, offsetof(abi::ArtefactSeal, keyId),
+          offsetof(abi::ArtefactSeal, mac) + 31}) {
       std::vector<uint8_t> flipped = good;
       flipped[sealAt + field] ^= 1;
       std::string e = loadError(writeBytes("flipped.so", flipped));
@@ -164,7 +166,8 @@ TEST_CASE("modified, truncated, foreign and forged artefacts are refused before 
     }
   }
   SUBCASE("sealed under another platform's key") {
-    std::string e = loadError(writeBytes("foreign.so", withSeal(image, sealOf(image, kOtherKeyHex))));
+    std::string e =
+        loadError(writeBytes("foreign.so", withSeal(image, sealOf(image, kOtherKeyHex))));
     CHECK(startsWith(e, "sealed with another platform's key (key id "));
   }
   SUBCASE("a seal recomputed without the key") {
@@ -210,13 +213,13 @@ TEST_CASE("ELF shapes faasm-codegen never makes are refused even when sealed") {
     const char* name;
     const char* says;
   };
-  for (Case c : {Case{"art-sealable-ctor", "it has initialisers"},
-                 Case{"art-sealable-needed", "it needs other shared libraries"},
-                 Case{"art-sealable-tls", "thread-local storage"},
-                 Case{"art-sealable-ifunc", "IFUNC"},
-                 Case{"art-sealable-import", "it imports \"getpid\" from the host"},
-                 Case{"art-sealable-execstack", "executable stack"},
-                 Case{"art-sealable-wx", "writable and executable"}}) {
+  for (Case c :
+       {Case{"art-sealable-ctor", "it has initialisers"},
+        Case{"art-sealable-needed", "it needs other shared libraries"},
+        Case{"art-sealable-tls", "thread-local storage"}, Case{"art-sealable-ifunc", "IFUNC"},
+        Case{"art-sealable-import", "it imports \"getpid\" from the host"},
+        Case{"art-sealable-execstack", "executable stack"},
+        Case{"art-sealable-wx", "writable and executable"}}) {
     CAPTURE(c.name);
     std::string e = loadError(sealed(c.name));
     CHECK(startsWith(e, "not an artefact faasm-codegen makes ("));
@@ -236,8 +239,8 @@ TEST_CASE("a fault of a sealed module's code in its memory is a trap, in both mo
     CHECK(callI32(*inst, "loadAt", {i64(0)}) == 0);
     // Past the 1-page memory, at the end of the 32-bit space, and at the
     // farthest an offset can reach: the reservation covers them all.
-    for (int64_t eff : {int64_t(65536), int64_t(1) << 20, (int64_t(1) << 32) - 1,
-                        (int64_t(8) << 30) + 65535}) {
+    for (int64_t eff :
+         {int64_t(65536), int64_t(1) << 20, (int64_t(1) << 32) - 1, (int64_t(8) << 30) + 65535}) {
       CAPTURE(eff);
       CHECK(call(*inst, "loadAt", {i64(eff)}).trap == abi::TrapCode::MemoryOutOfBounds);
     }

@@ -27,7 +27,7 @@ void loadAtThunk(VMContext* vm, const void* code, const Value* a, Value* r) {
 
 constexpr FuncTypeDesc kTypes[] = {{":i", answerThunk}, {"I:i", loadAtThunk}};
 const FuncDesc kFuncs[] = {{reinterpret_cast<const void*>(&answer), "answer", 0, 0},
-                            {reinterpret_cast<const void*>(&loadAt), "loadAt", 1, 0}};
+                           {reinterpret_cast<const void*>(&loadAt), "loadAt", 1, 0}};
 constexpr MemoryDesc kMemories[] = {{Limits{1, 1, 1, {}}}};
 constexpr ExportDesc kExports[] = {{"answer", 0, uint8_t(ExternKind::Func), {}},
                                    {"loadAt", 1, uint8_t(ExternKind::Func), {}}};
@@ -59,29 +59,28 @@ extern "C" __attribute__((visibility("default"))) int callsHost() {
 }
 #endif
 
-
-extern "C" __attribute__((visibility("default"))) constinit const ModuleDescriptor
-    faasm_module_descriptor = {
-        .magic = kMagic,
-        .abiVersion = kAbiVersion,
-        .compilerVersion = "sealable-test-artefact",
-        .boundsMode = uint32_t(
+extern "C" __attribute__((
+    visibility("default"))) constinit const ModuleDescriptor faasm_module_descriptor = {
+    .magic = kMagic,
+    .abiVersion = kAbiVersion,
+    .compilerVersion = "sealable-test-artefact",
+    .boundsMode = uint32_t(
 #if defined(SEALABLE_EXPLICIT)
-            BoundsMode::Explicit
+        BoundsMode::Explicit
 #else
-            BoundsMode::Guard
+        BoundsMode::Guard
 #endif
-            ),
-        .startFunction = -1,
-        .cpuFeatures = 0,
-        .types = {kTypes, 2},
-        .imports = {nullptr, 0},
-        .functions = {kFuncs, 2},
-        .tables = {nullptr, 0},
-        .memories = {kMemories, 1},
-        .globals = {nullptr, 0},
-        .exports = {kExports, 2},
-        .dataSegments = {nullptr, 0},
-        .elemSegments = {nullptr, 0},
-        .sourceName = "sealable",
+        ),
+    .startFunction = -1,
+    .cpuFeatures = 0,
+    .types = {kTypes, 2},
+    .imports = {nullptr, 0},
+    .functions = {kFuncs, 2},
+    .tables = {nullptr, 0},
+    .memories = {kMemories, 1},
+    .globals = {nullptr, 0},
+    .exports = {kExports, 2},
+    .dataSegments = {nullptr, 0},
+    .elemSegments = {nullptr, 0},
+    .sourceName = "sealable",
 };

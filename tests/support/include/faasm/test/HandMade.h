@@ -23,7 +23,8 @@ inline runtime::Expected<std::shared_ptr<runtime::Module>> loadHandMade(const st
     return runtime::makeError(std::string("cannot load: ") + (e ? e : "dlopen failed"));
   }
   void* descriptor = dlsym(handle, abi::kDescriptorSymbol);
-  if (!descriptor) return runtime::makeError("not a faasm artefact (no faasm_module_descriptor symbol)");
+  if (!descriptor)
+    return runtime::makeError("not a faasm artefact (no faasm_module_descriptor symbol)");
   return runtime::Module::fromDescriptor(static_cast<const abi::ModuleDescriptor*>(descriptor),
                                          path);
 }
