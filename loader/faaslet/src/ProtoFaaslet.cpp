@@ -118,8 +118,12 @@ runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const Func
   auto snap = captureSnapshot(inst);
   if (!snap) return snap.error();
   p->snapshot_ = snap.value();
-  // From now on memory is a clean private mapping of the snapshot.
+  // From now on memory is a clean private mapping of the snapshot (with the
+  // state initialisation mapped still shared).
   if (runtime::Error e = applySnapshot(inst, *p->snapshot_); !e.message.empty()) return e;
+  // Those mappings are part of the snapshot: a warm reset keeps them, so
+  // faasmReadStatePtr of the same key returns the same shared pages.
+  p->initMappings_ = faasm.mappings;
   // Descriptors are part of what a warm reset restores.
   p->wasi_->saveBaseline();
   return p;
@@ -158,6 +162,7 @@ CallResult ProtoFaaslet::call(std::vector<uint8_t> input) {
 
 runtime::Error ProtoFaaslet::reset() {
   api::resetFaasmInstance(instance_->vmctx());
+  api::faasmInstanceOf(instance_->vmctx()).mappings = initMappings_;
   call_->input.clear();
   call_->output.clear();
   wasi_->restoreBaseline();

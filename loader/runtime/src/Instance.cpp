@@ -222,6 +222,7 @@ Error Instance::build() {
 
   // Segments: element items are evaluated once, here (spec: at instantiation).
   dataDropped_.assign(d.dataSegments.count, false);
+  elemDropped_.assign(d.elemSegments.count, false);
   for (uint64_t i = 0; i < d.elemSegments.count; ++i) {
     const abi::ElemSegmentDesc& s = d.elemSegments[i];
     std::vector<void*> items(s.count);
@@ -336,15 +337,19 @@ void Instance::dropDataSegment(uint32_t index) {
 }
 
 std::span<void* const> Instance::elemSegment(uint32_t index) const {
-  if (index >= elemItems_.size()) return {};
+  if (index >= elemItems_.size() || elemDropped_[index]) return {};
   return elemItems_[index];
 }
 
 void Instance::dropElemSegment(uint32_t index) {
-  if (index < elemItems_.size()) {
-    elemItems_[index].clear();
-    elemItems_[index].shrink_to_fit();
-  }
+  if (index < elemDropped_.size()) elemDropped_[index] = true;
+}
+
+bool Instance::setDroppedSegments(const std::vector<bool>& data, const std::vector<bool>& elem) {
+  if (data.size() != dataDropped_.size() || elem.size() != elemDropped_.size()) return false;
+  dataDropped_ = data;
+  elemDropped_ = elem;
+  return true;
 }
 
 } // namespace faasm::runtime
