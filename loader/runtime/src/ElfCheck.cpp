@@ -42,7 +42,7 @@ std::string hex(uint64_t v) {
 constexpr uint64_t kPageMask = 4095;
 
 Error refused(const std::string& why) {
-  return makeError("not an artefact faasm-codegen makes (" + why + ")");
+  return makeError("not an artefact faasm-codegen makes: " + why);
 }
 
 class Image {

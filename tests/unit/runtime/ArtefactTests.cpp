@@ -222,7 +222,7 @@ TEST_CASE("ELF shapes faasm-codegen never makes are refused even when sealed") {
         Case{"art-sealable-wx", "writable and executable"}}) {
     CAPTURE(c.name);
     std::string e = loadError(sealed(c.name));
-    CHECK(startsWith(e, "not an artefact faasm-codegen makes ("));
+    CHECK(startsWith(e, "not an artefact faasm-codegen makes: "));
     CHECK(e.find(c.says) != std::string::npos);
   }
   // The sealed clean variant of the same source passes.
