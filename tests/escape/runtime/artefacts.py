@@ -185,14 +185,15 @@ def main():
         if status != 0:
             fail(f"the genuine artefact's snapshot: {describe_status(status)}: {err!r}")
 
-        # Options the genuine artefact cannot run with here (no cgroups, say)
-        # cannot show a refusal either.
+        # Options the genuine artefact cannot run with here (no cgroups, or an
+        # older faasm-run without them) cannot show a refusal either.
         options, skipped = [], []
         for name, before, after, want in option_sets(run, genuine_snapshot):
             status, out, err = run.faasm_run([*before, genuine, *after])
             if status == want:
                 options.append((name, before, after))
-            elif name in ("memory-limit", "cpu", "timeout") and status == 126:
+            elif status == 126 and (name in ("memory-limit", "cpu", "timeout")
+                                    or "unknown option" in err):
                 skipped.append(f"{name} ({err.strip()})")
             else:
                 fail(f"genuine artefact with {name}: expected {want}, got "
