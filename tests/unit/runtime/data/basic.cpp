@@ -189,7 +189,18 @@ constexpr GlobalDesc counterGlobal() {
   g.isMutable = 1;
   return g;
 }
-constexpr GlobalDesc kGlobals[] = {counterGlobal()};
+// Reference globals, null at first (what snapshots must carry without host
+// pointers).
+constexpr GlobalDesc refGlobal(ValType t) {
+  GlobalDesc g{};
+  g.init = refNull();
+  g.init.type = uint8_t(t);
+  g.type = uint8_t(t);
+  g.isMutable = 1;
+  return g;
+}
+constexpr GlobalDesc kGlobals[] = {counterGlobal(), refGlobal(ValType::FuncRef),
+                                   refGlobal(ValType::ExternRef)};
 
 constexpr ExportDesc exportFunc(const char* name, uint32_t index) {
   return ExportDesc{name, index, uint8_t(ExternKind::Func), {}};
@@ -224,6 +235,8 @@ constexpr ExportDesc kExports[] = {
     ExportDesc{"memory", 0, uint8_t(ExternKind::Memory), {}},
     ExportDesc{"table", 0, uint8_t(ExternKind::Table), {}},
     ExportDesc{"counter", 1, uint8_t(ExternKind::Global), {}},
+    ExportDesc{"funcref", 2, uint8_t(ExternKind::Global), {}},
+    ExportDesc{"externref", 3, uint8_t(ExternKind::Global), {}},
 };
 
 constexpr uint8_t kHello[] = {'h', 'e', 'l', 'l', 'o'};
