@@ -99,12 +99,20 @@ Expected<std::shared_ptr<Module>> Module::load(const std::string& path) {
     ::close(fd);
     return makeError(e);
   }
-  std::string openPath = "/proc/self/fd/" + std::to_string(fd);
-  void* handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ::close(fd); // the mappings keep the memfd alive
-  if (!handle) return makeError("cannot load: " + dlerrorWithoutPath(openPath));
-
+  // dlopen looks a name up among the objects it has loaded before it opens
+  // anything: the memfd stays open while the module lives, so that no other
+  // load can get its descriptor number, and so its name, meanwhile. A name
+  // already taken (an object dlclose did not unload) is refused, never
+  // shared: that would be another artefact's code under this one's seal.
   std::shared_ptr<Module> module(new Module);
+  module->imageFd_ = fd;
+  std::string openPath = "/proc/self/fd/" + std::to_string(fd);
+  if (void* stale = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)) {
+    dlclose(stale);
+    return makeError("cannot load: another object is loaded as " + openPath);
+  }
+  void* handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) return makeError("cannot load: " + dlerrorWithoutPath(openPath));
   module->handle_ = handle;
   module->path_ = path;
   module->sealed_ = true;
@@ -270,6 +278,7 @@ Module::~Module() {
   for (int slot : codeRangeSlots_)
     detail::unregisterCodeRange(slot);
   if (handle_) dlclose(handle_);
+  if (imageFd_ >= 0) ::close(imageFd_);
 }
 
 abi::ThunkFn Module::thunkFor(uint32_t canonicalTypeId) const {

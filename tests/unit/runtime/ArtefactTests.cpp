@@ -246,3 +246,19 @@ TEST_CASE("a fault of a sealed module's code in its memory is a trap, in both mo
     }
   }
 }
+
+TEST_CASE("two artefacts loaded at once are two modules") {
+  // dlopen finds an object it has loaded by name first; each load's name
+  // (/proc/self/fd/N) must therefore stay unique while its module lives,
+  // whatever was loaded and unloaded before.
+  TestKey key;
+  for (int round = 0; round < 3; ++round) {
+    auto guard = rt::Module::load(sealed("art-sealable"));
+    REQUIRE(guard.ok());
+    auto explicitMode = rt::Module::load(sealed("art-sealable-explicit"));
+    REQUIRE(explicitMode.ok());
+    CHECK(guard.value()->boundsMode() == abi::BoundsMode::Guard);
+    CHECK(explicitMode.value()->boundsMode() == abi::BoundsMode::Explicit);
+    CHECK(guard.value()->imageDigest() != explicitMode.value()->imageDigest());
+  }
+}

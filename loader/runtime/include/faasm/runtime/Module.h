@@ -71,6 +71,7 @@ private:
   bool addCodeRange(uintptr_t start, uint64_t bytes); // false if the table is full
 
   void* handle_ = nullptr;
+  int imageFd_ = -1; // the sealed memfd dlopen mapped; its number names the module
   const abi::ModuleDescriptor* desc_ = nullptr;
   std::string path_;
   std::vector<uint32_t> typeIds_;
