@@ -162,7 +162,7 @@ CallResult ProtoFaaslet::call(std::vector<uint8_t> input) {
 
 runtime::Error ProtoFaaslet::reset() {
   api::resetFaasmInstance(instance_->vmctx());
-  api::faasmInstanceOf(instance_->vmctx()).mappings = initMappings_;
+  if (!initMappings_.empty()) api::faasmInstanceOf(instance_->vmctx()).mappings = initMappings_;
   call_->input.clear();
   call_->output.clear();
   wasi_->restoreBaseline();

@@ -8,6 +8,7 @@
 #include "faasm/runtime/Error.h"
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,16 +22,38 @@ inline constexpr uint64_t kMaxArtefactBytes = 1ull << 30;
 // The caller wipes it (explicit_bzero) once used.
 Expected<abi::ArtefactKey> loadArtefactKey();
 
-struct SealedImage {
-  std::vector<uint8_t> image; // the ELF image, seal stripped
-  abi::Digest imageDigest{};
-  abi::Digest sourceDigest{};
+// The image of an artefact whose seal checked out: in a sealed memfd (no
+// more writes, no resizing; it holds the image alone, seal stripped), mapped
+// read-only for the checks that follow.
+class SealedImage {
+public:
+  SealedImage() = default;
+  ~SealedImage();
+  SealedImage(const SealedImage&) = delete;
+  SealedImage& operator=(const SealedImage&) = delete;
+
+  std::span<const uint8_t> image() const { return {bytes_, size_}; }
+  const abi::Digest& imageDigest() const { return imageDigest_; }
+  const abi::Digest& sourceDigest() const { return sourceDigest_; }
+  // The memfd, which the caller now owns (and dlopens); unmaps the image.
+  int releaseFd();
+
+private:
+  friend Expected<std::unique_ptr<SealedImage>> readSealedArtefact(const std::string& path);
+  int fd_ = -1;
+  const uint8_t* bytes_ = nullptr;
+  size_t size_ = 0;
+  abi::Digest imageDigest_{};
+  abi::Digest sourceDigest_{};
 };
 
-// Reads `path` whole (one open, so the bytes checked are the bytes loaded)
-// and checks its seal: present, of this version, the image's SHA-256 equal
-// to the recorded one, the MAC right under this host's key.
-Expected<SealedImage> readSealedArtefact(const std::string& path);
+// Copies `path` into a memfd named `faasm:<file name>` (in the kernel: one
+// read of the file, no copy in this process's heap, which every Faaslet
+// would share), and checks its seal there: present, of this version, the
+// image's SHA-256 equal to the recorded one, the MAC right under this host's
+// key. The bytes checked are the bytes the memfd keeps: the file can change
+// afterwards without effect.
+Expected<std::unique_ptr<SealedImage>> readSealedArtefact(const std::string& path);
 
 // What the loader needs of an ELF image it has checked.
 struct ElfLayout {

@@ -2,8 +2,9 @@
 // SUBTLE: the seal check is what stands between a file someone put in the
 // functions directory and code running in the runtime (before this check a
 // .so's constructors ran at dlopen, before anything looked at it). It reads
-// the file once, whole, and every later step uses those bytes only: the file
-// can change after the read without effect. Order: the seal's shape, the
+// the file once, whole, into a memfd that is sealed before anything is
+// checked, and every later step (the ELF check, dlopen) uses that memfd
+// only: the file can change after the read without effect. Order: the seal's shape, the
 // image's SHA-256 against the recorded one (catches truncation and
 // corruption), the key id (a foreign platform's artefact), the MAC (a seal an
 // attacker computed without the key). The key is read at each load and wiped
@@ -15,6 +16,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,68 +72,86 @@ Expected<abi::ArtefactKey> loadArtefactKey() {
   return readKeyFile(user);
 }
 
-Expected<SealedImage> readSealedArtefact(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+SealedImage::~SealedImage() {
+  if (bytes_) munmap(const_cast<uint8_t*>(bytes_), size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int SealedImage::releaseFd() {
+  if (bytes_) munmap(const_cast<uint8_t*>(bytes_), size_);
+  bytes_ = nullptr;
+  size_ = 0;
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+Expected<std::unique_ptr<SealedImage>> readSealedArtefact(const std::string& path) {
+  int file = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (file < 0) {
     if (errno == ENOENT) return makeError("no such file");
     return makeError("cannot open: " + errnoText());
   }
   struct stat st{};
-  if (fstat(fd, &st) != 0) {
-    std::string e = "cannot open: " + errnoText();
-    ::close(fd);
+  if (fstat(file, &st) != 0 || !S_ISREG(st.st_mode)) {
+    std::string e = fstat(file, &st) != 0 ? "cannot open: " + errnoText() : "not a regular file";
+    ::close(file);
     return makeError(e);
   }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return makeError("not a regular file");
+  auto out = std::make_unique<SealedImage>();
+  std::string base = path.substr(path.rfind('/') + 1);
+  out->fd_ =
+      memfd_create(("faasm:" + base.substr(0, 200)).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (out->fd_ < 0) {
+    ::close(file);
+    return makeError("cannot load: memfd_create: " + errnoText());
   }
-  if (uint64_t(st.st_size) > kMaxArtefactBytes) {
-    ::close(fd);
-    return makeError("larger than " + std::to_string(kMaxArtefactBytes >> 20) +
-                     " MiB: not an artefact this runtime loads");
-  }
-  // Read to the end, whatever fstat said: the size that counts is what was read.
-  std::vector<uint8_t> bytes(size_t(st.st_size) + 1);
-  size_t got = 0;
+  // To the end of the file, whatever fstat said: what counts is what was read.
+  uint64_t total = 0;
   for (;;) {
-    if (got == bytes.size()) {
-      if (bytes.size() > kMaxArtefactBytes) break;
-      bytes.resize(std::min<size_t>(bytes.size() * 2, kMaxArtefactBytes + 1));
-    }
-    ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+    ssize_t n = sendfile(out->fd_, file, nullptr, kMaxArtefactBytes + 1 - total);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       std::string e = "cannot read: " + errnoText();
-      ::close(fd);
+      ::close(file);
       return makeError(e);
     }
-    if (n == 0) break;
-    got += size_t(n);
+    total += uint64_t(n);
+    if (n == 0 || total > kMaxArtefactBytes) break;
   }
-  ::close(fd);
-  if (got > kMaxArtefactBytes)
+  ::close(file);
+  if (total > kMaxArtefactBytes)
     return makeError("larger than " + std::to_string(kMaxArtefactBytes >> 20) +
                      " MiB: not an artefact this runtime loads");
-  bytes.resize(got);
 
   abi::ArtefactSeal seal;
-  if (got < sizeof seal || (std::memcpy(&seal, bytes.data() + got - sizeof seal, sizeof seal),
-                            std::memcmp(seal.magic, abi::kSealMagic, sizeof seal.magic) != 0))
+  if (total < sizeof seal ||
+      pread(out->fd_, &seal, sizeof seal, off_t(total - sizeof seal)) != ssize_t(sizeof seal) ||
+      std::memcmp(seal.magic, abi::kSealMagic, sizeof seal.magic) != 0)
     return makeError("not a sealed faasm artefact (truncated, or not made by faasm-codegen): "
                      "compile the module with faasm-codegen");
   if (seal.version != abi::kSealVersion || seal.sealBytes != sizeof seal)
     return makeError("sealed in format " + std::to_string(seal.version) + ", this runtime reads " +
                      std::to_string(abi::kSealVersion) +
                      ": recompile the module with this faasm-codegen");
-  if (seal.imageBytes != got - sizeof seal)
+  uint64_t imageBytes = total - sizeof seal;
+  if (seal.imageBytes != imageBytes)
     return makeError("truncated or extended since it was compiled (its seal records " +
                      std::to_string(seal.imageBytes) + " bytes, the file holds " +
-                     std::to_string(got - sizeof seal) + "): recompile it");
-  SealedImage out;
-  bytes.resize(got - sizeof seal);
-  out.imageDigest = abi::Sha256::of(bytes);
-  if (!abi::equalDigests(out.imageDigest, seal.imageDigest))
+                     std::to_string(imageBytes) + "): recompile it");
+  // From here on nobody can change the image: not the file's writers (it is
+  // a copy), not whoever holds the memfd (sealed).
+  if (ftruncate(out->fd_, off_t(imageBytes)) != 0 ||
+      fcntl(out->fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+    return makeError("cannot load: cannot seal the image: " + errnoText());
+  if (imageBytes) {
+    void* p = mmap(nullptr, imageBytes, PROT_READ, MAP_SHARED, out->fd_, 0);
+    if (p == MAP_FAILED) return makeError("cannot load: cannot map the image: " + errnoText());
+    out->bytes_ = static_cast<const uint8_t*>(p);
+    out->size_ = imageBytes;
+  }
+  out->imageDigest_ = abi::Sha256::of(out->image());
+  if (!abi::equalDigests(out->imageDigest_, seal.imageDigest))
     return makeError("modified since it was compiled (its SHA-256 does not match its seal): "
                      "recompile it");
 
@@ -146,8 +167,7 @@ Expected<SealedImage> readSealedArtefact(const std::string& path) {
   if (!abi::equalDigests(mac, seal.mac))
     return makeError("its seal is forged (the MAC does not verify under this host's key): "
                      "compile the module with faasm-codegen");
-  std::memcpy(out.sourceDigest.data(), seal.sourceDigest, out.sourceDigest.size());
-  out.image = std::move(bytes);
+  std::memcpy(out->sourceDigest_.data(), seal.sourceDigest, out->sourceDigest_.size());
   return out;
 }
 

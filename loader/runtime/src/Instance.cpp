@@ -347,8 +347,10 @@ void Instance::dropElemSegment(uint32_t index) {
 
 bool Instance::setDroppedSegments(const std::vector<bool>& data, const std::vector<bool>& elem) {
   if (data.size() != dataDropped_.size() || elem.size() != elemDropped_.size()) return false;
-  dataDropped_ = data;
-  elemDropped_ = elem;
+  // Written only if changed: a warm reset after a call that dropped nothing
+  // must not dirty the page (a copy in a forked Faaslet).
+  if (dataDropped_ != data) dataDropped_ = data;
+  if (elemDropped_ != elem) elemDropped_ = elem;
   return true;
 }
 

@@ -77,36 +77,22 @@ Expected<std::shared_ptr<Module>> Module::load(const std::string& path) {
   // its seal and shape have been checked (ArtefactSeal.cpp, ElfCheck.cpp).
   auto sealed = detail::readSealedArtefact(path);
   if (!sealed) return sealed.error();
-  auto layout = detail::checkElfImage(sealed.value().image);
+  detail::SealedImage& image = *sealed.value();
+  auto layout = detail::checkElfImage(image.image());
   if (!layout) return layout.error();
 
-  // The checked bytes, and only they, are what dlopen maps: a sealed memfd,
-  // so neither the file nor anyone holding the memfd can change them now.
-  std::string base = path.substr(path.rfind('/') + 1);
-  int fd = memfd_create(("faasm:" + base.substr(0, 200)).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) return makeError(std::string("cannot load: memfd_create: ") + strerror(errno));
-  const std::vector<uint8_t>& image = sealed.value().image;
-  bool written = true;
-  for (size_t done = 0; written && done < image.size();) {
-    ssize_t n = ::write(fd, image.data() + done, image.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    written = n > 0;
-    if (written) done += size_t(n);
-  }
-  if (!written ||
-      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-    std::string e = std::string("cannot load: cannot seal the checked image: ") + strerror(errno);
-    ::close(fd);
-    return makeError(e);
-  }
+  // The checked bytes, and only they, are what dlopen maps: the sealed
+  // memfd, which neither the file's writers nor its holders can change.
   // dlopen looks a name up among the objects it has loaded before it opens
   // anything: the memfd stays open while the module lives, so that no other
   // load can get its descriptor number, and so its name, meanwhile. A name
   // already taken (an object dlclose did not unload) is refused, never
   // shared: that would be another artefact's code under this one's seal.
   std::shared_ptr<Module> module(new Module);
-  module->imageFd_ = fd;
-  std::string openPath = "/proc/self/fd/" + std::to_string(fd);
+  module->imageDigest_ = image.imageDigest();
+  module->sourceDigest_ = image.sourceDigest();
+  module->imageFd_ = image.releaseFd();
+  std::string openPath = "/proc/self/fd/" + std::to_string(module->imageFd_);
   if (void* stale = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)) {
     dlclose(stale);
     return makeError("cannot load: another object is loaded as " + openPath);
@@ -116,8 +102,6 @@ Expected<std::shared_ptr<Module>> Module::load(const std::string& path) {
   module->handle_ = handle;
   module->path_ = path;
   module->sealed_ = true;
-  module->imageDigest_ = sealed.value().imageDigest;
-  module->sourceDigest_ = sealed.value().sourceDigest;
   link_map* map = nullptr;
   if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || !map)
     return makeError("cannot load: the dynamic loader does not say where it mapped the module");
