@@ -224,8 +224,10 @@ def snapshot_wrong_artefact(env):
     snap = os.path.join(env.dir, "counter.snap")
     expect_result(env.faasm_run("--snapshot-out", snap, counter), 0)
     _, err = expect_result(env.faasm_run("--snapshot-in", snap, worker), 126, stdout="")
-    if not err.startswith(f"faasm-run: {worker}: ") or err.count("\n") != 1 or "another artefact" not in err:
-        fail(f"stderr: expected one line naming the file and 'another artefact', got {err!r}")
+    if (not err.startswith(f"faasm-run: {worker}: ") or err.count("\n") != 1
+            or "belongs to build" not in err or "counter.wasm" not in err):
+        fail(f"stderr: expected one line naming the file and the build the snapshot belongs to, "
+             f"got {err!r}")
     garbage = os.path.join(env.dir, "garbage.snap")
     with open(garbage, "wb") as f:
         f.write(b"not a snapshot at all")

@@ -7,7 +7,10 @@
 #include "faasm/wasi/Wasi.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <unistd.h>
 
 namespace faasm::faaslet {
 namespace {
@@ -39,6 +42,15 @@ isolation::ProcessConfinement confinementOf(const FunctionSpec& spec) {
   // stay out of reach even for hijacked native code.
   what.fileDirectories.push_back(state::LocalStateStore::instance().userDirectoryPath(spec.user));
   return what;
+}
+
+runtime::Error prepareStateOf(const FunctionSpec& spec, const isolation::IsolationLimits& limits) {
+  bool root = geteuid() == 0;
+  if (!state::LocalStateStore::instance().prepareUser(spec.user, root ? limits.uid : geteuid(),
+                                                      root ? limits.gid : getegid()))
+    return runtime::makeError("cannot prepare the state directory of user \"" + spec.user +
+                              "\": " + std::strerror(errno));
+  return {};
 }
 
 runtime::Expected<std::unique_ptr<ProtoFaaslet>>
@@ -139,8 +151,12 @@ ProtoFaaslet::create(const FunctionSpec& spec, const std::function<runtime::Erro
   auto snap = captureSnapshot(inst);
   if (!snap) return snap.error();
   p->snapshot_ = snap.value();
-  // From now on memory is a clean private mapping of the snapshot.
+  // From now on memory is a clean private mapping of the snapshot (with the
+  // state initialisation mapped still shared).
   if (runtime::Error e = applySnapshot(inst, *p->snapshot_); !e.message.empty()) return e;
+  // Those mappings are part of the snapshot: a warm reset keeps them, so
+  // faasmReadStatePtr of the same key returns the same shared pages.
+  p->initMappings_ = faasm.mappings;
   // Descriptors are part of what a warm reset restores.
   p->wasi_->saveBaseline();
   return p;
@@ -179,6 +195,7 @@ CallResult ProtoFaaslet::call(std::vector<uint8_t> input) {
 
 runtime::Error ProtoFaaslet::reset() {
   api::resetFaasmInstance(instance_->vmctx());
+  if (!initMappings_.empty()) api::faasmInstanceOf(instance_->vmctx()).mappings = initMappings_;
   call_->input.clear();
   call_->output.clear();
   wasi_->restoreBaseline();

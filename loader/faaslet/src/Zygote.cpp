@@ -314,12 +314,7 @@ private:
     // The user's state directory, made and handed to the Faaslet uid while
     // this process still may: the confined Faaslets reach it through the
     // descriptor opened here.
-    const isolation::IsolationLimits& limits = isolation_->limits();
-    bool root = geteuid() == 0;
-    if (!state::LocalStateStore::instance().prepareUser(spec.user, root ? limits.uid : geteuid(),
-                                                        root ? limits.gid : getegid()))
-      return runtime::makeError("cannot prepare the state directory of user \"" + spec.user +
-                                "\": " + std::strerror(errno));
+    if (runtime::Error e = prepareStateOf(spec, isolation_->limits()); !e.message.empty()) return e;
     isolation::ProcessConfinement what = confinementOf(spec);
     // The plan is this process's own copy since fork.
     if (!const_cast<isolation::IsolationPlan&>(*isolation_).confineZygote(what))

@@ -238,8 +238,12 @@ std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
   if (rc >= 0)
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0));
   // fcntl: descriptor and status flags (WASI fd_fdstat_*), open file
-  // description locks (the state tier); no F_DUPFD, F_SETOWN, leases, notify.
-  for (int cmd : {F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW})
+  // description locks (the state tier), and F_DUPFD_CLOEXEC, with which a
+  // linear memory keeps its own descriptor for each state mapping (a copy of
+  // one the process holds already; RLIMIT_NOFILE bounds the count). No plain
+  // F_DUPFD (a copy that would survive exec), F_SETOWN, leases or notify.
+  for (int cmd : {F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
+                  F_DUPFD_CLOEXEC})
     if (rc >= 0)
       rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
                             SCMP_A1(SCMP_CMP_EQ, scmp_datum_t(cmd)));
@@ -416,7 +420,7 @@ const std::vector<std::string>& IsolationPlan::allowedSyscalls() {
     std::vector<std::string> out(std::begin(kAllowed), std::end(kAllowed));
     out.insert(out.end(),
                {"mmap (no PROT_EXEC)", "mprotect (no PROT_EXEC)", "prlimit64 (read only)",
-                "fcntl (flags, OFD locks)", "fallocate (mode 0)"});
+                "fcntl (flags, OFD locks, F_DUPFD_CLOEXEC)", "fallocate (mode 0)"});
     return out;
   }();
   return names;

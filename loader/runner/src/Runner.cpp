@@ -151,6 +151,8 @@ int writeSnapshot(const RunOptions& options) {
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     isolation::closeInheritedDescriptors({out});
+    if (runtime::Error e = faaslet::prepareStateOf(specOf(options), limits); !e.message.empty())
+      ::_exit(fail(options.file, e.message));
     const std::vector<int> none;
     const std::vector<int>& procs = cgroup ? cgroup->procsDescriptors() : none;
     plan.applyInFaaslet(procs.data(), procs.size());

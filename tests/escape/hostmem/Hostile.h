@@ -9,6 +9,7 @@
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Memory.h"
+#include "faasm/test/HandMade.h"
 #include "faasm/wasi/Wasi.h"
 
 #include <doctest/doctest.h>
@@ -81,7 +82,7 @@ struct Guest {
     registry.addFunctions(api::hostFunctions());
     std::string file =
         std::string(FAASM_HOSTILE_ARTEFACT_DIR) + "/art-hostile-" + modeName(m) + ".so";
-    auto module = rt::Module::load(file);
+    auto module = faasm::test::loadHandMade(file);
     REQUIRE_MESSAGE(module.ok(), module.error().message);
     rt::InstantiateOptions opts;
     opts.hostState.push_back(wasi::wasiHostState(wasi));

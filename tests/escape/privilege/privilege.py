@@ -224,7 +224,8 @@ def identity(env):
             label = " ".join(options) or "no options"
             network = "--net" in options
             check_confined(zygote, f"the zygote ({label})", inherited, network)
-            # A Faaslet keeps stdio, its channel, the snapshot and its own
+            # A Faaslet keeps stdio, its channel, the snapshot, the artefact
+            # it runs (a memfd sealed against writes) and its own
             # user's state directory (opened by the zygote before it gave up
             # its privileges); nothing else of the zygote's (control socket,
             # keeper, other Faaslets' cgroups).
@@ -236,13 +237,14 @@ def identity(env):
                 extra = {fd: t for fd, t in fds.items()
                          if fd > 2 and not t.startswith("socket:")
                          and not t.startswith("/memfd:faasm-snapshot")
+                         and not t.startswith("/memfd:faasm:")
                          and not t.endswith("/faasm-demo")}
                 sockets = [t for fd, t in fds.items() if fd > 2 and t.startswith("socket:")]
                 if not extra and len(sockets) == 1:
                     break
                 if time.monotonic() > deadline:
                     fail(f"the Faaslet ({label}) holds descriptors beyond its own (stdio, its "
-                         f"channel, the snapshot): {fds}")
+                         f"channel, the snapshot, its artefact): {fds}")
                 time.sleep(0.05)
         finally:
             proc.kill()

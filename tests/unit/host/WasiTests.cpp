@@ -3,6 +3,7 @@
 
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
+#include "faasm/test/HandMade.h"
 #include "faasm/wasi/Wasi.h"
 
 #include <cstring>
@@ -32,7 +33,7 @@ struct WasiFixture {
     registry.addFunctions(wasi::hostFunctions());
     ctx->args = {"prog", "a", "bc"};
     ctx->env = {"K=V"};
-    auto m = rt::Module::load(std::string(FAASM_TEST_ARTEFACT_DIR) + "/art-wasi.so");
+    auto m = faasm::test::loadHandMade(std::string(FAASM_TEST_ARTEFACT_DIR) + "/art-wasi.so");
     REQUIRE_MESSAGE(m.ok(), m.error().message);
     rt::InstantiateOptions opts;
     opts.hostState.push_back(wasi::wasiHostState(ctx));

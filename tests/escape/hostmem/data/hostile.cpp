@@ -18,7 +18,7 @@ constexpr BoundsMode kMode = BoundsMode::Guard;
 using I = int32_t;
 using L = int64_t;
 
-const FuncTypeDesc kTypes[] = {
+constexpr FuncTypeDesc kTypes[] = {
     {"i:i", Thunk<I, I>::thunk},                                 // 0
     {"ii:i", Thunk<I, I, I>::thunk},                             // 1
     {"iii:i", Thunk<I, I, I, I>::thunk},                         // 2
@@ -45,7 +45,7 @@ struct Import {
 };
 constexpr const char* W = "wasi_snapshot_preview1";
 constexpr const char* F = "faasm";
-const Import kList[] = {
+constexpr Import kList[] = {
     {W, "fd_write", 3},
     {W, "fd_read", 3},
     {W, "fd_pwrite", 6},
@@ -96,7 +96,7 @@ struct Tables {
   ExportDesc exports[kCount + 1];
 };
 
-Tables makeTables() {
+constexpr Tables makeTables() {
   Tables t{};
   for (uint32_t i = 0; i < kCount; ++i) {
     t.imports[i].module = kList[i].module;
@@ -108,11 +108,11 @@ Tables makeTables() {
   t.exports[kCount] = ExportDesc{"memory", 0, uint8_t(ExternKind::Memory), {}};
   return t;
 }
-const Tables kTables = makeTables();
+constexpr Tables kTables = makeTables();
 
-const MemoryDesc kMemories[] = {{limits(1, 16)}};
+constexpr MemoryDesc kMemories[] = {{limits(1, 16)}};
 
-ModuleDescriptor make() {
+constexpr ModuleDescriptor make() {
   ModuleDescriptor d = header(kMode);
   d.types = arr(kTypes);
   d.imports = arr(kTables.imports);
