@@ -22,11 +22,17 @@ Shared memory is counted by object rather than through Pss_Shmem because an
 object nobody maps at the moment (the training data between two epochs) is
 still memory, and one mapped by some processes would otherwise count twice.
 
-Output: {"period": s, "samples": [[t, bytes], ...], "peak_bytes": n,
+Output: {"period": s, "samples": [[t, bytes, {"Faaslet (<fn>)": n}], ...],
+         "peak_bytes": n,
          "peak_at": t, "peak_breakdown": {"<role>": [bytes, processes], ...},
-         "gb_seconds": n, "sample_cost_s": mean seconds one sample took}
+         "gb_seconds": n, "largest_process": {"<role>": bytes},
+         "most_processes": {"<role>": n}, "sample_cost_s": mean seconds one
+         sample took}
 where t counts from the sampler's start and the roles are process names
-(comm), faasm-run's processes split by depth: scheduler, zygote, Faaslet.
+(comm), faasm-run's processes split by depth (scheduler, zygote, Faaslet)
+and by the function they serve. Short-lived processes (a Faaslet's pass
+can take milliseconds) may fall between samples: largest_process lets the
+harness bound what it missed.
 """
 
 import argparse
@@ -132,19 +138,46 @@ def state_bytes(state_dir, seen):
             seen[(st.st_dev, st.st_ino)] = st.st_blocks * 512
 
 
+FUNCTIONS = {}  # zygote pid -> the function whose artefact it holds
+
+
+def function_of(zygote):
+    """The function a zygote serves: the name of the sealed artefact memfd it
+    holds ("/memfd:faasm:<name>.so")."""
+    if zygote not in FUNCTIONS:
+        name = "?"
+        try:
+            for fd in os.listdir(f"/proc/{zygote}/fd"):
+                target = os.readlink(f"/proc/{zygote}/fd/{fd}")
+                if target.startswith("/memfd:faasm:") and ".so" in target:
+                    name = target[len("/memfd:faasm:"):target.index(".so")]
+                    break
+        except OSError:
+            return "?"
+        FUNCTIONS[zygote] = name
+    return FUNCTIONS[zygote]
+
+
 def role_of(pid, info):
+    """A process's name (comm); faasm-run's processes by depth: the
+    scheduler, a zygote or a Faaslet, with the function they serve."""
     comm, ppid = info[pid]
     if comm != "faasm-run":
         return comm
-    depth = 0
+    chain = [pid]
     while ppid in info and info[ppid][0] == "faasm-run":
-        depth += 1
+        chain.append(ppid)
         ppid = info[ppid][1]
-    return ["faasm-run (scheduler)", "zygote", "Faaslet"][min(depth, 2)]
+    depth = len(chain) - 1
+    if depth == 0:
+        return "faasm-run (scheduler)"
+    zygote = chain[-2]
+    return f"{'zygote' if depth == 1 else 'Faaslet'} ({function_of(zygote)})"
 
 
-def sample(cgroup, state_dir):
-    """(total bytes, breakdown) now."""
+def sample(cgroup, state_dir, largest=None):
+    """(total bytes, breakdown) now; `largest` ({role: bytes}) keeps the
+    largest single process of each role seen."""
     info = members(cgroup)
     breakdown = {}
     total = 0
@@ -157,6 +190,8 @@ def sample(cgroup, state_dir):
         entry = breakdown.setdefault(role, [0, 0])
         entry[0] += rollup[0]
         entry[1] += 1
+        if largest is not None:
+            largest[role] = max(largest.get(role, 0), rollup[0])
         total += rollup[0]
         held_shmem(pid, shm)
     state_bytes(state_dir, shm)
@@ -181,12 +216,17 @@ def main():
     cost = 0.0
     gb_seconds = 0.0
     last_t = None
+    largest = {}
+    counts = {}
     while True:
         t0 = time.monotonic()
-        total, breakdown = sample(args.cgroup, args.state_dir)
+        total, breakdown = sample(args.cgroup, args.state_dir, largest)
+        for role, (_, count) in breakdown.items():
+            counts[role] = max(counts.get(role, 0), count)
         t = t0 - start
         cost += time.monotonic() - t0
-        samples.append([round(t, 4), total])
+        samples.append([round(t, 4), total, {role: count for role, (_, count) in
+                                             breakdown.items() if role.startswith("Faaslet")}])
         if last_t is not None:
             gb_seconds += total / 1e9 * (t - last_t)
         last_t = t
@@ -199,7 +239,8 @@ def main():
     with open(args.out, "w") as f:
         json.dump({"period": args.period, "samples": samples, "peak_bytes": peak[0],
                    "peak_at": round(peak[1], 4), "peak_breakdown": peak[2],
-                   "gb_seconds": gb_seconds,
+                   "gb_seconds": gb_seconds, "largest_process": largest,
+                   "most_processes": counts,
                    "sample_cost_s": cost / max(1, len(samples))}, f)
 
 

@@ -106,9 +106,22 @@ def sgd_section(report, plot):
         out.append("| side | what | processes / objects | MiB |")
         out.append("|---|---|---|---|")
         for side, name in (("faasm", "Faasm"), ("native", "containers")):
-            parts = big[side]["memory"]["peak_breakdown"]
+            mem = big[side]["memory"]
+            parts = mem["peak_breakdown"]
             for role, (size, count) in sorted(parts.items(), key=lambda kv: -kv[1][0]):
                 out.append(f"| {name} | {role} | {count} | {mib(size):.1f} |")
+            if mem.get("faaslets_added_at_peak"):
+                out.append(f"| {name} | Faaslets (sgd-step) the samples missed, counted at the "
+                           f"largest seen ({mib(mem['faaslet_bytes']):.2f} MiB) | "
+                           f"{mem['faaslets_added_at_peak']} | "
+                           f"{mib(mem['faaslets_added_at_peak'] * mem['faaslet_bytes']):.1f} |")
+        out.append("")
+        fm = big["faasm"]["memory"]
+        out.append(f"Faasm's peak above is an upper bound: a worker's pass takes milliseconds "
+                   f"and the sampler (every {fm['period'] * 1e3:.0f} ms) sees few Faaslets at "
+                   f"once, so each of the {big['workers']} workers' Faaslets it did not see in a "
+                   f"sample is added at the largest PSS any had. Sampled alone, the peak was "
+                   f"{mib(fm['sampled_peak_bytes']):.1f} MiB.")
         out.append("")
         ok = [r for r in rows if "faasm" in r]
         if len(ok) >= 2:
