@@ -122,14 +122,7 @@ class Cgroup:
             f.write(str(os.getpid()))
 
     def remove(self):
-        for _ in range(50):
-            try:
-                os.rmdir(self.path)
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.1)
+        remove_group(self.path)
 
 
 class CpuGroup:
@@ -183,14 +176,21 @@ class CpuGroup:
         for parent, path in self.groups:
             with open(os.path.join(parent, "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))
-            for _ in range(50):
-                try:
-                    os.rmdir(path)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            remove_group(path)
+
+
+def remove_group(path):
+    """rmdir a cgroup once its last process has gone (a container may take a
+    moment to be deleted); says so if it does not go."""
+    for _ in range(100):
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    log(f"warning: cannot remove {path} (processes left in it?)")
 
 
 CPU = None  # the run's CpuGroup
@@ -655,16 +655,43 @@ class Front:
 
 
 class WorkerFront:
-    """--front worker: faasm-worker's invoke API at a URL (started elsewhere)."""
+    """--front worker: faasm-worker serves the Faasm side (its invoke API is
+    what front.py speaks). Started from --worker-cmd with this run's state
+    directory (the model is there) and functions; the benchmark waits until
+    its port answers. Cold starts are then the worker's own (each call a
+    Faaslet restored from the function's Proto-Faaslet): it is not asked to
+    start anything every N requests."""
 
-    def __init__(self, url):
-        self.url = url
+    def __init__(self, setup, template):
+        port = free_port()
+        cmd = template.format(bin=setup.bin, functions=setup.so, port=port).split()
+        if not os.path.exists(cmd[0]):
+            raise Failure(f"--front worker: {cmd[0]} not found (faasm-worker is not built "
+                          f"yet?); --worker-cmd names it")
+        self.proc = subprocess.Popen(cmd, env=setup.env(), stdin=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise Failure(f"--front worker: {' '.join(cmd)} did not listen on {port}")
+                time.sleep(0.2)
 
     def stats(self, reset=True):
         return {}
 
     def stop(self):
-        pass
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def percentile(sorted_values, p):
@@ -697,13 +724,13 @@ def sustained(point):
 
 
 class InferenceBench:
-    def __init__(self, setup, instances, duration, drain, front_mode, worker_url):
+    def __init__(self, setup, instances, duration, drain, front_mode, worker_cmd):
         self.s = setup
         self.instances = instances
         self.duration = duration
         self.drain = drain
         self.front_mode = front_mode
-        self.worker_url = worker_url
+        self.worker_cmd = worker_cmd
 
     def prepare(self):
         s = self.s
@@ -759,7 +786,7 @@ class InferenceBench:
         for cold_every in cold_list:
             log(f"inference, a cold start every {cold_every} requests")
             if self.front_mode == "worker":
-                faasm = WorkerFront(self.worker_url)
+                faasm = WorkerFront(self.s, self.worker_cmd)
             else:
                 faasm = Front(self.s, "faasm", self.instances, cold_every, self.request)
             runc_front = Front(self.s, "runc", self.instances, cold_every, self.request, bundle)
@@ -965,7 +992,7 @@ def cmd_smoke_inference(args):
     try:
         setup.prepare()
         bench = InferenceBench(setup, instances=1, duration=1.0, drain=60, front_mode="thin",
-                               worker_url="")
+                               worker_cmd="")
         bench.prepare()
         bundle = bench.bundle()
         answers = {}
@@ -1005,6 +1032,8 @@ def cmd_run(args):
     CPU = CpuGroup()
     try:
         run_benchmark(args)
+    except Failure as e:
+        die(str(e))
     finally:
         CPU.remove()
 
@@ -1016,7 +1045,7 @@ def run_benchmark(args):
     quick = args.quick
     rows = args.rows or (20000 if quick else 78126)
     workers = [int(w) for w in (args.workers or ("1,4,16" if quick else
-                                                  "1,2,4,8,16,32,64")).split(",")]
+                                                  "1,2,4,8,16,32")).split(",")]
     duration = args.duration or (4.0 if quick else 12.0)
     log(f"machine: {os.cpu_count()} CPUs, load average {load_start}; Faasm state tier: "
         f"{setup.faasm_state}")
@@ -1035,7 +1064,7 @@ def run_benchmark(args):
         inference = {}
         if not args.skip_inference:
             inf = InferenceBench(setup, args.instances, duration, args.drain, args.front,
-                                 args.worker_url)
+                                 args.worker_cmd)
             inf.prepare()
             cpu_ms = inf.calibrate()
             capacity = os.cpu_count() * 1000.0 / cpu_ms
@@ -1080,8 +1109,12 @@ def main():
                         help="Faasm's state tiers: local alone, or with the global tier in "
                              "Redis (faasm-run --state-redis; auto: when faasm-run has it)")
     parser.add_argument("--front", choices=["thin", "worker"], default="thin",
-                        help="Faasm's inference front: front.py, or faasm-worker at --worker-url")
-    parser.add_argument("--worker-url", default="http://127.0.0.1:8080/")
+                        help="Faasm's inference front: front.py, or faasm-worker (--worker-cmd)")
+    parser.add_argument("--worker-cmd",
+                        default="{bin}/faasm-worker --functions {functions} --port {port}",
+                        help="how --front worker starts faasm-worker ({bin}: the build's bin/, "
+                             "{functions}: the compiled functions, {port}: a free port); it "
+                             "inherits FAASM_STATE_DIR, where the model is")
     parser.add_argument("--instances", type=int, default=2,
                         help="warm instances per side (inference)")
     parser.add_argument("--duration", type=float, help="seconds of load per rate")
