@@ -644,6 +644,10 @@ class Front:
             urllib.request.urlopen(req, timeout=30).read()
         return stats
 
+    def drop_queue(self):
+        req = urllib.request.Request(self.url + "drop-queue", data=b"", method="POST")
+        urllib.request.urlopen(req, timeout=30).read()
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.stdin.close()
@@ -684,6 +688,9 @@ class WorkerFront:
     def stats(self, reset=True):
         return {}
 
+    def drop_queue(self):
+        pass
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -701,18 +708,26 @@ def percentile(sorted_values, p):
     return sorted_values[k]
 
 
-def summarise_load(path):
-    with open(path) as f:
-        r = json.load(f)
+def summarise_load(paths):
+    """One rate point from the load generator's runs of it (pooled: every
+    request's latency; throughput over the runs' spans together)."""
+    requests, answers, span, duration, rate = [], {}, 0.0, 0.0, None
+    for path in paths:
+        with open(path) as f:
+            r = json.load(f)
+        requests += r["requests"]
+        span += r["span_s"]
+        duration += r["duration"]
+        rate = r["rate"]
+        for answer, count in r["answers"].items():
+            answers[answer] = answers.get(answer, 0) + count
     latencies = sorted(lat if (lat is not None and st == 200) else math.inf
-                       for _, lat, st in r["requests"])
-    answered = sum(1 for _, lat, st in r["requests"] if lat is not None and st == 200)
-    n = len(r["requests"])
-    return {"offered": r["rate"], "duration": r["duration"], "requests": n,
-            "answered": answered,
-            "throughput": answered / r["span_s"] if r["span_s"] > 0 else 0.0,
+                       for _, lat, st in requests)
+    answered = sum(1 for _, lat, st in requests if lat is not None and st == 200)
+    return {"offered": rate, "duration": duration, "requests": len(requests),
+            "answered": answered, "throughput": answered / span if span > 0 else 0.0,
             "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
-            "answers": r["answers"]}
+            "answers": answers}
 
 
 def sustained(point):
@@ -767,17 +782,34 @@ class InferenceBench:
                for line in err.decode().splitlines() if "(cpu " in line]
         return min(cpu[1:])
 
-    def load_point(self, front, rate, seed, tag):
+    def load_run(self, front, rate, seed, tag):
+        """One run of the load generator against a front: (its output file,
+        the CPU seconds the benchmark used meanwhile, the front's stats)."""
         out = os.path.join(self.s.out, f"load-{tag}.json")
         cpu = cpu_seconds()
         run([sys.executable, os.path.join(HERE, "loadgen.py"), "--url", front.url, "--rate",
-             f"{rate:.3f}", "--duration", str(self.duration), "--drain", str(self.drain),
+             f"{rate:.3f}", "--duration", str(self.duration / 2), "--drain", str(self.drain),
              "--seed", str(seed), "--input", self.request, "--out", out],
             timeout=self.duration + self.drain + 120)
-        point = summarise_load(out)
-        point["cpu_s"] = cpu_delta(cpu)
-        point["front"] = front.stats()
-        return point
+        cpu = cpu_delta(cpu)
+        stats = front.stats()
+        self.settle(front)
+        return out, cpu, stats
+
+    def settle(self, front):
+        """Ends what the run left: requests still queued are dropped (the
+        load generator gave up on them), and the benchmark waits until no
+        instance is busy and those started for the run's cold starts have
+        been retired (a container deleted), so that none of it falls on the
+        next run; then a second."""
+        front.drop_queue()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            stats = front.stats(reset=False)
+            if stats.get("busy", 0) == 0 and stats.get("instances", 0) <= self.instances:
+                break
+            time.sleep(0.2)
+        time.sleep(1)
 
     def sweep(self, rates, cold_list):
         bundle = self.bundle()
@@ -793,13 +825,22 @@ class InferenceBench:
             points = {"faasm": [], "runc": []}
             try:
                 for i, rate in enumerate(rates):
-                    # Both sides at each rate, one after the other (in turn
-                    # first), so that the machine's other load falls on both
-                    # alike.
-                    order = [("faasm", faasm), ("runc", runc_front)]
-                    for side, front in order if i % 2 == 0 else order[::-1]:
-                        point = self.load_point(front, rate, 1000 * cold_every + i,
-                                                f"{side}-{cold_every}-{rate:.2f}")
+                    # Each side twice at each rate, half the duration each,
+                    # in the order A B B A (B A A B at the next rate), so
+                    # that the machine's other load, and what one run
+                    # leaves behind, fall on both sides alike.
+                    a, b = ("faasm", faasm), ("runc", runc_front)
+                    order = [a, b, b, a] if i % 2 == 0 else [b, a, a, b]
+                    runs = {"faasm": [], "runc": []}
+                    for k, (side, front) in enumerate(order):
+                        runs[side].append(self.load_run(
+                            front, rate, 1000 * cold_every + 10 * i + k,
+                            f"{side}-{cold_every}-{rate:.2f}-{k}"))
+                    for side in ("faasm", "runc"):
+                        point = summarise_load([out for out, _, _ in runs[side]])
+                        cpu = [c for _, c, _ in runs[side]]
+                        point["cpu_s"] = None if None in cpu else sum(cpu)
+                        point["front"] = merge_front_stats([st for _, _, st in runs[side]])
                         points[side].append(point)
                         log(f"  {side:5} {rate:6.2f}/s offered: {point['throughput']:6.2f}/s, "
                             f"p50 {point['p50'] * 1e3:8.1f} ms, p99 {point['p99'] * 1e3:8.1f} ms"
@@ -815,6 +856,18 @@ class InferenceBench:
                 runc_front.stop()
             results[cold_every] = points
         return results, reference
+
+
+def merge_front_stats(stats_list):
+    """The front's stats of several runs as one: lists joined, counts added."""
+    merged = {}
+    for stats in stats_list:
+        for key, value in stats.items():
+            if isinstance(value, list):
+                merged.setdefault(key, []).extend(value)
+            elif key != "instances":
+                merged[key] = merged.get(key, 0) + value
+    return merged
 
 
 def equal_p99_ratio(faasm, runc):
@@ -1003,7 +1056,7 @@ def cmd_smoke_inference(args):
                 run([sys.executable, os.path.join(HERE, "loadgen.py"), "--url", front.url,
                      "--rate", "4", "--duration", "1", "--arrival", "constant", "--drain",
                      "120", "--input", bench.request, "--out", out], timeout=300)
-                point = summarise_load(out)
+                point = summarise_load([out])
                 stats = front.stats()
             finally:
                 front.stop()

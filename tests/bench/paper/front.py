@@ -8,7 +8,8 @@ the load generator can be pointed at faasm-worker instead, --front worker):
 
   POST /  {"user": U, "function": F, "input_data": TEXT, "async": false}
       -> 200 and the function's output (one line), or 500 and an error
-  GET /stats -> JSON: cold starts, service times, instances
+  GET /stats -> JSON: cold starts, service times, instances, busy, waiting
+  POST /reset-stats, POST /drop-queue (fails every request still waiting)
 
 An instance is a process that answers requests one at a time on its stdin
 and stdout: a request is a little-endian u32 length and the input bytes (the
@@ -194,6 +195,8 @@ class Front:
         s = dict(self.stats)
         inference = [ms for i in self.instances for ms in i.inference_ms]
         s["instances"] = len(self.instances)
+        s["busy"] = len(self.instances) - len(self.idle) - len(self.retiring)
+        s["waiting"] = sum(1 for f in self.waiting if not f.done())
         s["inference_wall_ms"] = [w for w, _ in inference]
         s["inference_cpu_ms"] = [c for _, c in inference]
         return s
@@ -233,6 +236,8 @@ class Front:
                     return
         except (ConnectionResetError, asyncio.IncompleteReadError, BrokenPipeError):
             pass
+        except asyncio.CancelledError:
+            pass  # the front is ending with the request unanswered
         finally:
             writer.close()
 
@@ -241,6 +246,14 @@ class Front:
             return 200, json.dumps(self.stats_json()).encode()
         if method == b"POST" and path == b"/reset-stats":
             self.reset_stats()
+            return 200, b"{}"
+        if method == b"POST" and path == b"/drop-queue":
+            # The load generator has given up on what still waits: those
+            # requests fail now rather than take the next run's CPU.
+            while self.waiting:
+                future = self.waiting.popleft()
+                if not future.done():
+                    future.set_exception(RuntimeError("dropped: the client gave up"))
             return 200, b"{}"
         if method != b"POST":
             return 404, b"not found\n"
