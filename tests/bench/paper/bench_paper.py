@@ -833,9 +833,12 @@ class InferenceBench:
                     order = [a, b, b, a] if i % 2 == 0 else [b, a, a, b]
                     runs = {"faasm": [], "runc": []}
                     for k, (side, front) in enumerate(order):
+                        # A side's first and second halves get the same
+                        # arrival schedules as the other side's.
+                        half = len(runs[side])
                         runs[side].append(self.load_run(
-                            front, rate, 1000 * cold_every + 10 * i + k,
-                            f"{side}-{cold_every}-{rate:.2f}-{k}"))
+                            front, rate, 1000 * cold_every + 10 * i + half,
+                            f"{side}-{cold_every}-{rate:.2f}-{half}"))
                     for side in ("faasm", "runc"):
                         point = summarise_load([out for out, _, _ in runs[side]])
                         cpu = [c for _, c, _ in runs[side]]

@@ -265,8 +265,13 @@ def key_line(report):
 def measured_part(report, sgd_plot, inference_plot):
     m = report["machine"]
     out = [BEGIN, ""]
+    # The options as given to scripts/bench-paper (it adds run and --build-dir).
+    argv = report["argv"][1:]
+    if "--build-dir" in argv:
+        i = argv.index("--build-dir")
+        argv = argv[:i] + argv[i + 2:]
     out.append(f"Run of {report['started']} to {report['finished']} (UTC): "
-               f"`scripts/bench-paper {' '.join(report['argv'][1:])}`".rstrip() + ".")
+               f"`{' '.join(['sudo scripts/bench-paper'] + argv)}`.")
     out.append("")
     out.append(f"Machine: {m['nproc']} x {m['model']}, {m['memory_mib']:,} MiB, Linux "
                f"{m['kernel']}, {m['runc']}, {m['redis']}. Load average (1, 5, 15 min) at the "
