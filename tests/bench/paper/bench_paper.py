@@ -39,7 +39,6 @@ import platform
 import shutil
 import signal
 import socket
-import statistics
 import struct
 import subprocess
 import sys
@@ -916,10 +915,6 @@ def machine():
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
-
-
-def fmt_ms(seconds):
-    return "∞" if seconds == math.inf else f"{seconds * 1e3:.0f}"
 
 
 def gnuplot(script, out_dir):
