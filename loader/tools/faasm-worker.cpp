@@ -30,10 +30,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--invoke-port", o.invokePort, "invoke, status and state (0: any free port)")
       ->capture_default_str();
-  app.add_option("--upload-port", o.uploadPort, "uploads (0: any free port)")->capture_default_str();
+  app.add_option("--upload-port", o.uploadPort, "uploads (0: any free port)")
+      ->capture_default_str();
   app.add_option("--ports-file", o.portsFile, "write invoke=N and upload=N here once listening");
   app.add_option("--data-dir", o.dataDir, "artefacts and function tables")->required();
-  app.add_option("--state-dir", o.stateDir, "the state tier's directory (default $FAASM_STATE_DIR or /dev/shm)");
+  app.add_option("--state-dir", o.stateDir,
+                 "the state tier's directory (default $FAASM_STATE_DIR or /dev/shm)");
   app.add_option("--codegen", o.codegen, "faasm-codegen (default: next to this binary)");
   app.add_option("--bounds", o.bounds, "bounds checks of compiled uploads")
       ->check(CLI::IsMember({"guard", "explicit"}))
@@ -52,14 +54,17 @@ int main(int argc, char** argv) {
   app.add_option("--compile-memory", compileMemoryMiB, "address space of one compile, MiB")
       ->capture_default_str();
   app.add_option("--compile-jobs", o.compileJobs, "compiles at once")->capture_default_str();
-  app.add_option("--timeout", callTimeout, "seconds a call may run (then 504)")->capture_default_str();
+  app.add_option("--timeout", callTimeout, "seconds a call may run (then 504)")
+      ->capture_default_str();
   app.add_option("--queue-timeout", queueTimeout, "seconds a call may wait for a slot")
       ->capture_default_str();
   app.add_option("--max-queued", o.maxQueued, "calls waiting for a slot (beyond: 503)")
       ->capture_default_str();
-  app.add_option("--user-share", o.userShare, "calls queued or running per user (beyond: 429; 0: none)")
+  app.add_option("--user-share", o.userShare,
+                 "calls queued or running per user (beyond: 429; 0: none)")
       ->capture_default_str();
-  app.add_option("--result-ttl", resultTtl, "seconds a call's result is kept")->capture_default_str();
+  app.add_option("--result-ttl", resultTtl, "seconds a call's result is kept")
+      ->capture_default_str();
   app.add_option("--memory-limit", memoryMiB, "memory of each Faaslet, MiB (0: none)")
       ->capture_default_str();
   app.add_option("--cpu", o.cpus, "CPU quota of each Faaslet in cores (0: none)");

@@ -81,9 +81,10 @@ int callExit(const std::string& state, int returnCode, const std::string& id,
 
 int main(int argc, char** argv) {
   faasm::client::Endpoint e;
-  CLI::App app{"The client of faasm-worker.\n"
-               "Exit status: the call's return code (0..125); 126 nothing ran (refused, no such\n"
-               "function, worker unreachable, bad usage); 134 the call failed (trap, limit, timeout)."};
+  CLI::App app{
+      "The client of faasm-worker.\n"
+      "Exit status: the call's return code (0..125); 126 nothing ran (refused, no such\n"
+      "function, worker unreachable, bad usage); 134 the call failed (trap, limit, timeout)."};
   app.set_version_flag("--version", "faasm 0.1.0");
   app.add_option("--host", e.host, "the worker's address")->capture_default_str();
   app.add_option("--invoke-port", e.invokePort, "its invoke port")->capture_default_str();
@@ -93,7 +94,8 @@ int main(int argc, char** argv) {
 
   std::string user, function, file, input, inputFile, id, key, value, valueFile;
   bool async = false, wait = false;
-  CLI::App* up = app.add_subcommand("upload", "upload a wasm module as USER's FUNCTION (compiled once)");
+  CLI::App* up =
+      app.add_subcommand("upload", "upload a wasm module as USER's FUNCTION (compiled once)");
   up->add_option("user", user)->required();
   up->add_option("function", function)->required();
   up->add_option("file", file, "the .wasm (- for stdin)")->required();
@@ -167,8 +169,10 @@ int main(int argc, char** argv) {
     std::string callId = r.header("x-faasm-call-id");
     if (async) {
       if (r.status != 200) return problem(failure(r));
-      if (json_) std::printf("%s\n", dump(json{{"id", callId}, {"status", "queued"}}).c_str());
-      else std::printf("%s\n", callId.c_str());
+      if (json_)
+        std::printf("%s\n", dump(json{{"id", callId}, {"status", "queued"}}).c_str());
+      else
+        std::printf("%s\n", callId.c_str());
       return 0;
     }
     std::string state = r.header("x-faasm-status");
@@ -189,8 +193,10 @@ int main(int argc, char** argv) {
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
           continue;
         }
-        if (json_) std::printf("%s\n", dump(j).c_str());
-        else std::printf("%s\n", state.c_str());
+        if (json_)
+          std::printf("%s\n", dump(j).c_str());
+        else
+          std::printf("%s\n", state.c_str());
         return 0;
       }
       return callExit(state, j.value("return_code", 0), id, j.value("output_data", ""),
@@ -200,12 +206,15 @@ int main(int argc, char** argv) {
   if (get->parsed()) {
     faasm::client::Reply r = faasm::client::stateGet(e, user, key);
     if (std::string f = failure(r); !f.empty()) return problem(f);
-    if (json_) std::printf("%s\n", dump(json{{"user", user}, {"key", key}, {"value", r.body}}).c_str());
-    else std::fwrite(r.body.data(), 1, r.body.size(), stdout);
+    if (json_)
+      std::printf("%s\n", dump(json{{"user", user}, {"key", key}, {"value", r.body}}).c_str());
+    else
+      std::fwrite(r.body.data(), 1, r.body.size(), stdout);
     return 0;
   }
   if (set->parsed()) {
-    if (!valueFile.empty() && !readFile(valueFile, value)) return problem("cannot read " + valueFile);
+    if (!valueFile.empty() && !readFile(valueFile, value))
+      return problem("cannot read " + valueFile);
     faasm::client::Reply r = faasm::client::stateSet(e, user, key, value);
     if (std::string f = failure(r); !f.empty()) return problem(f);
     if (json_) std::printf("%s", r.body.c_str());

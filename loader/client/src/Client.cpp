@@ -47,7 +47,8 @@ int onProgress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t sent) 
 }
 
 Reply request(const Endpoint& e, uint16_t port, const std::string& method, const std::string& path,
-              const std::string* body, const char* contentType, const Progress* progress = nullptr) {
+              const std::string* body, const char* contentType,
+              const Progress* progress = nullptr) {
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   Transfer t;
@@ -83,9 +84,8 @@ Reply request(const Endpoint& e, uint16_t port, const std::string& method, const
   }
   CURLcode rc = curl_easy_perform(curl);
   if (rc != CURLE_OK) {
-    t.reply.transportError =
-        "cannot reach the worker at " + e.host + ":" + std::to_string(port) + ": " +
-        curl_easy_strerror(rc);
+    t.reply.transportError = "cannot reach the worker at " + e.host + ":" + std::to_string(port) +
+                             ": " + curl_easy_strerror(rc);
   } else {
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -110,8 +110,8 @@ std::string Reply::line() const {
 
 Reply upload(const Endpoint& e, const std::string& user, const std::string& function,
              const std::string& wasm, const Progress& progress) {
-  return request(e, e.uploadPort, "PUT", "/f/" + user + "/" + function, &wasm,
-                 "application/wasm", &progress);
+  return request(e, e.uploadPort, "PUT", "/f/" + user + "/" + function, &wasm, "application/wasm",
+                 &progress);
 }
 
 Reply listFunctions(const Endpoint& e, const std::string& user) {
@@ -120,7 +120,8 @@ Reply listFunctions(const Endpoint& e, const std::string& user) {
 
 Reply invoke(const Endpoint& e, const std::string& user, const std::string& function,
              const std::string& input, bool async) {
-  nlohmann::json body{{"user", user}, {"function", function}, {"input_data", input}, {"async", async}};
+  nlohmann::json body{
+      {"user", user}, {"function", function}, {"input_data", input}, {"async", async}};
   std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return request(e, e.invokePort, "POST", "/", &text, "application/json");
 }

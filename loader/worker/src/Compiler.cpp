@@ -21,7 +21,9 @@
 namespace faasm::worker {
 namespace {
 
-std::string hexDigest(const abi::Digest& d) { return abi::hexOf(d); }
+std::string hexDigest(const abi::Digest& d) {
+  return abi::hexOf(d);
+}
 
 bool hashFile(const std::string& path, std::string& hex) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -140,8 +142,8 @@ Compiler::Compiler(CompilerConfig config, ArtefactStore& store, std::string& err
 Compiler::Outcome Compiler::artefactFor(const std::vector<uint8_t>& wasm) {
   std::string wasmHex = hexDigest(abi::Sha256::of(wasm));
   std::string material = "faasm-worker artefact v1\n" + wasmHex + "\n" + identity_ + "\n";
-  std::string key = hexDigest(
-      abi::Sha256::of(std::span(reinterpret_cast<const uint8_t*>(material.data()), material.size())));
+  std::string key = hexDigest(abi::Sha256::of(
+      std::span(reinterpret_cast<const uint8_t*>(material.data()), material.size())));
   // One compile per key at a time: a second upload of the same bytes waits
   // for the first and then finds its artefact.
   std::shared_ptr<std::mutex> keyLock;
@@ -195,16 +197,16 @@ Compiler::Outcome Compiler::compile(const std::vector<uint8_t>& wasm, const std:
     out.error = error;
   } else if (run.timedOut) {
     out.httpStatus = 400;
-    out.error = "compiling took longer than the limit of " +
-                std::to_string(config_.timeout.count()) + " s";
+    out.error =
+        "compiling took longer than the limit of " + std::to_string(config_.timeout.count()) + " s";
   } else if (WIFSIGNALED(run.status)) {
     int sig = WTERMSIG(run.status);
     std::string line = lastLine(run.stderrText);
     out.httpStatus = 400;
     if (sig == SIGXCPU)
       out.error = "compiling used more CPU time than the limit";
-    else if (line.find("out of memory") != std::string::npos || sig == SIGABRT ||
-             sig == SIGSEGV || sig == SIGBUS)
+    else if (line.find("out of memory") != std::string::npos || sig == SIGABRT || sig == SIGSEGV ||
+             sig == SIGBUS)
       out.error = "the compiler failed (memory limit " + std::to_string(config_.memoryBytes >> 20) +
                   " MiB): " + (line.empty() ? sigabbrev_np(sig) : line);
     else
@@ -215,14 +217,16 @@ Compiler::Outcome Compiler::compile(const std::vector<uint8_t>& wasm, const std:
     if (size_t at = line.find(in + ": "); at != std::string::npos)
       line = line.substr(at + in.size() + 2);
     out.httpStatus = 400;
-    out.error = line.empty() ? "the compiler failed (status " +
-                                   std::to_string(WEXITSTATUS(run.status)) + ")"
-                             : line;
+    out.error = line.empty()
+                    ? "the compiler failed (status " + std::to_string(WEXITSTATUS(run.status)) + ")"
+                    : line;
   }
   if (out.error.empty()) {
     error = store_.put(key, so);
-    if (!error.empty()) out.httpStatus = 500, out.error = error;
-    else out.compiled = true;
+    if (!error.empty())
+      out.httpStatus = 500, out.error = error;
+    else
+      out.compiled = true;
   }
   unlink(so.c_str());
   if (out.compiled)

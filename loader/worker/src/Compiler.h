@@ -25,12 +25,12 @@
 namespace faasm::worker {
 
 struct CompilerConfig {
-  std::string codegen;             // faasm-codegen
-  std::vector<std::string> flags;  // e.g. --bounds=guard
+  std::string codegen;            // faasm-codegen
+  std::vector<std::string> flags; // e.g. --bounds=guard
   uint64_t memoryBytes = uint64_t(4) << 30;
   std::chrono::seconds timeout{120};
-  unsigned jobs = 1;                          // compiles at once
-  std::chrono::seconds waitForSlot{30};       // then "busy" (503)
+  unsigned jobs = 1;                    // compiles at once
+  std::chrono::seconds waitForSlot{30}; // then "busy" (503)
 };
 
 class Compiler {
@@ -39,7 +39,7 @@ public:
   Compiler(CompilerConfig config, ArtefactStore& store, std::string& error);
 
   struct Outcome {
-    std::string key;      // the artefact's, when it exists
+    std::string key;       // the artefact's, when it exists
     bool compiled = false; // false: found in the store
     int httpStatus = 200;  // 400: the module was refused; 503: no compile slot; 500: the host
     std::string error;     // one line

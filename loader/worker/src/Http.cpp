@@ -38,7 +38,9 @@ void PendingResponse::complete(HttpResponse response) {
 HttpServer::HttpServer(HttpConfig config, Handler handler)
     : config_(std::move(config)), handler_(std::move(handler)) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 int HttpServer::queue(MHD_Connection* c, const HttpResponse& r) {
   MHD_Response* response = MHD_create_response_from_buffer(
@@ -66,9 +68,9 @@ int HttpServer::onRequest(void* self, MHD_Connection* c, const char* url, const 
     const char* length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     if (length && std::strtoull(length, nullptr, 10) > server.config_.maxBody) {
       ctx->answered = true;
-      return queue(c, HttpResponse::error(413, "request body larger than the limit of " +
-                                                   std::to_string(server.config_.maxBody) +
-                                                   " bytes"));
+      return queue(c,
+                   HttpResponse::error(413, "request body larger than the limit of " +
+                                                std::to_string(server.config_.maxBody) + " bytes"));
     }
     return MHD_YES;
   }
@@ -122,13 +124,15 @@ std::string HttpServer::start() {
     return "bad listen address " + config_.address + " (an IPv4 address)";
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME;
   flags |= config_.threads ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION;
-  auto request = +[](void* cls, MHD_Connection* c, const char* url, const char* method,
-                     const char* version, const char* data, size_t* size,
-                     void** context) -> MHD_Result {
+  auto request =
+      +[](void* cls, MHD_Connection* c, const char* url, const char* method, const char* version,
+          const char* data, size_t* size, void** context) -> MHD_Result {
     return MHD_Result(onRequest(cls, c, url, method, version, data, size, context));
   };
-  auto completed = +[](void* cls, MHD_Connection* c, void** context,
-                       MHD_RequestTerminationCode code) { onCompleted(cls, c, context, int(code)); };
+  auto completed =
+      +[](void* cls, MHD_Connection* c, void** context, MHD_RequestTerminationCode code) {
+        onCompleted(cls, c, context, int(code));
+      };
   std::vector<MHD_OptionItem> options{
       {MHD_OPTION_SOCK_ADDR, 0, &address},
       {MHD_OPTION_CONNECTION_LIMIT, config_.connections, nullptr},
@@ -142,8 +146,8 @@ std::string HttpServer::start() {
   if (config_.connectionsPerAddress)
     options.push_back({MHD_OPTION_PER_IP_CONNECTION_LIMIT, config_.connectionsPerAddress, nullptr});
   options.push_back({MHD_OPTION_END, 0, nullptr});
-  daemon_ = MHD_start_daemon(flags, config_.port, nullptr, nullptr, request, this,
-                             MHD_OPTION_ARRAY, options.data(), MHD_OPTION_END);
+  daemon_ = MHD_start_daemon(flags, config_.port, nullptr, nullptr, request, this, MHD_OPTION_ARRAY,
+                             options.data(), MHD_OPTION_END);
   if (!daemon_)
     return "cannot listen on " + config_.address + ":" + std::to_string(config_.port) +
            " (in use, or not this host's)";

@@ -54,8 +54,8 @@ private:
 
 struct HttpConfig {
   std::string address = "127.0.0.1";
-  uint16_t port = 0; // 0: any free port (port() says which)
-  unsigned threads = 2;   // the epoll pool; 0: a thread per connection
+  uint16_t port = 0;    // 0: any free port (port() says which)
+  unsigned threads = 2; // the epoll pool; 0: a thread per connection
   unsigned connections = 1024;
   unsigned connectionsPerAddress = 0; // 0: no limit
   uint64_t maxBody = uint64_t(16) << 20;

@@ -27,8 +27,10 @@ CallId CallId::random() {
   size_t got = 0;
   while (got < id.bytes.size()) {
     ssize_t n = getrandom(id.bytes.data() + got, id.bytes.size() - got, 0);
-    if (n > 0) got += size_t(n);
-    else if (errno != EINTR) std::abort(); // no randomness: no id may be handed out
+    if (n > 0)
+      got += size_t(n);
+    else if (errno != EINTR)
+      std::abort(); // no randomness: no id may be handed out
   }
   return id;
 }
@@ -157,8 +159,7 @@ public:
     while (dirent* e = readdir(d)) {
       std::string name = e->d_name;
       // Only names checkName() admits were stored; they escape to themselves.
-      if (!checkName("function", name).empty() || name.find(".tmp-") != std::string::npos)
-        continue;
+      if (!checkName("function", name).empty() || name.find(".tmp-") != std::string::npos) continue;
       if (std::optional<Entry> entry = read(dir + "/" + name)) out.emplace_back(name, *entry);
     }
     closedir(d);
@@ -190,8 +191,9 @@ public:
     // Calls an executor will take at once do not wait: the queue's bound is
     // on top of the free running slots.
     if (queued_ >= limits_.queued + (limits_.running - std::min(handedOut_, limits_.running)))
-      return {503, "this worker is at capacity (" + std::to_string(handedOut_) + " calls running, " +
-                       std::to_string(queued_) + " queued, its limit): try again later"};
+      return {503, "this worker is at capacity (" + std::to_string(handedOut_) +
+                       " calls running, " + std::to_string(queued_) +
+                       " queued, its limit): try again later"};
     ++perUser_[request.user];
     ++queued_;
     auto& q = byUser_[request.user];
@@ -363,6 +365,8 @@ std::unique_ptr<CallQueue> localCallQueue(QueueLimits limits) {
 std::unique_ptr<ResultStore> localResultStore(ResultLimits limits) {
   return std::make_unique<LocalResultStore>(limits);
 }
-std::unique_ptr<Membership> localMembership() { return std::make_unique<LocalMembership>(); }
+std::unique_ptr<Membership> localMembership() {
+  return std::make_unique<LocalMembership>();
+}
 
 } // namespace faasm::worker

@@ -43,12 +43,13 @@ void Histogram::render(std::string& out, const std::string& name, const std::str
 
 std::string Metrics::render(size_t queueDepth) const {
   std::string out;
-  out += "# HELP faasm_calls_total Calls that ended, by outcome.\n# TYPE faasm_calls_total counter\n";
+  out +=
+      "# HELP faasm_calls_total Calls that ended, by outcome.\n# TYPE faasm_calls_total counter\n";
   out += "faasm_calls_total{outcome=\"done\"} " + std::to_string(callsDone.load()) + "\n";
   out += "faasm_calls_total{outcome=\"failed\"} " + std::to_string(callsFailed.load()) + "\n";
   out += "faasm_calls_total{outcome=\"timeout\"} " + std::to_string(callsTimedOut.load()) + "\n";
-  counter(out, "faasm_calls_refused_total", "Calls refused at submission (queue or user share full).",
-          callsRefused);
+  counter(out, "faasm_calls_refused_total",
+          "Calls refused at submission (queue or user share full).", callsRefused);
   counter(out, "faasm_cold_starts_total", "Calls that found no ready Proto-Faaslet.", coldStarts);
   counter(out, "faasm_warm_starts_total", "Calls forked from a ready Proto-Faaslet.", warmStarts);
   counter(out, "faasm_uploads_total", "Function uploads accepted.", uploads);

@@ -13,7 +13,8 @@ namespace faasm::worker {
 
 class Histogram {
 public:
-  explicit Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1) {}
+  explicit Histogram(std::vector<double> bounds)
+      : bounds_(std::move(bounds)), counts_(bounds_.size() + 1) {}
   void observe(double value);
   void render(std::string& out, const std::string& name, const std::string& help) const;
 
@@ -35,11 +36,13 @@ struct Metrics {
   std::atomic<uint64_t> executorRestarts{0};
   std::atomic<uint64_t> requests{0};
   std::array<std::atomic<uint64_t>, 6> responsesByClass{}; // 1xx..5xx at [1..5]
-  std::atomic<uint64_t> running{0}; // calls an executor holds
+  std::atomic<uint64_t> running{0};                        // calls an executor holds
   std::atomic<uint64_t> zygotes{0};
-  Histogram callSeconds{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
+  Histogram callSeconds{
+      {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
   Histogram queueSeconds{{0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30}};
-  Histogram runSeconds{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
+  Histogram runSeconds{
+      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
   Histogram compileSeconds{{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}};
 
   std::string render(size_t queueDepth) const;

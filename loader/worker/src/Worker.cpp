@@ -54,9 +54,12 @@ unsigned jsonDepth(const std::string& text) {
   bool inString = false, escaped = false;
   for (char c : text) {
     if (inString) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') inString = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
     } else if (c == '"') {
       inString = true;
     } else if (c == '[' || c == '{') {
@@ -192,9 +195,9 @@ HttpServer::Reply Worker::invokeApi(HttpRequest& r) {
   std::vector<std::string> parts = split(r.path);
   if (!parts.empty() && parts[0] == "state") return counted({stateApi(r, parts), nullptr});
   if (r.path != "/" || r.method != "POST")
-    return counted({HttpResponse::error(404, "no such endpoint: " + r.method + " " +
-                                                 r.path.substr(0, 200)),
-                    nullptr});
+    return counted(
+        {HttpResponse::error(404, "no such endpoint: " + r.method + " " + r.path.substr(0, 200)),
+         nullptr});
   if (unsigned d = jsonDepth(r.body); d > o_.maxJsonDepth)
     return counted({HttpResponse::error(400, "request body: JSON nested deeper than " +
                                                  std::to_string(o_.maxJsonDepth) + " levels"),
@@ -211,7 +214,8 @@ HttpServer::Reply Worker::invokeApi(HttpRequest& r) {
 HttpServer::Reply Worker::invoke(const json& body) {
   auto field = [&](const char* name, std::string& out) -> std::string {
     if (!body.contains(name)) return std::string("request names no ") + name;
-    if (!body[name].is_string()) return std::string("request field \"") + name + "\" is not a string";
+    if (!body[name].is_string())
+      return std::string("request field \"") + name + "\" is not a string";
     out = body[name].get<std::string>();
     return {};
   };
@@ -223,8 +227,10 @@ HttpServer::Reply Worker::invoke(const json& body) {
   if (error.empty()) error = checkName("function", function);
   bool async = false;
   if (error.empty() && body.contains("async")) {
-    if (!body["async"].is_boolean()) error = "request field \"async\" is not true or false";
-    else async = body["async"].get<bool>();
+    if (!body["async"].is_boolean())
+      error = "request field \"async\" is not true or false";
+    else
+      async = body["async"].get<bool>();
   }
   if (!error.empty()) return {HttpResponse::error(400, error), nullptr};
   if (!table_->get(user, function))
@@ -317,7 +323,8 @@ HttpResponse Worker::stateApi(HttpRequest& r, const std::vector<std::string>& pa
   bool root = geteuid() == 0;
   std::lock_guard lock(stateMutex_);
   // The user's directory is the Faaslets' uid's, as their zygotes make it.
-  if (!state_->prepareUser(user, root ? o_.faasletUid : geteuid(), root ? o_.faasletGid : getegid()))
+  if (!state_->prepareUser(user, root ? o_.faasletUid : geteuid(),
+                           root ? o_.faasletGid : getegid()))
     return HttpResponse::error(500, "cannot prepare the state of user " + user + ": " +
                                         std::strerror(errno));
   if (r.method == "GET") {
@@ -336,9 +343,13 @@ HttpResponse Worker::stateApi(HttpRequest& r, const std::vector<std::string>& pa
   if (r.method == "PUT") {
     state::StateObject* object = state_->open(user, key, true);
     if (!object)
-      return HttpResponse::error(errno == EDQUOT ? 413 : 500,
-                                 "cannot create state key " + key + " of user " + user + ": " +
-                                     std::strerror(errno));
+      return HttpResponse::error(errno == EDQUOT ? 413 : 500, "cannot create state key " + key +
+                                                                  " of user " + user + ": " +
+                                                                  std::strerror(errno));
+    // Made by root here, it must be the Faaslets' as if one of them made it.
+    if (root && fchown(object->fd(), o_.faasletUid, o_.faasletGid) != 0)
+      return HttpResponse::error(500, "cannot hand state key " + key +
+                                          " to the Faaslets' uid: " + std::strerror(errno));
     int lockFd = object->lock(true);
     bool ok = object->setSize(r.body.size()) &&
               object->write(0, reinterpret_cast<const uint8_t*>(r.body.data()), r.body.size());
@@ -346,10 +357,10 @@ HttpResponse Worker::stateApi(HttpRequest& r, const std::vector<std::string>& pa
     state::StateObject::unlock(lockFd);
     if (!ok)
       return HttpResponse::error(e == EDQUOT ? 413 : 500,
-                                 e == EDQUOT ? "state of user " + user + " would pass its quota of " +
-                                                   std::to_string(state_->quota()) + " bytes"
-                                             : "cannot write state key " + key + ": " +
-                                                   std::strerror(e));
+                                 e == EDQUOT
+                                     ? "state of user " + user + " would pass its quota of " +
+                                           std::to_string(state_->quota()) + " bytes"
+                                     : "cannot write state key " + key + ": " + std::strerror(e));
     return jsonResponse(200, json{{"user", user}, {"key", key}, {"bytes", r.body.size()}});
   }
   return HttpResponse::error(405, "state takes GET or PUT");
@@ -362,10 +373,10 @@ HttpServer::Reply Worker::uploadApi(HttpRequest& r) {
     return counted({upload(r, parts[1], parts[2]), nullptr});
   if (parts.size() == 2 && parts[0] == "f" && r.method == "GET")
     return counted({listFunctions(parts[1]), nullptr});
-  return counted({HttpResponse::error(404, "no such endpoint: " + r.method + " " +
-                                               r.path.substr(0, 200) +
-                                               " (upload: PUT /f/<user>/<function>)"),
-                  nullptr});
+  return counted(
+      {HttpResponse::error(404, "no such endpoint: " + r.method + " " + r.path.substr(0, 200) +
+                                    " (upload: PUT /f/<user>/<function>)"),
+       nullptr});
 }
 
 HttpResponse Worker::listFunctions(const std::string& user) {
@@ -418,9 +429,12 @@ HttpResponse Worker::upload(HttpRequest& r, const std::string& user, const std::
 void Worker::finish(const CallId& id, CallStatus s) {
   const CallState state = s.state;
   if (!results_->complete(id, s)) return;
-  if (state == CallState::Done) ++metrics_.callsDone;
-  else if (state == CallState::TimedOut) ++metrics_.callsTimedOut;
-  else ++metrics_.callsFailed;
+  if (state == CallState::Done)
+    ++metrics_.callsDone;
+  else if (state == CallState::TimedOut)
+    ++metrics_.callsTimedOut;
+  else
+    ++metrics_.callsFailed;
   std::vector<Waiter> ready;
   {
     std::lock_guard lock(waitMutex_);
@@ -526,7 +540,8 @@ void Worker::dispatcher() {
         wire::Writer w;
         w.raw(call->id.bytes.data(), call->id.bytes.size());
         w.str(call->user).str(call->function);
-        w.str(std::string_view(reinterpret_cast<const char*>(call->input.data()), call->input.size()));
+        w.str(std::string_view(reinterpret_cast<const char*>(call->input.data()),
+                               call->input.size()));
         w.u64(uint64_t(std::max<int64_t>(left.count(), 1)));
         call->input.clear();
         results_->running(call->id);
@@ -599,8 +614,10 @@ void Worker::dispatcher() {
       std::lock_guard lock(outMutex_);
       ssize_t k = ::send(executorFd_, outbox_.data() + written, outbox_.size() - written,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (k > 0) written += size_t(k);
-      else if (k < 0 && errno != EAGAIN && errno != EINTR) gone = true;
+      if (k > 0)
+        written += size_t(k);
+      else if (k < 0 && errno != EAGAIN && errno != EINTR)
+        gone = true;
       if (written == outbox_.size()) {
         outbox_.clear();
         written = 0;
@@ -685,8 +702,8 @@ int Worker::run() {
       o_.stateDir.empty() ? state::LocalStateStore::instance().directory() : o_.stateDir);
 
   CompilerConfig cc;
-  cc.codegen = o_.codegen.empty() ? self_.substr(0, self_.rfind('/') + 1) + "faasm-codegen"
-                                  : o_.codegen;
+  cc.codegen =
+      o_.codegen.empty() ? self_.substr(0, self_.rfind('/') + 1) + "faasm-codegen" : o_.codegen;
   cc.flags = {"--bounds=" + o_.bounds};
   cc.memoryBytes = o_.compileMemoryBytes;
   cc.timeout = o_.compileTimeout;
@@ -725,8 +742,10 @@ int Worker::run() {
   uploadHttp.maxBody = o_.maxWasmBytes;
   HttpServer uploadServer(uploadHttp, [this](HttpRequest& r) { return uploadApi(r); });
   int status = 0;
-  if (std::string e1 = invokeServer.start(); !e1.empty()) status = fail("invoke port: " + e1);
-  else if (std::string e2 = uploadServer.start(); !e2.empty()) status = fail("upload port: " + e2);
+  if (std::string e1 = invokeServer.start(); !e1.empty())
+    status = fail("invoke port: " + e1);
+  else if (std::string e2 = uploadServer.start(); !e2.empty())
+    status = fail("upload port: " + e2);
   if (status == 0) {
     if (!o_.portsFile.empty()) {
       std::string tmp = o_.portsFile + ".tmp";
@@ -761,6 +780,8 @@ int runWorker(const WorkerOptions& options, const std::string& self) {
   return worker.run();
 }
 
-int runExecutor(int fd) { return executorMain(fd); }
+int runExecutor(int fd) {
+  return executorMain(fd);
+}
 
 } // namespace faasm::worker

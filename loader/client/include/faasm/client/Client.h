@@ -18,7 +18,7 @@ struct Endpoint {
 };
 
 struct Reply {
-  int status = 0;          // HTTP status; 0: no answer (transportError says why)
+  int status = 0; // HTTP status; 0: no answer (transportError says why)
   std::string transportError;
   std::string body;
   std::map<std::string, std::string> headers; // names in lower case

@@ -131,15 +131,15 @@ public:
 std::unique_ptr<ArtefactStore> localArtefactStore(const std::string& directory);
 std::unique_ptr<FunctionTable> localFunctionTable(const std::string& directory);
 struct QueueLimits {
-  size_t queued = 64;      // calls waiting, over all users
-  size_t perUser = 0;      // calls queued or running of one user; 0: no share
-  size_t running = 4;      // calls take() hands out before done()
+  size_t queued = 64; // calls waiting, over all users
+  size_t perUser = 0; // calls queued or running of one user; 0: no share
+  size_t running = 4; // calls take() hands out before done()
 };
 std::unique_ptr<CallQueue> localCallQueue(QueueLimits limits);
 struct ResultLimits {
-  std::chrono::seconds ttl{600};          // how long a final result stays
-  uint64_t bytes = uint64_t(256) << 20;   // outputs kept, over all calls (oldest go first)
-  size_t calls = 100000;                  // records kept
+  std::chrono::seconds ttl{600};        // how long a final result stays
+  uint64_t bytes = uint64_t(256) << 20; // outputs kept, over all calls (oldest go first)
+  size_t calls = 100000;                // records kept
 };
 std::unique_ptr<ResultStore> localResultStore(ResultLimits limits);
 std::unique_ptr<Membership> localMembership();

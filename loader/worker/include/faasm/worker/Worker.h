@@ -2,7 +2,8 @@
 //
 //   upload port (Faasm: 8002)  PUT /f/<user>/<function>   wasm body; compiled once per content
 //                              GET /f/<user>/             the user's functions (JSON)
-//   invoke port (Faasm: 8080)  POST /                     {"user", "function", "input_data", "async"}
+//   invoke port (Faasm: 8080)  POST /                     {"user", "function", "input_data",
+//   "async"}
 //                              POST /                     {"user", "id", "status": true}
 //                              GET|PUT /state/<user>/<key>
 //   both                       GET /healthz, GET /metrics (Prometheus)
