@@ -1,2 +1,4 @@
 // Traps at once.
-int main(void) { __builtin_trap(); }
+int main(void) {
+  __builtin_trap();
+}
