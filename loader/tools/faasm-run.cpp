@@ -183,6 +183,9 @@ int main(int argc, char** argv) {
                  "when run as root, the gid Faaslets run as (not 0)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 4294967294u));
+  app.add_option("--state-redis", options.stateRedis,
+                 "global state tier: Redis at HOST:PORT (default: $FAASM_REDIS; unset: the "
+                 "local tier alone)");
   app.prefix_command(); // everything after the module belongs to the guest
 
   if (const char* option = unknownLeadingOption(app, argc, argv)) {
@@ -213,6 +216,8 @@ int main(int argc, char** argv) {
     }
   }
   options.args = app.remaining();
+  if (options.stateRedis.empty())
+    if (const char* redis = std::getenv("FAASM_REDIS")) options.stateRedis = redis;
   options.memoryLimitBytes = memoryLimitMb << 20;
   options.timeout = std::chrono::milliseconds(int64_t(timeoutSeconds * 1000));
   limits.bytesPerTree = treeMb << 20;
