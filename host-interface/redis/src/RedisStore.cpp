@@ -844,7 +844,7 @@ int RedisStore::openConnection(std::string& error) {
   redisContext* c =
       redisConnectWithTimeout(options_.endpoint.host.c_str(), options_.endpoint.port, tv);
   if (!c || c->err) {
-    error = describe() + " unreachable: " + (c ? c->errstr : "out of memory");
+    error = std::string("unreachable: ") + (c ? c->errstr : "out of memory");
     if (c) redisFree(c);
     return -1;
   }
