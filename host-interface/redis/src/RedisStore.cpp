@@ -34,45 +34,59 @@ using state::StateObject;
 // and after ({e, n, e', n'}). KEYS[2] is the meta hash, KEYS[3] the write
 // lease; ARGV[1] the fence (or ''), ARGV[2] a fresh epoch, `lease` the ARGV
 // index of the lease in ms.
-#define FAASM_BUMP(lease)                                                                         \
-  "if ARGV[1] ~= '' then redis.call('PEXPIRE', KEYS[3], ARGV[" lease "]) end\n"                  \
-  "if not prev[1] then redis.call('HSET', KEYS[2], 'e', ARGV[2]) end\n"                          \
-  "local n = redis.call('HINCRBY', KEYS[2], 'n', 1)\n"                                           \
+#define FAASM_BUMP(lease)                                                                          \
+  "if ARGV[1] ~= '' then redis.call('PEXPIRE', KEYS[3], ARGV[" lease "]) end\n"                    \
+  "if not prev[1] then redis.call('HSET', KEYS[2], 'e', ARGV[2]) end\n"                            \
+  "local n = redis.call('HINCRBY', KEYS[2], 'n', 1)\n"                                             \
   "return {prev[1] or '', prev[2] or '0', redis.call('HGET', KEYS[2], 'e'), tostring(n)}\n"
 
-#define FAASM_FENCE(cleanup)                                                                      \
-  "if ARGV[1] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[1] then " cleanup                     \
+#define FAASM_FENCE(cleanup)                                                                       \
+  "if ARGV[1] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[1] then " cleanup                       \
   " return redis.error_reply('FAASMLOCKLOST') end\n"
 
 // KEYS: v m w. ARGV: fence, epoch, lease, bytes.
-const char* const kPushDirect = FAASM_FENCE("") "local prev = redis.call('HMGET', KEYS[2], 'e', 'n')\n"
-                                                "redis.call('SET', KEYS[1], ARGV[4])\n" FAASM_BUMP("3");
+const char* const kPushDirect =
+    FAASM_FENCE("") "local prev = redis.call('HMGET', KEYS[2], 'e', 'n')\n"
+                    "redis.call('SET', KEYS[1], ARGV[4])\n" FAASM_BUMP("3");
 
-// KEYS: v m w stage. ARGV: fence, epoch, lease, size.
-const char* const kCommit =
-    FAASM_FENCE("redis.call('DEL', KEYS[4])")
-    "if redis.call('STRLEN', KEYS[4]) ~= tonumber(ARGV[4]) then redis.call('DEL', KEYS[4]) "
-    "return redis.error_reply('FAASMSTAGE') end\n"
-    "local prev = redis.call('HMGET', KEYS[2], 'e', 'n')\n"
-    "redis.call('RENAME', KEYS[4], KEYS[1])\n"
-    "redis.call('PERSIST', KEYS[1])\n" FAASM_BUMP("3");
+// KEYS: v m w stage spare. ARGV: fence, epoch, lease, size. The value
+// replaced becomes the spare (for a while), the next push's stage.
+const char* const kCommit = FAASM_FENCE(
+    "redis.call('DEL', KEYS[4])") "if redis.call('STRLEN', KEYS[4]) ~= tonumber(ARGV[4]) then "
+                                  "redis.call('DEL', KEYS[4]) "
+                                  "return redis.error_reply('FAASMSTAGE') end\n"
+                                  "local prev = redis.call('HMGET', KEYS[2], 'e', 'n')\n"
+                                  "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', "
+                                  "KEYS[1], KEYS[5])\n"
+                                  "  redis.call('PEXPIRE', KEYS[5], 60000) end\n"
+                                  "redis.call('RENAME', KEYS[4], KEYS[1])\n"
+                                  "redis.call('PERSIST', KEYS[1])\n" FAASM_BUMP("3");
+
+// KEYS: spare stage. ARGV: size. The stage, as long as the value, made of
+// the spare (the value before the last staged push: its memory already
+// allocated and touched) if that has the size, else allocated at once, so
+// that the chunks land in place rather than growing a string step by step.
+const char* const kClaim = "if redis.call('STRLEN', KEYS[1]) == tonumber(ARGV[1]) then\n"
+                           "  redis.call('RENAME', KEYS[1], KEYS[2])\n"
+                           "else redis.call('DEL', KEYS[1])\n"
+                           "  redis.call('SETRANGE', KEYS[2], tonumber(ARGV[1]) - 1, '\\0') end\n"
+                           "return redis.call('PEXPIRE', KEYS[2], 600000)\n";
 
 // KEYS: v m w. ARGV: fence, epoch, lease, size, then offset, bytes pairs.
-const char* const kPartial =
-    FAASM_FENCE("")
-    "if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('STRLEN', KEYS[1]) ~= tonumber(ARGV[4]) "
-    "then return redis.error_reply('FAASMSIZE') end\n"
-    "local prev = redis.call('HMGET', KEYS[2], 'e', 'n')\n"
-    "for i = 5, #ARGV, 2 do redis.call('SETRANGE', KEYS[1], ARGV[i], ARGV[i + 1]) end\n" FAASM_BUMP(
-        "3");
+const char* const kPartial = FAASM_FENCE("") "if redis.call('EXISTS', KEYS[1]) == 0 or "
+                                             "redis.call('STRLEN', KEYS[1]) ~= tonumber(ARGV[4]) "
+                                             "then return redis.error_reply('FAASMSIZE') end\n"
+                                             "local prev = redis.call('HMGET', KEYS[2], 'e', 'n')\n"
+                                             "for i = 5, #ARGV, 2 do redis.call('SETRANGE', "
+                                             "KEYS[1], ARGV[i], ARGV[i + 1]) end\n" FAASM_BUMP("3");
 
 // KEYS: v m. ARGV: from, to (inclusive; -1 for the whole value).
 const char* const kAtomicGet = "local m = redis.call('HMGET', KEYS[2], 'e', 'n')\n"
                                "return {m[1] or '', m[2] or '0', redis.call('EXISTS', KEYS[1]),\n"
                                "  redis.call('GETRANGE', KEYS[1], ARGV[1], ARGV[2])}\n";
 
-#define FAASM_NOW                                                                                 \
-  "local t = redis.call('TIME')\n"                                                               \
+#define FAASM_NOW                                                                                  \
+  "local t = redis.call('TIME')\n"                                                                 \
   "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
 // KEYS: w r m. ARGV: owner, lease. The token (fence counter and owner), or nil.
@@ -108,11 +122,22 @@ const char* const kAppend =
 const char* const kClearAppended = "redis.call('DEL', KEYS[1])\n"
                                    "return redis.call('HDEL', KEYS[2], 'ab')\n";
 
-enum Script { PushDirect, Commit, Partial, AtomicGet, LockWrite, LockRead, UnlockWrite, Append,
-              ClearAppended, kScripts };
-const char* const kScriptText[kScripts] = {kPushDirect, kCommit,      kPartial,
-                                           kAtomicGet,  kLockWrite,   kLockRead,
-                                           kUnlockWrite, kAppend,     kClearAppended};
+enum Script {
+  PushDirect,
+  Commit,
+  Claim,
+  Partial,
+  AtomicGet,
+  LockWrite,
+  LockRead,
+  UnlockWrite,
+  Append,
+  ClearAppended,
+  kScripts
+};
+const char* const kScriptText[kScripts] = {kPushDirect, kCommit,       kClaim,    kPartial,
+                                           kAtomicGet,  kLockWrite,    kLockRead, kUnlockWrite,
+                                           kAppend,     kClearAppended};
 
 // ----- helpers -------------------------------------------------------------------------
 
@@ -195,11 +220,12 @@ struct Keys {
 // Read-only view of a replica's first `size` bytes, populated at once.
 class ValueView {
 public:
-  ValueView(const StateObject& object, uint64_t size) : size_(size) {
+  // populate: every page will be read (a full push), so fault them in at once.
+  ValueView(const StateObject& object, uint64_t size, bool populate) : size_(size) {
     if (!size) return;
     length_ = (size + 4095) & ~uint64_t(4095);
-    void* p = mmap(nullptr, length_, PROT_READ, MAP_SHARED | MAP_POPULATE, object.fd(),
-                   off_t(state::kHeaderBytes));
+    void* p = mmap(nullptr, length_, PROT_READ, MAP_SHARED | (populate ? MAP_POPULATE : 0),
+                   object.fd(), off_t(state::kHeaderBytes));
     if (p != MAP_FAILED) data_ = static_cast<const uint8_t*>(p);
   }
   ~ValueView() {
@@ -244,8 +270,7 @@ public:
                       const std::vector<ByteRun>* runs, std::string_view fence) override;
   Outcome lockGlobal(std::string_view user, std::string_view key, bool exclusive,
                      GlobalLease& lease) override;
-  void unlockGlobal(std::string_view user, std::string_view key,
-                    const GlobalLease& lease) override;
+  void unlockGlobal(std::string_view user, std::string_view key, const GlobalLease& lease) override;
   Outcome append(std::string_view user, std::string_view key, const uint8_t* data,
                  uint32_t length) override;
   Outcome readAppended(std::string_view user, std::string_view key, uint8_t* out,
@@ -312,6 +337,7 @@ private:
   pid_t ctxPid_ = 0;
   ConnectionSource source_;
   std::array<std::string, kScripts> shas_;
+  std::vector<uint8_t> staging_; // a pull's chunks until its version is checked
 };
 
 std::string RedisStore::connect() {
@@ -432,8 +458,9 @@ bool RedisStore::readHead(Head& head, std::string& error) {
   if (!exists) return false;
   if (meta->type != REDIS_REPLY_ARRAY || meta->elements != 2 || len->type != REDIS_REPLY_INTEGER ||
       exists->type != REDIS_REPLY_INTEGER) {
-    error = "unexpected reply: " +
-            std::string(text(isError(meta) ? meta.get() : isError(len) ? len.get() : exists.get()));
+    error = "unexpected reply: " + std::string(text(isError(meta)  ? meta.get()
+                                                    : isError(len) ? len.get()
+                                                                   : exists.get()));
     return false;
   }
   head.exists = exists->integer == 1;
@@ -476,13 +503,20 @@ Outcome RedisStore::pull(std::string_view user, std::string_view key, StateObjec
     } else if (head.size) {
       want.push_back({0, head.size});
     }
-    std::vector<Reply> chunks;
-    // In windows, so that a large value is never queued whole.
+    // In windows, so that a large value is never queued whole; each chunk
+    // is copied into a buffer kept from pull to pull (its pages stay
+    // touched), and into the replica only once the version says it is whole.
     const uint64_t window = std::max<uint64_t>(1, (8u << 20) / options_.chunkBytes);
     std::vector<std::pair<uint64_t, uint64_t>> ranges; // chunk offset, length
-    for (const ByteRun& run : want)
+    uint64_t total = 0;
+    for (const ByteRun& run : want) {
+      total += run.length;
       for (uint64_t at = run.offset; at < run.offset + run.length; at += options_.chunkBytes)
         ranges.emplace_back(at, std::min(run.offset + run.length, at + options_.chunkBytes) - at);
+    }
+    if (staging_.size() < total) staging_.resize(total);
+    bool whole = true; // every chunk as long as asked (else the value changed)
+    uint64_t staged = 0;
     for (size_t i = 0; i < ranges.size(); i += window) {
       size_t end = std::min<size_t>(ranges.size(), i + window);
       for (size_t j = i; j < end; ++j) {
@@ -496,22 +530,23 @@ Outcome RedisStore::pull(std::string_view user, std::string_view key, StateObjec
         if (!r) return failure(user, key, error);
         if (r->type != REDIS_REPLY_STRING)
           return failure(user, key, "unexpected reply: " + std::string(text(r.get())));
-        chunks.push_back(std::move(r));
+        whole = whole && r->len == ranges[j].second;
+        if (whole) std::memcpy(staging_.data() + staged, r->str, r->len);
+        staged += ranges[j].second;
       }
     }
     if (ranges.empty()) queueHead(k);
     Head after;
     if (!readHead(after, error)) return failure(user, key, error);
-    if (after.version != head.version || after.size != head.size || !after.exists) continue;
-    bool whole = true; // a chunk shorter than asked: the value changed
-    for (size_t j = 0; j < ranges.size(); ++j)
-      whole = whole && chunks[j]->len == ranges[j].second;
-    if (!whole) continue;
+    if (!whole || after.version != head.version || after.size != head.size || !after.exists)
+      continue;
     if (!object.setSize(head.size)) return Outcome::local(errno);
-    for (size_t j = 0; j < ranges.size(); ++j)
-      if (!object.write(ranges[j].first, reinterpret_cast<const uint8_t*>(chunks[j]->str),
-                        chunks[j]->len))
+    staged = 0;
+    for (const ByteRun& run : want) {
+      if (!object.write(run.offset, staging_.data() + staged, run.length))
         return Outcome::local(errno);
+      staged += run.length;
+    }
     if (want.size() == 1 && want[0].offset == 0 && want[0].length == head.size)
       object.clearDirty();
     else
@@ -630,7 +665,7 @@ Outcome RedisStore::pushFull(std::string_view user, std::string_view key, StateO
       object.markDirty(run.offset, run.length);
     return o;
   };
-  ValueView view(object, size);
+  ValueView view(object, size, true);
   if (!view.ok()) return restore(Outcome::local(errno));
   std::string epoch = uniqueId(), lease = std::to_string(options_.lease.count());
   std::string error;
@@ -642,8 +677,9 @@ Outcome RedisStore::pushFull(std::string_view user, std::string_view key, StateO
     // Staged: the chunks go to a key of their own (expiring, in case this
     // process dies before the commit), then one script renames it over the
     // value, so no command holds the server for longer than a chunk.
-    if (std::string e = loadScript(Commit); !e.empty()) return restore(failure(user, key, e));
-    std::string stage = k.prefix + ":s:" + uniqueId();
+    for (Script s : {Commit, Claim})
+      if (std::string e = loadScript(s); !e.empty()) return restore(failure(user, key, e));
+    std::string stage = k.prefix + ":s:" + uniqueId(), spare = k.prefix + ":x";
     std::string sizeText = std::to_string(size);
     const uint64_t window = std::max<uint64_t>(1, (8u << 20) / options_.chunkBytes);
     uint64_t at = 0;
@@ -654,16 +690,16 @@ Outcome RedisStore::pushFull(std::string_view user, std::string_view key, StateO
         std::string offset = std::to_string(at);
         std::string_view chunk(reinterpret_cast<const char*>(view.data() + at),
                                std::min(options_.chunkBytes, size - at));
-        command({"SETRANGE", stage, offset, chunk});
-        ++queued;
         if (first) {
-          command({"PEXPIRE", stage, "600000"});
+          queueScript(Claim, {spare, stage}, {sizeText});
           ++queued;
           first = false;
         }
+        command({"SETRANGE", stage, offset, chunk});
+        ++queued;
       }
       bool last = at >= size;
-      if (last) queueScript(Commit, {k.v, k.m, k.w, stage}, {fence, epoch, lease, sizeText});
+      if (last) queueScript(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText});
       for (uint64_t j = 0; j < queued; ++j) {
         Reply c = reply(error);
         if (!c) return restore(failure(user, key, error));
@@ -674,7 +710,7 @@ Outcome RedisStore::pushFull(std::string_view user, std::string_view key, StateO
     r = reply(error);
     if (isError(r) && text(r.get()).starts_with("NOSCRIPT")) {
       shas_[Commit].clear();
-      r = script(Commit, {k.v, k.m, k.w, stage}, {fence, epoch, lease, sizeText}, error);
+      r = script(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText}, error);
     }
   }
   if (!r) return restore(failure(user, key, error));
@@ -708,7 +744,7 @@ Outcome RedisStore::pushPartial(std::string_view user, std::string_view key, Sta
     return o;
   };
   if (taken.empty()) return {};
-  ValueView view(object, size);
+  ValueView view(object, size, false);
   if (!view.ok()) return restore(Outcome::local(errno));
   std::string epoch = uniqueId(), lease = std::to_string(options_.lease.count());
   std::string sizeText = std::to_string(size);

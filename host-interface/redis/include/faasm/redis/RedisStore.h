@@ -62,7 +62,8 @@ struct RedisOptions {
   std::chrono::milliseconds lockWait{60000};
   // Staged pushes and pulled chunks move this many bytes per command.
   uint64_t chunkBytes = 256 << 10;
-  // Values up to this size are pushed by one script carrying the bytes.
+  // Values up to this size are pushed by one script carrying the bytes (the
+  // server copies them once more, but a staged push costs two more scripts).
   uint64_t directPushBytes = 256 << 10;
 };
 
