@@ -17,6 +17,8 @@
 //   faasm:{U/K}:r      the read leases: sorted set token -> expiry (ms)
 //   faasm:{U/K}:a      the append list
 //   faasm:{U/K}:s:<id> a push being staged (expires if never committed)
+//   faasm:{U/K}:x      the value the last staged push replaced, kept 60 s
+//                      to become the next push's stage (its memory reused)
 // U and K are encodeName(u), encodeName(k): bytes other than [A-Za-z0-9_-]
 // as %XX, the empty string as "%". They hold no '{', '}', '/' or ':', and
 // the encoding is one to one, so no (user, key) can name another's keys.
