@@ -106,10 +106,14 @@ int main(int argc, char** argv) {
   std::vector<uint64_t> sizes;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--redis" && i + 1 < argc) redisAddress = argv[++i];
-    else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (a == "--reps" && i + 1 < argc) reps = std::atoi(argv[++i]);
-    else sizes.push_back(std::strtoull(argv[i], nullptr, 10));
+    if (a == "--redis" && i + 1 < argc)
+      redisAddress = argv[++i];
+    else if (a == "--dir" && i + 1 < argc)
+      dir = argv[++i];
+    else if (a == "--reps" && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else
+      sizes.push_back(std::strtoull(argv[i], nullptr, 10));
   }
   std::string error;
   auto endpoint = faasm::redis::parseEndpoint(redisAddress, error);
