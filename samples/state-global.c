@@ -47,7 +47,8 @@ static double nowMs(void) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: state-global KEY put|put-loop|get|chunk|chunks|counter|hold|value ...\n");
+    fprintf(stderr,
+            "usage: state-global KEY put|put-loop|get|chunk|chunks|counter|hold|value ...\n");
     return 2;
   }
   const char* key = argv[1];

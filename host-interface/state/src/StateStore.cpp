@@ -16,16 +16,14 @@ public:
   std::string describe() const override { return "local"; }
 
   Outcome pull(std::string_view, std::string_view, StateObject&) override { return {}; }
-  Outcome pullRange(std::string_view, std::string_view, StateObject&, uint64_t,
-                    uint64_t) override {
+  Outcome pullRange(std::string_view, std::string_view, StateObject&, uint64_t, uint64_t) override {
     return {};
   }
   Outcome globalSize(std::string_view, std::string_view, std::optional<uint64_t>& size) override {
     size.reset();
     return {};
   }
-  Outcome push(std::string_view, std::string_view, StateObject& object,
-               std::string_view) override {
+  Outcome push(std::string_view, std::string_view, StateObject& object, std::string_view) override {
     object.clearDirty();
     return {};
   }
