@@ -3,6 +3,8 @@
 #include "Admission.h"
 #include "Protocol.h"
 
+#include "faasm/state/StateStore.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -109,7 +111,8 @@ struct Scheduler::Call {
   int fd = -1;    // scheduler's end of the Faaslet's channel
   pid_t pid = -1; // the Faaslet (not our child: the zygote's)
   bool eof = false;
-  int ended = -1; // from Ended: 1 = killed by its memory limit, 0 = other
+  int ended = -1;                 // from Ended: 1 = killed by its memory limit, 0 = other
+  uint32_t globalConnections = 0; // opened for its Faaslet (GlobalConnect)
   Clock::time_point deadline = kNever;
   std::string deadlineWhy; // which limit the deadline is, for messages
 };
@@ -733,8 +736,28 @@ void Scheduler::handle(Call& call) {
     getOutput(call, h.a, h.b);
     break;
   case Msg::Result: result(call, h); break;
+  case Msg::GlobalConnect:
+    if (h.length) return dropFaaslet(call, "its Faaslet broke the protocol");
+    globalConnect(call);
+    break;
   default: dropFaaslet(call, "its Faaslet broke the protocol"); break;
   }
+}
+
+// A Faaslet asks again after its connection broke (the tier restarted);
+// a bounded number of times, so that a subverted one cannot make the
+// scheduler open sockets without end.
+void Scheduler::globalConnect(Call& call) {
+  std::string error;
+  int fd = -1;
+  if (++call.globalConnections > kMaxGlobalConnections)
+    error = "more than " + std::to_string(kMaxGlobalConnections) +
+            " connections to the global state tier asked for by one Faaslet";
+  else
+    fd = state::store().openConnection(error);
+  protocol::send(call.fd, Msg::GlobalConnectReply, 0, fd >= 0 ? 0 : -1, error.data(),
+                 fd >= 0 ? 0 : error.size(), fd);
+  if (fd >= 0) ::close(fd);
 }
 
 void Scheduler::chain(Call& caller, const Header& h) {

@@ -18,11 +18,16 @@
 // State
 //   A key names a byte array shared by every function of the same user. Each
 //   host keeps a local replica (one shared-memory object per key); the global
-//   tier (Redis) is reached only by push and pull. Read and write functions
-//   copy between the local replica and guest memory; the *Ptr functions map
-//   the replica into linear memory instead, so that co-located functions see
-//   the same pages without copying. Writes through such a pointer must be
-//   flagged dirty before a push, so that only changed chunks are sent.
+//   tier (Redis, when the host runs with one) is reached only by push, pull
+//   and the global locks, and a read of a key the host has no replica of
+//   pulls it first. Read and write functions copy between the local replica
+//   and guest memory; the *Ptr functions map the replica into linear memory
+//   instead, so that co-located functions see the same pages without
+//   copying. Writes by copy mark what they wrote dirty; writes through such
+//   a pointer must be flagged dirty (faasmFlagStateDirty) before a partial
+//   push, so that it sends them. A push is one unit: another host sees the
+//   value before or after it, never half. Failures (the global tier down or
+//   too slow, a write lease lost) trap with one line on stderr.
 #pragma once
 
 #include <stdint.h>
@@ -138,12 +143,38 @@ FAASM_IMPORT(faasmFlagStateDirty) void faasmFlagStateDirty(const char* key, int3
 FAASM_IMPORT(faasmPushState) void faasmPushState(const char* key);
 
 // (func $faasmPushStatePartial (param $key i32))
-// Sends only the dirty chunks of the local value to the global tier.
+// Sends only what changed since the last pull or push (the dirty bytes, in
+// 4 KiB granules) onto the global value, leaving the rest of it as other
+// hosts made it.
 FAASM_IMPORT(faasmPushStatePartial) void faasmPushStatePartial(const char* key);
 
 // (func $faasmPullState (param $key i32) (param $stateLen i32))
-// Replaces the local replica with the global value (stateLen bytes).
+// Replaces the local replica with the global value (at least stateLen
+// bytes). Moves no value bytes when neither changed since the last sync.
 FAASM_IMPORT(faasmPullState) void faasmPullState(const char* key, int32_t stateLen);
+
+// (func $faasmPullStateOffset (param $key i32) (param $totalLen i32) (param $offset i32)
+//                             (param $len i32))
+// Replaces bytes [offset, offset + len) of the local replica of a value of
+// totalLen bytes (and the rest of the chunks around them) with the global
+// value's.
+FAASM_IMPORT(faasmPullStateOffset)
+void faasmPullStateOffset(const char* key, int32_t totalLen, int32_t offset, int32_t len);
+
+// ----- State: global locks ------------------------------------------------
+// Reader/writer locks across every host, held for a lease (see docs/State.md):
+// a holder that stalls past its lease loses the lock, and its later pushes
+// trap ("state lock for USER/KEY lost: push refused"). Without a global tier
+// they are host-wide locks.
+
+// (func $faasmLockStateGlobalRead (param $key i32))
+FAASM_IMPORT(faasmLockStateGlobalRead) void faasmLockStateGlobalRead(const char* key);
+// (func $faasmUnlockStateGlobalRead (param $key i32))
+FAASM_IMPORT(faasmUnlockStateGlobalRead) void faasmUnlockStateGlobalRead(const char* key);
+// (func $faasmLockStateGlobalWrite (param $key i32))
+FAASM_IMPORT(faasmLockStateGlobalWrite) void faasmLockStateGlobalWrite(const char* key);
+// (func $faasmUnlockStateGlobalWrite (param $key i32))
+FAASM_IMPORT(faasmUnlockStateGlobalWrite) void faasmUnlockStateGlobalWrite(const char* key);
 
 // ----- State: locks -------------------------------------------------------
 // Reader/writer locks on the local replica, shared by co-located functions.

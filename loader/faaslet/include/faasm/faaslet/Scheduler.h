@@ -217,6 +217,8 @@ private:
   void chain(Call& caller, const protocol::Header& h);
   void await(Call& caller, uint32_t localId);
   void getOutput(Call& caller, uint32_t localId, int32_t maxBytes);
+  void globalConnect(Call& call);
+  static constexpr uint32_t kMaxGlobalConnections = 64;
   void result(Call& call, const protocol::Header& h);
   void finish(Call& call);
   void refuse(Call& call, const std::string& why);
