@@ -474,9 +474,10 @@ SCENARIOS = {
     "executor-dies": (scenario_executor_dies, ["--host-running", "1"]),
     "foreign-call": (scenario_foreign_call, []),
     # Deadlines long enough that the scenario's steps happen while eve's calls
-    # still hold her share, however loaded the machine (they end by them).
+    # still hold her share, and that the last honest call (a zygote to start)
+    # ends in time, however loaded the machine; the spinners end by them.
     "flood": (scenario_flood, ["--host-running", "1", "--max-queued", "2", "--user-share", "2",
-                               "--timeout", "8", "--queue-timeout", "8"]),
+                               "--timeout", "20", "--queue-timeout", "8"]),
     "hostile-upload": (scenario_hostile_upload, ["--max-wasm", "3", "--compile-timeout", "1"]),
     "compile-memory": (scenario_compile_memory, ["--compile-memory", "16"]),
     "http-abuse": (scenario_http_abuse, ["--max-request", "1", "--max-connections", "32"]),
