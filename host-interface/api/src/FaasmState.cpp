@@ -16,6 +16,10 @@
 // Push and pull: the local tier is the whole store for now, so a push has
 // nothing to send and a pull has nothing to fetch; pull makes sure the value
 // exists with the stated length, as a pull from an empty global tier would.
+// What a partial push would send is kept all the same: the bytes an
+// instance marked dirty (FaasmInstance::dirty), which the push clears, and,
+// for a push with a mask, the bytes whose mask byte is not zero, after
+// which the mask value is zeroed as Faasm's was.
 #include "FaasmPrivate.h"
 
 #include "faasm/state/LocalState.h"
@@ -68,6 +72,20 @@ StateObject* existing(VMContext* vm, const std::string& key) {
   StateObject* object = store().open(userOf(vm), key, false);
   if (!object && errno != ENOENT) failState(vm, key, errno);
   return object;
+}
+
+// Marks bytes [offset, offset + length) of the caller's `key` dirty. The
+// caller has made the value at least that long (so the quota bounds the bits).
+void markDirty(VMContext* vm, const std::string& key, uint64_t offset, uint64_t length) {
+  if (!length) return;
+  std::vector<uint64_t>& bits = faasmInstanceOf(vm).dirty[key];
+  uint64_t end = offset + length;
+  if (bits.size() < (end + 63) / 64) bits.resize((end + 63) / 64);
+  for (uint64_t byte = offset; byte < end;) {
+    uint64_t bit = byte % 64, n = std::min<uint64_t>(64 - bit, end - byte);
+    bits[byte / 64] |= (n == 64 ? ~uint64_t(0) : ((uint64_t(1) << n) - 1) << bit);
+    byte += n;
+  }
 }
 
 // ----- reading --------------------------------------------------------------------
@@ -148,11 +166,21 @@ void writeStateOffset(VMContext* vm, int32_t keyPtr, int32_t totalLen, int32_t o
   StateObject* object = sized(vm, key, uint32_t(totalLen));
   if (in.size() && !object->write(uint32_t(offset), in.data(), in.size()))
     failState(vm, key, errno);
+  markDirty(vm, key, uint32_t(offset), in.size());
 }
 
-// Dirty flags matter only to a partial push to the global tier.
-void flagStateDirty(VMContext* vm, int32_t keyPtr, int32_t) {
-  guestKey(vm, keyPtr);
+void flagStateDirty(VMContext* vm, int32_t keyPtr, int32_t totalLen) {
+  std::string key = guestKey(vm, keyPtr);
+  sized(vm, key, uint32_t(totalLen));
+  markDirty(vm, key, 0, uint32_t(totalLen));
+}
+
+void flagStateOffsetDirty(VMContext* vm, int32_t keyPtr, int32_t totalLen, int32_t offset,
+                          int32_t len) {
+  std::string key = guestKey(vm, keyPtr);
+  checkValueRange(totalLen, offset, len);
+  sized(vm, key, uint32_t(totalLen));
+  markDirty(vm, key, uint32_t(offset), uint32_t(len));
 }
 
 // ----- push and pull ------------------------------------------------------------------
@@ -161,7 +189,29 @@ void pushState(VMContext* vm, int32_t keyPtr) {
   guestKey(vm, keyPtr);
 }
 void pushStatePartial(VMContext* vm, int32_t keyPtr) {
-  guestKey(vm, keyPtr);
+  std::string key = guestKey(vm, keyPtr);
+  faasmInstanceOf(vm).dirty.erase(key);
+}
+
+// Both values are read through their own copies of the keys; each size once.
+void pushStatePartialMask(VMContext* vm, int32_t keyPtr, int32_t maskKeyPtr) {
+  std::string key = guestKey(vm, keyPtr);
+  std::string maskKey = guestKey(vm, maskKeyPtr);
+  StateObject* value = existing(vm, key);
+  StateObject* mask = existing(vm, maskKey);
+  const std::string& user = userOf(vm);
+  if (!value || !mask)
+    hostError("faasmPushStatePartialMask: user " + quoted(user) + ": no value under " +
+              (value ? "mask key " + quoted(maskKey) : "key " + quoted(key)));
+  uint64_t valueSize = value->size(), maskSize = mask->size();
+  if (valueSize != maskSize)
+    hostError("faasmPushStatePartialMask: user " + quoted(user) + ": mask " + quoted(maskKey) +
+              " is " + std::to_string(maskSize) + " bytes, value " + quoted(key) + " is " +
+              std::to_string(valueSize) + " (they must be the same length)");
+  static const uint8_t kZeros[64 << 10] = {};
+  for (uint64_t at = 0; at < maskSize; at += sizeof kZeros)
+    if (!mask->write(at, kZeros, std::min<uint64_t>(sizeof kZeros, maskSize - at)))
+      failState(vm, maskKey, errno);
 }
 
 void pullState(VMContext* vm, int32_t keyPtr, int32_t stateLen) {
@@ -245,8 +295,10 @@ void addState(std::vector<host::HostFunction>& out) {
   out.push_back(hostFunction<&writeState>(kFaasmModule, "faasmWriteState"));
   out.push_back(hostFunction<&writeStateOffset>(kFaasmModule, "faasmWriteStateOffset"));
   out.push_back(hostFunction<&flagStateDirty>(kFaasmModule, "faasmFlagStateDirty"));
+  out.push_back(hostFunction<&flagStateOffsetDirty>(kFaasmModule, "faasmFlagStateOffsetDirty"));
   out.push_back(hostFunction<&pushState>(kFaasmModule, "faasmPushState"));
   out.push_back(hostFunction<&pushStatePartial>(kFaasmModule, "faasmPushStatePartial"));
+  out.push_back(hostFunction<&pushStatePartialMask>(kFaasmModule, "faasmPushStatePartialMask"));
   out.push_back(hostFunction<&pullState>(kFaasmModule, "faasmPullState"));
   out.push_back(hostFunction<&lockStateRead>(kFaasmModule, "faasmLockStateRead"));
   out.push_back(hostFunction<&unlockStateRead>(kFaasmModule, "faasmUnlockStateRead"));

@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -52,14 +53,26 @@ struct FaasmInstance {
   // the instance already holds (again, or upgrading a read lock) traps.
   std::map<std::string, int, std::less<>> readLocks;
   std::map<std::string, int, std::less<>> writeLocks;
+  // Key -> the bytes of its value this instance marked dirty since its last
+  // partial push (faasmWriteStateOffset, faasmFlagStateDirty,
+  // faasmFlagStateOffsetDirty): bit i % 64 of word i / 64 is byte i, as
+  // far as the highest byte marked. A mark is made only after the value was
+  // made that long, so the bits are at most an eighth of the user's state,
+  // which the quota bounds. What the global tier's partial push will send.
+  std::map<std::string, std::vector<uint64_t>, std::less<>> dirty;
 
   FaasmInstance() = default;
   ~FaasmInstance(); // releases every lock still held
   FaasmInstance(const FaasmInstance&) = delete;
   FaasmInstance& operator=(const FaasmInstance&) = delete;
-  // Releases the locks and forgets the mappings.
+  // Releases the locks and forgets the mappings and dirty marks.
   void reset();
 };
+
+// The byte ranges [first, second) of `key`'s value that `instance` marked
+// dirty, in order, adjacent ranges merged.
+std::vector<std::pair<uint64_t, uint64_t>> dirtyRanges(const FaasmInstance& instance,
+                                                       std::string_view key);
 
 // Every "faasm" host function, for the runtime's registry.
 std::vector<host::HostFunction> hostFunctions();
