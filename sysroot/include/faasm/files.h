@@ -18,7 +18,7 @@ namespace faasm {
 inline long getFileLength(const char* path) {
   int fd = open(path, O_RDONLY);
   if (fd == -1) return -1;
-  struct stat s {};
+  struct stat s{};
   int rc = fstat(fd, &s);
   close(fd);
   return rc == 0 ? long(s.st_size) : -1;

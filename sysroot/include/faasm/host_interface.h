@@ -121,8 +121,7 @@ static inline int __faasm_await_call(unsigned int messageId) {
   return faasmAwaitCall(messageId);
 }
 // Points *output at a malloc'd copy of the call's output (faasm/faasm.h).
-static inline int __faasm_await_call_output(unsigned int messageId, char** output,
-                                            int* outputLen) {
+static inline int __faasm_await_call_output(unsigned int messageId, char** output, int* outputLen) {
   return _faasmAwaitCallOutputAlloc(messageId, output, outputLen);
 }
 static inline unsigned int __faasm_conf_flag(const char* key) {
@@ -146,8 +145,7 @@ static inline void __faasm_migrate_point(FaasmMigrateEntryPoint f, int arg) {
 static inline void __faasm_host_interface_test(int testNum) {
   if (testNum == 0) return;
   fprintf(stderr, "faasm: __faasm_host_interface_test(%d): %s\n", testNum,
-          testNum == 1 ? "the host raised an error (exception propagation test)"
-                       : "no such test");
+          testNum == 1 ? "the host raised an error (exception propagation test)" : "no such test");
   abort();
 }
 

@@ -24,7 +24,7 @@ namespace faasm {
 
 // Wall-clock time in seconds since 1970, to the microsecond or better.
 inline double getSecondsSinceEpoch() {
-  struct timespec now {};
+  struct timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
   return double(now.tv_sec) + double(now.tv_nsec) / 1e9;
 }

@@ -41,8 +41,8 @@ struct Range {
   uint32_t ptr, len;
 };
 std::vector<Range> hostileRanges(uint64_t end) {
-  return {{uint32_t(end - 8), 64},     {uint32_t(end), 1},       {uint32_t(end), 4096},
-          {0x80000000u, 16},           {0xFFFFFFF0u, 0x20},      {kData, 0xFFFFFFFFu},
+  return {{uint32_t(end - 8), 64},     {uint32_t(end), 1},  {uint32_t(end), 4096},
+          {0x80000000u, 16},           {0xFFFFFFF0u, 0x20}, {kData, 0xFFFFFFFFu},
           {uint32_t(end - 4096), 8192}};
 }
 
@@ -125,9 +125,12 @@ TEST_CASE("faasmFlagStateOffsetDirty: hostile ranges mark nothing; valid ones ma
     const api::FaasmInstance& self = api::faasmInstanceOf(g.vm());
     // [offset, offset + len) outside [0, totalLen): wrapping past 2^32, -1
     // long, starting past the end, ending one past it.
-    const std::vector<std::array<uint32_t, 3>> outside = {
-        {0x100, 0xFFFFFFF0u, 0x20}, {0x100, 0, 0xFFFFFFFFu}, {0x100, 0x101, 0},
-        {0x100, 0xF8, 9},           {0, 0, 1},               {0xFFFFFFFFu, 0xFFFFFFFFu, 2}};
+    const std::vector<std::array<uint32_t, 3>> outside = {{0x100, 0xFFFFFFF0u, 0x20},
+                                                          {0x100, 0, 0xFFFFFFFFu},
+                                                          {0x100, 0x101, 0},
+                                                          {0x100, 0xF8, 9},
+                                                          {0, 0, 1},
+                                                          {0xFFFFFFFFu, 0xFFFFFFFFu, 2}};
     for (const auto& [total, offset, len] : outside) {
       INFO(total << " " << offset << " " << len);
       CHECK(g.call("faasmFlagStateOffsetDirty", {i32(kKey), i32(total), i32(offset), i32(len)})
@@ -144,8 +147,8 @@ TEST_CASE("faasmFlagStateOffsetDirty: hostile ranges mark nothing; valid ones ma
     CHECK(g.call("faasmReadStateSize", {i32(kKey)}).value == 0x100);
     // A write by offset marks too; a partial push sends (nothing yet) and clears.
     g.put(kData, std::string(4, 'w'));
-    REQUIRE(g.call("faasmWriteStateOffset", {i32(kKey), i32(0x100), i32(64), i32(kData), i32(4)})
-                .ok());
+    REQUIRE(
+        g.call("faasmWriteStateOffset", {i32(kKey), i32(0x100), i32(64), i32(kData), i32(4)}).ok());
     CHECK(api::dirtyRanges(self, "dk") == Ranges{{8, 32}, {64, 68}, {0xF0, 0x100}});
     REQUIRE(g.call("faasmPushStatePartial", {i32(kKey)}).ok());
     CHECK(api::dirtyRanges(self, "dk").empty());
