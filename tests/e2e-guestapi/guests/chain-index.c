@@ -15,8 +15,7 @@ static int answer(int number) {
   char in[16] = {0};
   faasmGetInput((uint8_t*)in, sizeof in - 1);
   char out[64];
-  int len = snprintf(out, sizeof out, "%d:%d:%d", number, faasmGetCurrentIdx(),
-                     atoi(in) * number);
+  int len = snprintf(out, sizeof out, "%d:%d:%d", number, faasmGetCurrentIdx(), atoi(in) * number);
   faasmSetOutput((uint8_t*)out, len);
   return 0;
 }

@@ -52,9 +52,9 @@ int misc(const char* file) {
     permutation = permutation && range[i] == i;
   delete[] range;
   std::string word = faasm::randomString(40);
-  bool alphabet = word.size() == 40 && word.find_first_not_of(
-                                           "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                           "abcdefghijklmnopqrstuvwxyz") == std::string::npos;
+  bool alphabet = word.size() == 40 &&
+                  word.find_first_not_of("123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "abcdefghijklmnopqrstuvwxyz") == std::string::npos;
   std::printf("random: in range %d, permutation %d, alphabet %d\n", inRange, permutation, alphabet);
 
   FAASM_PROF_START(span)
