@@ -81,11 +81,18 @@ void markDirty(VMContext* vm, const std::string& key, uint64_t offset, uint64_t 
   std::vector<uint64_t>& bits = faasmInstanceOf(vm).dirty[key];
   uint64_t end = offset + length;
   if (bits.size() < (end + 63) / 64) bits.resize((end + 63) / 64);
-  for (uint64_t byte = offset; byte < end;) {
-    uint64_t bit = byte % 64, n = std::min<uint64_t>(64 - bit, end - byte);
-    bits[byte / 64] |= (n == 64 ? ~uint64_t(0) : ((uint64_t(1) << n) - 1) << bit);
-    byte += n;
+  // Bits [offset, end): the partial words at either end, whole words between.
+  auto bitsOf = [](uint64_t from, uint64_t to) { // within one word, from < to <= 64
+    return (to - from == 64 ? ~uint64_t(0) : ((uint64_t(1) << (to - from)) - 1)) << from;
+  };
+  uint64_t first = offset / 64, last = (end - 1) / 64;
+  if (first == last) {
+    bits[first] |= bitsOf(offset % 64, end - first * 64);
+    return;
   }
+  bits[first] |= bitsOf(offset % 64, 64);
+  std::fill(bits.begin() + first + 1, bits.begin() + last, ~uint64_t(0));
+  bits[last] |= bitsOf(0, end - last * 64);
 }
 
 // ----- reading --------------------------------------------------------------------
