@@ -154,6 +154,12 @@ TEST_CASE("faasmFlagStateOffsetDirty: hostile ranges mark nothing; valid ones ma
     CHECK(api::dirtyRanges(self, "dk").empty());
     REQUIRE(g.call("faasmFlagStateDirty", {i32(kKey), i32(0x100)}).ok());
     CHECK(api::dirtyRanges(self, "dk") == Ranges{{0, 0x100}});
+    // Ranges across word boundaries, and one bit alone.
+    putKey(g, kKeyA, "dk2");
+    for (auto [offset, len] : {std::pair{63u, 67u}, {200u, 1u}, {0u, 63u}, {256u, 256u}})
+      REQUIRE(g.call("faasmFlagStateOffsetDirty", {i32(kKeyA), i32(0x200), i32(offset), i32(len)})
+                  .ok());
+    CHECK(api::dirtyRanges(self, "dk2") == Ranges{{0, 130}, {200, 201}, {256, 512}});
     std::filesystem::remove_all(dir);
   }
 }
