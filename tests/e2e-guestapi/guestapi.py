@@ -20,6 +20,9 @@ exact stdout, stderr, output and exit status.
   helpers       faasm/input.h and the other C++ helpers, the raw host interface
   unsupported   every name that cannot mean here what it means in Faasm fails
                 the call with one line
+  no-dispatch   a module without faasm.h's _faasm_dispatch (or with one of
+                the wrong type) chained by pointer: the callee fails with one
+                line, the caller goes on
   inventory     every function and macro of Faasm's public headers (the list
                 below) is declared by the sysroot's headers and named in
                 docs/GuestAPI.md
@@ -33,7 +36,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from faasmtest import (compile_wasm, expect_result, fail, require_tool,  # noqa: E402
-                       run_command, work_dir)
+                       run_command, wat_to_wasm, work_dir)
 
 RUN_TIMEOUT_SECONDS = 120
 UNREACHABLE = "trap: unreachable\n"
@@ -236,6 +239,18 @@ def unsupported(env):
     expect_result(env.run(so, "__faasm_host_interface_test"), 134, stdout="", stderr=(
         "faasm: __faasm_host_interface_test(1): the host raised an error (exception "
         "propagation test)\n" + UNREACHABLE))
+
+
+def no_dispatch(env):
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("no-dispatch", "bad-dispatch"):
+        wasm = wat_to_wasm(os.path.join(here, "guests", name + ".wat"),
+                           os.path.join(env.dir, name + ".wasm"))
+        so = compile_wasm(env.args.codegen, wasm, os.path.join(env.dir, name + ".so"),
+                          env.args.bounds)
+        expect_result(env.run(so), 7, stdout="", stderr=(
+            f"faasm: {name}: chained by function pointer 5, but the module exports no "
+            "_faasm_dispatch (i32) -> i32 (build it with faasm/faasm.h)\n"))
 
 
 # ----- the inventory ------------------------------------------------------------------
@@ -460,6 +475,7 @@ SCENARIOS = {
     "state-file": state_file,
     "helpers": helpers,
     "unsupported": unsupported,
+    "no-dispatch": no_dispatch,
 }
 
 
