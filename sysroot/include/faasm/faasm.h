@@ -185,7 +185,7 @@ void faasmFlagStateOffsetDirty(const char* key, int32_t totalLen, int32_t offset
 // Copies the file at `filePath`, as this function sees its files (WASI,
 // inside its preopened directories: `faasm-run --dir`), into the value
 // under key, replacing it, and returns the number of bytes written. A file
-// that cannot be opened or read, or is larger than 2 GiB - 1, fails the
+// that cannot be opened or read, or of 2 GiB - 1 bytes or more, fails the
 // call (one line on stderr, then a trap), as Faasm's host raised an error.
 // Defined below, in the guest: reading through WASI keeps the file inside
 // the function's own files, which a host-side read could not know of.
@@ -320,7 +320,7 @@ static inline unsigned long faasmWriteStateFromFile(const char* key, const char*
     size += fread(bytes + size, 1, capacity - size, file);
     if (size < capacity) break;
     if (capacity >= (size_t)INT32_MAX)
-      _faasmFail("faasmWriteStateFromFile", "the file is larger than 2 GiB - 1");
+      _faasmFail("faasmWriteStateFromFile", "the file has 2 GiB - 1 bytes or more");
     capacity = capacity * 2 > (size_t)INT32_MAX ? (size_t)INT32_MAX : capacity * 2;
     uint8_t* grown = (uint8_t*)realloc(bytes, capacity);
     if (!grown) free(bytes);
