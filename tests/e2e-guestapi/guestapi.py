@@ -206,8 +206,6 @@ UNSUPPORTED = {
     "faasmGetPythonFunc": "there is no Python runtime",
     "faasmGetPythonEntry": "there is no Python runtime",
     "faasmBacktrace": "the runtime cannot walk a guest's stack",
-    "faasmLockStateGlobal": "there is no global state tier yet",
-    "faasmUnlockStateGlobal": "there is no global state tier yet",
     "__faasm_get_py_user": "there is no Python runtime",
     "__faasm_get_py_func": "there is no Python runtime",
     "__faasm_get_py_entry": "there is no Python runtime",

@@ -41,5 +41,10 @@ FAASM_MAIN_FUNC() {
   faasmAppendState(key, buffer, 4);
   faasmReadAppendedState(key, buffer, 8, 2);
   faasmClearAppendedState(key);
+  faasmPullStateOffset(key, 64, 8, 8);
+  faasmLockStateGlobalRead(key);
+  faasmUnlockStateGlobalRead(key);
+  faasmLockStateGlobalWrite(key);
+  faasmUnlockStateGlobalWrite(key);
   return n + faasmAwaitCallOutput(id, buffer, 8);
 }

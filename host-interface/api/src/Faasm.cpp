@@ -24,27 +24,8 @@ void FaasmInstance::reset() {
     state::StateObject::unlock(fd);
   readLocks.clear();
   writeLocks.clear();
+  releaseGlobalLocks(*this);
   mappings.clear();
-  dirty.clear();
-}
-
-std::vector<std::pair<uint64_t, uint64_t>> dirtyRanges(const FaasmInstance& instance,
-                                                       std::string_view key) {
-  std::vector<std::pair<uint64_t, uint64_t>> out;
-  auto it = instance.dirty.find(key);
-  if (it == instance.dirty.end()) return out;
-  const std::vector<uint64_t>& bits = it->second;
-  for (uint64_t word = 0; word < bits.size(); ++word) {
-    for (uint64_t bit = 0; bit < 64 && bits[word] >> bit; ++bit) {
-      if (!(bits[word] >> bit & 1)) continue;
-      uint64_t byte = word * 64 + bit;
-      if (!out.empty() && out.back().second == byte)
-        out.back().second = byte + 1;
-      else
-        out.emplace_back(byte, byte + 1);
-    }
-  }
-  return out;
 }
 
 std::vector<host::HostFunction> hostFunctions() {

@@ -4,6 +4,7 @@
 #include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/TypeRegistry.h"
 #include "faasm/state/LocalState.h"
+#include "faasm/state/StateStore.h"
 #include "faasm/wasi/Wasi.h"
 
 #include <algorithm>
@@ -50,6 +51,13 @@ runtime::Error prepareStateOf(const FunctionSpec& spec, const isolation::Isolati
                                                       root ? limits.gid : getegid()))
     return runtime::makeError("cannot prepare the state directory of user \"" + spec.user +
                               "\": " + std::strerror(errno));
+  // An initialisation runs confined, with no channel to a scheduler that
+  // could open a connection for it (and a snapshot of it must not depend
+  // on the global tier): its global state calls fail, saying why.
+  state::store().setConnectionSource([](std::string& error) {
+    error = "the global state tier is not reachable from a Faaslet's initialisation";
+    return -1;
+  });
   return {};
 }
 

@@ -47,15 +47,20 @@ enum class Msg : uint32_t {
                      // payload = its first min(asked, size) bytes
   ChainProceed = 14, // after an announced Chain: send the input (ChainInput)
   // Faaslet -> scheduler (channel)
-  Chain = 8,       // a = name length; b = 0: payload = name then input (at most
-                   // kMaxInlineChainInput); b = 1, an announcement: payload = name
-                   // then the input's size (u64), answered by ChainReply 0 or ChainProceed
-  ChainInput = 15, // payload = the announced input
-  ChainThis = 16,  // faasmChain: a = the entry (function pointer); b and payload as Chain's,
-                   // without the name (the callee is the caller's own function)
-  Await = 9,       // a = call id (the caller's own numbering)
-  GetOutput = 10,  // a = call id, b = how many bytes of the output the caller wants
-  Result = 11,     // a = TrapCode, b = return code, payload = output; once per run
+  Chain = 8,          // a = name length; b = 0: payload = name then input (at most
+                      // kMaxInlineChainInput); b = 1, an announcement: payload = name
+                      // then the input's size (u64), answered by ChainReply 0 or ChainProceed
+  ChainInput = 15,    // payload = the announced input
+  ChainThis = 18,     // faasmChain: a = the entry (function pointer); b and payload as
+                      // Chain's, without the name (the callee is the caller's own function)
+  Await = 9,          // a = call id (the caller's own numbering)
+  GetOutput = 10,     // a = call id, b = how many bytes of the output the caller wants
+  Result = 11,        // a = TrapCode, b = return code, payload = output; once per run
+  GlobalConnect = 16, // a connection to the global state tier, which a confined
+                      // Faaslet may not open (no payload)
+  // scheduler -> Faaslet (channel)
+  GlobalConnectReply = 17, // b = 0: fd = the connected socket; b = -1: none,
+                           // payload = why
   // zygote -> scheduler (control socket), after Spawned of the same Faaslet
   Ended = 13, // a = 1 if its memory limit killed it, b = the Faaslet's pid
 };

@@ -7,6 +7,7 @@
 
 #include "faasm/isolation/Isolation.h"
 #include "faasm/state/LocalState.h"
+#include "faasm/state/StateStore.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -85,6 +86,19 @@ void installChaining(api::CallContext& call, int channel) {
     if (n) std::memcpy(buffer.data(), m.payload.data(), n);
     return m.b;
   };
+  // The Faaslet may not open sockets: its scheduler opens its connection to
+  // the global state tier (if there is one) and passes it over the channel.
+  state::store().setConnectionSource([channel](std::string& error) -> int {
+    if (!protocol::send(channel, Msg::GlobalConnect, 0, 0)) _exit(kLostScheduler);
+    Message m;
+    int fd = -1;
+    if (!protocol::receive(channel, m, &fd) || m.type != Msg::GlobalConnectReply)
+      _exit(kLostScheduler);
+    if (m.b == 0 && fd >= 0) return fd;
+    if (fd >= 0) ::close(fd);
+    error.assign(m.payload.begin(), m.payload.end());
+    return -1;
+  });
 }
 
 // Each run starts when its Input arrives; a warm Faaslet resets right after

@@ -26,12 +26,16 @@
 // State
 //   A key names a byte array shared by every function of the same user. Each
 //   host keeps a local replica (one shared-memory object per key); the global
-//   tier (Redis) is reached only by push and pull. Read and write functions
-//   copy between the local replica and guest memory; the *Ptr functions map
-//   the replica into linear memory instead, so that co-located functions see
-//   the same pages without copying. Writes through such a pointer must be
-//   flagged dirty before a push, so that only changed bytes are sent.
-//   Until the global tier exists, pushes send nothing (docs/State.md).
+//   tier (Redis, when the host runs with one) is reached only by push, pull
+//   and the global locks, and a read of a key the host has no replica of
+//   pulls it first. Read and write functions copy between the local replica
+//   and guest memory; the *Ptr functions map the replica into linear memory
+//   instead, so that co-located functions see the same pages without
+//   copying. Writes by copy mark what they wrote dirty; writes through such
+//   a pointer must be flagged dirty (faasmFlagStateDirty or
+//   faasmFlagStateOffsetDirty) before a partial push, so that it sends them. A push is one unit:
+//   another host sees the value before or after it, never half. Failures (the global tier down or
+//   too slow, a write lease lost) trap with one line on stderr.
 #pragma once
 
 #include <errno.h>
@@ -198,8 +202,10 @@ static inline unsigned long faasmWriteStateFromFile(const char* key, const char*
 FAASM_IMPORT(faasmPushState) void faasmPushState(const char* key);
 
 // (func $faasmPushStatePartial (param $key i32))
-// Sends only the bytes this Faaslet marked dirty (faasmWriteStateOffset,
-// faasmFlagStateDirty, faasmFlagStateOffsetDirty) and clears the marks.
+// Sends only what changed since the last pull or push (the bytes marked
+// dirty by writes by copy, faasmFlagStateDirty and faasmFlagStateOffsetDirty,
+// in 4 KiB granules) onto the global value, leaving the rest of it as other
+// hosts made it.
 FAASM_IMPORT(faasmPushStatePartial) void faasmPushStatePartial(const char* key);
 
 // (func $faasmPushStatePartialMask (param $key i32) (param $maskKey i32))
@@ -211,8 +217,32 @@ FAASM_IMPORT(faasmPushStatePartialMask)
 void faasmPushStatePartialMask(const char* key, const char* maskKey);
 
 // (func $faasmPullState (param $key i32) (param $stateLen i32))
-// Replaces the local replica with the global value (stateLen bytes).
+// Replaces the local replica with the global value (at least stateLen
+// bytes). Moves no value bytes when neither changed since the last sync.
 FAASM_IMPORT(faasmPullState) void faasmPullState(const char* key, int32_t stateLen);
+
+// (func $faasmPullStateOffset (param $key i32) (param $totalLen i32) (param $offset i32)
+//                             (param $len i32))
+// Replaces bytes [offset, offset + len) of the local replica of a value of
+// totalLen bytes (and the rest of the chunks around them) with the global
+// value's.
+FAASM_IMPORT(faasmPullStateOffset)
+void faasmPullStateOffset(const char* key, int32_t totalLen, int32_t offset, int32_t len);
+
+// ----- State: global locks ------------------------------------------------
+// Reader/writer locks across every host, held for a lease (see docs/State.md):
+// a holder that stalls past its lease loses the lock, and its later pushes
+// trap ("state lock for USER/KEY lost: push refused"). Without a global tier
+// they are host-wide locks.
+
+// (func $faasmLockStateGlobalRead (param $key i32))
+FAASM_IMPORT(faasmLockStateGlobalRead) void faasmLockStateGlobalRead(const char* key);
+// (func $faasmUnlockStateGlobalRead (param $key i32))
+FAASM_IMPORT(faasmUnlockStateGlobalRead) void faasmUnlockStateGlobalRead(const char* key);
+// (func $faasmLockStateGlobalWrite (param $key i32))
+FAASM_IMPORT(faasmLockStateGlobalWrite) void faasmLockStateGlobalWrite(const char* key);
+// (func $faasmUnlockStateGlobalWrite (param $key i32))
+FAASM_IMPORT(faasmUnlockStateGlobalWrite) void faasmUnlockStateGlobalWrite(const char* key);
 
 // ----- State: locks -------------------------------------------------------
 // Reader/writer locks on the local replica, shared by co-located functions.
@@ -446,16 +476,13 @@ static inline void faasmBacktrace(const int depth) {
   _faasmFail("faasmBacktrace is not supported here", "the runtime cannot walk a guest's stack");
 }
 
-// The 2019-2020 lock across every host (Faasm removed it in 2021): there is
-// no global tier yet to hold it, and the local write lock would not be the
-// same lock (a Faaslet holding both would wait for itself).
+// The 2019-2020 lock across every host (Faasm removed it in 2021): the
+// global write lock, with its lease and fencing (faasmLockStateGlobalWrite).
 static inline void faasmLockStateGlobal(const char* key) {
-  (void)key;
-  _faasmFail("faasmLockStateGlobal is not supported here", "there is no global state tier yet");
+  faasmLockStateGlobalWrite(key);
 }
 static inline void faasmUnlockStateGlobal(const char* key) {
-  (void)key;
-  _faasmFail("faasmUnlockStateGlobal is not supported here", "there is no global state tier yet");
+  faasmUnlockStateGlobalWrite(key);
 }
 
 // ----- Entry points -------------------------------------------------------

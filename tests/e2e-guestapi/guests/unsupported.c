@@ -24,10 +24,6 @@ int main(int argc, char** argv) {
     faasmGetPythonEntry();
   else if (!strcmp(f, "faasmBacktrace"))
     faasmBacktrace(3);
-  else if (!strcmp(f, "faasmLockStateGlobal"))
-    faasmLockStateGlobal("k");
-  else if (!strcmp(f, "faasmUnlockStateGlobal"))
-    faasmUnlockStateGlobal("k");
   else if (!strcmp(f, "__faasm_get_py_user"))
     __faasm_get_py_user(buffer, 8);
   else if (!strcmp(f, "__faasm_get_py_func"))

@@ -19,6 +19,14 @@ using namespace hostile;
 
 namespace {
 
+// The dirty runs of mallory's `key` in this host's replica (none if it does
+// not exist): what a partial push would send.
+std::vector<faasm::state::ByteRun> dirtyRunsOf(const std::string& key) {
+  faasm::state::StateObject* object =
+      faasm::state::LocalStateStore::instance().open("mallory", key, false);
+  return object ? object->dirtyRuns(object->size()) : std::vector<faasm::state::ByteRun>{};
+}
+
 constexpr uint32_t kKey = 0x100, kKeyA = 0x200, kKeyB = 0x300, kMask = 0x400;
 constexpr uint32_t kData = 0x4000;
 constexpr int kRounds = 2000;
@@ -116,13 +124,16 @@ TEST_CASE("faasmChain: input flipped while the embedder copies it") {
   }
 }
 
-TEST_CASE("faasmFlagStateOffsetDirty: hostile ranges mark nothing; valid ones mark exactly") {
+TEST_CASE(
+    "faasmFlagStateOffsetDirty: hostile ranges mark nothing; valid ones mark their granules") {
+  using faasm::state::ByteRun;
+  using Runs = std::vector<ByteRun>;
+  constexpr uint32_t kG = faasm::state::StateObject::kDirtyGranule;
   for (abi::BoundsMode mode : kModes) {
     INFO(std::string(modeName(mode)));
     std::string dir = freshStateDirectory();
     Guest g(mode);
     putKey(g, kKey, "dk");
-    const api::FaasmInstance& self = api::faasmInstanceOf(g.vm());
     // [offset, offset + len) outside [0, totalLen): wrapping past 2^32, -1
     // long, starting past the end, ending one past it.
     const std::vector<std::array<uint32_t, 3>> outside = {{0x100, 0xFFFFFFF0u, 0x20},
@@ -136,30 +147,35 @@ TEST_CASE("faasmFlagStateOffsetDirty: hostile ranges mark nothing; valid ones ma
       CHECK(g.call("faasmFlagStateOffsetDirty", {i32(kKey), i32(total), i32(offset), i32(len)})
                 .pointerTrap());
     }
-    CHECK(self.dirty.empty());
-    CHECK(!std::filesystem::exists(dir + "/faasm-mallory/dk")); // nothing was made either
-    // Marks: the value is made as long as stated; adjacent marks merge.
-    REQUIRE(g.call("faasmFlagStateOffsetDirty", {i32(kKey), i32(0x100), i32(8), i32(16)}).ok());
-    REQUIRE(g.call("faasmFlagStateOffsetDirty", {i32(kKey), i32(0x100), i32(24), i32(8)}).ok());
-    REQUIRE(g.call("faasmFlagStateOffsetDirty", {i32(kKey), i32(0x100), i32(0xF0), i32(16)}).ok());
-    using Ranges = std::vector<std::pair<uint64_t, uint64_t>>;
-    CHECK(api::dirtyRanges(self, "dk") == Ranges{{8, 32}, {0xF0, 0x100}});
-    CHECK(g.call("faasmReadStateSize", {i32(kKey)}).value == 0x100);
-    // A write by offset marks too; a partial push sends (nothing yet) and clears.
+    CHECK(!std::filesystem::exists(dir + "/faasm-mallory/dk")); // nothing was made or marked
+    // Marks: the value is made as long as stated; marks cover their granules,
+    // adjacent granules merge.
+    const uint32_t total = 3 * kG;
+    REQUIRE(g.call("faasmFlagStateOffsetDirty", {i32(kKey), i32(total), i32(8), i32(16)}).ok());
+    REQUIRE(g.call("faasmFlagStateOffsetDirty", {i32(kKey), i32(total), i32(24), i32(8)}).ok());
+    CHECK(dirtyRunsOf("dk") == Runs{{0, kG}});
+    REQUIRE(
+        g.call("faasmFlagStateOffsetDirty", {i32(kKey), i32(total), i32(2 * kG + 0xF0), i32(16)})
+            .ok());
+    CHECK(dirtyRunsOf("dk") == Runs{{0, kG}, {2 * kG, kG}});
+    CHECK(g.call("faasmReadStateSize", {i32(kKey)}).value == int32_t(total));
+    // A write by offset marks too; a partial push sends (nothing, locally) and clears.
     g.put(kData, std::string(4, 'w'));
     REQUIRE(
-        g.call("faasmWriteStateOffset", {i32(kKey), i32(0x100), i32(64), i32(kData), i32(4)}).ok());
-    CHECK(api::dirtyRanges(self, "dk") == Ranges{{8, 32}, {64, 68}, {0xF0, 0x100}});
+        g.call("faasmWriteStateOffset", {i32(kKey), i32(total), i32(kG + 64), i32(kData), i32(4)})
+            .ok());
+    CHECK(dirtyRunsOf("dk") == Runs{{0, total}});
     REQUIRE(g.call("faasmPushStatePartial", {i32(kKey)}).ok());
-    CHECK(api::dirtyRanges(self, "dk").empty());
-    REQUIRE(g.call("faasmFlagStateDirty", {i32(kKey), i32(0x100)}).ok());
-    CHECK(api::dirtyRanges(self, "dk") == Ranges{{0, 0x100}});
-    // Ranges across word boundaries, and one bit alone.
+    CHECK(dirtyRunsOf("dk").empty());
+    REQUIRE(g.call("faasmFlagStateDirty", {i32(kKey), i32(total)}).ok());
+    CHECK(dirtyRunsOf("dk") == Runs{{0, total}});
+    // A range across a granule boundary marks both granules, one byte its own.
     putKey(g, kKeyA, "dk2");
-    for (auto [offset, len] : {std::pair{63u, 67u}, {200u, 1u}, {0u, 63u}, {256u, 256u}})
-      REQUIRE(g.call("faasmFlagStateOffsetDirty", {i32(kKeyA), i32(0x200), i32(offset), i32(len)})
-                  .ok());
-    CHECK(api::dirtyRanges(self, "dk2") == Ranges{{0, 130}, {200, 201}, {256, 512}});
+    REQUIRE(
+        g.call("faasmFlagStateOffsetDirty", {i32(kKeyA), i32(4 * kG), i32(kG - 1), i32(2)}).ok());
+    REQUIRE(g.call("faasmFlagStateOffsetDirty", {i32(kKeyA), i32(4 * kG), i32(3 * kG + 7), i32(1)})
+                .ok());
+    CHECK(dirtyRunsOf("dk2") == Runs{{0, 2 * kG}, {3 * kG, kG}});
     std::filesystem::remove_all(dir);
   }
 }
@@ -178,7 +194,7 @@ TEST_CASE("faasmFlagStateOffsetDirty: a value past the quota marks nothing") {
     CHECK(o.trap == abi::TrapCode::HostError);
     o = g.call("faasmFlagStateDirty", {i32(kKey), i32(0xFFFFFFFFu)});
     CHECK(o.trap == abi::TrapCode::HostError);
-    CHECK(api::faasmInstanceOf(g.vm()).dirty.empty());
+    CHECK(dirtyRunsOf("huge").empty());
     api::setStateQuota(faasm::state::kDefaultQuotaBytes);
     std::filesystem::remove_all(dir);
   }
@@ -209,9 +225,7 @@ TEST_CASE("faasmFlagStateOffsetDirty: a key flipped to run off the end of memory
     CHECK(other == 0);
     CHECK(ok > 0);
     CHECK(pointerTraps > 0);
-    const api::FaasmInstance& self = api::faasmInstanceOf(g.vm());
-    CHECK(self.dirty.size() == 1);
-    CHECK(self.dirty.count("ka") == 1);
+    CHECK(!dirtyRunsOf("ka").empty());
     std::set<std::string> made;
     for (auto& e : std::filesystem::recursive_directory_iterator(dir))
       if (e.is_regular_file() && e.path().filename().string()[0] != '.')

@@ -1,7 +1,7 @@
 // The Faasm API host functions (module "faasm", the imports of
 // sysroot/include/faasm/faasm.h): input/output and chaining through the
 // embedder's CallContext (faasm/api/CallContext.h), and state in the local
-// tier (faasm/state/LocalState.h).
+// and global tiers (faasm/state/StateStore.h).
 //
 // What an embedder does:
 //   registry.addFunctions(api::hostFunctions());  // once, next to WASI's
@@ -53,26 +53,22 @@ struct FaasmInstance {
   // the instance already holds (again, or upgrading a read lock) traps.
   std::map<std::string, int, std::less<>> readLocks;
   std::map<std::string, int, std::less<>> writeLocks;
-  // Key -> the bytes of its value this instance marked dirty since its last
-  // partial push (faasmWriteStateOffset, faasmFlagStateDirty,
-  // faasmFlagStateOffsetDirty): bit i % 64 of word i / 64 is byte i, as
-  // far as the highest byte marked. A mark is made only after the value was
-  // made that long, so the bits are at most an eighth of the user's state,
-  // which the quota bounds. What the global tier's partial push will send.
-  std::map<std::string, std::vector<uint64_t>, std::less<>> dirty;
+  // Key -> global lease (faasmLockStateGlobalRead/Write): at most one per
+  // key; `token` fences the instance's pushes while it holds a write lease.
+  struct GlobalLock {
+    bool exclusive = false;
+    std::string token;
+    int fd = -1;
+  };
+  std::map<std::string, GlobalLock, std::less<>> globalLocks;
 
   FaasmInstance() = default;
   ~FaasmInstance(); // releases every lock still held
   FaasmInstance(const FaasmInstance&) = delete;
   FaasmInstance& operator=(const FaasmInstance&) = delete;
-  // Releases the locks and forgets the mappings and dirty marks.
+  // Releases the locks (local and global) and forgets the mappings.
   void reset();
 };
-
-// The byte ranges [first, second) of `key`'s value that `instance` marked
-// dirty, in order, adjacent ranges merged.
-std::vector<std::pair<uint64_t, uint64_t>> dirtyRanges(const FaasmInstance& instance,
-                                                       std::string_view key);
 
 // Every "faasm" host function, for the runtime's registry.
 std::vector<host::HostFunction> hostFunctions();
