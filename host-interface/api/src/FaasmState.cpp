@@ -21,6 +21,8 @@
 // mark what they wrote; writes through a faasmReadStatePtr pointer are
 // invisible to the host and must be flagged (faasmFlagStateDirty), as in
 // Faasm. A read of a key this host has no replica of pulls it first.
+// A push with a mask (faasmPushStatePartialMask) sends the bytes whose mask
+// byte is not zero, then zeroes the mask value, as Faasm's did.
 #include "FaasmPrivate.h"
 
 #include "faasm/state/StateStore.h"
@@ -187,16 +189,26 @@ void writeStateOffset(VMContext* vm, int32_t keyPtr, int32_t totalLen, int32_t o
   object->markDirty(uint32_t(offset), in.size());
 }
 
-// Marks [offset, offset + length) of the caller's `key` dirty (nothing if
-// the host has no replica of it): what a partial push will send.
-void markDirty(VMContext* vm, const std::string& key, uint64_t offset, uint64_t length) {
-  if (StateObject* object = existing(vm, key)) object->markDirty(offset, length);
+// Marks [offset, offset + length) of the caller's `key` dirty: what a
+// partial push will send. The value is made at least totalLen long first,
+// as Faasm did, so a mark is only kept for bytes the user holds.
+void markDirty(VMContext* vm, const std::string& key, uint32_t totalLen, uint64_t offset,
+               uint64_t length) {
+  StateObject* object = sized(vm, key, totalLen);
+  if (length) object->markDirty(offset, length);
 }
 
 // After writes through a faasmReadStatePtr pointer: the whole value.
 void flagStateDirty(VMContext* vm, int32_t keyPtr, int32_t totalLen) {
   std::string key = guestKey(vm, keyPtr);
-  markDirty(vm, key, 0, uint32_t(totalLen));
+  markDirty(vm, key, uint32_t(totalLen), 0, uint32_t(totalLen));
+}
+
+void flagStateOffsetDirty(VMContext* vm, int32_t keyPtr, int32_t totalLen, int32_t offset,
+                          int32_t len) {
+  std::string key = guestKey(vm, keyPtr);
+  checkValueRange(totalLen, offset, len);
+  markDirty(vm, key, uint32_t(totalLen), uint32_t(offset), uint32_t(len));
 }
 
 // ----- push and pull ------------------------------------------------------------------
@@ -223,6 +235,42 @@ void pushPartial(VMContext* vm, const std::string& key, const std::vector<state:
 
 void pushStatePartial(VMContext* vm, int32_t keyPtr) {
   pushPartial(vm, guestKey(vm, keyPtr), nullptr);
+}
+
+// Both values are read through their own copies of the keys; each size once.
+// The runs sent are the mask's non-zero bytes, judged from one read of it.
+void pushStatePartialMask(VMContext* vm, int32_t keyPtr, int32_t maskKeyPtr) {
+  std::string key = guestKey(vm, keyPtr);
+  std::string maskKey = guestKey(vm, maskKeyPtr);
+  StateObject* value = existing(vm, key);
+  StateObject* mask = existing(vm, maskKey);
+  const std::string& user = userOf(vm);
+  if (!value || !mask)
+    hostError("faasmPushStatePartialMask: user " + quoted(user) + ": no value under " +
+              (value ? "mask key " + quoted(maskKey) : "key " + quoted(key)));
+  uint64_t valueSize = value->size(), maskSize = mask->size();
+  if (valueSize != maskSize)
+    hostError("faasmPushStatePartialMask: user " + quoted(user) + ": mask " + quoted(maskKey) +
+              " is " + std::to_string(maskSize) + " bytes, value " + quoted(key) + " is " +
+              std::to_string(valueSize) + " (they must be the same length)");
+  std::vector<state::ByteRun> runs;
+  std::vector<uint8_t> chunk(std::min<uint64_t>(maskSize, 64 << 10));
+  for (uint64_t at = 0; at < maskSize; at += chunk.size()) {
+    uint64_t n = std::min<uint64_t>(chunk.size(), maskSize - at);
+    if (!mask->read(at, chunk.data(), n)) failState(vm, maskKey, errno);
+    for (uint64_t i = 0; i < n; ++i) {
+      if (!chunk[i]) continue;
+      if (!runs.empty() && runs.back().offset + runs.back().length == at + i)
+        ++runs.back().length;
+      else
+        runs.push_back({at + i, 1});
+    }
+  }
+  pushPartial(vm, key, &runs);
+  static const uint8_t kZeros[64 << 10] = {};
+  for (uint64_t at = 0; at < maskSize; at += sizeof kZeros)
+    if (!mask->write(at, kZeros, std::min<uint64_t>(sizeof kZeros, maskSize - at)))
+      failState(vm, maskKey, errno);
 }
 
 // The replica becomes the global value (if there is one), then at least
@@ -364,8 +412,10 @@ void addState(std::vector<host::HostFunction>& out) {
   out.push_back(hostFunction<&writeState>(kFaasmModule, "faasmWriteState"));
   out.push_back(hostFunction<&writeStateOffset>(kFaasmModule, "faasmWriteStateOffset"));
   out.push_back(hostFunction<&flagStateDirty>(kFaasmModule, "faasmFlagStateDirty"));
+  out.push_back(hostFunction<&flagStateOffsetDirty>(kFaasmModule, "faasmFlagStateOffsetDirty"));
   out.push_back(hostFunction<&pushState>(kFaasmModule, "faasmPushState"));
   out.push_back(hostFunction<&pushStatePartial>(kFaasmModule, "faasmPushStatePartial"));
+  out.push_back(hostFunction<&pushStatePartialMask>(kFaasmModule, "faasmPushStatePartialMask"));
   out.push_back(hostFunction<&pullState>(kFaasmModule, "faasmPullState"));
   out.push_back(hostFunction<&lockStateRead>(kFaasmModule, "faasmLockStateRead"));
   out.push_back(hostFunction<&unlockStateRead>(kFaasmModule, "faasmUnlockStateRead"));

@@ -92,6 +92,7 @@ struct Scheduler::Call {
   uint32_t caller = 0; // the call that chained it; 0: the embedder's (a root)
   Zygote* zygote = nullptr;
   uint32_t runs = 1;
+  uint32_t entry = 0;      // 0: main; else the function pointer faasmChain gave
   size_t reportedRuns = 0; // results wait()'s onResult has seen
   bool done = false;       // every run's outcome is known
   bool owned = true;       // its caller's current run (or the embedder) may still name it
@@ -537,8 +538,12 @@ void Scheduler::spawn(Call& c) {
   // there as soon as it is forked. A warm call keeps it for the next runs.
   const std::vector<uint8_t>& input = c.input;
   bool carried = input.size() <= protocol::kMaxSpawnInput;
-  bool ok = protocol::send(z->control, Msg::Spawn, c.runs, carried ? 1 : 0,
-                           carried ? input.data() : nullptr, carried ? input.size() : 0, sv[1]);
+  std::vector<uint8_t> request;
+  if (carried) request = input;
+  const uint8_t* entry = reinterpret_cast<const uint8_t*>(&c.entry);
+  request.insert(request.end(), entry, entry + sizeof c.entry);
+  bool ok = protocol::send(z->control, Msg::Spawn, c.runs, carried ? 1 : 0, request.data(),
+                           request.size(), sv[1]);
   close(sv[1]);
   c.fd = sv[0];
   open_.insert(c.id);
@@ -726,7 +731,8 @@ void Scheduler::handle(Call& call) {
     return;
   }
   switch (Msg(h.type)) {
-  case Msg::Chain: chain(call, h); break;
+  case Msg::Chain:
+  case Msg::ChainThis: chain(call, h); break;
   case Msg::Await:
     if (h.length) return dropFaaslet(call, "its Faaslet broke the protocol");
     await(call, h.a);
@@ -760,9 +766,13 @@ void Scheduler::globalConnect(Call& call) {
   if (fd >= 0) ::close(fd);
 }
 
+// Chain: the callee by name (the first h.a bytes of the payload); ChainThis:
+// the caller's own function (its zygote: the same artefact), entering at
+// h.a. Either way the input follows inline, or is announced (h.b = 1).
 void Scheduler::chain(Call& caller, const Header& h) {
   const bool announced = h.b == 1;
-  const uint32_t nameLength = h.a;
+  const bool self = Msg(h.type) == Msg::ChainThis;
+  const uint32_t nameLength = self ? 0 : h.a;
   if (nameLength > protocol::kMaxFunctionName || (h.b != 0 && h.b != 1) ||
       (announced ? h.length != uint64_t(nameLength) + 8
                  : h.length < nameLength || h.length - nameLength > protocol::kMaxInlineChainInput))
@@ -770,11 +780,12 @@ void Scheduler::chain(Call& caller, const Header& h) {
   std::vector<uint8_t> payload(h.length);
   if (!protocol::receiveBytes(caller.fd, payload.data(), payload.size()))
     return channelClosed(caller);
-  std::string name(payload.begin(), payload.begin() + nameLength);
+  std::string name =
+      self ? caller.function : std::string(payload.begin(), payload.begin() + nameLength);
   uint64_t inputSize = h.length - nameLength;
   if (announced) std::memcpy(&inputSize, payload.data() + nameLength, sizeof inputSize);
 
-  Zygote* z = zygoteFor(trees_.at(caller.tree)->user, name);
+  Zygote* z = self ? caller.zygote : zygoteFor(trees_.at(caller.tree)->user, name);
   if (!z) {
     protocol::send(caller.fd, Msg::ChainReply, 0, 0);
     return;
@@ -811,6 +822,7 @@ void Scheduler::chain(Call& caller, const Header& h) {
   }
   uint32_t id = newCall(name, z, caller.tree, caller.id, std::move(input), 1);
   Call& c = *calls_.at(id);
+  c.entry = self ? h.a : 0;
   c.recordBytes = SchedulerLimits::kCallRecordBytes;
   if (c.done) {
     // It can never run (its function could not be made): the input goes.

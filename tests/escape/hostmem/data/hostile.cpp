@@ -88,6 +88,9 @@ constexpr Import kList[] = {
     {F, "faasmReadAppendedState", 15},
     {F, "faasmClearAppendedState", 12},
     {F, "faasmChainNamed", 2},
+    {F, "faasmChain", 2},
+    {F, "faasmFlagStateOffsetDirty", 15},
+    {F, "faasmPushStatePartialMask", 13},
 };
 constexpr uint32_t kCount = sizeof(kList) / sizeof(kList[0]);
 
