@@ -1,4 +1,4 @@
-// proc_exit, sched_yield.
+// proc_exit, proc_raise, sched_yield.
 #include "WasiPrivate.h"
 
 #include <sched.h>
@@ -10,6 +10,31 @@ void procExit(VMContext*, int32_t code) {
   host::exitGuest(code);
 }
 
+// proc_raise never signals a host process: the Faaslet is the guest's only
+// process, and a signal there would reach the runtime, not the guest. A
+// signal whose default action ends the process ends the call as a native
+// program's would look to a shell: exit status 128 + the Linux signal
+// number (SIGABRT: 134). Ignored-by-default signals (and 0) do nothing; the
+// stop signals are ENOTSUP, a Faaslet cannot be stopped; beyond the witx's
+// 30 signals, EINVAL.
+int32_t procRaise(VMContext*, int32_t sig) {
+  // WASI signal n -> Linux signal number; 0 where the default action is to
+  // ignore, -1 for the stop signals.
+  static constexpr int kLinux[31] = {0,  1,  2,  3,  4,  5,  6,  7,
+                                     8,  9,  10, 11, 12, 13, 14, 15, // none .. term
+                                     0,  0,                          // chld, cont
+                                     -1, -1, -1, -1,                 // stop, tstp, ttin, ttou
+                                     0,                              // urg
+                                     24, 25, 26, 27,                 // xcpu, xfsz, vtalrm, prof
+                                     0,                              // winch
+                                     29, 30, 31};                    // poll, pwr, sys
+  if (sig < 0 || sig > 30) return kEinval;
+  int hostSig = kLinux[sig];
+  if (hostSig == 0) return kSuccess;
+  if (hostSig < 0) return kEnotsup;
+  host::exitGuest(128 + hostSig);
+}
+
 int32_t schedYield(VMContext*) {
   sched_yield();
   return kSuccess;
@@ -19,6 +44,7 @@ int32_t schedYield(VMContext*) {
 
 void addProc(std::vector<host::HostFunction>& out) {
   out.push_back(host::hostFunction<&procExit>(kWasiModule, "proc_exit"));
+  out.push_back(host::hostFunction<&procRaise>(kWasiModule, "proc_raise"));
   out.push_back(host::hostFunction<&schedYield>(kWasiModule, "sched_yield"));
 }
 
