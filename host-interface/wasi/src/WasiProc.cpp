@@ -1,5 +1,6 @@
 // proc_exit, proc_raise, sched_yield.
 #include "WasiPrivate.h"
+#include "faasm/log/Log.h"
 
 #include <sched.h>
 
@@ -12,11 +13,12 @@ void procExit(VMContext*, int32_t code) {
 
 // proc_raise never signals a host process: the Faaslet is the guest's only
 // process, and a signal there would reach the runtime, not the guest. A
-// signal whose default action ends the process ends the call as a native
-// program's would look to a shell: exit status 128 + the Linux signal
-// number (SIGABRT: 134). Ignored-by-default signals (and 0) do nothing; the
-// stop signals are ENOTSUP, a Faaslet cannot be stopped; beyond the witx's
-// 30 signals, EINVAL.
+// signal whose default action ends the process ends the call as abort()
+// does in wasm, with an unreachable trap (faasm-run: status 134, as for
+// SIGABRT natively; exit statuses above 125 are faasm-run's own), and a
+// warning naming the signal. Ignored-by-default signals (and 0) do nothing;
+// the stop signals are ENOTSUP, a Faaslet cannot be stopped; beyond the
+// witx's 30 signals, EINVAL.
 int32_t procRaise(VMContext*, int32_t sig) {
   // WASI signal n -> Linux signal number; 0 where the default action is to
   // ignore, -1 for the stop signals.
@@ -32,7 +34,8 @@ int32_t procRaise(VMContext*, int32_t sig) {
   int hostSig = kLinux[sig];
   if (hostSig == 0) return kSuccess;
   if (hostSig < 0) return kEnotsup;
-  host::exitGuest(128 + hostSig);
+  FAASM_LOG(Warn, "proc_raise: signal %d (host signal %d) ends the call", sig, hostSig);
+  host::trap(abi::TrapCode::Unreachable);
 }
 
 int32_t schedYield(VMContext*) {
