@@ -29,7 +29,7 @@ static int checks, failed, peer;
     ++checks;                                                                                      \
     if (!(cond)) {                                                                                 \
       ++failed;                                                                                    \
-      fprintf(stderr, "FAIL line %d: %s\n", __LINE__, what);                                            \
+      fprintf(stderr, "FAIL line %d: %s\n", __LINE__, what);                                       \
     }                                                                                              \
   } while (0)
 // A WASI call's errno, expected exactly.
@@ -39,17 +39,18 @@ static int checks, failed, peer;
     ++checks;                                                                                      \
     if (got_ != (want)) {                                                                          \
       ++failed;                                                                                    \
-      fprintf(stderr, "FAIL line %d: %s: errno %d, want %d\n", __LINE__, #call, got_, (int)(want));     \
+      fprintf(stderr, "FAIL line %d: %s: errno %d, want %d\n", __LINE__, #call, got_,              \
+              (int)(want));                                                                        \
     }                                                                                              \
   } while (0)
 
 static const __wasi_fd_t kDir = 3;
 static const __wasi_rights_t kFileRights =
-    __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_SEEK |
-    __WASI_RIGHTS_FD_TELL | __WASI_RIGHTS_FD_SYNC | __WASI_RIGHTS_FD_DATASYNC |
-    __WASI_RIGHTS_FD_ADVISE | __WASI_RIGHTS_FD_ALLOCATE | __WASI_RIGHTS_FD_FILESTAT_GET |
-    __WASI_RIGHTS_FD_FILESTAT_SET_SIZE | __WASI_RIGHTS_FD_FILESTAT_SET_TIMES |
-    __WASI_RIGHTS_FD_FDSTAT_SET_FLAGS | __WASI_RIGHTS_POLL_FD_READWRITE;
+    __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_SEEK | __WASI_RIGHTS_FD_TELL |
+    __WASI_RIGHTS_FD_SYNC | __WASI_RIGHTS_FD_DATASYNC | __WASI_RIGHTS_FD_ADVISE |
+    __WASI_RIGHTS_FD_ALLOCATE | __WASI_RIGHTS_FD_FILESTAT_GET | __WASI_RIGHTS_FD_FILESTAT_SET_SIZE |
+    __WASI_RIGHTS_FD_FILESTAT_SET_TIMES | __WASI_RIGHTS_FD_FDSTAT_SET_FLAGS |
+    __WASI_RIGHTS_POLL_FD_READWRITE;
 
 static __wasi_fd_t openFile(const char* path, __wasi_oflags_t oflags) {
   __wasi_fd_t fd = 0;
@@ -154,8 +155,8 @@ static void fileIo(void) {
   ERRNO(__wasi_fd_fdstat_get(99, &fs), __WASI_ERRNO_BADF);
   ERRNO(__wasi_fd_sync(99), __WASI_ERRNO_BADF);
   ERRNO(__wasi_path_open(kDir, 0, "missing", 0, kFileRights, 0, 0, &fd), __WASI_ERRNO_NOENT);
-  ERRNO(__wasi_path_open(kDir, 0, "f.txt", __WASI_OFLAGS_CREAT | __WASI_OFLAGS_EXCL, kFileRights,
-                         0, 0, &fd),
+  ERRNO(__wasi_path_open(kDir, 0, "f.txt", __WASI_OFLAGS_CREAT | __WASI_OFLAGS_EXCL, kFileRights, 0,
+                         0, &fd),
         __WASI_ERRNO_EXIST);
   ERRNO(__wasi_path_open(kDir, 0, "f.txt", __WASI_OFLAGS_DIRECTORY, 0, 0, 0, &fd),
         __WASI_ERRNO_NOTDIR);
@@ -315,15 +316,12 @@ static void renameLinkSymlink(void) {
   if (!peer) EXPECT("link()", link("g.txt", "k.txt") == 0); // V8 refuses libc's flags
   char buf[64];
   size_t used;
-  ERRNO(__wasi_path_readlink(kDir, "g.txt", (uint8_t*)buf, sizeof buf, &used),
-        __WASI_ERRNO_INVAL);
-  ERRNO(__wasi_path_readlink(kDir, "nope", (uint8_t*)buf, sizeof buf, &used),
-        __WASI_ERRNO_NOENT);
+  ERRNO(__wasi_path_readlink(kDir, "g.txt", (uint8_t*)buf, sizeof buf, &used), __WASI_ERRNO_INVAL);
+  ERRNO(__wasi_path_readlink(kDir, "nope", (uint8_t*)buf, sizeof buf, &used), __WASI_ERRNO_NOENT);
   if (!peer) {
     ERRNO(__wasi_path_rename(kDir, "g.txt", kDir, "../g.txt"), __WASI_ERRNO_NOTCAPABLE);
     ERRNO(__wasi_path_link(kDir, 0, "g.txt", kDir, "../out.txt"), __WASI_ERRNO_NOTCAPABLE);
-    ERRNO(__wasi_path_link(kDir, 0, "../../etc/passwd", kDir, "p.txt"),
-          __WASI_ERRNO_NOTCAPABLE);
+    ERRNO(__wasi_path_link(kDir, 0, "../../etc/passwd", kDir, "p.txt"), __WASI_ERRNO_NOTCAPABLE);
     // Symlinks are not made here (docs/Wasi.md); a taken name is still EEXIST.
     ERRNO(__wasi_path_symlink("g.txt", kDir, "s.txt"), __WASI_ERRNO_PERM);
     ERRNO(__wasi_path_symlink("g.txt", kDir, "l.txt"), __WASI_ERRNO_EXIST);
@@ -352,8 +350,8 @@ static void poll(void) {
   subs[1].u.u.fd_read.file_descriptor = 99;
   subs[0].u.u.clock.timeout = 5000000000ull; // 5 s: must not be waited for
   ERRNO(__wasi_poll_oneoff(subs, events, 2, &n), 0);
-  EXPECT("bad fd event", n == 1 && events[0].userdata == 22 &&
-                             events[0].error == __WASI_ERRNO_BADF);
+  EXPECT("bad fd event",
+         n == 1 && events[0].userdata == 22 && events[0].error == __WASI_ERRNO_BADF);
   // A regular file is ready to read, with its bytes.
   __wasi_fd_t f = openFile("g.txt", 0);
   subs[2].userdata = 33;
@@ -385,10 +383,10 @@ static void sockets(void) {
 }
 
 static void raise(void) {
-  ERRNO(rawProcRaise(0), 0);                      // no signal
-  ERRNO(rawProcRaise(16), 0);                     // SIGCHLD: ignored by default
-  ERRNO(rawProcRaise(18), __WASI_ERRNO_NOTSUP);   // SIGSTOP: a Faaslet is never stopped
-  ERRNO(rawProcRaise(31), __WASI_ERRNO_INVAL);    // no such signal
+  ERRNO(rawProcRaise(0), 0);                    // no signal
+  ERRNO(rawProcRaise(16), 0);                   // SIGCHLD: ignored by default
+  ERRNO(rawProcRaise(18), __WASI_ERRNO_NOTSUP); // SIGSTOP: a Faaslet is never stopped
+  ERRNO(rawProcRaise(31), __WASI_ERRNO_INVAL);  // no such signal
 }
 
 int main(int argc, char** argv) {
