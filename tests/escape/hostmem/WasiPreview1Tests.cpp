@@ -15,12 +15,14 @@
 //     own descriptors, and a warm reset undoes both.
 #include "Hostile.h"
 
+#include <cstddef>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 using namespace hostile;
 
@@ -314,5 +316,98 @@ TEST_CASE("preview1: renumbering and restricting stdio never reaches the host's 
     CHECK(std::string(got, 6) == "hi\nhi\n");
     close(p[0]);
     close(p[1]);
+  }
+}
+
+// Not an attack: sock_* on sockets an embedder pre-opened do what the witx
+// says (no guest can obtain one through faasm-run today, so only this test
+// reaches their success paths). The artefact here exports them.
+TEST_CASE("preview1: sock_* on pre-opened sockets, and poll_oneoff waiting on one") {
+  for (abi::BoundsMode mode : kModes) {
+    INFO(std::string(modeName(mode)));
+    Guest g(mode);
+    g.layCanary();
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::string name = "faasm-escape-sock-" + std::to_string(getpid()) + modeName(mode);
+    std::memcpy(addr.sun_path + 1, name.data(), name.size()); // abstract: nothing on disk
+    socklen_t len = socklen_t(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+    REQUIRE(listen(listener, 4) == 0);
+    REQUIRE(g.wasi->addSocket(listener).empty()); // guest fd 3
+    int client = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(connect(client, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+
+    CHECK(g.call("sock_accept", {i32(3), i32(1), i32(kOut)}).value == kEinval);
+    REQUIRE(g.call("sock_accept", {i32(3), i32(0), i32(kOut)}).succeeded());
+    int32_t conn = int32_t(g.u32(kOut));
+    CHECK(conn == 4);
+    // A connection cannot accept.
+    CHECK(g.call("sock_accept", {i32(conn), i32(0), i32(kOut)}).value == kEnotcapable);
+
+    // Nothing to read: the clock fires. Then the socket is ready.
+    uint8_t subs[96] = {};
+    uint64_t clockData = 1, fdData = 2, timeout = 1'000'000;
+    std::memcpy(subs, &clockData, 8);
+    subs[8] = 0; // clock, monotonic (id 1)
+    uint32_t one = 1;
+    std::memcpy(subs + 16, &one, 4);
+    std::memcpy(subs + 24, &timeout, 8);
+    std::memcpy(subs + 48, &fdData, 8);
+    subs[48 + 8] = 1; // fd_read
+    std::memcpy(subs + 48 + 16, &conn, 4);
+    g.put(kBuf, subs, sizeof subs);
+    REQUIRE(g.call("poll_oneoff", {i32(kBuf), i32(kBuf + 0x100), i32(2), i32(kOut)}).succeeded());
+    CHECK(g.u32(kOut) == 1);
+    CHECK(g.mem()[kBuf + 0x100] == 1); // the clock's userdata
+    REQUIRE(write(client, "hello", 5) == 5);
+    REQUIRE(g.call("poll_oneoff", {i32(kBuf), i32(kBuf + 0x100), i32(2), i32(kOut)}).succeeded());
+    CHECK(g.u32(kOut) == 1);
+    CHECK(g.mem()[kBuf + 0x100] == 2); // the socket's
+
+    uint32_t iov[2] = {kPath, 3};
+    g.put(kIovs, iov, sizeof iov);
+    CHECK(
+        g.call("sock_recv", {i32(conn), i32(kIovs), i32(1), i32(4), i32(kOut), i32(kOut2)}).value ==
+        kEinval);
+    REQUIRE(g.call("sock_recv", {i32(conn), i32(kIovs), i32(1), i32(1), i32(kOut), i32(kOut2)})
+                .succeeded()); // peek
+    CHECK(std::string(reinterpret_cast<char*>(g.mem() + kPath), g.u32(kOut)) == "hel");
+    iov[1] = 16;
+    g.put(kIovs, iov, sizeof iov);
+    REQUIRE(g.call("sock_recv", {i32(conn), i32(kIovs), i32(1), i32(0), i32(kOut), i32(kOut2)})
+                .succeeded());
+    CHECK(std::string(reinterpret_cast<char*>(g.mem() + kPath), g.u32(kOut)) == "hello");
+
+    g.put(kPath, std::string("pong"));
+    iov[1] = 4;
+    g.put(kIovs, iov, sizeof iov);
+    CHECK(g.call("sock_send", {i32(conn), i32(kIovs), i32(1), i32(1), i32(kOut)}).value ==
+          kEnotsup);
+    REQUIRE(g.call("sock_send", {i32(conn), i32(kIovs), i32(1), i32(0), i32(kOut)}).succeeded());
+    CHECK(g.u32(kOut) == 4);
+    char got[8] = {};
+    CHECK(read(client, got, sizeof got) == 4);
+    CHECK(std::string(got, 4) == "pong");
+    CHECK(g.call("sock_shutdown", {i32(conn), i32(0)}).value == kEinval);
+    REQUIRE(g.call("sock_shutdown", {i32(conn), i32(2)}).succeeded()); // WR
+    CHECK(read(client, got, sizeof got) == 0);                         // EOF
+
+    // A datagram longer than the buffer: RECV_DATA_TRUNCATED.
+    int dg[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dg) == 0);
+    REQUIRE(g.wasi->addSocket(dg[0]).empty());
+    REQUIRE(write(dg[1], "0123456789", 10) == 10);
+    REQUIRE(g.call("sock_recv", {i32(5), i32(kIovs), i32(1), i32(0), i32(kOut), i32(kOut2)})
+                .succeeded());
+    CHECK(g.u32(kOut) == 4);
+    CHECK((g.u32(kOut2) & 0xFFFF) == 1);
+    // A peer gone: EPIPE, never a SIGPIPE that would kill the host.
+    close(client);
+    CHECK(g.call("sock_send", {i32(conn), i32(kIovs), i32(1), i32(0), i32(kOut)}).value == 64);
+    close(dg[1]);
+    CHECK(g.canaryIntact());
   }
 }
