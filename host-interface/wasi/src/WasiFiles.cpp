@@ -217,6 +217,10 @@ int32_t pathOpen(VMContext* vm, int32_t dirFd, int32_t dirflags, int32_t pathPtr
                   ((uint32_t(oflags) & kOflagTrunc) ? kRightPathFilestatSetSize : 0);
   int dir = directoryFd(vm, dirFd, need, err);
   if (dir < 0) return err;
+  // Bits the witx does not define are ignored (Go asks for all 32), not
+  // refused: they grant nothing.
+  rightsBase &= int64_t(kAllRights);
+  rightsInheriting &= int64_t(kAllRights);
   uint64_t inheritable = fdView(vm, dirFd).rightsInheriting;
   if ((uint64_t(rightsBase) | uint64_t(rightsInheriting)) & ~inheritable) return kEnotcapable;
   int32_t fd = -1;

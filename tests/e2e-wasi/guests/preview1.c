@@ -218,10 +218,31 @@ static void rights(void) {
   __wasi_filesize_t at;
   ERRNO(__wasi_fd_seek(fd, 0, __WASI_WHENCE_END, &at), __WASI_ERRNO_NOTCAPABLE);
   ERRNO(__wasi_fd_close(fd), 0);
-  // A file opened with more rights than its directory passes on.
   __wasi_fdstat_t dir;
   ERRNO(__wasi_fd_fdstat_get(kDir, &dir), 0);
   EXPECT("preopen is a directory", dir.fs_filetype == __WASI_FILETYPE_DIRECTORY);
+  // Undefined bits grant nothing and are ignored (Go asks for all 32).
+  ERRNO(__wasi_path_open(kDir, 0, "r.txt", 0, ~0ull, ~0ull, 0, &fd), 0);
+  ERRNO(__wasi_fd_close(fd), 0);
+  // A directory passes on only its inheriting rights, and needs its own.
+  ERRNO(__wasi_path_create_directory(kDir, "rd"), 0);
+  fd = openFile("rd/x", __WASI_OFLAGS_CREAT);
+  ERRNO(__wasi_fd_close(fd), 0);
+  __wasi_fd_t d;
+  ERRNO(__wasi_path_open(kDir, 0, "rd", __WASI_OFLAGS_DIRECTORY,
+                         __WASI_RIGHTS_PATH_OPEN | __WASI_RIGHTS_FD_READDIR, __WASI_RIGHTS_FD_READ,
+                         0, &d),
+        0);
+  ERRNO(__wasi_path_open(d, 0, "x", 0, __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, 0, 0, &fd),
+        __WASI_ERRNO_NOTCAPABLE);
+  ERRNO(__wasi_path_open(d, 0, "y", __WASI_OFLAGS_CREAT, __WASI_RIGHTS_FD_READ, 0, 0, &fd),
+        __WASI_ERRNO_NOTCAPABLE);
+  ERRNO(__wasi_path_create_directory(d, "z"), __WASI_ERRNO_NOTCAPABLE);
+  ERRNO(__wasi_path_open(d, 0, "x", 0, __WASI_RIGHTS_FD_READ, 0, 0, &fd), 0);
+  ERRNO(__wasi_fd_close(fd), 0);
+  ERRNO(__wasi_fd_close(d), 0);
+  ERRNO(__wasi_path_unlink_file(kDir, "rd/x"), 0);
+  ERRNO(__wasi_path_remove_directory(kDir, "rd"), 0);
 }
 
 static void renumber(void) {
