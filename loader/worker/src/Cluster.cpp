@@ -3,6 +3,8 @@
 #include "Wire.h"
 #include "faasm/log/Log.h"
 
+#include <algorithm>
+
 namespace faasm::worker {
 namespace {
 
@@ -11,12 +13,13 @@ const char* const kShared = "faasm:q:any";
 
 // Renews a claim only while this consumer still owns the entry: a worker
 // that stalled past its lease must not take back a call another took over.
-const char* const kRenew = "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)\n"
-                           "if p[1] and p[1][2] == ARGV[2] then\n"
-                           "  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')\n"
-                           "  return 1\n"
-                           "end\n"
-                           "return 0\n";
+const char* const kRenew =
+    "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)\n"
+    "if p[1] and p[1][2] == ARGV[2] then\n"
+    "  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')\n"
+    "  return 1\n"
+    "end\n"
+    "return 0\n";
 
 std::string encodeCall(const CallRequest& c, int64_t deadlineMs) {
   wire::Writer w;
@@ -82,8 +85,7 @@ CallQueue::Refusal Cluster::submit(const CallRequest& call) {
   int64_t deadline = wallMs() + longestCall().count();
   std::vector<RedisReply> r = out_->pipeline(
       {{"SADD", "faasm:streams", target}, {"XADD", target, "*", "c", encodeCall(call, deadline)}});
-  if (r[1].kind != RedisReply::String)
-    return {503, "cannot queue the call on Redis: " + r[1].str};
+  if (r[1].kind != RedisReply::String) return {503, "cannot queue the call on Redis: " + r[1].str};
   return {};
 }
 
@@ -166,8 +168,7 @@ void Cluster::beat() {
   std::vector<RedisReply> r = in_->pipeline({{"XLEN", own_}, {"XPENDING", own_, kGroup}});
   int64_t unread = 0;
   if (r[0].kind == RedisReply::Integer) unread = r[0].integer;
-  if (r[1].kind == RedisReply::Array && !r[1].elements.empty())
-    unread -= r[1].elements[0].integer;
+  if (r[1].kind == RedisReply::Array && !r[1].elements.empty()) unread -= r[1].elements[0].integer;
   int64_t free = int64_t(limits_.capacity) - int64_t(holding) - std::max<int64_t>(unread, 0);
   membership_.publish(free, warm);
   membership_.heartbeat();
@@ -176,8 +177,12 @@ void Cluster::beat() {
     renew.push_back({"EVAL", kRenew, "1", h.stream, kGroup, self_, h.entry});
   if (!renew.empty()) {
     std::vector<RedisReply> rr = in_->pipeline(renew);
+    std::lock_guard lock(mutex_);
     for (size_t i = 0; i < rr.size(); ++i)
-      if (rr[i].kind == RedisReply::Integer && rr[i].integer == 0)
+      // Not an entry acked meanwhile (no longer held): one taken over.
+      if (rr[i].kind == RedisReply::Integer && rr[i].integer == 0 &&
+          std::any_of(held_.begin(), held_.end(),
+                      [&](auto& h) { return h.second.entry == held[i].entry; }))
         FAASM_LOG(Error, "lost the claim on entry %s of %s (another worker took it over)",
                   held[i].entry.c_str(), held[i].stream.c_str());
   }
@@ -201,7 +206,8 @@ void Cluster::beat() {
 size_t Cluster::take(const std::string& stream, size_t room) {
   if (!groups_.count(stream)) {
     RedisReply g = in_->command({"XGROUP", "CREATE", stream, kGroup, "0", "MKSTREAM"});
-    if (!g.error() || g.str.rfind("BUSYGROUP", 0) == 0) groups_.insert(stream);
+    if (!g.error() || g.str.rfind("BUSYGROUP", 0) == 0)
+      groups_.insert(stream);
     else
       return 0;
   }
@@ -212,9 +218,9 @@ size_t Cluster::take(const std::string& stream, size_t room) {
   }
   size_t got = 0;
   // What a dead worker held, or a failed attempt released.
-  RedisReply c = in_->command({"XAUTOCLAIM", stream, kGroup, self_,
-                               std::to_string(config_.lease.count()), "0-0", "COUNT",
-                               std::to_string(room)});
+  RedisReply c =
+      in_->command({"XAUTOCLAIM", stream, kGroup, self_, std::to_string(config_.lease.count()),
+                    "0-0", "COUNT", std::to_string(room)});
   if (c.kind == RedisReply::Array && c.elements.size() >= 2)
     for (const RedisReply& e : c.elements[1].elements) {
       if (e.elements.size() < 2 || e.elements[1].elements.size() < 2) continue;
@@ -238,8 +244,8 @@ size_t Cluster::take(const std::string& stream, size_t room) {
   return got;
 }
 
-void Cluster::admit(const std::string& stream, const std::string& entry,
-                    const std::string& payload, bool reclaimed) {
+void Cluster::admit(const std::string& stream, const std::string& entry, const std::string& payload,
+                    bool reclaimed) {
   wire::Reader r{payload};
   CallRequest call;
   for (uint8_t& b : call.id.bytes)
@@ -291,7 +297,8 @@ void Cluster::admit(const std::string& stream, const std::string& entry,
   int64_t left = deadline - wallMs();
   if (left <= 0) return end(CallState::TimedOut, 134, "not run by its deadline");
   std::optional<FunctionTable::Entry> fn = table_.get(call.user, call.function);
-  if (!fn) return end(CallState::Failed, 126, "no function " + call.function + " of user " + call.user);
+  if (!fn)
+    return end(CallState::Failed, 126, "no function " + call.function + " of user " + call.user);
   if (artefacts_.find(fn->artefact).empty())
     return end(CallState::Failed, 126,
                "the artefact of " + call.user + "/" + call.function + " is in no store");

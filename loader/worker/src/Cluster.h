@@ -30,7 +30,7 @@
 namespace faasm::worker {
 
 struct ClusterLimits {
-  size_t capacity = 4;  // calls this host holds at once (queued here or running)
+  size_t capacity = 4;   // calls this host holds at once (queued here or running)
   size_t maxQueued = 64; // calls waiting in the shared stream per live host
   std::chrono::milliseconds queueTimeout{30'000}, callTimeout{60'000};
 };

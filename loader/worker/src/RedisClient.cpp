@@ -29,8 +29,7 @@ RedisReply copy(const redisReply* r) {
     for (size_t i = 0; i < r->elements; ++i)
       out.elements.push_back(copy(r->element[i]));
     break;
-  default:
-    break;
+  default: break;
   }
   return out;
 }
@@ -89,7 +88,8 @@ RedisClient::pipeline(const std::vector<std::vector<std::string>>& commands) {
   for (size_t i = 0; i < commands.size(); ++i) {
     void* raw = nullptr;
     if (redisGetReply(c_, &raw) != REDIS_OK || !raw) {
-      std::string what = "Redis at " + endpoint() + ": " + (c_->errstr[0] ? c_->errstr : "no reply");
+      std::string what =
+          "Redis at " + endpoint() + ": " + (c_->errstr[0] ? c_->errstr : "no reply");
       redisFree(c_);
       c_ = nullptr;
       while (out.size() < commands.size())

@@ -190,8 +190,8 @@ RedisResultStore::RedisResultStore(const RedisConfig& c, std::chrono::seconds tt
 void RedisResultStore::created(const CallId& id, const std::string& user) {
   std::string key = "faasm:call:" + id.hex();
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(longest_).count() + ttl_.count();
-  redis_->pipeline({{"HSET", key, "u", user, "st", "queued"},
-                    {"EXPIRE", key, std::to_string(seconds)}});
+  redis_->pipeline(
+      {{"HSET", key, "u", user, "st", "queued"}, {"EXPIRE", key, std::to_string(seconds)}});
 }
 
 void RedisResultStore::running(const CallId& id) {
@@ -219,8 +219,8 @@ bool RedisResultStore::complete(const CallId& id, CallStatus status) {
   std::string user;
   RedisReply u = redis_->command({"HGET", "faasm:call:" + id.hex(), "u"});
   if (u.kind != RedisReply::String) return false;
-  RedisReply r = redis_->command({"SET", "faasm:res:" + id.hex(), encodeStatus(u.str, status),
-                                  "NX", "EX", std::to_string(ttl_.count())});
+  RedisReply r = redis_->command({"SET", "faasm:res:" + id.hex(), encodeStatus(u.str, status), "NX",
+                                  "EX", std::to_string(ttl_.count())});
   if (r.error()) FAASM_LOG(Error, "result of call %s: %s", id.hex().c_str(), r.str.c_str());
   return r.kind == RedisReply::Status;
 }

@@ -782,9 +782,9 @@ int Worker::run() {
       return r;
     };
     hooks.finish = [this](const CallId& id, CallStatus s) { finish(id, std::move(s)); };
-    cluster_ = std::make_unique<Cluster>(*redis, limits,
-                                         static_cast<RedisMembership&>(*membership_), *redisResults_,
-                                         *table_, *artefacts_, std::move(hooks));
+    cluster_ =
+        std::make_unique<Cluster>(*redis, limits, static_cast<RedisMembership&>(*membership_),
+                                  *redisResults_, *table_, *artefacts_, std::move(hooks));
   }
   // Faaslets (another uid) reach their user's directory below it.
   if (!o_.stateDir.empty() && mkdir(o_.stateDir.c_str(), 0711) != 0 && errno != EEXIST)
