@@ -76,7 +76,25 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--faaslet-gid", o.faasletGid, "gid of Faaslets when run as root")
       ->capture_default_str();
+  if (const char* env = std::getenv("FAASM_REDIS")) o.redis = env;
+  double leaseSeconds = 10;
+  app.add_option("--redis", o.redis,
+                 "Redis host:port shared by the cluster's workers (default $FAASM_REDIS; "
+                 "neither: this host alone)");
+  app.add_option("--lease", leaseSeconds,
+                 "seconds a dead worker's membership and calls stay its (--redis)")
+      ->capture_default_str();
+  app.add_option("--max-attempts", o.maxAttempts,
+                 "attempts of a crashing call before it is dead-lettered (--redis)")
+      ->capture_default_str();
+  app.add_option("--host-name", o.hostName,
+                 "this worker's name in the cluster (default hostname-pid-random)");
   CLI11_PARSE(app, argc, argv);
+  if (leaseSeconds < 0.1 || o.maxAttempts < 1) {
+    std::fprintf(stderr, "faasm-worker: --lease must be at least 0.1 and --max-attempts 1\n");
+    return 1;
+  }
+  o.lease = std::chrono::milliseconds(int64_t(leaseSeconds * 1000));
   if (callTimeout <= 0 || queueTimeout <= 0) {
     std::fprintf(stderr, "faasm-worker: --timeout and --queue-timeout must be above 0\n");
     return 1;

@@ -1,5 +1,6 @@
 #include "faasm/worker/Worker.h"
 
+#include "Cluster.h"
 #include "Compiler.h"
 #include "Executor.h"
 #include "Http.h"
@@ -8,6 +9,7 @@
 #include "faasm/abi/Sha256.h"
 #include "faasm/faaslet/Scheduler.h"
 #include "faasm/log/Log.h"
+#include "faasm/redis/RedisStore.h"
 #include "faasm/state/LocalState.h"
 #include "faasm/worker/Stores.h"
 
@@ -130,6 +132,10 @@ private:
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<Compiler> compiler_;
   std::unique_ptr<state::LocalStateStore> state_;
+  // With --redis: the cluster's streams, and the concrete stores it uses.
+  std::unique_ptr<Cluster> cluster_;
+  RedisResultStore* redisResults_ = nullptr;
+  Clock::time_point nextPoll_{};
   std::mutex stateMutex_; // prepareUser sets the store's expectation for every user
   ExecutorConfig executorConfig_;
 
@@ -145,6 +151,7 @@ private:
 
   struct Waiter {
     std::shared_ptr<PendingResponse> response;
+    std::string user;
     Clock::time_point until;
   };
   std::mutex waitMutex_;
@@ -244,8 +251,10 @@ HttpServer::Reply Worker::invoke(const json& body) {
   call.accepted = Clock::now();
   call.deadline = call.accepted + o_.queueTimeout + o_.callTimeout;
   const CallId id = call.id;
+  if (cluster_) call.deadline = call.accepted + cluster_->longestCall();
+  const Clock::time_point deadline = call.deadline;
   results_->created(id, user);
-  CallQueue::Refusal refused = queue_->submit(std::move(call));
+  CallQueue::Refusal refused = cluster_ ? cluster_->submit(call) : queue_->submit(std::move(call));
   if (refused.httpStatus) {
     ++metrics_.callsRefused;
     CallStatus s;
@@ -272,8 +281,7 @@ HttpServer::Reply Worker::invoke(const json& body) {
       return {callResponse(id, *s), nullptr};
     // The call ends by its deadline (queue + run); the backstop a little
     // later; the client's wait ends after both in any case.
-    waiters_.emplace(id, Waiter{pending, Clock::now() + o_.queueTimeout + o_.callTimeout +
-                                             std::chrono::seconds(10)});
+    waiters_.emplace(id, Waiter{pending, user, deadline + std::chrono::seconds(10)});
   }
   return {HttpResponse{}, pending};
 }
@@ -427,8 +435,11 @@ HttpResponse Worker::upload(HttpRequest& r, const std::string& user, const std::
 // ----- the dispatcher: the queue to the executor and results back ----------------
 
 void Worker::finish(const CallId& id, CallStatus s) {
+  if (cluster_ && !cluster_->settle(id, s)) return; // released for another attempt
   const CallState state = s.state;
-  if (!results_->complete(id, s)) return;
+  bool stored = results_->complete(id, s);
+  if (cluster_) cluster_->acked(id);
+  if (!stored) return;
   if (state == CallState::Done)
     ++metrics_.callsDone;
   else if (state == CallState::TimedOut)
@@ -471,6 +482,7 @@ void Worker::onDone(const std::string& payload) {
   --metrics_.running;
   queue_->done(call);
   metrics_.zygotes = zygotes;
+  if (cluster_) cluster_->ran(call.user, call.function);
   (cold ? metrics_.coldStarts : metrics_.warmStarts)++;
   if (runNs) {
     metrics_.queueSeconds.observe(double(queueNs) / 1e9);
@@ -576,6 +588,34 @@ void Worker::dispatcher() {
       s.returnCode = 134;
       s.error = "no result from the executor by the call's deadline";
       finish(call.id, s);
+    }
+    if (cluster_ && now >= nextPoll_) {
+      // Calls placed on other hosts end there: their waiters here learn it
+      // from the result store.
+      nextPoll_ = now + std::chrono::milliseconds(50);
+      std::map<CallId, std::string> waiting;
+      {
+        std::lock_guard lock(waitMutex_);
+        for (auto& [id, w] : waiters_)
+          waiting.emplace(id, w.user);
+      }
+      for (auto& [id, user] : waiting) {
+        std::optional<CallStatus> s = results_->get(id, user);
+        if (!s || !s->final()) continue;
+        std::vector<Waiter> ready;
+        {
+          std::lock_guard lock(waitMutex_);
+          auto [from, to] = waiters_.equal_range(id);
+          for (auto it = from; it != to; ++it)
+            ready.push_back(std::move(it->second));
+          waiters_.erase(from, to);
+        }
+        for (Waiter& w : ready) {
+          HttpResponse r = callResponse(id, *s);
+          metrics_.responsesByClass[size_t(std::clamp(r.status / 100, 1, 5))]++;
+          w.response->complete(std::move(r));
+        }
+      }
     }
     {
       // Clients whose wait outlived every deadline (none should).
@@ -683,10 +723,39 @@ int Worker::run() {
   if (o_.dataDir.empty()) return fail("no data directory (--data-dir)");
   if (o_.bounds != "guard" && o_.bounds != "explicit")
     return fail("--bounds must be guard or explicit");
-  artefacts_ = localArtefactStore(o_.dataDir);
-  table_ = localFunctionTable(o_.dataDir);
-  membership_ = localMembership();
-  results_ = localResultStore(ResultLimits{o_.resultTtl});
+  std::optional<RedisConfig> redis;
+  if (!o_.redis.empty()) {
+    std::string error;
+    std::optional<redis::Endpoint> at = redis::parseEndpoint(o_.redis, error);
+    if (!at) return fail("--redis: " + error);
+    redis = RedisConfig{at->host, at->port};
+    redis->lease = o_.lease;
+    redis->maxAttempts = std::max(1U, o_.maxAttempts);
+    RedisReply pong = redis->connect()->command({"PING"});
+    if (pong.kind != RedisReply::Status) return fail("--redis " + o_.redis + ": " + pong.str);
+  }
+  if (redis) {
+    artefacts_ = redisArtefactStore(*redis, localArtefactStore(o_.dataDir));
+    table_ = redisFunctionTable(*redis, localFunctionTable(o_.dataDir),
+                                [this](const std::string& user, const std::string& function) {
+                                  sendToExecutor(wire::Type::Retire,
+                                                 wire::Writer().str(user).str(function).bytes);
+                                });
+    std::string name = o_.hostName;
+    if (name.empty()) {
+      char host[256] = {0};
+      gethostname(host, sizeof host - 1);
+      name = std::string(host) + "-" + std::to_string(getpid()) + "-" +
+             CallId::random().hex().substr(0, 8);
+    }
+    if (std::string e = checkName("host name", name); !e.empty()) return fail(e);
+    membership_ = std::make_unique<RedisMembership>(*redis, name);
+  } else {
+    artefacts_ = localArtefactStore(o_.dataDir);
+    table_ = localFunctionTable(o_.dataDir);
+    membership_ = localMembership();
+    results_ = localResultStore(ResultLimits{o_.resultTtl});
+  }
   unsigned cpus = std::max(1U, std::thread::hardware_concurrency());
   faaslet::SchedulerLimits caps;
   caps.runningPerHost = o_.hostRunning;
@@ -695,6 +764,28 @@ int Worker::run() {
   // The queue hands the executor as many roots as it may run at once; the
   // rest wait here, under the queue's bound and deadline.
   queue_ = localCallQueue(QueueLimits{o_.maxQueued, o_.userShare, caps.runningPerHost});
+  if (redis) {
+    ClusterLimits limits;
+    limits.capacity = caps.runningPerHost;
+    limits.maxQueued = o_.maxQueued;
+    limits.queueTimeout = o_.queueTimeout;
+    limits.callTimeout = o_.callTimeout;
+    auto results = std::make_unique<RedisResultStore>(
+        *redis, o_.resultTtl,
+        limits.queueTimeout + (limits.callTimeout + redis->lease) * redis->maxAttempts);
+    redisResults_ = results.get();
+    results_ = std::move(results);
+    Cluster::Hooks hooks;
+    hooks.enqueue = [this](CallRequest call) {
+      CallQueue::Refusal r = queue_->submit(std::move(call));
+      if (!r.httpStatus) wake();
+      return r;
+    };
+    hooks.finish = [this](const CallId& id, CallStatus s) { finish(id, std::move(s)); };
+    cluster_ =
+        std::make_unique<Cluster>(*redis, limits, static_cast<RedisMembership&>(*membership_),
+                                  *redisResults_, *table_, *artefacts_, std::move(hooks));
+  }
   // Faaslets (another uid) reach their user's directory below it.
   if (!o_.stateDir.empty() && mkdir(o_.stateDir.c_str(), 0711) != 0 && errno != EEXIST)
     return fail("cannot make the state directory " + o_.stateDir + ": " + std::strerror(errno));
@@ -725,6 +816,7 @@ int Worker::run() {
 
   wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   std::thread dispatch([this] { dispatcher(); });
+  if (cluster_) cluster_->start();
 
   HttpConfig invokeHttp;
   invokeHttp.address = o_.listen;
@@ -768,6 +860,7 @@ int Worker::run() {
   }
   invokeServer.stop();
   uploadServer.stop();
+  if (cluster_) cluster_->stop();
   stopping_ = true;
   wake();
   dispatch.join();

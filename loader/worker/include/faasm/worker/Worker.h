@@ -55,6 +55,13 @@ struct WorkerOptions {
   // The scheduler's caps (docs/Faaslets.md, "Limits"); 0: its defaults.
   uint32_t hostRunning = 0, hostAlive = 0;
   uint32_t faasletUid = 65534, faasletGid = 65534;
+
+  // Across hosts (docs/Worker.md, "Across hosts"): Redis "host:port", empty:
+  // this host alone, everything local.
+  std::string redis;
+  std::chrono::milliseconds lease{10'000}; // membership and a taken call's claim
+  unsigned maxAttempts = 3;                // a call's attempts before it is dead-lettered
+  std::string hostName;                    // empty: hostname-pid-random
 };
 
 // Serves until SIGINT or SIGTERM; returns the exit status. `self` is this
