@@ -200,6 +200,9 @@ int main(int argc, char** argv) {
                  "when run as root, the gid Faaslets run as (not 0)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 4294967294u));
+  app.add_option("--state-redis", options.stateRedis,
+                 "global state tier: Redis at HOST:PORT (default: $FAASM_REDIS; unset: the "
+                 "local tier alone)");
   const CommandLine line = splitCommandLine(app, argc, argv);
   if (line.unknownOption) {
     std::fprintf(stderr, "faasm-run: unknown option %s (see --help)\n", line.unknownOption);
@@ -231,6 +234,8 @@ int main(int argc, char** argv) {
     }
   }
   if (line.moduleIndex > 0) options.args.assign(argv + line.moduleIndex + 1, argv + argc);
+  if (options.stateRedis.empty())
+    if (const char* redis = std::getenv("FAASM_REDIS")) options.stateRedis = redis;
   options.memoryLimitBytes = memoryLimitMb << 20;
   options.timeout = std::chrono::milliseconds(int64_t(timeoutSeconds * 1000));
   limits.bytesPerTree = treeMb << 20;
