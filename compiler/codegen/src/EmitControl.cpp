@@ -429,8 +429,8 @@ void FunctionEmitter::emitCallWithSignature(Value* code, Value* calleeContext,
       IRBuilder<>::InsertPointGuard guard(builder);
       BasicBlock& entry = function->getEntryBlock();
       builder.SetInsertPoint(&entry, entry.getFirstInsertionPt());
-      resultSlots =
-          builder.CreateAlloca(ArrayType::get(module.i8Ty, WasmLimits::kResults * sizeof(abi::Value)));
+      resultSlots = builder.CreateAlloca(
+          ArrayType::get(module.i8Ty, WasmLimits::kResults * sizeof(abi::Value)));
       resultSlots->setAlignment(Align(16));
     }
     Value* slots = resultSlots;

@@ -540,8 +540,8 @@ Function* emitThunk(ModuleContext& m, const wabt::FuncSignature& sig, const std:
   if (ModuleContext::resultsInMemory(sig)) {
     // The callee writes each result's value into its slot; zero the slots
     // first so narrow values leave no stale high bytes.
-    builder.CreateMemSet(results, builder.getInt8(0),
-                         sig.result_types.size() * sizeof(abi::Value), Align(16));
+    builder.CreateMemSet(results, builder.getInt8(0), sig.result_types.size() * sizeof(abi::Value),
+                         Align(16));
     callArgs.push_back(results);
     builder.CreateCall(calleeType, code, callArgs);
     builder.CreateRetVoid();

@@ -3,8 +3,8 @@
 #include "WasmLimits.h"
 
 #include "wabt/binary-reader-ir.h"
-#include "wabt/cast.h"
 #include "wabt/binary-reader.h"
+#include "wabt/cast.h"
 #include "wabt/feature.h"
 #include "wabt/ir.h"
 #include "wabt/validator.h"
