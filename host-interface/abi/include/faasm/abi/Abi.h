@@ -164,7 +164,8 @@ struct VMContext;
 // Calls generated code makes into the runtime for the operations that are not
 // worth inlining. Every one of them traps (never returns) on a spec trap.
 struct RuntimeCalls {
-  [[noreturn]] void (*trap)(VMContext*, uint32_t code);
+  // (GNU attribute: clang accepts noreturn on a pointer only in this form.)
+  void (*trap)(VMContext*, uint32_t code) __attribute__((noreturn));
   // Returns the old size in pages, or -1 if the memory cannot grow that far.
   int32_t (*memoryGrow)(VMContext*, uint32_t deltaPages);
   void (*memoryInit)(VMContext*, uint32_t segment, uint32_t dst, uint32_t src, uint32_t len);
