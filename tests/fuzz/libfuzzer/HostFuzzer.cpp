@@ -55,10 +55,10 @@ bool inTopic(std::string_view topic, std::string_view name) {
                name == "fd_readdir" || name == "fd_advise" || name == "fd_allocate";
   if (topic == "wasi-files") return files;
   if (topic == "wasi-fd") return starts("fd_") && !files;
-  if (topic == "api-io") return name == "faasmGetInputSize" || name == "faasmGetInput" ||
-                                name == "faasmSetOutput";
-  if (topic == "api-chain") return name == "faasmChainNamed" || name == "faasmAwaitCall" ||
-                                   name == "faasmGetOutput";
+  if (topic == "api-io")
+    return name == "faasmGetInputSize" || name == "faasmGetInput" || name == "faasmSetOutput";
+  if (topic == "api-chain")
+    return name == "faasmChainNamed" || name == "faasmAwaitCall" || name == "faasmGetOutput";
   if (topic == "api-state") return name.find("State") != std::string_view::npos;
   return false;
 }
@@ -169,8 +169,8 @@ struct Fixture {
     if (!loaded.ok()) die("cannot load the importer: " + loaded.error().message);
     module = loaded.value();
 
-    void* p = ::mmap(nullptr, kCanaryBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
+    void* p =
+        ::mmap(nullptr, kCanaryBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) die("cannot map the canary");
     canary = static_cast<uint8_t*>(p);
     std::memset(canary, 0xa5, kCanaryBytes);
@@ -202,9 +202,9 @@ uint32_t argument32(Input& in) {
   uint8_t how = uint8_t(in.take(1));
   switch (how & 7) {
   case 0: return uint32_t(in.take(4));
-  case 1: return uint32_t(in.take(1)); // small: fds, flags, counts
+  case 1: return uint32_t(in.take(1));                        // small: fds, flags, counts
   case 2: return kMemoryPages * 65536 - uint32_t(in.take(1)); // at the end of memory
-  case 3: return uint32_t(in.take(2)); // inside the first page
+  case 3: return uint32_t(in.take(2));                        // inside the first page
   case 4: return 0xffffffffu - uint32_t(in.take(1));
   default: return uint32_t(in.take(2)) & 0x7fff;
   }
