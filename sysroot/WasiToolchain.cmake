@@ -96,6 +96,14 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
+# An installed sysroot (<prefix>/share/faasm-sysroot) has its CMake package
+# beside it: find_package(FaasmSysroot) in a function's project finds this
+# very installation, whatever the prefix and the find root paths above.
+if(EXISTS "${FAASM_SYSROOT_DIR}/../cmake/FaasmSysroot/FaasmSysrootConfig.cmake")
+  get_filename_component(FaasmSysroot_DIR "${FAASM_SYSROOT_DIR}/../cmake/FaasmSysroot" ABSOLUTE)
+  set(FaasmSysroot_DIR "${FaasmSysroot_DIR}" CACHE PATH "the installed FaasmSysroot package")
+endif()
+
 # CMake runs try_run programs and add_test executables through
 # CMAKE_CROSSCOMPILING_EMULATOR; for wasm that is faasm-run. FAASM_RUN names it;
 # otherwise it is looked for in this repository's build tree

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -26,7 +27,7 @@ int main(int argc, char** argv) {
                "faasm-codegen"};
   std::string input, output, bounds = "guard", cpu = "baseline";
   unsigned optLevel = 2;
-  app.add_option("input", input, "the .wasm module")->required();
+  app.add_option("input", input, "the module: binary (.wasm) or text (.wat)")->required();
   app.add_option("-o,--output", output, "the artefact to write (default: input with .so)");
   app.add_option("--bounds", bounds,
                  "memory bounds checks: guard (reserved address space and guard pages) or "
@@ -69,6 +70,19 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)),
                              std::istreambuf_iterator<char>());
   if (file.bad()) return fail(input, "cannot read");
+  // Text modules are assembled first: a .wat name, or (any name but .wasm)
+  // a file that starts with "(" where a binary's "\0asm" magic would be.
+  size_t firstByte = 0;
+  while (firstByte < bytes.size() && std::isspace(bytes[firstByte]))
+    ++firstByte;
+  bool isText = input.ends_with(".wat") ||
+                (!input.ends_with(".wasm") && firstByte < bytes.size() && bytes[firstByte] == '(');
+  if (isText) {
+    faasm::codegen::WatResult wat = faasm::codegen::watToWasm(
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), input);
+    if (!wat.ok) return fail(input, wat.message);
+    bytes = std::move(wat.wasm);
+  }
 
   faasm::codegen::CompileOptions options;
   options.bounds =

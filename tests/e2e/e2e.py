@@ -129,6 +129,11 @@ def cmd_expect(a):
                 problems.append(f"stderr line does not mention {word!r}")
     if a.stdout is not None and proc.stdout != a.stdout:
         problems.append(f"stdout is not {a.stdout!r}")
+    if a.stdout_regex is not None and not re.search(a.stdout_regex, proc.stdout):
+        problems.append(f"stdout does not match {a.stdout_regex!r}")
+    for text in a.stdout_contains:
+        if text not in proc.stdout:
+            problems.append(f"stdout does not contain {text!r}")
     for path in a.absent:
         if os.path.exists(path):
             problems.append(f"{path} exists (a failed run must leave no output file)")
@@ -168,6 +173,11 @@ def cmd_make_input(a):
         data = b"This is not a WebAssembly module, just text.\n" * 4
     elif a.kind == "empty":
         data = b""
+    elif a.kind == "deep-text":
+        # 5,000 nested blocks in the text format: deeper than faasm-codegen
+        # lets WABT's recursive text parser go.
+        data = (b"(module (func (export \"_start\")" + b" (block" * 5000 + b")" * 5000
+                + b"))\n")
     with open(a.output, "wb") as f:
         f.write(data)
 
@@ -222,6 +232,9 @@ def main():
     x.add_argument("--one-line", action="store_true", help="stderr must be exactly one line")
     x.add_argument("--stderr-empty", action="store_true", help="stderr must be empty")
     x.add_argument("--stdout", help="exact stdout")
+    x.add_argument("--stdout-regex", help="a regular expression stdout must match (re.search)")
+    x.add_argument("--stdout-contains", action="append", default=[],
+                   help="text stdout must contain")
     x.add_argument("--absent", action="append", default=[],
                    help="a file that must not exist afterwards (removed before the run)")
     x.add_argument("--prepare", nargs=3, metavar=("CODEGEN", "WASM", "SO"),
@@ -238,7 +251,7 @@ def main():
     i.set_defaults(func=cmd_imports)
 
     m = sub.add_parser("make-input")
-    m.add_argument("kind", choices=["truncated", "garbage", "empty"])
+    m.add_argument("kind", choices=["truncated", "garbage", "empty", "deep-text"])
     m.add_argument("output")
     m.add_argument("--source")
     m.set_defaults(func=cmd_make_input)

@@ -18,10 +18,13 @@ The outcome of a driver, which tests/CMakeLists.txt relies on:
 
 import contextlib
 import difflib
+import hashlib
+import hmac
 import os
 import shlex
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -38,6 +41,13 @@ SKIP_EXIT_CODE = 77
 SKIP_MARKER = "FAASM-TEST-SKIPPED: "
 
 DEFAULT_TIMEOUT_SECONDS = 300
+
+# Faaslets run as an unprivileged uid (nobody when faasm-run runs as root,
+# docs/Isolation.md), and the file system's permissions apply to them: what
+# a test grants a function (--dir, the state directory) must be theirs to
+# use, as an operator would make it. So everything the drivers make is open
+# to every uid (a private temporary directory holds it).
+os.umask(0)
 
 
 # ----- outcomes -------------------------------------------------------------------
@@ -178,7 +188,9 @@ def compile_c_to_wasm(source, wasm, flags=()):
 def make_work_dir(base, name):
     """A fresh directory `<base>/<name>.XXXXXX` for one run of a test."""
     os.makedirs(base, exist_ok=True)
-    return tempfile.mkdtemp(prefix=name + ".", dir=base)
+    path = tempfile.mkdtemp(prefix=name + ".", dir=base)
+    os.chmod(path, 0o777)  # see os.umask above
+    return path
 
 
 @contextlib.contextmanager
@@ -219,3 +231,43 @@ def expect_result(result, status, stdout=None, stderr=None):
     if stderr is not None:
         check_equal("stderr", got_err, stderr)
     return got_out, got_err
+
+
+# ----- artefact seals (host-interface/abi/include/faasm/abi/Artefact.h) -----------
+
+SEAL_MAGIC = b"FAASMSEL"
+SEAL_VERSION = 1
+SEAL_BYTES = 128
+ARTEFACT_KEY_ENV = "FAASM_ARTEFACT_KEY"
+# The key test artefacts are sealed with (tests/CMakeLists.txt repeats it);
+# a test that runs them puts it in FAASM_ARTEFACT_KEY.
+TEST_ARTEFACT_KEY = "5eed" * 16
+
+
+def artefact_key_id(key_hex):
+    """The key id a seal records: 8 bytes of SHA-256("faasm artefact key id" || key)."""
+    return hashlib.sha256(b"faasm artefact key id" + bytes.fromhex(key_hex)).digest()[:8]
+
+
+def seal_fields(image, key_hex, source_digest=bytes(32), key_id=None, digest=None):
+    """The seal of ELF image bytes, as faasm-codegen makes it; key_id and
+    digest replace the true ones (forgeries)."""
+    head = (SEAL_MAGIC + struct.pack("<IIQ", SEAL_VERSION, SEAL_BYTES, len(image)) +
+            (digest if digest is not None else hashlib.sha256(image).digest()) + source_digest +
+            (key_id if key_id is not None else artefact_key_id(key_hex)))
+    return head + hmac.new(bytes.fromhex(key_hex), head, hashlib.sha256).digest()
+
+
+def seal_artefact(image, key_hex, source_digest=bytes(32)):
+    """image + its seal under key_hex."""
+    return image + seal_fields(image, key_hex, source_digest)
+
+
+def split_seal(artefact):
+    """(image, fields): a sealed artefact's ELF image and its seal as a dict."""
+    image, seal = artefact[:-SEAL_BYTES], artefact[-SEAL_BYTES:]
+    magic = seal[:8]
+    version, size, image_bytes = struct.unpack("<IIQ", seal[8:24])
+    return image, {"magic": magic, "version": version, "seal_bytes": size,
+                   "image_bytes": image_bytes, "image_digest": seal[24:56],
+                   "source_digest": seal[56:88], "key_id": seal[88:96], "mac": seal[96:128]}

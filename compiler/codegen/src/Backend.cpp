@@ -1,5 +1,6 @@
 #include "Backend.h"
 
+#include "ArtefactSeal.h"
 #include "BoundsVersioning.h"
 
 #include <lld/Common/Driver.h>
@@ -176,7 +177,8 @@ bool writeAll(int fd, const llvm::SmallVectorImpl<char>& bytes) {
 } // namespace
 
 std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& objects,
-                             const std::string& outputPath) {
+                             const std::string& outputPath, const abi::Digest& sourceDigest,
+                             const abi::ArtefactKey& key) {
   TemporaryFiles temporaries;
   std::vector<std::string> objectPaths;
   for (const auto& object : objects) {
@@ -221,6 +223,8 @@ std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& obje
     err.flush();
     return "linking failed: " + diagnostics.substr(0, diagnostics.find('\n'));
   }
+  // Sealed before it gets its name: no unsealed artefact is ever visible.
+  if (std::string error = sealArtefact(linkedPath, sourceDigest, key); !error.empty()) return error;
   if (::rename(linkedPath.c_str(), outputPath.c_str()) != 0)
     return "cannot write " + outputPath + ": " + strerror(errno);
   temporaries.paths.pop_back(); // renamed: nothing left to remove

@@ -1,6 +1,7 @@
 // LLVM IR -> optimised x86-64 object code -> shared object (lld, in-process).
 #pragma once
 
+#include "faasm/abi/Artefact.h"
 #include "faasm/codegen/Compiler.h"
 
 #include <llvm/ADT/SmallVector.h>
@@ -22,8 +23,10 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
                        llvm::SmallVectorImpl<char>& object,
                        llvm::raw_ostream* optimisedIr = nullptr);
 
-// Links the objects into one shared object at outputPath, atomically.
+// Links the objects into one shared object and seals it (faasm/abi/Artefact.h:
+// its SHA-256, the source's, the MAC under `key`) at outputPath, atomically.
 std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& objects,
-                             const std::string& outputPath);
+                             const std::string& outputPath, const abi::Digest& sourceDigest,
+                             const abi::ArtefactKey& key);
 
 } // namespace faasm::codegen

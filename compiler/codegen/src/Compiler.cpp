@@ -1,10 +1,12 @@
 #include "faasm/codegen/Compiler.h"
 
+#include "ArtefactSeal.h"
 #include "Backend.h"
 #include "EmitContext.h"
 #include "WasmReader.h"
 
 #include <algorithm>
+#include <cstring>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/Support/raw_ostream.h>
 #include <thread>
@@ -35,6 +37,14 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
                                     const std::string& outputPath) {
   ReadResult read = readAndValidate(wasm);
   if (!read.module) return read.status;
+  // The key first: without one, nothing is worth compiling.
+  abi::ArtefactKey key;
+  if (std::string error = loadOrCreateArtefactKey(key); !error.empty())
+    return {false, ErrorKind::Io, error};
+  struct Wipe {
+    abi::ArtefactKey& key;
+    ~Wipe() { explicit_bzero(key.data(), key.size()); }
+  } wipe{key};
 
   uint64_t features = targetCpuFeatures(options);
   unsigned threads =
@@ -85,7 +95,8 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
   for (const CompileResult& result : results)
     if (!result.ok) return result;
 
-  if (std::string error = linkSharedObject(objects, outputPath); !error.empty())
+  if (std::string error = linkSharedObject(objects, outputPath, abi::Sha256::of(wasm), key);
+      !error.empty())
     return {false, ErrorKind::Io, error};
   return {};
 }

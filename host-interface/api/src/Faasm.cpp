@@ -3,8 +3,9 @@
 #include "faasm/state/LocalState.h"
 
 #include <cstdio>
-#include <cstring>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <unordered_map>
 
 namespace faasm::api {
@@ -47,7 +48,7 @@ FaasmInstance& faasmInstanceOf(abi::VMContext* vmctx) {
   static std::mutex mutex;
   static auto* byMemory = new std::unordered_map<const void*, FaasmInstance>; // never destroyed
   std::lock_guard lock(mutex);
-  return (*byMemory)[vmctx->memoryBase];
+  return (*byMemory)[host::guestMemoryIdentity(vmctx)];
 }
 
 void resetFaasmInstance(abi::VMContext* vmctx) {
@@ -58,16 +59,43 @@ void setStateDirectory(std::string directory) {
   state::LocalStateStore::instance().setDirectory(std::move(directory));
 }
 
-std::string_view guestString(VMContext* vm, uint32_t ptr) {
-  if (ptr >= vm->memorySize) host::trap(abi::TrapCode::HostPointerOutOfBounds);
-  const uint8_t* start = vm->memoryBase + ptr;
-  const void* nul = std::memchr(start, 0, vm->memorySize - ptr);
-  if (!nul) host::trap(abi::TrapCode::HostPointerOutOfBounds);
-  return {reinterpret_cast<const char*>(start), size_t(static_cast<const uint8_t*>(nul) - start)};
+void setStateQuota(uint64_t bytes) {
+  state::LocalStateStore::instance().setQuota(bytes);
 }
 
-void hostError(const char* what) {
-  std::fprintf(stderr, "faasm: %s\n", what);
+std::string guestKey(VMContext* vm, int32_t ptr) {
+  std::optional<std::string> key = host::guestLoadCString(vm, uint32_t(ptr), kMaxKeyLength);
+  if (!key)
+    hostError("state key at " + std::to_string(uint32_t(ptr)) + " is longer than " +
+              std::to_string(kMaxKeyLength) + " bytes");
+  return std::move(*key);
+}
+
+std::string quoted(std::string_view bytes) {
+  static const char* hex = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 80) {
+      out += "...";
+      break;
+    }
+    unsigned char c = static_cast<unsigned char>(bytes[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
+void hostError(const std::string& what) {
+  std::fprintf(stderr, "faasm: %s\n", what.c_str());
   host::trap(abi::TrapCode::HostError);
 }
 

@@ -2,32 +2,35 @@
 // callbacks of the instance's CallContext (which run the callee as a
 // sibling Faaslet). Without a context or callback: no chaining (0 / -1).
 // The callbacks may allocate and throw; nothing they throw crosses the wasm
-// frames above us.
+// frames above us. The callee's name reaches the callback as the host's one
+// copy (a name the callback checks is the name it uses); the input is
+// payload, a span of guest memory the callback copies.
 #include "FaasmPrivate.h"
 
 #include "faasm/api/CallContext.h"
 
 #include <algorithm>
-#include <cstring>
+#include <optional>
+#include <string>
 
 namespace faasm::api {
 namespace {
 
-uint32_t chainImpl(CallContext* call, std::string_view name, const uint8_t* input,
-                   uint32_t inputLen) {
+uint32_t chainImpl(CallContext* call, const std::string& name, const host::GuestSpan& input) {
   try {
-    return call->chain(name, std::span<const uint8_t>(input, inputLen));
+    return call->chain(name, std::span<const uint8_t>(input.data(), input.size()));
   } catch (...) {
     return 0;
   }
 }
 
 int32_t chainNamed(VMContext* vm, int32_t name, int32_t input, int32_t inputLen) {
-  std::string_view fn = guestString(vm, uint32_t(name));
-  const uint8_t* in = guestRange(vm, input, inputLen);
+  // A name too long to be a file name of the function table names no function.
+  std::optional<std::string> fn = host::guestLoadCString(vm, uint32_t(name), kMaxFunctionName);
+  host::GuestSpan in = guestRange(vm, input, inputLen);
   CallContext* call = callContextOf(vm);
-  if (!call || !call->chain) return 0;
-  return int32_t(chainImpl(call, fn, in, uint32_t(inputLen)));
+  if (!fn || !call || !call->chain) return 0;
+  return int32_t(chainImpl(call, *fn, in));
 }
 
 int32_t awaitImpl(CallContext* call, uint32_t id) {
@@ -44,23 +47,19 @@ int32_t awaitCall(VMContext* vm, int32_t callId) {
   return awaitImpl(call, uint32_t(callId));
 }
 
-int32_t outputImpl(CallContext* call, uint32_t id, uint8_t* out, uint32_t outLen) {
+int32_t outputImpl(CallContext* call, uint32_t id, const host::GuestSpan& out) {
   try {
-    std::optional<std::vector<uint8_t>> output = call->getOutput(id);
-    if (!output) return -1;
-    size_t n = std::min<size_t>(outLen, output->size());
-    if (n) std::memcpy(out, output->data(), n);
-    return int32_t(output->size());
+    return call->getOutput(id, std::span<uint8_t>(out.data(), out.size()));
   } catch (...) {
     return -1;
   }
 }
 
 int32_t getOutput(VMContext* vm, int32_t callId, int32_t buffer, int32_t bufferLen) {
-  uint8_t* out = guestRange(vm, buffer, bufferLen);
+  host::GuestSpan out = guestRange(vm, buffer, bufferLen);
   CallContext* call = callContextOf(vm);
   if (!call || !call->getOutput) return -1;
-  return outputImpl(call, uint32_t(callId), out, uint32_t(bufferLen));
+  return outputImpl(call, uint32_t(callId), out);
 }
 
 } // namespace

@@ -6,7 +6,6 @@
 #include "faasm/api/CallContext.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace faasm::api {
 namespace {
@@ -17,22 +16,17 @@ int32_t getInputSize(VMContext* vm) {
 }
 
 void getInput(VMContext* vm, int32_t buffer, int32_t bufferLen) {
-  uint8_t* out = guestRange(vm, buffer, bufferLen);
+  host::GuestSpan out = guestRange(vm, buffer, bufferLen);
   CallContext* call = callContextOf(vm);
   if (!call) return;
-  size_t n = std::min<size_t>(uint32_t(bufferLen), call->input.size());
-  if (n) std::memcpy(out, call->input.data(), n);
-}
-
-void setOutputImpl(CallContext* call, const uint8_t* data, uint32_t length) {
-  call->output.assign(data, data + length);
+  out.write(0, call->input.data(), std::min<uint64_t>(out.size(), call->input.size()));
 }
 
 void setOutput(VMContext* vm, int32_t output, int32_t outputLen) {
-  const uint8_t* data = guestRange(vm, output, outputLen);
+  host::GuestSpan data = guestRange(vm, output, outputLen);
   CallContext* call = callContextOf(vm);
   if (!call) return;
-  setOutputImpl(call, data, uint32_t(outputLen));
+  call->output.assign(data.data(), data.data() + data.size());
 }
 
 } // namespace

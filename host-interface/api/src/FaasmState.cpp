@@ -1,11 +1,17 @@
 // State, local tier: faasmReadState*, faasmWriteState*, the *Ptr mappings,
-// push/pull, locks and append lists, over faasm/host/LocalState.h.
+// push/pull, locks and append lists, over faasm/state/LocalState.h.
+//
+// Every key is the calling instance's user's (FaasmInstance::user): the
+// store keeps each user's objects apart. The key is copied out of guest
+// memory once (guestKey) and every step of a call uses that copy.
 //
 // Guest-supplied ranges of a value ([offset, offset + len) within totalLen)
 // are checked like guest pointers: a range past the value's stated length is
-// a bad argument to a host call and traps HostPointerOutOfBounds. A host
-// failure (no space in the state directory, a memory that cannot grow) traps
-// HostError after one line on stderr.
+// a bad argument to a host call and traps HostPointerOutOfBounds. Failures
+// trap HostError after one line on stderr naming the user and the key:
+// the user's state quota (which every growth is charged against), a lock
+// the Faaslet already holds, no space in the state directory, a memory that
+// cannot grow. None of these functions has an error return to use instead.
 //
 // Push and pull: the local tier is the whole store for now, so a push has
 // nothing to send and a pull has nothing to fetch; pull makes sure the value
@@ -29,235 +35,202 @@ LocalStateStore& store() {
   return LocalStateStore::instance();
 }
 
+const std::string& userOf(VMContext* vm) {
+  return faasmInstanceOf(vm).user;
+}
+
 // Checks [offset, offset + length) lies within a value of totalLen bytes.
 void checkValueRange(int32_t totalLen, int32_t offset, int32_t length) {
   uint64_t total = uint32_t(totalLen), off = uint32_t(offset), len = uint32_t(length);
   if (off > total || len > total - off) host::trap(abi::TrapCode::HostPointerOutOfBounds);
 }
 
-// Results of the helpers, turned into traps by their callers once the
-// helper's frame (and its std::string temporaries) is gone.
-enum class Outcome { Ok, HostFailure, MapFailure };
-
-[[noreturn]] void fail(Outcome o) {
-  hostError(o == Outcome::MapFailure ? "cannot map a state value into linear memory"
-                                     : "local state store failed");
+// A failed store operation on `key` (errno `error`): one line, then a trap.
+[[noreturn]] void failState(VMContext* vm, const std::string& key, int error) {
+  const std::string& user = userOf(vm);
+  if (error == EDQUOT)
+    hostError("state quota exceeded: user " + quoted(user) + ", key " + quoted(key) + ", limit " +
+              std::to_string(store().quota()) + " bytes");
+  hostError("local state store failed: user " + quoted(user) + ", key " + quoted(key) + ": " +
+            std::strerror(error ? error : EIO));
 }
 
-// The object of `key`, created and at least `length` bytes long.
-StateObject* sized(std::string_view key, uint64_t length) {
-  StateObject* object = store().open(key, true);
-  if (!object || !object->ensureSize(length)) return nullptr;
+// The object of the caller's `key`, created and at least `length` bytes
+// long, or a trap.
+StateObject* sized(VMContext* vm, const std::string& key, uint64_t length) {
+  StateObject* object = store().open(userOf(vm), key, true);
+  if (!object || !object->ensureSize(length)) failState(vm, key, errno);
+  return object;
+}
+
+// The object of the caller's `key` if it exists (null if not), or a trap.
+StateObject* existing(VMContext* vm, const std::string& key) {
+  StateObject* object = store().open(userOf(vm), key, false);
+  if (!object && errno != ENOENT) failState(vm, key, errno);
   return object;
 }
 
 // ----- reading --------------------------------------------------------------------
 
-int32_t readStateSize(VMContext* vm, int32_t key) {
-  std::string_view k = guestString(vm, uint32_t(key));
-  StateObject* object = store().open(k, false);
+int32_t readStateSize(VMContext* vm, int32_t keyPtr) {
+  std::string key = guestKey(vm, keyPtr);
+  StateObject* object = existing(vm, key);
   return object ? int32_t(std::min<uint64_t>(object->size(), INT32_MAX)) : 0;
 }
 
-Outcome readImpl(std::string_view key, uint8_t* out, uint32_t outLen, int32_t& outSize) {
-  StateObject* object = store().open(key, false);
-  outSize = 0;
-  if (!object) return errno == ENOENT ? Outcome::Ok : Outcome::HostFailure;
+int32_t readState(VMContext* vm, int32_t keyPtr, int32_t buffer, int32_t bufferLen) {
+  std::string key = guestKey(vm, keyPtr);
+  host::GuestSpan out = guestRange(vm, buffer, bufferLen);
+  StateObject* object = existing(vm, key);
+  if (!object) return 0;
   uint64_t size = object->size();
-  outSize = int32_t(std::min<uint64_t>(size, INT32_MAX));
-  uint64_t n = std::min<uint64_t>(outLen, size);
-  return n == 0 || object->read(0, out, n) ? Outcome::Ok : Outcome::HostFailure;
+  uint64_t n = std::min<uint64_t>(out.size(), size);
+  if (n && !object->read(0, out.data(), n)) failState(vm, key, errno);
+  return int32_t(std::min<uint64_t>(size, INT32_MAX));
 }
 
-int32_t readState(VMContext* vm, int32_t key, int32_t buffer, int32_t bufferLen) {
-  std::string_view k = guestString(vm, uint32_t(key));
-  uint8_t* out = guestRange(vm, buffer, bufferLen);
-  int32_t size = 0;
-  Outcome o = readImpl(k, out, uint32_t(bufferLen), size);
-  if (o != Outcome::Ok) fail(o);
-  return size;
-}
-
-Outcome readOffsetImpl(std::string_view key, uint32_t total, uint32_t offset, uint8_t* out,
-                       uint32_t length) {
-  StateObject* object = sized(key, total);
-  if (!object) return Outcome::HostFailure;
-  return length == 0 || object->read(offset, out, length) ? Outcome::Ok : Outcome::HostFailure;
-}
-
-void readStateOffset(VMContext* vm, int32_t key, int32_t totalLen, int32_t offset, int32_t buffer,
-                     int32_t bufferLen) {
-  std::string_view k = guestString(vm, uint32_t(key));
-  uint8_t* out = guestRange(vm, buffer, bufferLen);
+void readStateOffset(VMContext* vm, int32_t keyPtr, int32_t totalLen, int32_t offset,
+                     int32_t buffer, int32_t bufferLen) {
+  std::string key = guestKey(vm, keyPtr);
+  host::GuestSpan out = guestRange(vm, buffer, bufferLen);
   checkValueRange(totalLen, offset, bufferLen);
-  Outcome o = readOffsetImpl(k, uint32_t(totalLen), uint32_t(offset), out, uint32_t(bufferLen));
-  if (o != Outcome::Ok) fail(o);
+  StateObject* object = sized(vm, key, uint32_t(totalLen));
+  if (out.size() && !object->read(uint32_t(offset), out.data(), out.size()))
+    failState(vm, key, errno);
 }
 
 // Maps the value into the caller's memory once per key and instance; a later
 // call for a longer value maps it again, at a new address.
-Outcome mapImpl(VMContext* vm, std::string_view key, uint32_t total, uint64_t& outAddress) {
-  StateObject* object = sized(key, total);
-  if (!object) return Outcome::HostFailure;
+uint64_t mapValue(VMContext* vm, const std::string& key, uint32_t total) {
+  StateObject* object = sized(vm, key, total);
   FaasmInstance& self = faasmInstanceOf(vm);
   auto it = self.mappings.find(key);
-  if (it != self.mappings.end() && it->second.length >= total) {
-    outAddress = it->second.guestAddress;
-    return Outcome::Ok;
-  }
+  if (it != self.mappings.end() && it->second.length >= total) return it->second.guestAddress;
   host::SharedMapping mapped =
       host::guestInstanceOf(vm).mapSharedIntoMemory(object->fd(), state::kHeaderBytes, total);
-  if (!mapped.error.empty()) return Outcome::MapFailure;
-  outAddress = mapped.guestAddress;
-  self.mappings[std::string(key)] = {outAddress, abi::roundUpToWasmPages(total)};
-  return Outcome::Ok;
+  if (!mapped.error.empty())
+    hostError("cannot map state: user " + quoted(self.user) + ", key " + quoted(key) + ": " +
+              mapped.error);
+  self.mappings[key] = {mapped.guestAddress, abi::roundUpToWasmPages(total)};
+  return mapped.guestAddress;
 }
 
-int32_t readStatePtr(VMContext* vm, int32_t key, int32_t totalLen) {
-  std::string_view k = guestString(vm, uint32_t(key));
+int32_t readStatePtr(VMContext* vm, int32_t keyPtr, int32_t totalLen) {
+  std::string key = guestKey(vm, keyPtr);
   if (totalLen <= 0) host::trap(abi::TrapCode::HostPointerOutOfBounds);
-  uint64_t address = 0;
-  Outcome o = mapImpl(vm, k, uint32_t(totalLen), address);
-  if (o != Outcome::Ok) fail(o);
-  return int32_t(uint32_t(address));
+  return int32_t(uint32_t(mapValue(vm, key, uint32_t(totalLen))));
 }
 
-int32_t readStateOffsetPtr(VMContext* vm, int32_t key, int32_t totalLen, int32_t offset,
+int32_t readStateOffsetPtr(VMContext* vm, int32_t keyPtr, int32_t totalLen, int32_t offset,
                            int32_t len) {
-  std::string_view k = guestString(vm, uint32_t(key));
+  std::string key = guestKey(vm, keyPtr);
   if (totalLen <= 0) host::trap(abi::TrapCode::HostPointerOutOfBounds);
   checkValueRange(totalLen, offset, len);
-  uint64_t address = 0;
-  Outcome o = mapImpl(vm, k, uint32_t(totalLen), address);
-  if (o != Outcome::Ok) fail(o);
-  return int32_t(uint32_t(address + uint32_t(offset)));
+  return int32_t(uint32_t(mapValue(vm, key, uint32_t(totalLen)) + uint32_t(offset)));
 }
 
 // ----- writing --------------------------------------------------------------------
 
-Outcome writeImpl(std::string_view key, const uint8_t* data, uint32_t length) {
-  StateObject* object = store().open(key, true);
-  if (!object || !object->setSize(length)) return Outcome::HostFailure;
-  return length == 0 || object->write(0, data, length) ? Outcome::Ok : Outcome::HostFailure;
+void writeState(VMContext* vm, int32_t keyPtr, int32_t data, int32_t dataLen) {
+  std::string key = guestKey(vm, keyPtr);
+  host::GuestSpan in = guestRange(vm, data, dataLen);
+  StateObject* object = store().open(userOf(vm), key, true);
+  if (!object || !object->setSize(in.size()) ||
+      (in.size() && !object->write(0, in.data(), in.size())))
+    failState(vm, key, errno);
 }
 
-void writeState(VMContext* vm, int32_t key, int32_t data, int32_t dataLen) {
-  std::string_view k = guestString(vm, uint32_t(key));
-  const uint8_t* in = guestRange(vm, data, dataLen);
-  Outcome o = writeImpl(k, in, uint32_t(dataLen));
-  if (o != Outcome::Ok) fail(o);
-}
-
-Outcome writeOffsetImpl(std::string_view key, uint32_t total, uint32_t offset, const uint8_t* data,
-                        uint32_t length) {
-  StateObject* object = sized(key, total);
-  if (!object) return Outcome::HostFailure;
-  return length == 0 || object->write(offset, data, length) ? Outcome::Ok : Outcome::HostFailure;
-}
-
-void writeStateOffset(VMContext* vm, int32_t key, int32_t totalLen, int32_t offset, int32_t data,
+void writeStateOffset(VMContext* vm, int32_t keyPtr, int32_t totalLen, int32_t offset, int32_t data,
                       int32_t dataLen) {
-  std::string_view k = guestString(vm, uint32_t(key));
-  const uint8_t* in = guestRange(vm, data, dataLen);
+  std::string key = guestKey(vm, keyPtr);
+  host::GuestSpan in = guestRange(vm, data, dataLen);
   checkValueRange(totalLen, offset, dataLen);
-  Outcome o = writeOffsetImpl(k, uint32_t(totalLen), uint32_t(offset), in, uint32_t(dataLen));
-  if (o != Outcome::Ok) fail(o);
+  StateObject* object = sized(vm, key, uint32_t(totalLen));
+  if (in.size() && !object->write(uint32_t(offset), in.data(), in.size()))
+    failState(vm, key, errno);
 }
 
 // Dirty flags matter only to a partial push to the global tier.
-void flagStateDirty(VMContext* vm, int32_t key, int32_t) {
-  guestString(vm, uint32_t(key));
+void flagStateDirty(VMContext* vm, int32_t keyPtr, int32_t) {
+  guestKey(vm, keyPtr);
 }
 
 // ----- push and pull ------------------------------------------------------------------
 
-void pushState(VMContext* vm, int32_t key) {
-  guestString(vm, uint32_t(key));
+void pushState(VMContext* vm, int32_t keyPtr) {
+  guestKey(vm, keyPtr);
 }
-void pushStatePartial(VMContext* vm, int32_t key) {
-  guestString(vm, uint32_t(key));
-}
-
-Outcome pullImpl(std::string_view key, uint32_t length) {
-  return sized(key, length) ? Outcome::Ok : Outcome::HostFailure;
+void pushStatePartial(VMContext* vm, int32_t keyPtr) {
+  guestKey(vm, keyPtr);
 }
 
-void pullState(VMContext* vm, int32_t key, int32_t stateLen) {
-  std::string_view k = guestString(vm, uint32_t(key));
-  Outcome o = pullImpl(k, uint32_t(stateLen));
-  if (o != Outcome::Ok) fail(o);
+void pullState(VMContext* vm, int32_t keyPtr, int32_t stateLen) {
+  sized(vm, guestKey(vm, keyPtr), uint32_t(stateLen));
 }
 
 // ----- locks --------------------------------------------------------------------------
 
-Outcome lockImpl(VMContext* vm, std::string_view key, bool exclusive) {
-  StateObject* object = store().open(key, true);
-  if (!object) return Outcome::HostFailure;
-  int fd = object->lock(exclusive);
-  if (fd < 0) return Outcome::HostFailure;
+// A Faaslet holds at most one lock per key: a second one (the same again,
+// or a read lock upgraded to write, or a write lock downgraded) would wait
+// for the first, which only this Faaslet can release, for ever. It traps.
+void lock(VMContext* vm, int32_t keyPtr, bool exclusive) {
+  std::string key = guestKey(vm, keyPtr);
   FaasmInstance& self = faasmInstanceOf(vm);
-  (exclusive ? self.writeLocks : self.readLocks).emplace(std::string(key), fd);
-  return Outcome::Ok;
+  bool holdsWrite = self.writeLocks.count(key) != 0;
+  if (holdsWrite || self.readLocks.count(key))
+    hostError("state lock taken twice: user " + quoted(self.user) + ", key " + quoted(key) +
+              ", held for " + (holdsWrite ? "writing" : "reading") + ", asked for " +
+              (exclusive ? "writing" : "reading") + " (it would wait for itself for ever)");
+  StateObject* object = store().open(self.user, key, true);
+  if (!object) failState(vm, key, errno);
+  int fd = object->lock(exclusive);
+  if (fd < 0) failState(vm, key, errno);
+  (exclusive ? self.writeLocks : self.readLocks).emplace(key, fd);
 }
 
-void unlockImpl(VMContext* vm, std::string_view key, bool exclusive) {
+// Releasing a lock not held does nothing.
+void unlock(VMContext* vm, int32_t keyPtr, bool exclusive) {
+  std::string key = guestKey(vm, keyPtr);
   FaasmInstance& self = faasmInstanceOf(vm);
   auto& held = exclusive ? self.writeLocks : self.readLocks;
   auto it = held.find(key);
-  if (it == held.end()) return; // not held: nothing to release
+  if (it == held.end()) return;
   StateObject::unlock(it->second);
   held.erase(it);
 }
 
 void lockStateRead(VMContext* vm, int32_t key) {
-  std::string_view k = guestString(vm, uint32_t(key));
-  Outcome o = lockImpl(vm, k, false);
-  if (o != Outcome::Ok) fail(o);
+  lock(vm, key, false);
 }
 void unlockStateRead(VMContext* vm, int32_t key) {
-  unlockImpl(vm, guestString(vm, uint32_t(key)), false);
+  unlock(vm, key, false);
 }
 void lockStateWrite(VMContext* vm, int32_t key) {
-  std::string_view k = guestString(vm, uint32_t(key));
-  Outcome o = lockImpl(vm, k, true);
-  if (o != Outcome::Ok) fail(o);
+  lock(vm, key, true);
 }
 void unlockStateWrite(VMContext* vm, int32_t key) {
-  unlockImpl(vm, guestString(vm, uint32_t(key)), true);
+  unlock(vm, key, true);
 }
 
 // ----- append lists ---------------------------------------------------------------------
 
-Outcome appendImpl(std::string_view key, const uint8_t* data, uint32_t length) {
-  return store().appendElement(key, data, length) ? Outcome::Ok : Outcome::HostFailure;
+void appendState(VMContext* vm, int32_t keyPtr, int32_t data, int32_t dataLen) {
+  std::string key = guestKey(vm, keyPtr);
+  host::GuestSpan in = guestRange(vm, data, dataLen);
+  if (!store().appendElement(userOf(vm), key, in.data(), uint32_t(in.size())))
+    failState(vm, key, errno);
 }
 
-void appendState(VMContext* vm, int32_t key, int32_t data, int32_t dataLen) {
-  std::string_view k = guestString(vm, uint32_t(key));
-  const uint8_t* in = guestRange(vm, data, dataLen);
-  Outcome o = appendImpl(k, in, uint32_t(dataLen));
-  if (o != Outcome::Ok) fail(o);
-}
-
-void readAppendedImpl(std::string_view key, uint8_t* out, uint32_t outLen, uint32_t nElems) {
-  store().readAppended(key, out, outLen, nElems);
-}
-
-void readAppendedState(VMContext* vm, int32_t key, int32_t buffer, int32_t bufferLen,
+void readAppendedState(VMContext* vm, int32_t keyPtr, int32_t buffer, int32_t bufferLen,
                        int32_t nElems) {
-  std::string_view k = guestString(vm, uint32_t(key));
-  uint8_t* out = guestRange(vm, buffer, bufferLen);
-  readAppendedImpl(k, out, uint32_t(bufferLen), uint32_t(nElems));
+  std::string key = guestKey(vm, keyPtr);
+  host::GuestSpan out = guestRange(vm, buffer, bufferLen);
+  store().readAppended(userOf(vm), key, out.data(), out.size(), uint32_t(nElems));
 }
 
-Outcome clearAppendedImpl(std::string_view key) {
-  return store().clearAppended(key) ? Outcome::Ok : Outcome::HostFailure;
-}
-
-void clearAppendedState(VMContext* vm, int32_t key) {
-  std::string_view k = guestString(vm, uint32_t(key));
-  Outcome o = clearAppendedImpl(k);
-  if (o != Outcome::Ok) fail(o);
+void clearAppendedState(VMContext* vm, int32_t keyPtr) {
+  std::string key = guestKey(vm, keyPtr);
+  if (!store().clearAppended(userOf(vm), key)) failState(vm, key, errno);
 }
 
 } // namespace

@@ -74,9 +74,15 @@ WasiContext::File* fileOf(VMContext* vm, int32_t fd) {
 }
 
 int hostFdOf(VMContext* vm, int32_t fd) {
-  if (fd >= 0 && fd <= 2) return wasiContextOf(vm).stdioFds[fd];
+  if (isStdio(fd)) return wasiContextOf(vm).stdioFds[fd];
   WasiContext::File* f = fileOf(vm, fd);
   return f ? f->fd : -1;
+}
+
+uint8_t stdioFiletype(int hostFd) {
+  struct stat st{};
+  return fstat(hostFd, &st) == 0 && S_ISCHR(st.st_mode) ? kFiletypeCharacterDevice
+                                                        : kFiletypeUnknown;
 }
 
 uint8_t filetypeOf(uint32_t mode) {

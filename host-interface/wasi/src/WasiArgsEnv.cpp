@@ -6,7 +6,7 @@
 namespace faasm::wasi {
 namespace {
 
-using host::guestBytes;
+using host::guestCheck;
 using host::guestStore;
 
 uint64_t bufferSize(const std::vector<std::string>& strings) {
@@ -17,29 +17,30 @@ uint64_t bufferSize(const std::vector<std::string>& strings) {
 }
 
 // Writes pointers to argvPtr and the NUL-terminated strings to bufPtr, after
-// checking both ranges whole.
+// checking both ranges whole; both are built in host memory first.
 int32_t writeStrings(VMContext* vm, const std::vector<std::string>& strings, uint32_t argvPtr,
                      uint32_t bufPtr) {
-  guestBytes(vm, argvPtr, uint64_t(strings.size()) * 4);
-  guestBytes(vm, bufPtr, bufferSize(strings));
-  uint32_t at = bufPtr;
-  for (size_t i = 0; i < strings.size(); ++i) {
-    guestStore<uint32_t>(vm, argvPtr + uint64_t(i) * 4, at);
-    std::memcpy(vm->memoryBase + at, strings[i].c_str(), strings[i].size() + 1);
-    at += uint32_t(strings[i].size() + 1);
+  guestCheck(vm, argvPtr, uint64_t(strings.size()) * 4);
+  guestCheck(vm, bufPtr, bufferSize(strings));
+  std::vector<uint32_t> pointers;
+  std::string buffer;
+  for (const std::string& s : strings) {
+    pointers.push_back(uint32_t(bufPtr + buffer.size()));
+    buffer.append(s.c_str(), s.size() + 1);
   }
+  host::guestStoreBytes(vm, argvPtr, pointers.data(), pointers.size() * 4);
+  host::guestStoreBytes(vm, bufPtr, buffer.data(), buffer.size());
   return kSuccess;
 }
 
 int32_t writeSizes(VMContext* vm, const std::vector<std::string>& strings, uint32_t countPtr,
                    uint32_t sizePtr) {
-  guestBytes(vm, countPtr, 4);
-  guestBytes(vm, sizePtr, 4);
+  guestCheck(vm, countPtr, 4);
+  guestCheck(vm, sizePtr, 4);
   guestStore<uint32_t>(vm, countPtr, uint32_t(strings.size()));
   guestStore<uint32_t>(vm, sizePtr, uint32_t(bufferSize(strings)));
   return kSuccess;
 }
-
 int32_t argsGet(VMContext* vm, int32_t argv, int32_t buf) {
   return writeStrings(vm, wasiContextOf(vm).args, uint32_t(argv), uint32_t(buf));
 }

@@ -17,7 +17,7 @@ bool hostClock(uint32_t id, clockid_t& out) {
 }
 
 int32_t clockTimeGet(VMContext* vm, int32_t id, int64_t precision, int32_t timePtr) {
-  host::guestBytes(vm, uint32_t(timePtr), 8);
+  host::guestCheck(vm, uint32_t(timePtr), 8);
   uint64_t nanos;
   if (!readClock(uint32_t(id), nanos)) return kEinval;
   host::guestStore<uint64_t>(vm, uint32_t(timePtr), nanos);
@@ -25,7 +25,7 @@ int32_t clockTimeGet(VMContext* vm, int32_t id, int64_t precision, int32_t timeP
 }
 
 int32_t clockResGet(VMContext* vm, int32_t id, int32_t resPtr) {
-  host::guestBytes(vm, uint32_t(resPtr), 8);
+  host::guestCheck(vm, uint32_t(resPtr), 8);
   clockid_t c;
   if (!hostClock(uint32_t(id), c)) return kEinval;
   timespec ts{};

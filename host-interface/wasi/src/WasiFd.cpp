@@ -2,6 +2,11 @@
 // fd_tell, fd_sync, fd_datasync, fd_fdstat_get, fd_fdstat_set_flags,
 // fd_prestat_get, fd_prestat_dir_name, for stdio (0..2) and the preopens and
 // files of WasiFiles.cpp (3 and up).
+//
+// Stdio is a stream to the guest, whatever the host descriptor behind it is
+// (a terminal, a pipe, or faasm-run's own output file): every call that would
+// act on it as a file answers as it would for a pipe and never reaches the
+// host descriptor (docs/Security.md, "Host functions and guest memory").
 #include "WasiPrivate.h"
 
 #include <cerrno>
@@ -14,9 +19,10 @@
 namespace faasm::wasi {
 namespace {
 
-using host::guestBytes;
-using host::guestLoad;
+using host::guestCheck;
+using host::guestSpan;
 using host::guestStore;
+using host::guestStoreBytes;
 
 int hostFd(VMContext* vm, int32_t fd) {
   return hostFdOf(vm, fd);
@@ -28,89 +34,109 @@ bool isDirectoryFd(VMContext* vm, int32_t fd) {
   return f && f->isDirectory;
 }
 
-// Validates an iovec array (8 bytes each: u32 buf, u32 len) and every buffer
-// it names, before any I/O, so a bad one traps with nothing done.
-void validateIovecs(VMContext* vm, uint32_t iovs, uint32_t count) {
-  guestBytes(vm, iovs, uint64_t(count) * 8);
-  for (uint32_t i = 0; i < count; ++i) {
-    uint32_t buf = guestLoad<uint32_t>(vm, iovs + uint64_t(i) * 8);
-    uint32_t len = guestLoad<uint32_t>(vm, iovs + uint64_t(i) * 8 + 4);
-    guestBytes(vm, buf, len);
+// An iovec or ciovec as the guest lays it out.
+struct GuestIovec {
+  uint32_t buf;
+  uint32_t len;
+};
+static_assert(sizeof(GuestIovec) == 8);
+
+// Linux's IOV_MAX: readv and writev refuse more buffers with EINVAL.
+constexpr uint32_t kIovMax = 1024;
+
+// The host's copy of a guest iovec array, as host iovecs over checked spans
+// of guest memory. Small arrays (printf's two) live on the stack.
+class HostIovecs {
+public:
+  iovec* data() { return count_ <= kInline ? inline_ : heap_.data(); }
+  int count() const { return int(count_); }
+  void resize(uint32_t count) {
+    count_ = count;
+    if (count > kInline) heap_.resize(count);
   }
+
+private:
+  static constexpr uint32_t kInline = 8;
+  uint32_t count_ = 0;
+  iovec inline_[kInline];
+  std::vector<iovec> heap_;
+};
+
+// Copies the guest's iovec array once and turns each entry into a host
+// iovec over a checked span of guest memory, before any I/O: the transfer
+// uses only these, so nothing the guest (or a read into its memory) writes
+// to the array afterwards matters. Traps if the array or any buffer lies
+// outside memory; EINVAL for more than kIovMax entries.
+int32_t copyIovecs(VMContext* vm, uint32_t iovs, uint32_t count, HostIovecs& out) {
+  guestCheck(vm, iovs, uint64_t(count) * sizeof(GuestIovec));
+  if (count > kIovMax) return kEinval;
+  GuestIovec copy[kIovMax];
+  host::guestLoadArrayInto<GuestIovec>(vm, iovs, count, copy);
+  out.resize(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    host::GuestSpan span = guestSpan(vm, copy[i].buf, copy[i].len);
+    out.data()[i].iov_base = span.data();
+    out.data()[i].iov_len = span.size();
+  }
+  return kSuccess;
 }
 
-// readv/writev in batches of host iovecs; stops at the first short transfer.
-// offset < 0: at the file position (readv/writev), else preadv/pwritev there.
+// One readv/writev (offset < 0) or preadv/pwritev at `offset`: with at most
+// kIovMax buffers, one system call moves everything it can.
 template <bool Write>
 int32_t transfer(VMContext* vm, int32_t fd, int32_t iovsArg, int32_t countArg, int32_t outPtr,
-                 int64_t offset = -1) {
-  uint32_t iovs = uint32_t(iovsArg), count = uint32_t(countArg);
-  validateIovecs(vm, iovs, count);
-  guestBytes(vm, uint32_t(outPtr), 4);
+                 int64_t offset) {
+  HostIovecs iovs;
+  int32_t err = copyIovecs(vm, uint32_t(iovsArg), uint32_t(countArg), iovs);
+  guestCheck(vm, uint32_t(outPtr), 4);
+  if (err != kSuccess) return err;
   int host = hostFd(vm, fd);
   if (host < 0) return kEbadf;
   if (isDirectoryFd(vm, fd)) return kEisdir;
-  if (offset >= 0 && fd <= 2) return kEspipe;
-  uint64_t total = 0;
-  constexpr uint32_t kBatch = 64;
-  iovec batch[kBatch];
-  for (uint32_t at = 0; at < count;) {
-    uint32_t n = 0;
-    uint64_t wanted = 0;
-    for (; n < kBatch && at + n < count; ++n) {
-      uint64_t entry = iovs + uint64_t(at + n) * 8;
-      uint32_t buf = guestLoad<uint32_t>(vm, entry);
-      uint32_t len = guestLoad<uint32_t>(vm, entry + 4);
-      batch[n].iov_base = vm->memoryBase + buf;
-      batch[n].iov_len = len;
-      wanted += len;
-    }
-    ssize_t done;
+  if (offset >= 0 && isStdio(fd)) return kEspipe;
+  ssize_t done;
+  do {
     if (offset < 0)
-      done = Write ? writev(host, batch, int(n)) : readv(host, batch, int(n));
+      done =
+          Write ? writev(host, iovs.data(), iovs.count()) : readv(host, iovs.data(), iovs.count());
     else
-      done = Write ? pwritev(host, batch, int(n), off_t(uint64_t(offset) + total))
-                   : preadv(host, batch, int(n), off_t(uint64_t(offset) + total));
-    if (done < 0) {
-      if (errno == EINTR) continue;
-      if (total) break;
-      return fromHostErrno(errno);
-    }
-    total += uint64_t(done);
-    if (uint64_t(done) < wanted) break;
-    at += n;
-  }
-  guestStore<uint32_t>(vm, uint32_t(outPtr), uint32_t(total));
+      done = Write ? pwritev(host, iovs.data(), iovs.count(), off_t(offset))
+                   : preadv(host, iovs.data(), iovs.count(), off_t(offset));
+  } while (done < 0 && errno == EINTR);
+  if (done < 0) return fromHostErrno(errno);
+  guestStore<uint32_t>(vm, uint32_t(outPtr), uint32_t(done));
   return kSuccess;
 }
 
 int32_t fdWrite(VMContext* vm, int32_t fd, int32_t iovs, int32_t n, int32_t out) {
-  return transfer<true>(vm, fd, iovs, n, out);
+  return transfer<true>(vm, fd, iovs, n, out, -1);
 }
 int32_t fdRead(VMContext* vm, int32_t fd, int32_t iovs, int32_t n, int32_t out) {
-  return transfer<false>(vm, fd, iovs, n, out);
+  return transfer<false>(vm, fd, iovs, n, out, -1);
 }
 
-int32_t fdPwrite(VMContext* vm, int32_t fd, int32_t iovs, int32_t n, int64_t offset, int32_t out) {
+// A negative offset is EINVAL before anything else, as Linux's pwrite has it.
+template <bool Write>
+int32_t positioned(VMContext* vm, int32_t fd, int32_t iovs, int32_t n, int64_t offset,
+                   int32_t out) {
   if (offset < 0) {
-    validateIovecs(vm, uint32_t(iovs), uint32_t(n));
-    guestBytes(vm, uint32_t(out), 4);
+    HostIovecs ignored;
+    copyIovecs(vm, uint32_t(iovs), uint32_t(n), ignored);
+    guestCheck(vm, uint32_t(out), 4);
     return hostFd(vm, fd) < 0 ? kEbadf : kEinval;
   }
-  return transfer<true>(vm, fd, iovs, n, out, offset);
+  return transfer<Write>(vm, fd, iovs, n, out, offset);
+}
+int32_t fdPwrite(VMContext* vm, int32_t fd, int32_t iovs, int32_t n, int64_t offset, int32_t out) {
+  return positioned<true>(vm, fd, iovs, n, offset, out);
 }
 int32_t fdPread(VMContext* vm, int32_t fd, int32_t iovs, int32_t n, int64_t offset, int32_t out) {
-  if (offset < 0) {
-    validateIovecs(vm, uint32_t(iovs), uint32_t(n));
-    guestBytes(vm, uint32_t(out), 4);
-    return hostFd(vm, fd) < 0 ? kEbadf : kEinval;
-  }
-  return transfer<false>(vm, fd, iovs, n, out, offset);
+  return positioned<false>(vm, fd, iovs, n, offset, out);
 }
 
 int32_t fdClose(VMContext* vm, int32_t fd) {
   if (hostFd(vm, fd) < 0) return kEbadf;
-  if (fd > 2) {
+  if (!isStdio(fd)) {
     wasiContextOf(vm).files.erase(fd); // closes the host descriptor
     return kSuccess;
   }
@@ -120,11 +146,11 @@ int32_t fdClose(VMContext* vm, int32_t fd) {
 }
 
 int32_t fdSeek(VMContext* vm, int32_t fd, int64_t offset, int32_t whence, int32_t outPtr) {
-  guestBytes(vm, uint32_t(outPtr), 8);
+  guestCheck(vm, uint32_t(outPtr), 8);
   int host = hostFd(vm, fd);
   if (host < 0) return kEbadf;
+  if (isStdio(fd)) return kEspipe;              // a pipe: lseek says ESPIPE whatever the whence
   if (whence < 0 || whence > 2) return kEinval; // WASI SET/CUR/END are 0/1/2, as on Linux
-  if (fd <= 2) return kEspipe;                  // stdio is a stream to the guest
   if (isDirectoryFd(vm, fd)) return kEisdir;
   off_t at = lseek(host, off_t(offset), whence);
   if (at < 0) return fromHostErrno(errno);
@@ -133,10 +159,10 @@ int32_t fdSeek(VMContext* vm, int32_t fd, int64_t offset, int32_t whence, int32_
 }
 
 int32_t fdTell(VMContext* vm, int32_t fd, int32_t outPtr) {
-  guestBytes(vm, uint32_t(outPtr), 8);
+  guestCheck(vm, uint32_t(outPtr), 8);
   int host = hostFd(vm, fd);
   if (host < 0) return kEbadf;
-  if (fd <= 2) return kEspipe;
+  if (isStdio(fd)) return kEspipe;
   if (isDirectoryFd(vm, fd)) return kEisdir;
   off_t at = lseek(host, 0, SEEK_CUR);
   if (at < 0) return fromHostErrno(errno);
@@ -144,57 +170,58 @@ int32_t fdTell(VMContext* vm, int32_t fd, int32_t outPtr) {
   return kSuccess;
 }
 
+// fsync and fdatasync of a pipe fail with EINVAL; the host's stdio file is
+// never flushed to disk on a guest's behalf.
 int32_t fdSync(VMContext* vm, int32_t fd) {
   int host = hostFd(vm, fd);
   if (host < 0) return kEbadf;
+  if (isStdio(fd)) return kEinval;
   return fsync(host) == 0 ? kSuccess : fromHostErrno(errno);
 }
 
 int32_t fdDatasync(VMContext* vm, int32_t fd) {
   int host = hostFd(vm, fd);
   if (host < 0) return kEbadf;
+  if (isStdio(fd)) return kEinval;
   return fdatasync(host) == 0 ? kSuccess : fromHostErrno(errno);
 }
 
 int32_t fdFdstatGet(VMContext* vm, int32_t fd, int32_t statPtr) {
-  uint8_t* out = guestBytes(vm, uint32_t(statPtr), 24);
+  guestCheck(vm, uint32_t(statPtr), 24);
   int host = hostFd(vm, fd);
   if (host < 0) return kEbadf;
-  struct stat st{};
-  uint8_t filetype = kFiletypeUnknown;
-  if (fstat(host, &st) == 0) {
-    if (S_ISCHR(st.st_mode))
-      filetype = kFiletypeCharacterDevice;
-    else if (S_ISREG(st.st_mode))
-      filetype = kFiletypeRegularFile;
-  }
-  uint64_t rights =
-      kRightPollFdReadwrite | kRightFdFdstatSetFlags | (fd == 0 ? kRightFdRead : kRightFdWrite);
-  uint64_t inheriting = 0;
+  uint8_t filetype;
+  uint64_t rights, inheriting = 0;
   uint16_t flags = 0;
-  (void)kRightFdSeek;
-  (void)kRightFdTell;
   if (WasiContext::File* f = fileOf(vm, fd)) {
-    filetype = filetypeOf(st.st_mode);
+    struct stat st{};
+    filetype = fstat(host, &st) == 0 ? filetypeOf(st.st_mode) : uint8_t(kFiletypeUnknown);
     rights = f->rightsBase;
     inheriting = f->rightsInheriting;
     int hostFlags = fcntl(host, F_GETFL);
     if (hostFlags >= 0 && (hostFlags & O_APPEND)) flags |= 1;   // fdflags.append
     if (hostFlags >= 0 && (hostFlags & O_NONBLOCK)) flags |= 4; // fdflags.nonblock
+  } else {
+    filetype = stdioFiletype(host);
+    // A stream: no seek, tell, allocate, filestat_set_size or advise.
+    rights =
+        kRightPollFdReadwrite | kRightFdFdstatSetFlags | (fd == 0 ? kRightFdRead : kRightFdWrite);
   }
-  std::memset(out, 0, 24);
-  out[0] = filetype;                                            // fs_filetype
-  guestStore<uint16_t>(vm, uint32_t(statPtr) + 2, flags);       // fs_flags
-  guestStore<uint64_t>(vm, uint32_t(statPtr) + 8, rights);      // fs_rights_base
-  guestStore<uint64_t>(vm, uint32_t(statPtr) + 16, inheriting); // fs_rights_inheriting
+  uint8_t out[24] = {};
+  out[0] = filetype;                     // fs_filetype
+  std::memcpy(out + 2, &flags, 2);       // fs_flags
+  std::memcpy(out + 8, &rights, 8);      // fs_rights_base
+  std::memcpy(out + 16, &inheriting, 8); // fs_rights_inheriting
+  guestStoreBytes(vm, uint32_t(statPtr), out, sizeof out);
   return kSuccess;
 }
 
 int32_t fdFdstatSetFlags(VMContext* vm, int32_t fd, int32_t flags) {
   int host = hostFd(vm, fd);
   if (host < 0) return kEbadf;
-  if (fd <= 2) {
-    // APPEND (1) is meaningless on a stream; NONBLOCK/SYNC are not offered.
+  if (isStdio(fd)) {
+    // APPEND (1) is meaningless on a stream; NONBLOCK/SYNC are not offered
+    // (they would change the host's own descriptor).
     return (uint32_t(flags) & ~1u) ? kEnotsup : kSuccess;
   }
   if (uint32_t(flags) & ~5u) return kEnotsup; // only APPEND and NONBLOCK
@@ -208,20 +235,22 @@ int32_t fdFdstatSetFlags(VMContext* vm, int32_t fd, int32_t flags) {
 
 // prestat: u8 tag (0: dir), u32 name length at offset 4.
 int32_t fdPrestatGet(VMContext* vm, int32_t fd, int32_t ptr) {
-  uint8_t* out = guestBytes(vm, uint32_t(ptr), 8);
+  guestCheck(vm, uint32_t(ptr), 8);
   WasiContext::File* f = fileOf(vm, fd);
   if (!f || !f->isPreopen) return kEbadf;
-  std::memset(out, 0, 8);
-  guestStore<uint32_t>(vm, uint32_t(ptr) + 4, uint32_t(f->guestPath.size()));
+  uint8_t out[8] = {};
+  uint32_t length = uint32_t(f->guestPath.size());
+  std::memcpy(out + 4, &length, 4);
+  guestStoreBytes(vm, uint32_t(ptr), out, sizeof out);
   return kSuccess;
 }
 
 int32_t fdPrestatDirName(VMContext* vm, int32_t fd, int32_t ptr, int32_t len) {
-  uint8_t* out = guestBytes(vm, uint32_t(ptr), uint32_t(len));
+  guestCheck(vm, uint32_t(ptr), uint32_t(len));
   WasiContext::File* f = fileOf(vm, fd);
   if (!f || !f->isPreopen) return kEbadf;
   if (uint32_t(len) < f->guestPath.size()) return kEnametoolong;
-  std::memcpy(out, f->guestPath.data(), f->guestPath.size());
+  guestStoreBytes(vm, uint32_t(ptr), f->guestPath.data(), f->guestPath.size());
   return kSuccess;
 }
 

@@ -29,7 +29,6 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <string>
-#include <string_view>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,8 +37,10 @@
 namespace faasm::wasi {
 namespace {
 
-using host::guestBytes;
+using host::guestCheck;
+using host::guestSpan;
 using host::guestStore;
+using host::guestStoreBytes;
 
 // oflags
 constexpr uint32_t kOflagCreat = 1, kOflagDirectory = 2, kOflagExcl = 4, kOflagTrunc = 8;
@@ -48,10 +49,17 @@ constexpr uint32_t kFdflagAppend = 1, kFdflagDsync = 2, kFdflagNonblock = 4, kFd
                    kFdflagSync = 16;
 constexpr uint32_t kLookupSymlinkFollow = 1;
 
-// A guest path as a string_view into linear memory (validated, may trap).
-std::string_view guestPath(VMContext* vm, int32_t ptr, int32_t len) {
-  const uint8_t* p = guestBytes(vm, uint32_t(ptr), uint32_t(len));
-  return {reinterpret_cast<const char*>(p), uint32_t(len)};
+// Linux's PATH_MAX, NUL included: longer paths are ENAMETOOLONG there too.
+constexpr uint32_t kPathMax = 4096;
+
+// Copies the guest path [ptr, ptr + len) into `out`, once: every check and
+// every use below sees this copy, never guest memory. Traps if the range
+// lies outside memory; ENAMETOOLONG for paths of kPathMax bytes or more.
+int32_t copyPath(VMContext* vm, int32_t ptr, int32_t len, std::string& out) {
+  guestCheck(vm, uint32_t(ptr), uint32_t(len));
+  if (uint32_t(len) >= kPathMax) return kEnametoolong;
+  out = host::guestLoadString(vm, uint32_t(ptr), uint32_t(len));
+  return kSuccess;
 }
 
 // The directory behind guest fd `fd`, or -1 with the WASI errno in outErr.
@@ -101,8 +109,8 @@ int resolveBeneath(int dir, const std::string& path, uint64_t flags, uint64_t mo
 // Splits `path` into a parent directory (resolved beneath `dir`, returned as
 // an O_PATH fd the caller closes) and its last component. -1 and a WASI
 // errno on failure.
-int resolveParent(int dir, std::string_view pathView, std::string& outLast, int32_t& outErr) {
-  std::string path(pathView);
+int resolveParent(int dir, const std::string& fullPath, std::string& outLast, int32_t& outErr) {
+  std::string path = fullPath;
   while (path.size() > 1 && path.back() == '/')
     path.pop_back();
   size_t slash = path.rfind('/');
@@ -123,25 +131,31 @@ int resolveParent(int dir, std::string_view pathView, std::string& outLast, int3
 // filestat: dev u64, ino u64, filetype u8 (+7), nlink u64, size u64,
 // atim u64, mtim u64, ctim u64 = 64 bytes.
 void storeFilestat(VMContext* vm, uint32_t ptr, const struct stat& st) {
-  uint8_t* out = guestBytes(vm, ptr, 64);
-  std::memset(out, 0, 64);
   auto nanos = [](const timespec& t) {
     return uint64_t(t.tv_sec) * 1000000000ull + uint64_t(t.tv_nsec);
   };
-  guestStore<uint64_t>(vm, ptr + 0, uint64_t(st.st_dev));
-  guestStore<uint64_t>(vm, ptr + 8, uint64_t(st.st_ino));
+  uint64_t fields[8] = {uint64_t(st.st_dev),   uint64_t(st.st_ino),  0,
+                        uint64_t(st.st_nlink), uint64_t(st.st_size), nanos(st.st_atim),
+                        nanos(st.st_mtim),     nanos(st.st_ctim)};
+  uint8_t out[64];
+  std::memcpy(out, fields, sizeof out);
   out[16] = filetypeOf(st.st_mode);
-  guestStore<uint64_t>(vm, ptr + 24, uint64_t(st.st_nlink));
-  guestStore<uint64_t>(vm, ptr + 32, uint64_t(st.st_size));
-  guestStore<uint64_t>(vm, ptr + 40, nanos(st.st_atim));
-  guestStore<uint64_t>(vm, ptr + 48, nanos(st.st_mtim));
-  guestStore<uint64_t>(vm, ptr + 56, nanos(st.st_ctim));
+  guestStoreBytes(vm, ptr, out, sizeof out);
+}
+
+// Stdio: a stream with no host file behind it as far as the guest can tell
+// (no device, inode, size or times of faasm-run's own output file).
+void storeStdioFilestat(VMContext* vm, uint32_t ptr, int hostFd) {
+  uint8_t out[64] = {};
+  out[16] = stdioFiletype(hostFd);
+  guestStoreBytes(vm, ptr, out, sizeof out);
 }
 
 // ----- path_open -----------------------------------------------------------------
 
-int32_t openImpl(VMContext* vm, int dir, std::string_view path, uint32_t dirflags, uint32_t oflags,
-                 uint64_t rightsBase, uint64_t rightsInheriting, uint32_t fdflags, int32_t& outFd) {
+int32_t openImpl(VMContext* vm, int dir, const std::string& path, uint32_t dirflags,
+                 uint32_t oflags, uint64_t rightsBase, uint64_t rightsInheriting, uint32_t fdflags,
+                 int32_t& outFd) {
   bool wantRead = rightsBase & (kRightFdRead | kRightFdReaddir);
   bool wantWrite = rightsBase & (kRightFdWrite | kRightFdAllocate | kRightFdFilestatSetSize);
   uint64_t flags = 0;
@@ -158,7 +172,7 @@ int32_t openImpl(VMContext* vm, int dir, std::string_view path, uint32_t dirflag
   if (fdflags & kFdflagDsync) flags |= O_DSYNC;
   if (fdflags & (kFdflagSync | kFdflagRsync)) flags |= O_SYNC;
   if (!(dirflags & kLookupSymlinkFollow)) flags |= O_NOFOLLOW;
-  int fd = resolveBeneath(dir, std::string(path), flags, 0644);
+  int fd = resolveBeneath(dir, path, flags, 0644);
   if (fd < 0) {
     // O_NOFOLLOW on a final symlink answers ELOOP, as WASI wants.
     return errnoOfResolve(errno);
@@ -182,9 +196,10 @@ int32_t openImpl(VMContext* vm, int dir, std::string_view path, uint32_t dirflag
 int32_t pathOpen(VMContext* vm, int32_t dirFd, int32_t dirflags, int32_t pathPtr, int32_t pathLen,
                  int32_t oflags, int64_t rightsBase, int64_t rightsInheriting, int32_t fdflags,
                  int32_t outPtr) {
-  std::string_view path = guestPath(vm, pathPtr, pathLen);
-  guestBytes(vm, uint32_t(outPtr), 4);
-  int32_t err = kSuccess;
+  std::string path;
+  int32_t err = copyPath(vm, pathPtr, pathLen, path);
+  guestCheck(vm, uint32_t(outPtr), 4);
+  if (err != kSuccess) return err;
   int dir = directoryFd(vm, dirFd, err);
   if (dir < 0) return err;
   int32_t fd = -1;
@@ -197,18 +212,22 @@ int32_t pathOpen(VMContext* vm, int32_t dirFd, int32_t dirflags, int32_t pathPtr
 // ----- stat ------------------------------------------------------------------------
 
 int32_t fdFilestatGet(VMContext* vm, int32_t fd, int32_t ptr) {
-  guestBytes(vm, uint32_t(ptr), 64);
+  guestCheck(vm, uint32_t(ptr), 64);
   int host = hostFdOf(vm, fd);
   if (host < 0) return kEbadf;
+  if (isStdio(fd)) {
+    storeStdioFilestat(vm, uint32_t(ptr), host);
+    return kSuccess;
+  }
   struct stat st{};
   if (fstat(host, &st) != 0) return fromHostErrno(errno);
   storeFilestat(vm, uint32_t(ptr), st);
   return kSuccess;
 }
 
-int32_t pathStatImpl(int dir, std::string_view path, uint32_t lookup, struct stat& st) {
+int32_t pathStatImpl(int dir, const std::string& path, uint32_t lookup, struct stat& st) {
   uint64_t flags = O_PATH | ((lookup & kLookupSymlinkFollow) ? 0 : O_NOFOLLOW);
-  int fd = resolveBeneath(dir, std::string(path), flags, 0);
+  int fd = resolveBeneath(dir, path, flags, 0);
   if (fd < 0) return errnoOfResolve(errno);
   int rc = fstat(fd, &st);
   int e = errno;
@@ -218,9 +237,10 @@ int32_t pathStatImpl(int dir, std::string_view path, uint32_t lookup, struct sta
 
 int32_t pathFilestatGet(VMContext* vm, int32_t dirFd, int32_t lookup, int32_t pathPtr,
                         int32_t pathLen, int32_t ptr) {
-  std::string_view path = guestPath(vm, pathPtr, pathLen);
-  guestBytes(vm, uint32_t(ptr), 64);
-  int32_t err = kSuccess;
+  std::string path;
+  int32_t err = copyPath(vm, pathPtr, pathLen, path);
+  guestCheck(vm, uint32_t(ptr), 64);
+  if (err != kSuccess) return err;
   int dir = directoryFd(vm, dirFd, err);
   if (dir < 0) return err;
   struct stat st{};
@@ -229,21 +249,27 @@ int32_t pathFilestatGet(VMContext* vm, int32_t dirFd, int32_t lookup, int32_t pa
   return err;
 }
 
+// On stdio these answer as for a pipe and never reach the host descriptor
+// (faasm-run's own stdout may be a file): ftruncate of a pipe is EINVAL,
+// posix_fadvise and posix_fallocate of one are ESPIPE.
 int32_t fdFilestatSetSize(VMContext* vm, int32_t fd, int64_t size) {
   int host = hostFdOf(vm, fd);
   if (host < 0) return kEbadf;
+  if (isStdio(fd)) return kEinval;
   if (size < 0) return kEinval;
   return ftruncate(host, off_t(size)) == 0 ? kSuccess : fromHostErrno(errno);
 }
 
 int32_t fdAdvise(VMContext* vm, int32_t fd, int64_t, int64_t, int32_t advice) {
   if (hostFdOf(vm, fd) < 0) return kEbadf;
+  if (isStdio(fd)) return kEspipe;
   return advice < 0 || advice > 5 ? kEinval : kSuccess; // advice only
 }
 
 int32_t fdAllocate(VMContext* vm, int32_t fd, int64_t offset, int64_t len) {
   int host = hostFdOf(vm, fd);
   if (host < 0) return kEbadf;
+  if (isStdio(fd)) return kEspipe;
   if (offset < 0 || len <= 0) return kEinval;
   return posix_fallocate(host, off_t(offset), off_t(len)) == 0 ? kSuccess : kEio;
 }
@@ -269,7 +295,8 @@ uint8_t filetypeOfDtype(unsigned char t) {
 }
 
 // Lists the directory afresh on every call; cookie n is "after entry n".
-int32_t readdirImpl(int dirFd, uint8_t* out, uint32_t outLen, uint64_t cookie, uint32_t& outUsed) {
+int32_t readdirImpl(int dirFd, const host::GuestSpan& out, uint64_t cookie, uint32_t& outUsed) {
+  uint32_t outLen = uint32_t(out.size());
   int fd = openat(dirFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return fromHostErrno(errno);
   DIR* d = fdopendir(fd);
@@ -296,10 +323,10 @@ int32_t readdirImpl(int dirFd, uint8_t* out, uint32_t outLen, uint64_t cookie, u
     std::memcpy(head + 16, &namlen, 4);
     head[20] = entries[i].type;
     uint32_t take = std::min<uint32_t>(24, outLen - used);
-    std::memcpy(out + used, head, take);
+    out.write(used, head, take);
     used += take;
     take = std::min<uint32_t>(namlen, outLen - used);
-    std::memcpy(out + used, entries[i].name.data(), take);
+    out.write(used, entries[i].name.data(), take);
     used += take;
   }
   outUsed = used;
@@ -308,13 +335,13 @@ int32_t readdirImpl(int dirFd, uint8_t* out, uint32_t outLen, uint64_t cookie, u
 
 int32_t fdReaddir(VMContext* vm, int32_t fd, int32_t buf, int32_t bufLen, int64_t cookie,
                   int32_t outPtr) {
-  uint8_t* out = guestBytes(vm, uint32_t(buf), uint32_t(bufLen));
-  guestBytes(vm, uint32_t(outPtr), 4);
+  host::GuestSpan out = guestSpan(vm, uint32_t(buf), uint32_t(bufLen));
+  guestCheck(vm, uint32_t(outPtr), 4);
   int32_t err = kSuccess;
   int dir = directoryFd(vm, fd, err);
   if (dir < 0) return err == kEnotdir ? kEnotdir : err;
   uint32_t used = 0;
-  err = readdirImpl(dir, out, uint32_t(bufLen), uint64_t(cookie), used);
+  err = readdirImpl(dir, out, uint64_t(cookie), used);
   if (err == kSuccess) guestStore<uint32_t>(vm, uint32_t(outPtr), used);
   return err;
 }
@@ -323,7 +350,7 @@ int32_t fdReaddir(VMContext* vm, int32_t fd, int32_t buf, int32_t bufLen, int64_
 
 enum class NameOp { Mkdir, Unlink, Rmdir };
 
-int32_t nameOpImpl(int dir, std::string_view path, NameOp op) {
+int32_t nameOpImpl(int dir, const std::string& path, NameOp op) {
   std::string last;
   int32_t err = kSuccess;
   int parent = resolveParent(dir, path, last, err);
@@ -343,14 +370,15 @@ int32_t nameOpImpl(int dir, std::string_view path, NameOp op) {
 }
 
 template <NameOp Op> int32_t pathNameOp(VMContext* vm, int32_t dirFd, int32_t ptr, int32_t len) {
-  std::string_view path = guestPath(vm, ptr, len);
-  int32_t err = kSuccess;
+  std::string path;
+  int32_t err = copyPath(vm, ptr, len, path);
+  if (err != kSuccess) return err;
   int dir = directoryFd(vm, dirFd, err);
   if (dir < 0) return err;
   return nameOpImpl(dir, path, Op);
 }
 
-int32_t renameImpl(int oldDir, std::string_view oldPath, int newDir, std::string_view newPath) {
+int32_t renameImpl(int oldDir, const std::string& oldPath, int newDir, const std::string& newPath) {
   std::string oldLast, newLast;
   int32_t err = kSuccess;
   int oldParent = resolveParent(oldDir, oldPath, oldLast, err);
@@ -369,9 +397,11 @@ int32_t renameImpl(int oldDir, std::string_view oldPath, int newDir, std::string
 
 int32_t pathRename(VMContext* vm, int32_t oldFd, int32_t oldPtr, int32_t oldLen, int32_t newFd,
                    int32_t newPtr, int32_t newLen) {
-  std::string_view oldPath = guestPath(vm, oldPtr, oldLen);
-  std::string_view newPath = guestPath(vm, newPtr, newLen);
-  int32_t err = kSuccess;
+  std::string oldPath, newPath;
+  int32_t oldErr = copyPath(vm, oldPtr, oldLen, oldPath);
+  int32_t err = copyPath(vm, newPtr, newLen, newPath);
+  if (oldErr != kSuccess) return oldErr;
+  if (err != kSuccess) return err;
   int oldDir = directoryFd(vm, oldFd, err);
   if (oldDir < 0) return err;
   int newDir = directoryFd(vm, newFd, err);
@@ -379,13 +409,13 @@ int32_t pathRename(VMContext* vm, int32_t oldFd, int32_t oldPtr, int32_t oldLen,
   return renameImpl(oldDir, oldPath, newDir, newPath);
 }
 
-int32_t readlinkImpl(int dir, std::string_view path, uint8_t* out, uint32_t outLen,
+int32_t readlinkImpl(int dir, const std::string& path, const host::GuestSpan& out,
                      uint32_t& outUsed) {
   std::string last;
   int32_t err = kSuccess;
   int parent = resolveParent(dir, path, last, err);
   if (parent < 0) return err;
-  ssize_t n = readlinkat(parent, last.c_str(), reinterpret_cast<char*>(out), outLen);
+  ssize_t n = readlinkat(parent, last.c_str(), reinterpret_cast<char*>(out.data()), out.size());
   int e = errno;
   close(parent);
   if (n < 0) return fromHostErrno(e);
@@ -395,14 +425,15 @@ int32_t readlinkImpl(int dir, std::string_view path, uint8_t* out, uint32_t outL
 
 int32_t pathReadlink(VMContext* vm, int32_t dirFd, int32_t ptr, int32_t len, int32_t buf,
                      int32_t bufLen, int32_t outPtr) {
-  std::string_view path = guestPath(vm, ptr, len);
-  uint8_t* out = guestBytes(vm, uint32_t(buf), uint32_t(bufLen));
-  guestBytes(vm, uint32_t(outPtr), 4);
-  int32_t err = kSuccess;
+  std::string path;
+  int32_t err = copyPath(vm, ptr, len, path);
+  host::GuestSpan out = guestSpan(vm, uint32_t(buf), uint32_t(bufLen));
+  guestCheck(vm, uint32_t(outPtr), 4);
+  if (err != kSuccess) return err;
   int dir = directoryFd(vm, dirFd, err);
   if (dir < 0) return err;
   uint32_t used = 0;
-  err = readlinkImpl(dir, path, out, uint32_t(bufLen), used);
+  err = readlinkImpl(dir, path, out, used);
   if (err == kSuccess) guestStore<uint32_t>(vm, uint32_t(outPtr), used);
   return err;
 }

@@ -1,6 +1,7 @@
 // Shared by the WASI topic files. Every function here is a host function
 // (faasm/host/HostFunction.h): it reaches guest memory only through
-// faasm/host/GuestMemory.h and ends a call by throwing host::Trap.
+// faasm/host/GuestMemory.h (guest structures copied once, payload through
+// checked spans) and ends a call by throwing host::Trap.
 #pragma once
 
 #include "faasm/host/GuestMemory.h"
@@ -92,6 +93,16 @@ enum Filetype : uint8_t {
   kFiletypeSocketStream = 6,
   kFiletypeSymbolicLink = 7,
 };
+
+// Guest fds 0, 1, 2: streams to the guest, never files it may truncate,
+// allocate, seek, sync or stat (see WasiFd.cpp).
+inline bool isStdio(int32_t fd) {
+  return fd >= 0 && fd <= 2;
+}
+// What fd_fdstat_get and fd_filestat_get report for a stdio host
+// descriptor: a character device if it is one (so isatty works), else an
+// unknown stream; never a regular file, which a guest might try to seek.
+uint8_t stdioFiletype(int hostFd);
 
 // The file behind guest fd `fd` (>= 3), or null.
 WasiContext::File* fileOf(VMContext* vm, int32_t fd);

@@ -8,8 +8,9 @@ namespace faasm::wasi {
 namespace {
 
 int32_t randomGet(VMContext* vm, int32_t buf, int32_t len) {
-  uint8_t* p = host::guestBytes(vm, uint32_t(buf), uint32_t(len));
-  uint64_t left = uint32_t(len);
+  host::GuestSpan span = host::guestSpan(vm, uint32_t(buf), uint32_t(len));
+  uint8_t* p = span.data();
+  uint64_t left = span.size();
   while (left) {
     ssize_t n = getrandom(p, left, 0);
     if (n < 0) {

@@ -3,10 +3,14 @@
 #include "faasm/api/Faasm.h"
 #include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/TypeRegistry.h"
+#include "faasm/state/LocalState.h"
 #include "faasm/wasi/Wasi.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <unistd.h>
 
 namespace faasm::faaslet {
 namespace {
@@ -29,7 +33,28 @@ bool hasSignature(const abi::FuncRef* f, std::string_view signature) {
 
 } // namespace
 
-runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const FunctionSpec& spec) {
+isolation::ProcessConfinement confinementOf(const FunctionSpec& spec) {
+  isolation::ProcessConfinement what;
+  // --dir specs are "HOST[:GUEST]", as WasiContext::addPreopenSpec reads them.
+  for (const std::string& d : spec.dirs)
+    what.directories.push_back(d.substr(0, d.find(':')));
+  // The function's user's state only: other users' directories beside it
+  // stay out of reach even for hijacked native code.
+  what.fileDirectories.push_back(state::LocalStateStore::instance().userDirectoryPath(spec.user));
+  return what;
+}
+
+runtime::Error prepareStateOf(const FunctionSpec& spec, const isolation::IsolationLimits& limits) {
+  bool root = geteuid() == 0;
+  if (!state::LocalStateStore::instance().prepareUser(spec.user, root ? limits.uid : geteuid(),
+                                                      root ? limits.gid : getegid()))
+    return runtime::makeError("cannot prepare the state directory of user \"" + spec.user +
+                              "\": " + std::strerror(errno));
+  return {};
+}
+
+runtime::Expected<std::unique_ptr<ProtoFaaslet>>
+ProtoFaaslet::create(const FunctionSpec& spec, const std::function<runtime::Error()>& confine) {
   std::unique_ptr<ProtoFaaslet> p(new ProtoFaaslet);
   p->spec_ = spec;
   auto module = runtime::Module::load(spec.file);
@@ -47,6 +72,16 @@ runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const Func
   // wasi-libc's constructors find the preopens before the snapshot.
   if (std::string e = addPreopens(*wasi, spec.dirs); !e.empty()) return runtime::makeError(e);
   p->call_ = std::make_shared<api::CallContext>();
+  // A snapshot file is read before: the confined process may not open it.
+  std::shared_ptr<Snapshot> snapshotFile;
+  if (!spec.snapshotIn.empty()) {
+    auto snap = readSnapshotFile(spec.snapshotIn, *p->module_);
+    if (!snap) return snap.error();
+    snapshotFile = snap.value();
+  }
+  // Instantiation runs the module's start function: guest code.
+  if (confine)
+    if (runtime::Error e = confine(); !e.message.empty()) return e;
 
   runtime::InstantiateOptions options;
   options.hostState.push_back(wasi::wasiHostState(wasi));
@@ -82,10 +117,8 @@ runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const Func
   runtime::prepareCall(p->entry_, p->entryCall_);
   if (p->dtors_) runtime::prepareCall(p->dtors_, p->dtorsCall_);
 
-  if (!spec.snapshotIn.empty()) {
-    auto snap = readSnapshotFile(spec.snapshotIn, *p->module_);
-    if (!snap) return snap.error();
-    p->snapshot_ = snap.value();
+  if (snapshotFile) {
+    p->snapshot_ = snapshotFile;
     if (runtime::Error e = applySnapshot(inst, *p->snapshot_); !e.message.empty()) return e;
     p->wasi_->saveBaseline();
     return p;
@@ -118,8 +151,12 @@ runtime::Expected<std::unique_ptr<ProtoFaaslet>> ProtoFaaslet::create(const Func
   auto snap = captureSnapshot(inst);
   if (!snap) return snap.error();
   p->snapshot_ = snap.value();
-  // From now on memory is a clean private mapping of the snapshot.
+  // From now on memory is a clean private mapping of the snapshot (with the
+  // state initialisation mapped still shared).
   if (runtime::Error e = applySnapshot(inst, *p->snapshot_); !e.message.empty()) return e;
+  // Those mappings are part of the snapshot: a warm reset keeps them, so
+  // faasmReadStatePtr of the same key returns the same shared pages.
+  p->initMappings_ = faasm.mappings;
   // Descriptors are part of what a warm reset restores.
   p->wasi_->saveBaseline();
   return p;
@@ -158,6 +195,7 @@ CallResult ProtoFaaslet::call(std::vector<uint8_t> input) {
 
 runtime::Error ProtoFaaslet::reset() {
   api::resetFaasmInstance(instance_->vmctx());
+  if (!initMappings_.empty()) api::faasmInstanceOf(instance_->vmctx()).mappings = initMappings_;
   call_->input.clear();
   call_->output.clear();
   wasi_->restoreBaseline();

@@ -102,6 +102,14 @@ bool receive(int fd, Message& out, int* outFd) {
   return h.length == 0 || recvAll(fd, out.payload.data(), h.length);
 }
 
+bool receiveHeader(int fd, Header& out) {
+  return recvAll(fd, &out, sizeof out);
+}
+
+bool receiveBytes(int fd, void* data, uint64_t length) {
+  return length == 0 || recvAll(fd, data, length);
+}
+
 void dieWithParent(pid_t parent) {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) _exit(kLostScheduler);
 }

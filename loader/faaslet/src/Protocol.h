@@ -34,18 +34,25 @@ enum class Msg : uint32_t {
   Spawn = 3,    // a = runs (warm repeat count), fd = the Faaslet's channel; b = 1: the
                 // payload is the first run's input (no Input for it on the channel)
   Spawned = 12, // zygote -> scheduler: b = the Faaslet's pid (-1: fork failed),
-                // payload = the zygote's CLOCK_MONOTONIC just before fork (u64 ns)
+                // payload = the zygote's CLOCK_MONOTONIC just before fork (u64 ns);
+                // a = 1: the Faaslet is pinned to one CPU, the scheduler gives it
+                // its CPU set back (a confined zygote may not)
   // scheduler -> Faaslet (channel)
-  Input = 4,       // payload = input bytes; a run's input (the first run's, unless
-                   // it came with Spawn)
-  ChainReply = 5,  // a = call id (0: no such function)
-  AwaitReply = 6,  // b = return code (-1: unknown call)
-  OutputReply = 7, // a = 1 if known and finished, payload = output
+  Input = 4,         // payload = input bytes; a run's input (the first run's, unless
+                     // it came with Spawn)
+  ChainReply = 5,    // a = the caller's id of the new call (0: no such function, or refused)
+  AwaitReply = 6,    // b = return code (-1: not a call the caller made)
+  OutputReply = 7,   // a = 1 if known and finished, b = the output's full size,
+                     // payload = its first min(asked, size) bytes
+  ChainProceed = 14, // after an announced Chain: send the input (ChainInput)
   // Faaslet -> scheduler (channel)
-  Chain = 8,      // a = name length, payload = name then input
-  Await = 9,      // a = call id
-  GetOutput = 10, // a = call id
-  Result = 11,    // a = TrapCode, b = return code, payload = output; once per run
+  Chain = 8,       // a = name length; b = 0: payload = name then input (at most
+                   // kMaxInlineChainInput); b = 1, an announcement: payload = name
+                   // then the input's size (u64), answered by ChainReply 0 or ChainProceed
+  ChainInput = 15, // payload = the announced input
+  Await = 9,       // a = call id (the caller's own numbering)
+  GetOutput = 10,  // a = call id, b = how many bytes of the output the caller wants
+  Result = 11,     // a = TrapCode, b = return code, payload = output; once per run
   // zygote -> scheduler (control socket), after Spawned of the same Faaslet
   Ended = 13, // a = 1 if its memory limit killed it, b = the Faaslet's pid
 };
@@ -71,6 +78,13 @@ inline constexpr int kLostScheduler = 70;
 
 inline constexpr uint64_t kMaxPayload = 1ull << 30;
 
+// A function name is one file name: longer is no function.
+inline constexpr uint32_t kMaxFunctionName = 255;
+// A chained call's input up to this size goes in the Chain message; a larger
+// one is announced first, so that the scheduler can refuse it before any of
+// it is sent (docs/Faaslets.md).
+inline constexpr uint64_t kMaxInlineChainInput = 64u << 10;
+
 // In a process just forked from `parent` (its pid, read before the fork):
 // SIGKILL when the parent ends, so that a zygote never outlives its
 // scheduler nor a Faaslet its zygote (the scheduler enforces the timeout:
@@ -87,5 +101,10 @@ bool send(int fd, Msg type, uint32_t a, int32_t b, const void* payload = nullptr
           uint64_t length = 0, int passFd = -1);
 // Blocking; false on EOF or error. *outFd receives a passed descriptor (or -1).
 bool receive(int fd, Message& out, int* outFd = nullptr);
+// A message in two steps, so that the receiver can judge its length before
+// taking the payload in: the header (blocking; false on EOF or error), then
+// `length` bytes (false if the peer went away before sending them all).
+bool receiveHeader(int fd, Header& out);
+bool receiveBytes(int fd, void* data, uint64_t length);
 
 } // namespace faasm::faaslet::protocol

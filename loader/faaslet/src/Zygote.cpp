@@ -6,7 +6,10 @@
 #include "Protocol.h"
 
 #include "faasm/isolation/Isolation.h"
+#include "faasm/state/LocalState.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -28,32 +31,53 @@ using protocol::Message;
 using protocol::Msg;
 
 // The chaining callbacks of a Faaslet: each is one request and one reply on
-// the Faaslet's channel to the scheduler. A lost scheduler ends the Faaslet.
+// the Faaslet's channel to the scheduler (an announced chain: two). A lost
+// scheduler ends the Faaslet. Ids are the scheduler's numbering of this
+// call's own chained calls (docs/Faaslets.md, "Call ids").
 void installChaining(api::CallContext& call, int channel) {
-  call.chain = [channel](std::string_view name, std::span<const uint8_t> input) -> uint32_t {
+  auto reply = [channel](Msg type) {
+    Message m;
+    if (!protocol::receive(channel, m) || m.type != type) _exit(kLostScheduler);
+    return m;
+  };
+  call.chain = [channel, reply](std::string_view name, std::span<const uint8_t> input) -> uint32_t {
+    if (name.size() > protocol::kMaxFunctionName) return 0; // no function has such a name
     std::vector<uint8_t> payload(name.begin(), name.end());
-    payload.insert(payload.end(), input.begin(), input.end());
-    Message reply;
-    if (!protocol::send(channel, Msg::Chain, uint32_t(name.size()), 0, payload.data(),
-                        payload.size()) ||
-        !protocol::receive(channel, reply) || reply.type != Msg::ChainReply)
+    if (input.size() <= protocol::kMaxInlineChainInput) {
+      payload.insert(payload.end(), input.begin(), input.end());
+      if (!protocol::send(channel, Msg::Chain, uint32_t(name.size()), 0, payload.data(),
+                          payload.size()))
+        _exit(kLostScheduler);
+      return reply(Msg::ChainReply).a;
+    }
+    // A large input is announced: the scheduler may refuse it (its budget)
+    // before any of it is sent, and takes it straight from guest memory.
+    uint64_t size = input.size();
+    const uint8_t* sizeBytes = reinterpret_cast<const uint8_t*>(&size);
+    payload.insert(payload.end(), sizeBytes, sizeBytes + sizeof size);
+    if (!protocol::send(channel, Msg::Chain, uint32_t(name.size()), 1, payload.data(),
+                        payload.size()))
       _exit(kLostScheduler);
-    return reply.a;
+    Message m;
+    if (!protocol::receive(channel, m)) _exit(kLostScheduler);
+    if (m.type == Msg::ChainReply) return m.a;
+    if (m.type != Msg::ChainProceed ||
+        !protocol::send(channel, Msg::ChainInput, 0, 0, input.data(), input.size()))
+      _exit(kLostScheduler);
+    return reply(Msg::ChainReply).a;
   };
-  call.await = [channel](uint32_t id) -> int32_t {
-    Message reply;
-    if (!protocol::send(channel, Msg::Await, id, 0) || !protocol::receive(channel, reply) ||
-        reply.type != Msg::AwaitReply)
-      _exit(kLostScheduler);
-    return reply.b;
+  call.await = [channel, reply](uint32_t id) -> int32_t {
+    if (!protocol::send(channel, Msg::Await, id, 0)) _exit(kLostScheduler);
+    return reply(Msg::AwaitReply).b;
   };
-  call.getOutput = [channel](uint32_t id) -> std::optional<std::vector<uint8_t>> {
-    Message reply;
-    if (!protocol::send(channel, Msg::GetOutput, id, 0) || !protocol::receive(channel, reply) ||
-        reply.type != Msg::OutputReply)
-      _exit(kLostScheduler);
-    if (reply.a != 1) return std::nullopt;
-    return std::move(reply.payload);
+  call.getOutput = [channel, reply](uint32_t id, std::span<uint8_t> buffer) -> int32_t {
+    int32_t wanted = int32_t(std::min<size_t>(buffer.size(), INT32_MAX));
+    if (!protocol::send(channel, Msg::GetOutput, id, wanted)) _exit(kLostScheduler);
+    Message m = reply(Msg::OutputReply);
+    if (m.a != 1) return -1;
+    size_t n = std::min(buffer.size(), m.payload.size());
+    if (n) std::memcpy(buffer.data(), m.payload.data(), n);
+    return m.b;
   };
 }
 
@@ -106,22 +130,24 @@ bool pinToThisCpu(const ZygoteCpus& cpus) {
 namespace {
 
 // The cgroups of a zygote's Faaslets: one slot per Faaslet alive at once,
-// made when first needed and reused (entered by the next Faaslet, rearm()ed)
-// instead of a mkdir/rmdir per call. Slots are removed when the zygote ends.
+// made by the zygote's cgroup keeper when first needed and reused (entered
+// by the next Faaslet, the keeper rearms it) instead of a mkdir/rmdir per
+// call. The zygote holds each slot's cgroup.procs descriptors only; the
+// keeper removes the groups when the zygote ends.
 class CgroupSlots {
 public:
-  explicit CgroupSlots(const isolation::IsolationPlan& plan) : plan_(plan) {}
+  explicit CgroupSlots(isolation::CgroupKeeper& keeper) : keeper_(keeper) {}
 
-  // A free slot for the next Faaslet (null if the host permits no cgroup).
+  // A free slot for the next Faaslet (its descriptors may be empty if the
+  // host permits no cgroup: the warning was printed).
   size_t acquire() {
     for (size_t i = 0; i < slots_.size(); ++i)
       if (!busy_[i]) return i;
-    slots_.push_back(plan_.createCgroup("faaslet-" + std::to_string(getpid()) + "-" +
-                                        std::to_string(slots_.size() + 1)));
+    slots_.push_back(keeper_.create(uint32_t(slots_.size() + 1)));
     busy_.push_back(false);
     return slots_.size() - 1;
   }
-  isolation::Cgroup* get(size_t slot) const { return slots_[slot].get(); }
+  const std::vector<int>& get(size_t slot) const { return slots_[slot]; }
   void assign(size_t slot, pid_t pid) {
     busy_[slot] = true;
     owner_[pid] = slot;
@@ -134,16 +160,23 @@ public:
     size_t slot = it->second;
     owner_.erase(it);
     busy_[slot] = false;
-    isolation::Cgroup* cgroup = slots_[slot].get();
-    if (!cgroup) return false;
-    bool memoryLimit = cgroup->memoryLimitHit();
-    cgroup->rearm();
-    return memoryLimit;
+    return !slots_[slot].empty() && keeper_.release(uint32_t(slot + 1));
+  }
+  // The zygote is ending: `pid` was reaped, no verdict needed.
+  void forget(pid_t pid) { owner_.erase(pid); }
+  bool anyAlive() const { return !owner_.empty(); }
+  // In a new Faaslet: the other slots' descriptors are not its business (it
+  // could move itself into another Faaslet's group).
+  void closeInChild(size_t except) const {
+    for (size_t i = 0; i < slots_.size(); ++i)
+      if (i != except)
+        for (int fd : slots_[i])
+          close(fd);
   }
 
 private:
-  const isolation::IsolationPlan& plan_;
-  std::vector<std::unique_ptr<isolation::Cgroup>> slots_;
+  isolation::CgroupKeeper& keeper_;
+  std::vector<std::vector<int>> slots_;
   std::vector<bool> busy_;
   std::map<pid_t, size_t> owner_;
 };
@@ -162,12 +195,38 @@ void reapFaaslets(CgroupSlots& slots, int control) {
 namespace {
 
 // One zygote process: its Proto-Faaslet, the scheduler's control socket and
-// what it needs to fork and reap Faaslets. Phases, in order: prepareReaping,
-// initialise, serve (receive a request, spawn a Faaslet, repeat).
+// what it needs to fork and reap Faaslets. Phases, in order: startKeeper,
+// prepareReaping, initialise (confined before any guest code: the
+// initialisation is a call), serve (receive a request, spawn a Faaslet,
+// repeat).
 class ZygoteProcess {
 public:
   ZygoteProcess(int control, std::shared_ptr<const isolation::IsolationPlan> isolation)
-      : control_(control), isolation_(std::move(isolation)), pid_(getpid()) {}
+      : control_(control), isolation_(std::move(isolation)), pid_(getpid()), scheduler_(getppid()) {
+  }
+
+  // With limits: the cgroup keeper (forked now, while the zygote still may
+  // make cgroups), and the zygote's own group, entered before initialising
+  // so that initialisation is bound by the call's limits. If the zygote dies
+  // there of its memory limit, the keeper says so on the control socket.
+  void startKeeper() {
+    if (!isolation_ || !isolation_->limits().needsCgroup()) return;
+    const uint64_t limitMiB = isolation_->limits().memoryBytes >> 20;
+    const int control = control_;
+    keeper_ = isolation::CgroupKeeper::start(*isolation_, control_, [control, limitMiB](bool hit) {
+      if (!hit) return;
+      std::string why =
+          "initialisation reached the memory limit (" + std::to_string(limitMiB) + " MiB)";
+      protocol::send(control, Msg::InitFailed, 0, 0, why.data(), why.size());
+    });
+    if (!keeper_) initFailed("cannot start the cgroup keeper");
+    for (int fd : keeper_->create(0)) {
+      if (write(fd, "0", 1) != 1)
+        isolation::warnOnce("cgroup limits of initialisation",
+                            std::string("cannot enter the group: ") + std::strerror(errno));
+      close(fd);
+    }
+  }
 
   // Faaslets with cgroups: the zygote reaps them (through a signalfd, so the
   // serve loop wakes for an ended Faaslet as for a request), reuses their
@@ -177,9 +236,9 @@ public:
   // kernel (SIGCHLD ignored), so that a Faaslet's pid stays its own until the
   // zygote has given it back its CPU set, even if it has ended by then.
   void prepareReaping() {
-    reaps_ = isolation_ && isolation_->limits().needsCgroup();
+    reaps_ = keeper_ != nullptr;
     if (reaps_) {
-      slots_ = std::make_unique<CgroupSlots>(*isolation_);
+      slots_ = std::make_unique<CgroupSlots>(*keeper_);
       sigset_t chld;
       sigemptyset(&chld);
       sigaddset(&chld, SIGCHLD);
@@ -192,25 +251,20 @@ public:
 
   // Makes the Proto-Faaslet and reports Ready, or InitFailed and exits.
   void initialise(const FunctionSpec& spec) {
-    auto proto = ProtoFaaslet::create(spec);
+    cpus_.usable = sched_getaffinity(0, sizeof cpus_.allowed, &cpus_.allowed) == 0 &&
+                   CPU_COUNT(&cpus_.allowed) > 1;
+    auto proto = ProtoFaaslet::create(spec, [&] { return confine(spec); });
     if (!proto) {
       const runtime::Error& e = proto.error();
+      // The keeper need not report: this message says why.
+      if (keeper_) keeper_->markInitialised();
       protocol::send(control_, Msg::InitFailed, uint32_t(e.trap), e.exitCode, e.message.data(),
                      e.message.size());
       _exit(0);
     }
     proto_ = std::move(proto.value());
     std::fflush(nullptr);
-    cpus_.usable = sched_getaffinity(0, sizeof cpus_.allowed, &cpus_.allowed) == 0 &&
-                   CPU_COUNT(&cpus_.allowed) > 1;
-    // Without cgroups (whose files the zygote filter cannot open) the zygote
-    // installs the allow-list once for itself, and each Faaslet then only
-    // adds the short deny program: a cheaper restore. The plan is this
-    // process's own copy since fork, so changing it here touches nobody else.
-    // Its filter lets the zygote set only its own CPU set: its Faaslets then
-    // restore theirs themselves (spawn).
-    if (isolation_ && !isolation_->limits().needsCgroup())
-      faasletRestoresCpus_ = const_cast<isolation::IsolationPlan&>(*isolation_).applyInZygote();
+    if (keeper_) keeper_->markInitialised();
     if (!protocol::send(control_, Msg::Ready, reaps_ ? 1 : 0, 0)) _exit(0);
   }
 
@@ -219,10 +273,23 @@ public:
       Message m;
       int channel = -1;
       if (!nextRequest(m, channel)) {
-        // The scheduler is done: wait for our Faaslets, then remove the slots.
-        while (waitpid(-1, nullptr, 0) > 0) {
+        // The scheduler is done: wait for our Faaslets, then the keeper
+        // removes the slots.
+        if (slots_) {
+          while (slots_->anyAlive()) {
+            pid_t pid = waitpid(-1, nullptr, 0);
+            if (pid < 0) break;
+            slots_->forget(pid);
+          }
+        } else {
+          while (waitpid(-1, nullptr, 0) > 0) {
+          }
         }
-        slots_.reset();
+        if (keeper_) {
+          pid_t keeper = keeper_->pid();
+          keeper_.reset();
+          waitpid(keeper, nullptr, 0);
+        }
         _exit(0);
       }
       if (m.type != Msg::Spawn || channel < 0) {
@@ -234,6 +301,32 @@ public:
   }
 
 private:
+  [[noreturn]] void initFailed(const std::string& why) {
+    protocol::send(control_, Msg::InitFailed, 0, 0, why.data(), why.size());
+    _exit(0);
+  }
+
+  // Least privilege before the first instruction of guest code: its
+  // preopens and the state tier's directory are all it may reach. Every
+  // Faaslet inherits it.
+  runtime::Error confine(const FunctionSpec& spec) {
+    if (!isolation_) return {};
+    // The user's state directory, made and handed to the Faaslet uid while
+    // this process still may: the confined Faaslets reach it through the
+    // descriptor opened here.
+    if (runtime::Error e = prepareStateOf(spec, isolation_->limits()); !e.message.empty()) return e;
+    isolation::ProcessConfinement what = confinementOf(spec);
+    // The plan is this process's own copy since fork.
+    if (!const_cast<isolation::IsolationPlan&>(*isolation_).confineZygote(what))
+      return runtime::makeError("cannot confine the zygote (see the warning above)");
+    // A change of uid cleared the parent-death signal.
+    protocol::dieWithParent(scheduler_);
+    // The zygote's filter lets it set only its own CPU set: the scheduler
+    // gives its Faaslets theirs back (spawn).
+    schedulerRestoresCpus_ = isolation_->zygoteConfined();
+    return {};
+  }
+
   // Waits for the scheduler's next message (reaping ended Faaslets while
   // waiting, if the zygote reaps). False when the scheduler has gone.
   bool nextRequest(Message& m, int& channel) {
@@ -254,12 +347,16 @@ private:
   // Forks one Faaslet for a Spawn request and reports Spawned. The restore
   // path: everything between the clock reading and the child's guest entry.
   void spawn(Message& m, int channel) {
-    isolation::Cgroup* cgroup = nullptr;
+    // Faaslets that have ended since the last request (their status is not
+    // needed: each reported over its channel). Reaped only now, when the
+    // scheduler has handled their Spawned, so that a pid it acts on is still
+    // the Faaslet's. Those that end while the zygote waits stay zombies
+    // until then, or until the zygote exits.
+    if (!reaps_)
+      while (waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
     size_t slot = 0;
-    if (slots_) {
-      slot = slots_->acquire();
-      cgroup = slots_->get(slot);
-    }
+    if (slots_) slot = slots_->acquire();
     // Restore starts here: Spawned reports this clock reading, so the time
     // from fork to the guest's entry can be accounted.
     timespec forkAt{};
@@ -269,8 +366,11 @@ private:
     // kernel may queue it on a CPU busy with other work for a whole time
     // slice. The zygote gives it the CPU set back when it runs again (by
     // then the Faaslet has usually reached the guest), not the Faaslet: a
-    // system call and its code pages fewer on the restore's path. (Under
-    // the zygote's seccomp filter the Faaslet does it, as its first step.)
+    // system call and its code pages fewer on the restore's path. A
+    // confined zygote may set only its own CPU set (its filter is its
+    // Faaslets', which must not touch other processes'): the scheduler then
+    // does it when Spawned arrives (Spawned.a = 1), also off the Faaslet's
+    // path.
     bool pinned = pinToThisCpu(cpus_);
     // _Fork, not fork: the zygote has one thread, so no lock can be held by
     // another thread at this point, and fork's extra work (atfork handlers,
@@ -279,7 +379,7 @@ private:
     // it writes after the fork is a copy-on-write fault in the child and in
     // the zygote. Nothing in this project registers an atfork handler.
     pid_t pid = _Fork();
-    if (pid == 0) becomeFaaslet(m, channel, cgroup, pinned);
+    if (pid == 0) becomeFaaslet(m, channel, slot);
     if (pid > 0 && slots_) slots_->assign(slot, pid);
     // Let the new Faaslet run first if it was queued on this CPU: what the
     // zygote does next (Spawned wakes the scheduler) can wait, the restore
@@ -288,49 +388,53 @@ private:
     if (pinned) {
       // The pid is still the Faaslet's: only the zygote reaps it, and not
       // before this (ESRCH, or a zombie, if it has ended: nothing to do).
-      if (pid > 0 && !faasletRestoresCpus_)
+      if (pid > 0 && !schedulerRestoresCpus_)
         sched_setaffinity(pid, sizeof cpus_.allowed, &cpus_.allowed);
       sched_setaffinity(0, sizeof cpus_.allowed, &cpus_.allowed);
     }
     // The scheduler enforces the wall-clock timeout: it needs the pid.
     uint64_t forkNs = uint64_t(forkAt.tv_sec) * 1000000000u + uint64_t(forkAt.tv_nsec);
-    protocol::send(control_, Msg::Spawned, 0, pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
+    protocol::send(control_, Msg::Spawned, pinned && schedulerRestoresCpus_ ? 1 : 0,
+                   pid > 0 ? int32_t(pid) : -1, &forkNs, sizeof forkNs);
     if (pid < 0) protocol::send(channel, Msg::Result, uint32_t(abi::TrapCode::HostError), 0);
     close(channel);
     // The input that came with the request is the Faaslet's alone: none of
     // it stays in the zygote's heap, which later Faaslets get a copy of.
     if (!m.payload.empty()) explicit_bzero(m.payload.data(), m.payload.size());
-    // Faaslets that have ended since (their status is not needed: each
-    // reported over its channel). Those that end while the zygote waits for
-    // the next request stay zombies until then, or until the zygote exits.
-    if (!reaps_)
-      while (waitpid(-1, nullptr, WNOHANG) > 0) {
-      }
   }
 
   // In the child of spawn's fork: nothing here but what isolation needs.
   // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.)
-  [[noreturn]] void becomeFaaslet(Message& spawnRequest, int channel, isolation::Cgroup* cgroup,
-                                  bool pinned) {
+  [[noreturn]] void becomeFaaslet(Message& spawnRequest, int channel, size_t slot) {
     protocol::dieWithParent(pid_);
-    if (pinned && faasletRestoresCpus_) sched_setaffinity(0, sizeof cpus_.allowed, &cpus_.allowed);
+    // The zygote's own descriptors: the scheduler's control socket, the
+    // keeper's, other Faaslets' cgroups.
     close(control_);
     if (childEvents_ >= 0) close(childEvents_);
-    // Isolation (loader/isolation): cgroup, network namespace, seccomp,
-    // before any guest code of the call runs.
-    if (isolation_) isolation_->applyInChild(cgroup);
+    if (keeper_) close(keeper_->socket());
+    if (slots_) slots_->closeInChild(slot);
+    // Per Faaslet (loader/isolation): its cgroup slot, no fork. The rest
+    // (uid, capabilities, namespaces, Landlock, seccomp) it inherited.
+    if (isolation_) {
+      if (slots_)
+        isolation_->applyInFaaslet(slots_->get(slot).data(), slots_->get(slot).size());
+      else
+        isolation_->applyInFaaslet(nullptr, 0);
+    }
     runFaaslet(*proto_, channel, spawnRequest);
   }
 
   const int control_;
   const std::shared_ptr<const isolation::IsolationPlan> isolation_;
   const pid_t pid_;
+  const pid_t scheduler_;
   bool reaps_ = false;
+  std::unique_ptr<isolation::CgroupKeeper> keeper_;
   std::unique_ptr<CgroupSlots> slots_;
   int childEvents_ = -1;
   std::unique_ptr<ProtoFaaslet> proto_;
   ZygoteCpus cpus_;
-  bool faasletRestoresCpus_ = false;
+  bool schedulerRestoresCpus_ = false;
 };
 
 } // namespace
@@ -338,7 +442,11 @@ private:
 [[noreturn]] void zygoteMain(const FunctionSpec& spec, int control,
                              std::shared_ptr<const isolation::IsolationPlan> isolation) {
   std::signal(SIGPIPE, SIG_IGN);
+  // Nothing faasm-run inherited or the scheduler holds reaches guest code:
+  // stdio and the control socket only, before anything else is opened.
+  if (isolation) isolation::closeInheritedDescriptors({control});
   ZygoteProcess zygote(control, std::move(isolation));
+  zygote.startKeeper();
   zygote.prepareReaping();
   zygote.initialise(spec);
   zygote.serve();

@@ -7,10 +7,12 @@
 #include "IsolationPrivate.h"
 #include "faasm/isolation/Isolation.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -321,6 +323,89 @@ std::unique_ptr<Cgroup> CgroupManager::create(std::string_view name,
     group->procsFds_.push_back(fd);
   }
   return group;
+}
+
+std::vector<std::string> CgroupManager::parentDirectories() const {
+  std::vector<std::string> out;
+  if (!reason_.empty()) return out;
+  if (version_ == CgroupVersion::V2) {
+    out.push_back(root_ + "/" + parentName_);
+  } else {
+    for (auto& [controller, mount] : v1Mounts_) {
+      std::string own = ownV1Path(controller);
+      std::string dir = mount + (own == "/" ? "" : own) + "/" + parentName_;
+      if (std::find(out.begin(), out.end(), dir) == out.end()) out.push_back(dir);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Whether the owner named in a group's name is gone: "zygote-<pid>-<start>",
+// "faaslet-<pid>-<start>-<slot>", or the older "faaslet-<pid>-<slot>" (pid
+// only). False for a name that is not one of these, or a live owner.
+bool ownerGone(const std::string& name) {
+  std::string rest;
+  bool withStart = false;
+  if (name.rfind("zygote-", 0) == 0) {
+    rest = name.substr(7);
+    withStart = true;
+  } else if (name.rfind("faaslet-", 0) == 0) {
+    rest = name.substr(8);
+  } else {
+    return false;
+  }
+  std::vector<uint64_t> numbers;
+  std::istringstream in(rest);
+  std::string part;
+  while (std::getline(in, part, '-')) {
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos) return false;
+    numbers.push_back(std::strtoull(part.c_str(), nullptr, 10));
+  }
+  if (numbers.size() == 3) withStart = true;
+  if (numbers.empty() || (withStart && numbers.size() < 2)) return false;
+  pid_t pid = pid_t(numbers[0]);
+  if (pid <= 0) return false;
+  uint64_t start = detail::processStartTime(pid);
+  if (start == 0) return true;             // no such process
+  return withStart && start != numbers[1]; // the pid is someone else's now
+}
+
+} // namespace
+
+size_t removeStaleCgroups() {
+  size_t removed = 0;
+  for (const std::string& parent : CgroupManager::get().parentDirectories()) {
+    DIR* dir = ::opendir(parent.c_str());
+    if (!dir) continue;
+    std::vector<std::string> stale;
+    while (dirent* e = ::readdir(dir))
+      if (e->d_type == DT_DIR && ownerGone(e->d_name)) stale.push_back(e->d_name);
+    ::closedir(dir);
+    for (const std::string& name : stale) {
+      std::string path = parent + "/" + name;
+      // Processes of a dead owner are strays: they go first.
+      for (int round = 0; round < 100; ++round) {
+        auto procs = readFile(path + "/cgroup.procs");
+        if (!procs || procs->empty()) break;
+        std::istringstream pids(*procs);
+        pid_t pid;
+        while (pids >> pid)
+          ::kill(pid, SIGKILL);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        if (::rmdir(path.c_str()) == 0) {
+          ++removed;
+          break;
+        }
+        if (errno != EBUSY) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+  }
+  return removed;
 }
 
 // --- Cgroup --------------------------------------------------------------------

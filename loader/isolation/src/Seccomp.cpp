@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -57,7 +58,10 @@ const char* const kAllowed[] = {
     "exit",
     "exit_group",
     "sched_yield",
-    // WASI stdio and fd_* (observed: writev, newfstatat)
+    // WASI stdio and fd_* (observed: writev, newfstatat); fcntl and
+    // fallocate only in the forms below. Every descriptor a Faaslet holds
+    // was opened inside its grants (Landlock), so pwrite & co. cannot reach
+    // anything else.
     "read",
     "write",
     "readv",
@@ -70,30 +74,21 @@ const char* const kAllowed[] = {
     "close",
     "fstat",
     "newfstatat",
-    "statx",
-    "fcntl",
     "fsync",
     "fdatasync",
     "ftruncate",
     "fadvise64",
-    "fallocate",
-    "dup",
-    "dup3",
-    // WASI path_* inside preopens (relative to an open directory descriptor)
+    // WASI path_* inside preopens: openat2 with RESOLVE_BENEATH relative to
+    // a preopen (host-interface/wasi), openat for fd_readdir and the state
+    // tier. Seccomp cannot see a path; Landlock confines them to the grants.
+    // No symlinkat, linkat, fchmod, utimensat: WASI here has no such call.
     "openat",
     "openat2",
     "getdents64",
     "mkdirat",
     "unlinkat",
     "renameat",
-    "renameat2",
     "readlinkat",
-    "symlinkat",
-    "linkat",
-    "utimensat",
-    "faccessat",
-    "faccessat2",
-    "fchmod",
     // WASI clocks, random, poll_oneoff, sched_yield
     "clock_gettime",
     "clock_getres",
@@ -161,10 +156,10 @@ enum class FilterKind {
 // around each fork so that the Faaslet starts there (loader/faaslet Zygote.cpp).
 // prctl(PR_SET_PDEATHSIG) and getppid: a new Faaslet ties its life to the
 // zygote's before it takes these away (protocol::dieWithParent).
-const char* const kZygoteOnly[] = {"clone",  "clone3",  "fork",
-                                   "vfork",  "unshare", "seccomp",
-                                   "wait4",  "waitid",  "sched_setaffinity",
-                                   "getcpu", "prctl",   "getppid"};
+const char* const kZygoteOnly[] = {"clone",       "clone3", "fork",    "vfork",
+                                   "seccomp",     "wait4",  "waitid",  "sched_setaffinity",
+                                   "getcpu",      "prctl",  "getppid", "sched_getaffinity",
+                                   "memfd_create"};
 
 std::vector<uint8_t> exportProgram(scmp_filter_ctx ctx, std::string& outError) {
   std::vector<uint8_t> program;
@@ -242,8 +237,22 @@ std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
   // prlimit64 only to read limits (new_limit == NULL).
   if (rc >= 0)
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0));
+  // fcntl: descriptor and status flags (WASI fd_fdstat_*), open file
+  // description locks (the state tier), and F_DUPFD_CLOEXEC, with which a
+  // linear memory keeps its own descriptor for each state mapping (a copy of
+  // one the process holds already; RLIMIT_NOFILE bounds the count). No plain
+  // F_DUPFD (a copy that would survive exec), F_SETOWN, leases or notify.
+  for (int cmd : {F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
+                  F_DUPFD_CLOEXEC})
+    if (rc >= 0)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+                            SCMP_A1(SCMP_CMP_EQ, scmp_datum_t(cmd)));
+  // fallocate: plain allocation (WASI fd_allocate), no punching or collapsing.
+  if (rc >= 0)
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fallocate), 1, SCMP_A1(SCMP_CMP_EQ, 0));
   if (kind == FilterKind::Zygote && rc >= 0) {
     // fork() is clone with neither a shared address space nor new namespaces.
+    // A Faaslet inherits this, but its RLIMIT_NPROC of 0 makes fork fail.
     const uint64_t forbiddenClone = CLONE_VM | CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUTS |
                                     CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
                                     CLONE_NEWCGROUP;
@@ -252,17 +261,26 @@ std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
     // clone3's flags are behind a pointer: ENOSYS makes glibc fall back to clone.
     if (rc >= 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     if (rc >= 0)
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unshare), 1,
-                            SCMP_A0(SCMP_CMP_EQ, CLONE_NEWNET));
-    if (rc >= 0)
       rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1,
                             SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
     if (rc >= 0)
       rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1,
                             SCMP_A0(SCMP_CMP_EQ, 0));
     if (rc >= 0)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_getaffinity), 1,
+                            SCMP_A0(SCMP_CMP_EQ, 0));
+    if (rc >= 0)
       rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
                             SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
+    // The snapshot's memfd, made after initialisation.
+    if (rc >= 0)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(memfd_create), 1,
+                            SCMP_A1(SCMP_CMP_EQ, MFD_CLOEXEC));
+    // A Faaslet's own setrlimit(RLIMIT_NPROC) (applyInFaaslet); lowering the
+    // hard limit cannot be undone without CAP_SYS_RESOURCE.
+    if (rc >= 0)
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2, SCMP_A0(SCMP_CMP_EQ, 0),
+                            SCMP_A1(SCMP_CMP_EQ, RLIMIT_NPROC));
     for (const char* name : {"set_robust_list", "wait4", "waitid", "getcpu", "getppid"})
       if (rc >= 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(name), 0);
@@ -312,28 +330,6 @@ int installFilter(const std::vector<uint8_t>& program) noexcept {
   return 0;
 }
 
-// Runs `probe` in a throw-away child; returns its errno-style result.
-// SIGCHLD is set to the default meanwhile: a zygote that ignores it would
-// otherwise have the probe reaped by the kernel and read no status.
-template <typename F> int probeInChild(F probe) {
-  struct sigaction dfl{}, old{};
-  dfl.sa_handler = SIG_DFL;
-  ::sigaction(SIGCHLD, &dfl, &old);
-  pid_t pid = ::fork();
-  if (pid == 0) ::_exit(probe() & 0xff);
-  int status = 0, result = EINVAL;
-  if (pid < 0) {
-    result = errno;
-  } else {
-    pid_t r;
-    while ((r = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
-    }
-    if (r == pid && WIFEXITED(status)) result = WEXITSTATUS(status);
-  }
-  ::sigaction(SIGCHLD, &old, nullptr);
-  return result;
-}
-
 // Which child-side controls this host permits, probed once per process so
 // that a refusal warns once in the parent and never in every child.
 struct ChildSupport {
@@ -345,10 +341,11 @@ ChildSupport gSupport;
 } // namespace
 
 IsolationPlan::IsolationPlan(const IsolationLimits& limits) : limits_(limits) {
+  if (limits_.seccomp || limits_.landlock) detail::probePrivilege(limits_);
   if (limits_.networkNamespace) {
     if (!gSupport.probedNet) {
       gSupport.probedNet = true;
-      int err = probeInChild([] { return ::unshare(CLONE_NEWNET) == 0 ? 0 : errno; });
+      int err = detail::probeInChild([] { return ::unshare(CLONE_NEWNET) == 0 ? 0 : errno; });
       gSupport.netOk = err == 0;
       if (err)
         warnOnce("network namespace", std::string("unshare(CLONE_NEWNET): ") + std::strerror(err));
@@ -365,7 +362,7 @@ IsolationPlan::IsolationPlan(const IsolationLimits& limits) : limits_(limits) {
       if (!gSupport.probedSeccomp) {
         gSupport.probedSeccomp = true;
         const auto& program = bpf_;
-        int err = probeInChild([&program] { return installFilter(program); });
+        int err = detail::probeInChild([&program] { return installFilter(program); });
         gSupport.seccompOk = err == 0;
         if (err) warnOnce("seccomp filter", std::string("cannot install: ") + std::strerror(err));
       }
@@ -422,7 +419,8 @@ const std::vector<std::string>& IsolationPlan::allowedSyscalls() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out(std::begin(kAllowed), std::end(kAllowed));
     out.insert(out.end(),
-               {"mmap (no PROT_EXEC)", "mprotect (no PROT_EXEC)", "prlimit64 (read only)"});
+               {"mmap (no PROT_EXEC)", "mprotect (no PROT_EXEC)", "prlimit64 (read only)",
+                "fcntl (flags, OFD locks, F_DUPFD_CLOEXEC)", "fallocate (mode 0)"});
     return out;
   }();
   return names;

@@ -3,19 +3,27 @@
 #include "faasm/faaslet/Faaslet.h"
 #include "faasm/faaslet/Scheduler.h"
 #include "faasm/isolation/Isolation.h"
+#include "faasm/log/Log.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Module.h"
 #include "faasm/runtime/TypeRegistry.h"
 #include "faasm/wasi/Wasi.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cinttypes>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <string_view>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace faasm::runner {
 namespace {
@@ -54,22 +62,21 @@ bool parseValue(char type, const std::string& text, abi::Value& out) {
   return errno == 0 && end && *end == '\0' && !text.empty();
 }
 
+// Floats in their shortest form that reads back as the same value.
+template <typename T> void printFloat(const abi::Value& v) {
+  T x;
+  std::memcpy(&x, &v.lo, sizeof x);
+  char text[64];
+  auto [end, error] = std::to_chars(text, text + sizeof text, x);
+  std::printf("%.*s\n", error == std::errc() ? int(end - text) : 0, text);
+}
+
 void printValue(char type, const abi::Value& v) {
   switch (type) {
   case 'i': std::printf("%" PRId32 "\n", int32_t(uint32_t(v.lo))); break;
   case 'I': std::printf("%" PRId64 "\n", int64_t(v.lo)); break;
-  case 'f': {
-    float f;
-    std::memcpy(&f, &v.lo, 4);
-    std::printf("%g\n", double(f));
-    break;
-  }
-  case 'F': {
-    double d;
-    std::memcpy(&d, &v.lo, 8);
-    std::printf("%g\n", d);
-    break;
-  }
+  case 'f': printFloat<float>(v); break;
+  case 'F': printFloat<double>(v); break;
   default: std::printf("0x%016" PRIx64 "%016" PRIx64 "\n", v.hi, v.lo); break;
   }
 }
@@ -111,18 +118,86 @@ int initFailure(const std::string& file, const runtime::Error& e) {
   return fail(file, e.message);
 }
 
-// --snapshot-out: initialise in this process, write the snapshot, run nothing.
+isolation::IsolationLimits limitsOf(const RunOptions& options) {
+  isolation::IsolationLimits limits;
+  limits.memoryBytes = options.memoryLimitBytes;
+  limits.cpus = options.cpus;
+  limits.timeout = options.timeout;
+  limits.network = options.network;
+  limits.uid = options.faasletUid;
+  limits.gid = options.faasletGid;
+  return limits;
+}
+
+// --snapshot-out: initialise, write the snapshot, run nothing. Initialisation
+// is guest code: it runs in a child confined as a zygote is (and in a cgroup
+// with the limits, under the timeout), which may write only the snapshot file.
 int writeSnapshot(const RunOptions& options) {
-  auto proto = faaslet::ProtoFaaslet::create(specOf(options));
-  if (!proto) return initFailure(options.file, proto.error());
-  runtime::Error e = faaslet::writeSnapshotFile(*proto.value()->snapshot(), proto.value()->module(),
-                                                options.snapshotOut);
-  if (!e.message.empty()) return fail(options.file, e.message);
-  return 0;
+  const isolation::IsolationLimits limits = limitsOf(options);
+  if (limits.needsCgroup()) isolation::removeStaleCgroups();
+  isolation::IsolationPlan plan(limits);
+  int out = ::open(options.snapshotOut.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0)
+    return fail(options.file,
+                "cannot write snapshot " + options.snapshotOut + ": " + std::strerror(errno));
+  // The confined child runs as the Faaslet uid: the file is its while it writes.
+  struct stat owner{};
+  bool chowned =
+      ::fstat(out, &owner) == 0 && ::geteuid() == 0 && ::fchown(out, limits.uid, limits.gid) == 0;
+  std::unique_ptr<isolation::Cgroup> cgroup =
+      plan.createCgroup("zygote-" + std::to_string(::getpid()) + "-snapshot");
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    isolation::closeInheritedDescriptors({out});
+    if (runtime::Error e = faaslet::prepareStateOf(specOf(options), limits); !e.message.empty())
+      ::_exit(fail(options.file, e.message));
+    const std::vector<int> none;
+    const std::vector<int>& procs = cgroup ? cgroup->procsDescriptors() : none;
+    plan.applyInFaaslet(procs.data(), procs.size());
+    // Reopened through the descriptor: no path to it need be searchable.
+    const std::string path = "/proc/self/fd/" + std::to_string(out);
+    auto proto = faaslet::ProtoFaaslet::create(specOf(options), [&]() -> runtime::Error {
+      isolation::ProcessConfinement what = faaslet::confinementOf(specOf(options));
+      what.writableFiles.push_back(path);
+      if (!plan.confineZygote(what))
+        return runtime::makeError("cannot confine the initialisation (see the warning above)");
+      return {};
+    });
+    if (!proto) ::_exit(initFailure(options.file, proto.error()));
+    runtime::Error e =
+        faaslet::writeSnapshotFile(*proto.value()->snapshot(), proto.value()->module(), path);
+    if (!e.message.empty()) ::_exit(fail(options.file, e.message));
+    std::fflush(nullptr);
+    ::_exit(0);
+  }
+  int status = kExitLoadError;
+  if (pid < 0) {
+    fail(options.file, std::string("cannot fork: ") + std::strerror(errno));
+  } else {
+    isolation::ChildOutcome o = isolation::waitForChild(pid, limits.timeout, cgroup.get());
+    if (o.timedOut) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", double(limits.timeout.count()) / 1000.0);
+      fail(options.file, std::string("initialisation timed out after ") + seconds + " s");
+    } else if (o.memoryLimitHit && !WIFEXITED(o.status)) {
+      fail(options.file, "initialisation reached the memory limit (" +
+                             std::to_string(limits.memoryBytes >> 20) + " MiB)");
+    } else if (o.signal() != 0) {
+      fail(options.file, "initialisation " + o.describe());
+    } else {
+      status = o.exitCode();
+    }
+  }
+  if (chowned) ::fchown(out, owner.st_uid, owner.st_gid);
+  ::close(out);
+  return status;
 }
 
 int runFaaslets(const RunOptions& options) {
   const std::string& file = options.file;
+  if (std::string problem = options.limits.problem(); !problem.empty()) return fail(file, problem);
   std::vector<uint8_t> input;
   std::string error;
   if (!readInput(options, input, error)) return fail(file, error);
@@ -140,14 +215,20 @@ int runFaaslets(const RunOptions& options) {
   schedulerOptions.env = options.env;
   schedulerOptions.dirs = options.dirs;
   schedulerOptions.timeout = options.timeout;
-  if (options.memoryLimitBytes || options.cpus > 0 || options.timeout.count() > 0) {
-    // Limits asked for: each Faaslet gets its cgroup and the seccomp filter.
-    isolation::IsolationLimits limits;
-    limits.memoryBytes = options.memoryLimitBytes;
-    limits.cpus = options.cpus;
-    limits.timeout = options.timeout;
+  schedulerOptions.limits = options.limits;
+  schedulerOptions.log = [](const std::string& line) {
+    std::fprintf(stderr, "faasm-run: %s\n", line.c_str());
+  };
+  {
+    // Every Faaslet, its initialisation included, runs with least privilege;
+    // limits asked for add a cgroup per Faaslet and the timeout.
+    const isolation::IsolationLimits limits = limitsOf(options);
+    // Groups a killed faasm-run left behind (their owner is gone).
+    if (limits.needsCgroup()) isolation::removeStaleCgroups();
     schedulerOptions.isolation = std::make_shared<const isolation::IsolationPlan>(limits);
   }
+  FAASM_LOG(Debug, "%s: running as a Faaslet of user %s (%u run%s)", file.c_str(),
+            options.user.c_str(), options.warm, options.warm == 1 ? "" : "s");
   faaslet::Scheduler scheduler(std::move(schedulerOptions));
   faaslet::FunctionSpec spec = specOf(options);
   std::string name = spec.name;
@@ -159,7 +240,10 @@ int runFaaslets(const RunOptions& options) {
   auto report = [&](const faaslet::CallResult& r) {
     if (!r.output.empty()) std::fwrite(r.output.data(), 1, r.output.size(), out);
     std::fflush(out);
-    if (r.trap == abi::TrapCode::None || r.trap == abi::TrapCode::Exit)
+    if (!r.error.empty())
+      status =
+          (std::fprintf(stderr, "faasm-run: %s: %s\n", file.c_str(), r.error.c_str()), kExitTrap);
+    else if (r.trap == abi::TrapCode::None || r.trap == abi::TrapCode::Exit)
       status = exited(file, r.returnCode);
     else if (r.memoryLimit)
       status = (std::fprintf(stderr, "faasm-run: %s: memory limit reached (%llu MiB)\n",
@@ -225,6 +309,12 @@ int invokeExport(const RunOptions& options) {
 }
 
 } // namespace
+
+const char* runtimeVersion() {
+  static const std::string version =
+      std::string(FAASM_VERSION) + " (artefact ABI " + std::to_string(abi::kAbiVersion) + ")";
+  return version.c_str();
+}
 
 int runCommand(const RunOptions& options) {
   if (!options.snapshotOut.empty()) return writeSnapshot(options);

@@ -115,10 +115,14 @@ Error Instance::link(const ImportResolver& resolver) {
         return incompatible("expected limits " + limitsText(imp.limits.min, maxOf(imp.limits)) +
                             ", got " +
                             limitsText(ext->memory->pages(), ext->memory->declaredMax()));
-      // A guard-mode module relies on the reservation, not on checks.
+      // A guard-mode module relies on the reservation, not on checks; every
+      // memory has one now, but the fault handler reports a fault in an
+      // explicit-mode memory as a missed check, which guard-mode code's
+      // faults are not.
       if (module_->boundsMode() == abi::BoundsMode::Guard &&
-          ext->memory->reservationBytes() < abi::kGuardReservationBytes)
-        return incompatible("memory has no guard reservation for a guard-mode module");
+          (ext->memory->mode() != abi::BoundsMode::Guard ||
+           ext->memory->reservationBytes() < abi::kGuardReservationBytes))
+        return incompatible("an explicit-mode memory for a guard-mode module");
       memory_ = ext->memory;
       break;
     }
@@ -218,6 +222,7 @@ Error Instance::build() {
 
   // Segments: element items are evaluated once, here (spec: at instantiation).
   dataDropped_.assign(d.dataSegments.count, false);
+  elemDropped_.assign(d.elemSegments.count, false);
   for (uint64_t i = 0; i < d.elemSegments.count; ++i) {
     const abi::ElemSegmentDesc& s = d.elemSegments[i];
     std::vector<void*> items(s.count);
@@ -332,15 +337,21 @@ void Instance::dropDataSegment(uint32_t index) {
 }
 
 std::span<void* const> Instance::elemSegment(uint32_t index) const {
-  if (index >= elemItems_.size()) return {};
+  if (index >= elemItems_.size() || elemDropped_[index]) return {};
   return elemItems_[index];
 }
 
 void Instance::dropElemSegment(uint32_t index) {
-  if (index < elemItems_.size()) {
-    elemItems_[index].clear();
-    elemItems_[index].shrink_to_fit();
-  }
+  if (index < elemDropped_.size()) elemDropped_[index] = true;
+}
+
+bool Instance::setDroppedSegments(const std::vector<bool>& data, const std::vector<bool>& elem) {
+  if (data.size() != dataDropped_.size() || elem.size() != elemDropped_.size()) return false;
+  // Written only if changed: a warm reset after a call that dropped nothing
+  // must not dirty the page (a copy in a forked Faaslet).
+  if (dataDropped_ != data) dataDropped_ = data;
+  if (elemDropped_ != elem) elemDropped_ = elem;
+  return true;
 }
 
 } // namespace faasm::runtime

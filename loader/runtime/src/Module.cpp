@@ -2,11 +2,17 @@
 
 #include "faasm/runtime/TypeRegistry.h"
 
+#include "ArtefactFile.h"
+#include "RuntimePrivate.h"
+
 #include <cerrno>
 #include <cstring>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
 #include <string_view>
-#include <sys/stat.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace faasm::runtime {
 namespace {
@@ -67,25 +73,44 @@ std::string missingCpuFeatures(uint64_t features) {
 }
 
 Expected<std::shared_ptr<Module>> Module::load(const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return makeError("no such file");
-    return makeError(std::string("cannot open: ") + strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) return makeError("not a regular file");
+  // Nothing of the file runs, and the dynamic loader does not see it, until
+  // its seal and shape have been checked (ArtefactSeal.cpp, ElfCheck.cpp).
+  auto sealed = detail::readSealedArtefact(path);
+  if (!sealed) return sealed.error();
+  detail::SealedImage& image = *sealed.value();
+  auto layout = detail::checkElfImage(image.image());
+  if (!layout) return layout.error();
 
-  // dlopen wants a slash to take the name as a path, not a library to search.
-  std::string openPath = path.find('/') == std::string::npos ? "./" + path : path;
+  // The checked bytes, and only they, are what dlopen maps: the sealed
+  // memfd, which neither the file's writers nor its holders can change.
+  // dlopen looks a name up among the objects it has loaded before it opens
+  // anything: the memfd stays open while the module lives, so that no other
+  // load can get its descriptor number, and so its name, meanwhile. A name
+  // already taken (an object dlclose did not unload) is refused, never
+  // shared: that would be another artefact's code under this one's seal.
+  std::shared_ptr<Module> module(new Module);
+  module->imageDigest_ = image.imageDigest();
+  module->sourceDigest_ = image.sourceDigest();
+  module->imageFd_ = image.releaseFd();
+  std::string openPath = "/proc/self/fd/" + std::to_string(module->imageFd_);
+  if (void* stale = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)) {
+    dlclose(stale);
+    return makeError("cannot load: another object is loaded as " + openPath);
+  }
   void* handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) return makeError("cannot load: " + dlerrorWithoutPath(openPath));
-
-  std::shared_ptr<Module> module(new Module);
   module->handle_ = handle;
   module->path_ = path;
-  dlerror();
-  void* sym = dlsym(handle, abi::kDescriptorSymbol);
-  if (!sym) return makeError("not a faasm artefact (no faasm_module_descriptor symbol)");
-  module->desc_ = static_cast<const abi::ModuleDescriptor*>(sym);
+  module->sealed_ = true;
+  link_map* map = nullptr;
+  if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || !map)
+    return makeError("cannot load: the dynamic loader does not say where it mapped the module");
+  uintptr_t bias = map->l_addr;
+  for (const detail::ElfLayout::Segment& s : layout.value().code)
+    if (!module->addCodeRange(bias + s.vaddr, s.size))
+      return makeError("cannot load: too many modules in this process");
+  module->desc_ =
+      reinterpret_cast<const abi::ModuleDescriptor*>(bias + layout.value().descriptorAddress);
   return check(std::move(module));
 }
 
@@ -94,7 +119,47 @@ Expected<std::shared_ptr<Module>> Module::fromDescriptor(const abi::ModuleDescri
   std::shared_ptr<Module> module(new Module);
   module->desc_ = descriptor;
   module->path_ = std::move(name);
+  // Its code is that of the object (the executable or a library someone
+  // else loaded) the descriptor lies in.
+  struct Search {
+    uintptr_t address;
+    Module* module;
+  } search{reinterpret_cast<uintptr_t>(descriptor), module.get()};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) -> int {
+        auto* s = static_cast<Search*>(data);
+        bool inside = false;
+        for (unsigned i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& p = info->dlpi_phdr[i];
+          uintptr_t start = info->dlpi_addr + p.p_vaddr;
+          if (p.p_type == PT_LOAD && s->address >= start && s->address - start < p.p_memsz)
+            inside = true;
+        }
+        if (!inside) return 0;
+        for (unsigned i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& p = info->dlpi_phdr[i];
+          if (p.p_type == PT_LOAD && (p.p_flags & PF_X))
+            (void)s->module->addCodeRange(info->dlpi_addr + p.p_vaddr, p.p_memsz);
+        }
+        return 1;
+      },
+      &search);
   return check(std::move(module));
+}
+
+bool Module::addCodeRange(uintptr_t start, uint64_t bytes) {
+  int slot = detail::registerCodeRange(start, bytes);
+  if (slot < 0) return false;
+  codeRanges_.push_back({start, bytes});
+  codeRangeSlots_.push_back(slot);
+  return true;
+}
+
+bool Module::inCode(const void* address) const {
+  auto a = reinterpret_cast<uintptr_t>(address);
+  for (const auto& [start, bytes] : codeRanges_)
+    if (a >= start && a - start < bytes) return true;
+  return false;
 }
 
 // Order matters: only the version-independent leading fields are read until
@@ -127,7 +192,8 @@ Expected<std::shared_ptr<Module>> Module::check(std::shared_ptr<Module> module) 
     const char* sig = d.types[i].signature;
     if (!sig || !parseSignature(sig, params, results))
       return malformed("bad signature of type " + std::to_string(i));
-    if (!d.types[i].thunk) return malformed("type " + std::to_string(i) + " has no thunk");
+    if (!d.types[i].thunk || !module->inCode(reinterpret_cast<const void*>(d.types[i].thunk)))
+      return malformed("type " + std::to_string(i) + " has no thunk in the module's code");
     module->typeIds_.push_back(internSignature(sig));
   }
   for (uint64_t i = 0; i < d.imports.count; ++i) {
@@ -148,8 +214,9 @@ Expected<std::shared_ptr<Module>> Module::check(std::shared_ptr<Module> module) 
     }
   }
   for (uint64_t i = 0; i < d.functions.count; ++i) {
-    if (d.functions[i].typeIndex >= d.types.count || !d.functions[i].code)
-      return malformed("function " + std::to_string(i) + " has a bad type or no code");
+    if (d.functions[i].typeIndex >= d.types.count || !module->inCode(d.functions[i].code))
+      return malformed("function " + std::to_string(i) +
+                       " has a bad type or no code in the module's code");
     module->funcTypeIndex_.push_back(d.functions[i].typeIndex);
   }
   if (module->importedMemories_ + d.memories.count > 1) return malformed("more than one memory");
@@ -192,7 +259,10 @@ Expected<std::shared_ptr<Module>> Module::check(std::shared_ptr<Module> module) 
 
 Module::~Module() {
   withdrawThunks(this);
+  for (int slot : codeRangeSlots_)
+    detail::unregisterCodeRange(slot);
   if (handle_) dlclose(handle_);
+  if (imageFd_ >= 0) ::close(imageFd_);
 }
 
 abi::ThunkFn Module::thunkFor(uint32_t canonicalTypeId) const {

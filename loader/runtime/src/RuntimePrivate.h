@@ -3,6 +3,8 @@
 
 #include "faasm/abi/Abi.h"
 
+#include <cstdint>
+
 namespace faasm::runtime::detail {
 
 // Every live VMContext, so that the stack limit can be rewritten in all of
@@ -11,5 +13,10 @@ void registerVmctx(abi::VMContext* vmctx);
 void unregisterVmctx(abi::VMContext* vmctx);
 
 extern const abi::RuntimeCalls kRuntimeCalls;
+
+// The executable segments of loaded modules: the fault handler makes a
+// fault a trap only if its PC lies in one. Returns a slot, -1 if full.
+int registerCodeRange(uintptr_t start, uint64_t bytes);
+void unregisterCodeRange(int slot);
 
 } // namespace faasm::runtime::detail

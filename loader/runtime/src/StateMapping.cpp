@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
-#include <sys/mman.h>
 #include <unistd.h>
 
 namespace faasm::runtime {
@@ -19,11 +18,10 @@ Expected<uint64_t> mapSharedIntoMemory(Memory& memory, int fd, uint64_t fileOffs
     return makeError("linear memory cannot grow by " + std::to_string(bytes) +
                      " bytes to map a state value");
   uint64_t guestAddress = uint64_t(oldPages) * abi::kWasmPageSize;
-  // The grown pages are ours alone: Memory::grow hands out each page range once.
-  void* want = memory.base() + guestAddress;
-  void* got =
-      mmap(want, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, off_t(fileOffset));
-  if (got == MAP_FAILED)
+  // The grown pages are ours alone: Memory::grow hands out each page range
+  // once. The memory remembers the region, so that a snapshot taken now
+  // keeps it shared (Memory::mapSnapshot).
+  if (!memory.mapShared(guestAddress, bytes, fd, fileOffset))
     return makeError(std::string("cannot map state into linear memory: ") + strerror(errno));
   return guestAddress;
 }

@@ -19,9 +19,17 @@
 //    several threads are therefore not supported yet (one thread per Faaslet
 //    process is the design).
 //  - The SIGSEGV/SIGBUS handler runs on a per-thread sigaltstack and turns a
-//    fault inside a registered linear-memory reservation, while the thread is
-//    inside an invoke, into MemoryOutOfBounds. Anything else gets the
-//    previous disposition back and re-faults: a real host crash still crashes.
+//    fault into MemoryOutOfBounds only if all three hold: the thread is
+//    inside an invoke, the faulting PC is in generated code (the executable
+//    segments of a loaded module, registered by Module) and the address is
+//    in a registered linear-memory reservation. The runtime's own bulk
+//    helpers (RuntimeCalls.cpp) and host functions check every range before
+//    they touch guest memory, so a fault in them is a host bug, never a
+//    guest's trap. Anything else prints one line saying where it happened
+//    and gets the previous disposition back and re-faults: a host crash
+//    still crashes. A fault in an explicit-mode reservation past the memory
+//    (a bounds check generated code missed: a compiler bug the guard region
+//    contained) is a trap and is reported on stderr as well.
 //    SA_NODEFER keeps the mask unchanged, so sigsetjmp need not save it.
 // ---------------------------------------------------------------------------
 #include "faasm/runtime/Instance.h"
@@ -55,25 +63,53 @@ struct InvokeFrame {
 // Read by the signal handler: initial-exec TLS never allocates on access.
 __attribute__((tls_model("initial-exec"))) thread_local InvokeFrame* tlsTop = nullptr;
 
-// ----- fault ranges (lock-free reads from the signal handler) -------------
-constexpr int kMaxFaultRanges = 16384;
-struct FaultRange {
+// ----- address ranges (lock-free reads from the signal handler) -------------
+// Linear-memory reservations (faults there may be traps) and the executable
+// segments of loaded modules (only faults there may be traps).
+struct Range {
   std::atomic<uintptr_t> start{0};
   std::atomic<uintptr_t> end{0};
   std::atomic<bool> used{false};
+  std::atomic<bool> explicitChecks{false};
 };
-FaultRange gFaultRanges[kMaxFaultRanges];
-std::atomic<int> gFaultRangeHigh{0};
 
-bool inFaultRange(uintptr_t addr) {
-  int high = gFaultRangeHigh.load(std::memory_order_acquire);
-  for (int i = 0; i < high; ++i) {
-    uintptr_t s = gFaultRanges[i].start.load(std::memory_order_acquire);
-    uintptr_t e = gFaultRanges[i].end.load(std::memory_order_acquire);
-    if (s && addr >= s && addr < e) return true;
+template <int N> struct RangeTable {
+  Range ranges[N];
+  std::atomic<int> high{0};
+
+  int add(uintptr_t start, uint64_t bytes, bool explicitChecks) {
+    for (int i = 0; i < N; ++i) {
+      bool expected = false;
+      if (ranges[i].used.compare_exchange_strong(expected, true)) {
+        ranges[i].explicitChecks.store(explicitChecks);
+        ranges[i].end.store(start + bytes);
+        ranges[i].start.store(start, std::memory_order_release);
+        int h = high.load();
+        while (h < i + 1 && !high.compare_exchange_weak(h, i + 1)) {
+        }
+        return i;
+      }
+    }
+    return -1;
   }
-  return false;
-}
+  void remove(int slot) {
+    if (slot < 0 || slot >= N) return;
+    ranges[slot].start.store(0, std::memory_order_release);
+    ranges[slot].end.store(0);
+    ranges[slot].used.store(false, std::memory_order_release);
+  }
+  const Range* find(uintptr_t addr) const {
+    int h = high.load(std::memory_order_acquire);
+    for (int i = 0; i < h; ++i) {
+      uintptr_t s = ranges[i].start.load(std::memory_order_acquire);
+      uintptr_t e = ranges[i].end.load(std::memory_order_acquire);
+      if (s && addr >= s && addr < e) return &ranges[i];
+    }
+    return nullptr;
+  }
+};
+RangeTable<16384> gFaultRanges;
+RangeTable<4096> gCodeRanges;
 
 // ----- per-thread runtime stack and signal stack ------------------------------
 struct ThreadStacks {
@@ -154,15 +190,85 @@ void syncStackLimits(uintptr_t limit) {
 // ----- the fault handler -----------------------------------------------------------
 struct sigaction gOldSegv, gOldBus;
 
+uintptr_t faultingPc(void* ucontext) {
+  auto* uc = static_cast<ucontext_t*>(ucontext);
+#if defined(__x86_64__)
+  return uintptr_t(uc->uc_mcontext.gregs[REG_RIP]);
+#elif defined(__aarch64__)
+  return uintptr_t(uc->uc_mcontext.pc);
+#else
+#error "faultingPc: unknown architecture"
+#endif
+}
+
+// A line for stderr, built without allocating (this runs in a signal handler).
+struct Line {
+  char text[256];
+  size_t used = 0;
+  Line& add(const char* s) {
+    while (*s && used < sizeof text - 1)
+      text[used++] = *s++;
+    return *this;
+  }
+  Line& hex(uintptr_t v) {
+    char digits[2 + 16];
+    int n = 0;
+    do {
+      digits[n++] = "0123456789abcdef"[v & 15];
+      v >>= 4;
+    } while (v);
+    add("0x");
+    while (n && used < sizeof text - 1)
+      text[used++] = digits[--n];
+    return *this;
+  }
+  void write() {
+    text[used++] = '\n';
+    ssize_t ignored = ::write(STDERR_FILENO, text, used);
+    (void)ignored;
+  }
+};
+
 void faultHandler(int sig, siginfo_t* info, void* ucontext) {
   InvokeFrame* top = tlsTop;
-  if (top && inFaultRange(reinterpret_cast<uintptr_t>(info->si_addr))) {
+  uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
+  uintptr_t pc = faultingPc(ucontext);
+  bool sent = info->si_code <= 0; // by kill or raise, not a fault
+  bool inCode = gCodeRanges.find(pc) != nullptr;
+  const Range* memory = gFaultRanges.find(addr);
+  if (!sent && top && inCode && memory) {
+    if (sig == SIGSEGV && memory->explicitChecks.load(std::memory_order_relaxed))
+      Line{}
+          .add("faasm runtime: explicit-mode code at pc ")
+          .hex(pc)
+          .add(" faulted at linear-memory offset ")
+          .hex(addr - memory->start.load(std::memory_order_relaxed))
+          .add(": a bounds check was missed (compiler bug); the guard region made it a trap")
+          .write();
     top->trap = abi::TrapCode::MemoryOutOfBounds;
     siglongjmp(top->jmp, 1);
   }
-  // Not ours: give the signal back to whoever had it and let the fault recur.
-  sigaction(sig, sig == SIGSEGV ? &gOldSegv : &gOldBus, nullptr);
-  if (info->si_code <= 0) raise(sig); // sent, not a fault: it would not recur
+  // Not a guest's trap: give the signal back to whoever had it and let the
+  // fault recur. A host bug is never a silent trap: say where it happened.
+  struct sigaction* old = sig == SIGSEGV ? &gOldSegv : &gOldBus;
+  bool oldIsHandler =
+      (old->sa_flags & SA_SIGINFO) || (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN);
+  if (!sent && !oldIsHandler)
+    Line{}
+        .add("faasm runtime: fatal: ")
+        .add(sig == SIGSEGV ? "SIGSEGV" : "SIGBUS")
+        .add(" at address ")
+        .hex(addr)
+        .add(" from pc ")
+        .hex(pc)
+        .add(!inCode ? (memory ? " in host code touching a linear memory: a host bug"
+                               : " in host code: a host bug")
+             : !top  ? " in generated code outside any call into wasm"
+                     : " in generated code outside every linear memory: a compiler or "
+                       "runtime bug")
+        .write();
+  sigaction(sig, old, nullptr);
+  if (sent) raise(sig); // it would not recur by itself
 }
 
 // ----- the guarded call ----------------------------------------------------------------
@@ -254,27 +360,25 @@ abi::ThunkFn findThunk(const abi::FuncRef* func) {
 
 } // namespace
 
-int registerFaultRange(const void* start, uint64_t bytes) {
-  for (int i = 0; i < kMaxFaultRanges; ++i) {
-    bool expected = false;
-    if (gFaultRanges[i].used.compare_exchange_strong(expected, true)) {
-      gFaultRanges[i].end.store(reinterpret_cast<uintptr_t>(start) + bytes);
-      gFaultRanges[i].start.store(reinterpret_cast<uintptr_t>(start), std::memory_order_release);
-      int high = gFaultRangeHigh.load();
-      while (high < i + 1 && !gFaultRangeHigh.compare_exchange_weak(high, i + 1)) {
-      }
-      return i;
-    }
-  }
-  return -1;
+int registerFaultRange(const void* start, uint64_t bytes, bool explicitChecks) {
+  return gFaultRanges.add(reinterpret_cast<uintptr_t>(start), bytes, explicitChecks);
 }
 
 void unregisterFaultRange(int slot) {
-  if (slot < 0 || slot >= kMaxFaultRanges) return;
-  gFaultRanges[slot].start.store(0, std::memory_order_release);
-  gFaultRanges[slot].end.store(0);
-  gFaultRanges[slot].used.store(false, std::memory_order_release);
+  gFaultRanges.remove(slot);
 }
+
+namespace detail {
+
+int registerCodeRange(uintptr_t start, uint64_t bytes) {
+  return gCodeRanges.add(start, bytes, false);
+}
+
+void unregisterCodeRange(int slot) {
+  gCodeRanges.remove(slot);
+}
+
+} // namespace detail
 
 void installTrapHandlers() {
   // Checked before call_once: every outermost invoke comes here, and a

@@ -56,13 +56,20 @@ FAASM_IMPORT(faasmSetOutput) void faasmSetOutput(const uint8_t* output, int32_t 
 
 // (func $faasmChainNamed (param $name i32) (param $input i32) (param $inputLen i32) (result i32))
 // Starts a call of function `name` (same user) with the given input and
-// returns its call id, never 0. Returns 0 if no such function exists.
+// returns its call id, never 0. Ids are this call's own (1, 2, ... in the
+// order it chained them): they name no call of any other caller. Returns 0
+// if no such function exists or the call was refused because the scheduler
+// may not hold its input (the reason goes to stderr). The call may wait in a
+// queue before it runs.
 FAASM_IMPORT(faasmChainNamed)
 uint32_t faasmChainNamed(const char* name, const uint8_t* input, int32_t inputLen);
 
 // (func $faasmAwaitCall (param $callId i32) (result i32))
-// Waits for a chained call to finish and returns its return code (the exit
-// code of the callee's main, or 134 if it trapped). An unknown id returns -1.
+// Waits for a chained call to finish and returns its return code: the exit
+// code of the callee's main (0..125), 134 if it trapped, died, timed out
+// (chained-call timeout) or its output passed the limit, 126 if it could
+// not be loaded or was refused. An id this call did not get from
+// faasmChainNamed returns -1 at once.
 FAASM_IMPORT(faasmAwaitCall) int32_t faasmAwaitCall(uint32_t callId);
 
 // (func $faasmGetOutput (param $callId i32) (param $buffer i32) (param $bufferLen i32) (result

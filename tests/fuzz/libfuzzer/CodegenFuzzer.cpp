@@ -28,6 +28,12 @@ std::string outputPath() {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // Artefacts are sealed with a key of the fuzzer's own, so a run neither
+  // needs nor creates the user's key (and reaches the seal every time).
+  static const bool keyed =
+      ::setenv("FAASM_ARTEFACT_KEY",
+               "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de", 1) == 0;
+  (void)keyed;
   if (size < 1) return 0;
   faasm::codegen::CompileOptions options;
   options.bounds = data[0] & 1 ? faasm::abi::BoundsMode::Explicit : faasm::abi::BoundsMode::Guard;

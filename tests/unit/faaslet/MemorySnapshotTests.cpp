@@ -114,3 +114,80 @@ TEST_CASE("fork shares the snapshot and the child's writes stay its own") {
   CHECK(mem.base()[0] == 1);
   close(fd);
 }
+
+namespace {
+uint8_t stateByte(int fd, uint64_t at) {
+  uint8_t v = 0;
+  REQUIRE(pread(fd, &v, 1, off_t(at)) == 1);
+  return v;
+}
+} // namespace
+
+TEST_CASE("state mapped before the snapshot stays shared: mapped again, reset, forked") {
+  for (abi::BoundsMode mode : {abi::BoundsMode::Guard, abi::BoundsMode::Explicit}) {
+    auto m = Memory::create(mode, 1, std::nullopt);
+    REQUIRE(m.ok());
+    Memory& mem = *m.value();
+    int state = memfd_create("test-state", MFD_CLOEXEC);
+    REQUIRE(ftruncate(state, off_t(kPage)) == 0);
+    // What StateMapping does: grow, then map the object over the new page.
+    REQUIRE(mem.grow(1) == 1);
+    REQUIRE(mem.mapShared(kPage, kPage, state, 0));
+    REQUIRE(mem.sharedRegions().size() == 1);
+    mem.base()[kPage] = 1;
+    CHECK(stateByte(state, 0) == 1);
+
+    // The snapshot (page 1's bytes in it are stale) is mapped with the region.
+    int snap = makeSnapshotFd(2);
+    std::vector<Memory::SharedRegion> regions = mem.sharedRegions();
+    REQUIRE(mem.mapSnapshot(snap, 0, 2, regions));
+    CHECK(mem.base()[kPage] == 1); // the state's bytes, not the snapshot's (2)
+    mem.base()[kPage] = 7;
+    mem.base()[0] = 50;
+    CHECK(stateByte(state, 0) == 7);
+
+    // A reset drops the private write, not the state's.
+    REQUIRE(mem.resetToSnapshot());
+    CHECK(mem.base()[0] == 1);
+    CHECK(mem.base()[kPage] == 7);
+    CHECK(mem.sharedRegions().size() == 1);
+
+    // A Faaslet forked now writes the same pages.
+    pid_t pid = fork();
+    if (pid == 0) {
+      mem.base()[kPage + 1] = 42;
+      _exit(0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(mem.base()[kPage + 1] == 42);
+    CHECK(stateByte(state, 1) == 42);
+
+    // State a call maps (beyond the snapshot) is gone after the reset.
+    int later = memfd_create("test-state-2", MFD_CLOEXEC);
+    REQUIRE(ftruncate(later, off_t(kPage)) == 0);
+    REQUIRE(mem.grow(1) == 2);
+    REQUIRE(mem.mapShared(2 * kPage, kPage, later, 0));
+    CHECK(mem.sharedRegions().size() == 2);
+    REQUIRE(mem.resetToSnapshot());
+    CHECK(mem.sharedRegions().size() == 1);
+    CHECK(mem.pages() == 2);
+    close(later);
+    close(snap);
+    close(state);
+  }
+}
+
+TEST_CASE("a shared region must lie inside the memory") {
+  auto m = Memory::create(abi::BoundsMode::Guard, 1, std::nullopt);
+  REQUIRE(m.ok());
+  int state = memfd_create("test-state", MFD_CLOEXEC);
+  REQUIRE(ftruncate(state, off_t(2 * kPage)) == 0);
+  CHECK_FALSE(m.value()->mapShared(kPage, kPage, state, 0));     // past the end
+  CHECK_FALSE(m.value()->mapShared(100, kPage - 100, state, 0)); // not page aligned
+  int snap = makeSnapshotFd(1);
+  Memory::SharedRegion outside{kPage, kPage, state, 0};
+  CHECK_FALSE(m.value()->mapSnapshot(snap, 0, 1, {&outside, 1}));
+  close(snap);
+  close(state);
+}

@@ -3,6 +3,7 @@
 
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
+#include "faasm/test/HandMade.h"
 #include "faasm/wasi/Wasi.h"
 
 #include <cstring>
@@ -32,7 +33,7 @@ struct WasiFixture {
     registry.addFunctions(wasi::hostFunctions());
     ctx->args = {"prog", "a", "bc"};
     ctx->env = {"K=V"};
-    auto m = rt::Module::load(std::string(FAASM_TEST_ARTEFACT_DIR) + "/art-wasi.so");
+    auto m = faasm::test::loadHandMade(std::string(FAASM_TEST_ARTEFACT_DIR) + "/art-wasi.so");
     REQUIRE_MESSAGE(m.ok(), m.error().message);
     rt::InstantiateOptions opts;
     opts.hostState.push_back(wasi::wasiHostState(ctx));
@@ -169,4 +170,21 @@ TEST_CASE("proc_exit ends the call with the code") {
   rt::InvokeResult r = f.call("proc_exit", {i32(9)});
   CHECK(r.trap == abi::TrapCode::Exit);
   CHECK(r.exitCode == 9);
+}
+
+TEST_CASE("fd_write takes at most IOV_MAX buffers, in one copy of the array") {
+  WasiFixture f;
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  f.ctx->stdioFds[1] = fds[1];
+  std::memset(f.mem(), 0, 1025 * 8); // 1025 empty iovecs at 0
+  uint32_t first[2] = {16, 3};       // "hi\n"
+  std::memcpy(f.mem(), first, 8);
+  CHECK(f.errnoOf("fd_write", {i32(1), i32(0), i32(1025), i32(0x3000)}) == 28); // EINVAL
+  CHECK(f.errnoOf("fd_write", {i32(1), i32(0), i32(1024), i32(0x3000)}) == 0);
+  CHECK(f.u32(0x3000) == 3);
+  char buf[8] = {};
+  CHECK(read(fds[0], buf, sizeof buf) == 3);
+  close(fds[0]);
+  close(fds[1]);
 }

@@ -6,6 +6,7 @@
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Module.h"
+#include "faasm/test/HandMade.h"
 
 #include <doctest/doctest.h>
 
@@ -42,7 +43,7 @@ inline void exit(abi::VMContext*, int32_t code) {
 }
 // Sums the guest bytes [p, p + n): validates before reading.
 inline int32_t check(abi::VMContext* vm, int32_t p, int32_t n) {
-  uint8_t* bytes = faasm::host::guestBytes(vm, uint32_t(p), uint32_t(n));
+  uint8_t* bytes = faasm::host::guestSpan(vm, uint32_t(p), uint32_t(n)).data();
   int32_t sum = 0;
   for (uint32_t i = 0; i < uint32_t(n); ++i)
     sum += bytes[i];
@@ -80,8 +81,9 @@ struct EnvHost {
   }
 };
 
+// A hand-made artefact (data/): loaded as faasm/test/HandMade.h says.
 inline std::shared_ptr<rt::Module> loadOk(const std::string& name) {
-  auto m = rt::Module::load(artefact(name));
+  auto m = faasm::test::loadHandMade(artefact(name));
   if (!m) FAIL("load failed: " << m.error().message);
   return m.value();
 }

@@ -102,8 +102,7 @@ TEST_CASE("a fault outside any linear memory still crashes the host") {
     rt::HostModuleRegistry reg;
     EnvHost host;
     host.registry.addFunction(faasm::host::hostFunction<&crashingHost>("env", "host_check"));
-    auto inst = rt::Instance::instantiate(rt::Module::load(artefact("art-basic")).value(),
-                                          host.registry.resolver());
+    auto inst = rt::Instance::instantiate(loadOk("art-basic"), host.registry.resolver());
     abi::Value args[] = {i32(8), i32(0)};
     rt::invoke(inst.value()->exportedFunction("checkPtr"), args);
     _exit(0); // not reached if the fault crashed the process

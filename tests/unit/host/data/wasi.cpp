@@ -21,7 +21,7 @@ void unreachable(VMContext* vm) {
   vm->rt->trap(vm, uint32_t(TrapCode::Unreachable));
 }
 
-const FuncTypeDesc kTypes[] = {
+constexpr FuncTypeDesc kTypes[] = {
     {"ii:i", Thunk<int32_t, int32_t, int32_t>::thunk},                     // 0
     {"iIi:i", Thunk<int32_t, int32_t, int64_t, int32_t>::thunk},           // 1
     {"iiii:i", Thunk<int32_t, int32_t, int32_t, int32_t, int32_t>::thunk}, // 2
@@ -32,7 +32,7 @@ const FuncTypeDesc kTypes[] = {
     {"iii:i", Thunk<int32_t, int32_t, int32_t, int32_t>::thunk},           // 7
 };
 
-ImportDesc wasi(const char* name, uint32_t type) {
+constexpr ImportDesc wasi(const char* name, uint32_t type) {
   ImportDesc d{};
   d.module = "wasi_snapshot_preview1";
   d.name = name;
@@ -40,7 +40,7 @@ ImportDesc wasi(const char* name, uint32_t type) {
   d.kind = uint8_t(ExternKind::Func);
   return d;
 }
-const ImportDesc kImports[] = {
+constexpr ImportDesc kImports[] = {
     wasi("args_sizes_get", 0), wasi("args_get", 0),       wasi("environ_sizes_get", 0),
     wasi("environ_get", 0),    wasi("clock_time_get", 1), wasi("random_get", 0),
     wasi("fd_write", 2),       wasi("fd_seek", 3),        wasi("fd_fdstat_get", 0),
@@ -54,9 +54,9 @@ constexpr uint32_t kNumImports = sizeof(kImports) / sizeof(kImports[0]);
 
 const FuncDesc kFuncs[] = {{reinterpret_cast<const void*>(&start), "_start", 6, 0},
                            {reinterpret_cast<const void*>(&unreachable), "unreachable", 6, 0}};
-const MemoryDesc kMemories[] = {{limits(1, 1)}};
-const uint8_t kHi[] = {'h', 'i', '\n'};
-DataSegmentDesc hiSegment() {
+constexpr MemoryDesc kMemories[] = {{limits(1, 1)}};
+constexpr uint8_t kHi[] = {'h', 'i', '\n'};
+constexpr DataSegmentDesc hiSegment() {
   DataSegmentDesc s{};
   s.offset = i32Const(16);
   s.bytes = kHi;
@@ -64,12 +64,12 @@ DataSegmentDesc hiSegment() {
   s.mode = uint8_t(SegmentMode::Active);
   return s;
 }
-const DataSegmentDesc kData[] = {hiSegment()};
+constexpr DataSegmentDesc kData[] = {hiSegment()};
 
-ExportDesc exportFunc(const char* name, uint32_t index) {
+constexpr ExportDesc exportFunc(const char* name, uint32_t index) {
   return ExportDesc{name, index, uint8_t(ExternKind::Func), {}};
 }
-const ExportDesc kExports[] = {
+constexpr ExportDesc kExports[] = {
     exportFunc("args_sizes_get", 0),
     exportFunc("args_get", 1),
     exportFunc("environ_sizes_get", 2),
@@ -88,7 +88,7 @@ const ExportDesc kExports[] = {
     ExportDesc{"memory", 0, uint8_t(ExternKind::Memory), {}},
 };
 
-ModuleDescriptor make() {
+constexpr ModuleDescriptor make() {
   ModuleDescriptor d = header(BoundsMode::Guard);
   d.types = arr(kTypes);
   d.imports = arr(kImports);

@@ -6,6 +6,7 @@
 
 #include "faasm/abi/Abi.h"
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -20,9 +21,13 @@ template <typename T> T arg(const Value& v) {
   std::memcpy(&out, &v.lo, sizeof(T));
   return out;
 }
-template <typename T> Value val(T x) {
+// constexpr, so that descriptors are constant data (see FAASM_TEST_DESCRIPTOR).
+template <typename T> constexpr Value val(T x) {
   Value v{};
-  std::memcpy(&v.lo, &x, sizeof(T));
+  if constexpr (sizeof(T) == 4)
+    v.lo = std::bit_cast<uint32_t>(x);
+  else
+    v.lo = std::bit_cast<uint64_t>(x);
   return v;
 }
 
@@ -49,41 +54,41 @@ template <typename T> constexpr Array<T> none() {
   return {nullptr, 0};
 }
 
-inline InitExpr i32Const(int32_t v) {
+constexpr InitExpr i32Const(int32_t v) {
   InitExpr e{};
   e.value = val<int32_t>(v);
   e.kind = uint8_t(InitKind::Const);
   e.type = uint8_t(ValType::I32);
   return e;
 }
-inline InitExpr refFunc(uint32_t index) {
+constexpr InitExpr refFunc(uint32_t index) {
   InitExpr e{};
   e.index = index;
   e.kind = uint8_t(InitKind::RefFunc);
   e.type = uint8_t(ValType::FuncRef);
   return e;
 }
-inline InitExpr refNull() {
+constexpr InitExpr refNull() {
   InitExpr e{};
   e.kind = uint8_t(InitKind::RefNull);
   e.type = uint8_t(ValType::FuncRef);
   return e;
 }
-inline InitExpr globalGet(uint32_t index, ValType t = ValType::I32) {
+constexpr InitExpr globalGet(uint32_t index, ValType t = ValType::I32) {
   InitExpr e{};
   e.index = index;
   e.kind = uint8_t(InitKind::GlobalGet);
   e.type = uint8_t(t);
   return e;
 }
-inline Limits limits(uint64_t min) {
+constexpr Limits limits(uint64_t min) {
   return Limits{min, 0, 0, {}};
 }
-inline Limits limits(uint64_t min, uint64_t max) {
+constexpr Limits limits(uint64_t min, uint64_t max) {
   return Limits{min, max, 1, {}};
 }
 
-inline ModuleDescriptor header(BoundsMode mode) {
+constexpr ModuleDescriptor header(BoundsMode mode) {
   ModuleDescriptor d{};
   d.magic = kMagic;
   d.abiVersion = kAbiVersion;
@@ -98,7 +103,9 @@ inline ModuleDescriptor header(BoundsMode mode) {
 } // namespace testart
 
 // Declared first so the definition below has C linkage without `extern`.
+// constinit: the descriptor is constant data, as faasm-codegen emits it, so
+// the artefact has no initialiser (which Module::load would refuse).
 #define FAASM_TEST_DESCRIPTOR                                                                      \
   extern "C"                                                                                       \
       __attribute__((visibility("default"))) faasm::abi::ModuleDescriptor faasm_module_descriptor; \
-  faasm::abi::ModuleDescriptor faasm_module_descriptor
+  constinit faasm::abi::ModuleDescriptor faasm_module_descriptor

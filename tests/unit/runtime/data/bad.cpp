@@ -11,12 +11,12 @@ int32_t answer(VMContext*) {
 void trapNow(VMContext* vm) {
   vm->rt->trap(vm, uint32_t(TrapCode::Unreachable));
 }
-const FuncTypeDesc kTypes[] = {{":i", Thunk<int32_t>::thunk}, {":", Thunk<void>::thunk}};
+constexpr FuncTypeDesc kTypes[] = {{":i", Thunk<int32_t>::thunk}, {":", Thunk<void>::thunk}};
 const FuncDesc kFuncs[] = {{reinterpret_cast<const void*>(&answer), "answer", 0, 0},
                            {reinterpret_cast<const void*>(&trapNow), "trapNow", 1, 0}};
-const ExportDesc kExports[] = {{"answer", 0, uint8_t(ExternKind::Func), {}}};
+constexpr ExportDesc kExports[] = {{"answer", 0, uint8_t(ExternKind::Func), {}}};
 
-ModuleDescriptor make() {
+constexpr ModuleDescriptor make() {
   ModuleDescriptor d = header(BoundsMode::Guard);
   d.types = arr(kTypes);
   d.functions = arr(kFuncs);

@@ -123,8 +123,13 @@ int32_t getGlobal(VMContext* vm) {
 void trapWith(VMContext* vm, int32_t code) {
   vm->rt->trap(vm, uint32_t(code));
 }
+// No bounds check in either mode: what explicit-mode code would do if the
+// compiler had dropped a check (the guard region past the memory stops it).
+int32_t loadUnchecked(VMContext* vm, int64_t eff) {
+  return *reinterpret_cast<volatile uint8_t*>(vm->memoryBase + uint64_t(eff));
+}
 
-const FuncTypeDesc kTypes[] = {
+constexpr FuncTypeDesc kTypes[] = {
     {":", Thunk<void>::thunk},                                         // 0
     {"i:i", Thunk<int32_t, int32_t>::thunk},                           // 1
     {"ii:i", Thunk<int32_t, int32_t, int32_t>::thunk},                 // 2
@@ -136,7 +141,7 @@ const FuncTypeDesc kTypes[] = {
     {"ii:", Thunk<void, int32_t, int32_t>::thunk},                     // 8
 };
 
-ImportDesc importFunc(const char* name, uint32_t type) {
+constexpr ImportDesc importFunc(const char* name, uint32_t type) {
   ImportDesc d{};
   d.module = "env";
   d.name = name;
@@ -144,7 +149,7 @@ ImportDesc importFunc(const char* name, uint32_t type) {
   d.kind = uint8_t(ExternKind::Func);
   return d;
 }
-ImportDesc importGlobal(const char* name) {
+constexpr ImportDesc importGlobal(const char* name) {
   ImportDesc d{};
   d.module = "env";
   d.name = name;
@@ -153,43 +158,54 @@ ImportDesc importGlobal(const char* name) {
   return d;
 }
 
-const ImportDesc kImports[] = {
+constexpr ImportDesc kImports[] = {
     importFunc("host_add", 2),     importFunc("host_exit", 5), importFunc("host_check", 2),
     importFunc("host_reenter", 1), importGlobal("base"),
 };
 
 #define FN(f, t) {reinterpret_cast<const void*>(&f), #f, t, 0}
 const FuncDesc kFuncs[] = {
-    FN(load8, 1),     FN(loadEff, 6),      FN(store8, 8),    FN(grow, 1),        // 4..7
-    FN(size, 4),      FN(memInit, 7),      FN(dataDrop, 5),  FN(memCopy, 3),     // 8..11
-    FN(memFill, 3),   FN(callAdd, 2),      FN(exitWith, 5),  FN(unreachable, 0), // 12..15
-    FN(recurse, 1),   FN(callIndirect, 2), FN(twice, 1),     FN(checkPtr, 2),    // 16..19
-    FN(reenter, 1),   FN(tableGrow, 1),    FN(tableSize, 4), FN(tableFill, 3),   // 20..23
-    FN(tableCopy, 3), FN(tableInit, 7),    FN(elemDrop, 5),  FN(start, 0),       // 24..27
-    FN(getGlobal, 4), FN(trapWith, 5),                                           // 28..29
+    FN(load8, 1),     FN(loadEff, 6),      FN(store8, 8),        FN(grow, 1),        // 4..7
+    FN(size, 4),      FN(memInit, 7),      FN(dataDrop, 5),      FN(memCopy, 3),     // 8..11
+    FN(memFill, 3),   FN(callAdd, 2),      FN(exitWith, 5),      FN(unreachable, 0), // 12..15
+    FN(recurse, 1),   FN(callIndirect, 2), FN(twice, 1),         FN(checkPtr, 2),    // 16..19
+    FN(reenter, 1),   FN(tableGrow, 1),    FN(tableSize, 4),     FN(tableFill, 3),   // 20..23
+    FN(tableCopy, 3), FN(tableInit, 7),    FN(elemDrop, 5),      FN(start, 0),       // 24..27
+    FN(getGlobal, 4), FN(trapWith, 5),     FN(loadUnchecked, 6),                     // 28..30
 };
 #undef FN
 
-const TableDesc kTables[] = {{limits(4, 10), uint8_t(ValType::FuncRef), {}}};
+constexpr TableDesc kTables[] = {{limits(4, 10), uint8_t(ValType::FuncRef), {}}};
 #ifdef TEST_EXPLICIT
-const MemoryDesc kMemories[] = {{limits(1, 2)}};
+constexpr MemoryDesc kMemories[] = {{limits(1, 2)}};
 #else
-const MemoryDesc kMemories[] = {{limits(1, 3)}};
+constexpr MemoryDesc kMemories[] = {{limits(1, 3)}};
 #endif
 
-GlobalDesc counterGlobal() {
+constexpr GlobalDesc counterGlobal() {
   GlobalDesc g{};
   g.init = globalGet(0);
   g.type = uint8_t(ValType::I32);
   g.isMutable = 1;
   return g;
 }
-const GlobalDesc kGlobals[] = {counterGlobal()};
+// Reference globals, null at first (what snapshots must carry without host
+// pointers).
+constexpr GlobalDesc refGlobal(ValType t) {
+  GlobalDesc g{};
+  g.init = refNull();
+  g.init.type = uint8_t(t);
+  g.type = uint8_t(t);
+  g.isMutable = 1;
+  return g;
+}
+constexpr GlobalDesc kGlobals[] = {counterGlobal(), refGlobal(ValType::FuncRef),
+                                   refGlobal(ValType::ExternRef)};
 
-ExportDesc exportFunc(const char* name, uint32_t index) {
+constexpr ExportDesc exportFunc(const char* name, uint32_t index) {
   return ExportDesc{name, index, uint8_t(ExternKind::Func), {}};
 }
-const ExportDesc kExports[] = {
+constexpr ExportDesc kExports[] = {
     exportFunc("load8", 4),
     exportFunc("loadEff", 5),
     exportFunc("store8", 6),
@@ -215,15 +231,18 @@ const ExportDesc kExports[] = {
     exportFunc("elemDrop", 26),
     exportFunc("getGlobal", 28),
     exportFunc("trapWith", 29),
+    exportFunc("loadUnchecked", 30),
     ExportDesc{"memory", 0, uint8_t(ExternKind::Memory), {}},
     ExportDesc{"table", 0, uint8_t(ExternKind::Table), {}},
     ExportDesc{"counter", 1, uint8_t(ExternKind::Global), {}},
+    ExportDesc{"funcref", 2, uint8_t(ExternKind::Global), {}},
+    ExportDesc{"externref", 3, uint8_t(ExternKind::Global), {}},
 };
 
-const uint8_t kHello[] = {'h', 'e', 'l', 'l', 'o'};
-const uint8_t kPassive[] = {'P', 'A', 'S', 'S', 'I', 'V', 'E', '-', 'D', 'A', 'T', 'A'};
+constexpr uint8_t kHello[] = {'h', 'e', 'l', 'l', 'o'};
+constexpr uint8_t kPassive[] = {'P', 'A', 'S', 'S', 'I', 'V', 'E', '-', 'D', 'A', 'T', 'A'};
 
-DataSegmentDesc dataSeg(SegmentMode mode, int32_t offset, const uint8_t* b, uint32_t n) {
+constexpr DataSegmentDesc dataSeg(SegmentMode mode, int32_t offset, const uint8_t* b, uint32_t n) {
   DataSegmentDesc s{};
   s.offset = i32Const(offset);
   s.bytes = b;
@@ -231,15 +250,16 @@ DataSegmentDesc dataSeg(SegmentMode mode, int32_t offset, const uint8_t* b, uint
   s.mode = uint8_t(mode);
   return s;
 }
-const DataSegmentDesc kData[] = {
+constexpr DataSegmentDesc kData[] = {
     dataSeg(SegmentMode::Active, 16, kHello, sizeof(kHello)),
     dataSeg(SegmentMode::Passive, 0, kPassive, sizeof(kPassive)),
 };
 
-const InitExpr kElem0[] = {refFunc(18), refFunc(4), refNull()};
-const InitExpr kElem1[] = {refFunc(18), refFunc(16)};
-const InitExpr kElem2[] = {refFunc(18)};
-ElemSegmentDesc elemSeg(SegmentMode mode, int32_t offset, const InitExpr* items, uint32_t n) {
+constexpr InitExpr kElem0[] = {refFunc(18), refFunc(4), refNull()};
+constexpr InitExpr kElem1[] = {refFunc(18), refFunc(16)};
+constexpr InitExpr kElem2[] = {refFunc(18)};
+constexpr ElemSegmentDesc elemSeg(SegmentMode mode, int32_t offset, const InitExpr* items,
+                                  uint32_t n) {
   ElemSegmentDesc s{};
   s.offset = i32Const(offset);
   s.items = items;
@@ -248,13 +268,13 @@ ElemSegmentDesc elemSeg(SegmentMode mode, int32_t offset, const InitExpr* items,
   s.elemType = uint8_t(ValType::FuncRef);
   return s;
 }
-const ElemSegmentDesc kElems[] = {
+constexpr ElemSegmentDesc kElems[] = {
     elemSeg(SegmentMode::Active, 0, kElem0, 3),
     elemSeg(SegmentMode::Passive, 0, kElem1, 2),
     elemSeg(SegmentMode::Declared, 0, kElem2, 1),
 };
 
-ModuleDescriptor make() {
+constexpr ModuleDescriptor make() {
   ModuleDescriptor d = header(kMode);
   d.startFunction = 27;
   d.types = arr(kTypes);

@@ -19,51 +19,51 @@ int32_t grow(VMContext* vm, int32_t d) {
   return vm->rt->memoryGrow(vm, uint32_t(d));
 }
 
-const FuncTypeDesc kTypes[] = {{"i:i", Thunk<int32_t, int32_t>::thunk},
-                               {":i", Thunk<int32_t>::thunk}};
+constexpr FuncTypeDesc kTypes[] = {{"i:i", Thunk<int32_t, int32_t>::thunk},
+                                   {":i", Thunk<int32_t>::thunk}};
 
-ImportDesc imp(const char* name, ExternKind kind) {
+constexpr ImportDesc imp(const char* name, ExternKind kind) {
   ImportDesc d{};
   d.module = "env";
   d.name = name;
   d.kind = uint8_t(kind);
   return d;
 }
-ImportDesc makeFunc() {
+constexpr ImportDesc makeFunc() {
   ImportDesc d = imp("f", ExternKind::Func);
   d.typeIndex = 0;
   return d;
 }
-ImportDesc makeMem() {
+constexpr ImportDesc makeMem() {
   ImportDesc d = imp("mem", ExternKind::Memory);
   d.limits = limits(1, 2);
   return d;
 }
-ImportDesc makeTab() {
+constexpr ImportDesc makeTab() {
   ImportDesc d = imp("tab", ExternKind::Table);
   d.limits = limits(10, 20);
   d.valType = uint8_t(ValType::FuncRef);
   return d;
 }
-ImportDesc makeGlobal(const char* name, ValType t, bool mut) {
+constexpr ImportDesc makeGlobal(const char* name, ValType t, bool mut) {
   ImportDesc d = imp(name, ExternKind::Global);
   d.valType = uint8_t(t);
   d.isMutable = mut;
   return d;
 }
-const ImportDesc kImports[] = {makeFunc(), makeMem(), makeTab(),
-                               makeGlobal("g", ValType::I32, false),
-                               makeGlobal("gm", ValType::I64, true)};
+constexpr ImportDesc kImports[] = {makeFunc(), makeMem(), makeTab(),
+                                   makeGlobal("g", ValType::I32, false),
+                                   makeGlobal("gm", ValType::I64, true)};
 const FuncDesc kFuncs[] = {{reinterpret_cast<const void*>(&callF), "callF", 0, 0},
                            {reinterpret_cast<const void*>(&getG), "getG", 1, 0},
                            {reinterpret_cast<const void*>(&memPages), "memPages", 1, 0},
                            {reinterpret_cast<const void*>(&grow), "grow", 0, 0}};
-const ExportDesc kExports[] = {{"callF", 1, uint8_t(ExternKind::Func), {}},
-                               {"getG", 2, uint8_t(ExternKind::Func), {}},
-                               {"memPages", 3, uint8_t(ExternKind::Func), {}},
-                               {"grow", 4, uint8_t(ExternKind::Func), {}}};
+constexpr ExportDesc kExports[] = {{"callF", 1, uint8_t(ExternKind::Func), {}},
+                                   {"getG", 2, uint8_t(ExternKind::Func), {}},
+                                   {"memPages", 3, uint8_t(ExternKind::Func), {}},
+                                   {"grow", 4, uint8_t(ExternKind::Func), {}}};
 
-ModuleDescriptor make() {
+constexpr ModuleDescriptor make() {
   ModuleDescriptor d = header(BoundsMode::Guard);
   d.types = arr(kTypes);
   d.imports = arr(kImports);

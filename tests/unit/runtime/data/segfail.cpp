@@ -9,8 +9,8 @@ namespace {
 int32_t seven(VMContext*) {
   return 7;
 }
-const FuncTypeDesc kTypes[] = {{":i", Thunk<int32_t>::thunk}};
-ImportDesc imp(const char* name, ExternKind kind) {
+constexpr FuncTypeDesc kTypes[] = {{":i", Thunk<int32_t>::thunk}};
+constexpr ImportDesc imp(const char* name, ExternKind kind) {
   ImportDesc d{};
   d.module = "env";
   d.name = name;
@@ -19,10 +19,10 @@ ImportDesc imp(const char* name, ExternKind kind) {
   d.valType = uint8_t(ValType::FuncRef);
   return d;
 }
-const ImportDesc kImports[] = {imp("tab", ExternKind::Table), imp("mem", ExternKind::Memory)};
+constexpr ImportDesc kImports[] = {imp("tab", ExternKind::Table), imp("mem", ExternKind::Memory)};
 const FuncDesc kFuncs[] = {{reinterpret_cast<const void*>(&seven), "seven", 0, 0}};
-const uint8_t kAB[] = {'A', 'B'};
-DataSegmentDesc dataSeg(int32_t offset) {
+constexpr uint8_t kAB[] = {'A', 'B'};
+constexpr DataSegmentDesc dataSeg(int32_t offset) {
   DataSegmentDesc s{};
   s.offset = i32Const(offset);
   s.bytes = kAB;
@@ -30,9 +30,9 @@ DataSegmentDesc dataSeg(int32_t offset) {
   s.mode = uint8_t(SegmentMode::Active);
   return s;
 }
-const DataSegmentDesc kData[] = {dataSeg(0), dataSeg(65535)};
-const InitExpr kItems[] = {refFunc(0)};
-ElemSegmentDesc elemSeg(int32_t offset) {
+constexpr DataSegmentDesc kData[] = {dataSeg(0), dataSeg(65535)};
+constexpr InitExpr kItems[] = {refFunc(0)};
+constexpr ElemSegmentDesc elemSeg(int32_t offset) {
   ElemSegmentDesc s{};
   s.offset = i32Const(offset);
   s.items = kItems;
@@ -42,12 +42,12 @@ ElemSegmentDesc elemSeg(int32_t offset) {
   return s;
 }
 #ifdef ELEM_OOB
-const ElemSegmentDesc kElems[] = {elemSeg(0), elemSeg(1000)};
+constexpr ElemSegmentDesc kElems[] = {elemSeg(0), elemSeg(1000)};
 #else
-const ElemSegmentDesc kElems[] = {elemSeg(0)};
+constexpr ElemSegmentDesc kElems[] = {elemSeg(0)};
 #endif
 
-ModuleDescriptor make() {
+constexpr ModuleDescriptor make() {
   ModuleDescriptor d = header(BoundsMode::Guard);
   d.types = arr(kTypes);
   d.imports = arr(kImports);

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace faasm::codegen {
 
@@ -40,6 +42,18 @@ struct CompileResult {
 // a failed compile leaves no file). Safe to call from several threads.
 CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const CompileOptions& options,
                                     const std::string& outputPath);
+
+// The text format: assembles a .wat module (as `wat2wasm` would, with its
+// names kept for messages) into the binary compileToSharedObject takes.
+// Parentheses may nest at most kMaxTextNesting deep; deeper text is refused
+// before it is parsed. `message` is one line without the file name.
+inline constexpr size_t kMaxTextNesting = 1000;
+struct WatResult {
+  bool ok = false;
+  std::vector<uint8_t> wasm;
+  std::string message;
+};
+WatResult watToWasm(std::string_view text, const std::string& sourceName);
 
 // The version string recorded in artefacts; the loader compares it too.
 const char* compilerVersion();

@@ -33,19 +33,24 @@ struct CallContext {
   std::vector<uint8_t> output;
 
   // faasmChainNamed: starts a call of function `name` with `input` and
-  // returns its call id (never 0), or 0 if there is no such function. Does
-  // not wait. Empty (not set): chaining unavailable, answer 0.
+  // returns its call id (never 0), or 0 if there is no such function or the
+  // call was refused (its input is more than the scheduler may hold). Ids
+  // are this call's own: 1, 2, ... in the order it chained them, naming no
+  // call of anyone else. Does not wait. Empty (not set): chaining
+  // unavailable, answer 0.
   std::function<uint32_t(std::string_view name, std::span<const uint8_t> input)> chain;
 
   // faasmAwaitCall: blocks until call `callId` finishes and returns its
   // return code (0..125 the callee's exit code or main's result, 134 if it
-  // trapped, 126 if it could not be loaded); -1 for an id this call did not
-  // start. Empty: answer -1.
+  // trapped, died or timed out, 126 if it could not be loaded or was
+  // refused); -1 for an id this call did not start. Empty: answer -1.
   std::function<int32_t(uint32_t callId)> await;
 
-  // faasmGetOutput: the output of a finished call, or nullopt if the id is
-  // unknown or the call has not been awaited yet. Empty: answer -1.
-  std::function<std::optional<std::vector<uint8_t>>(uint32_t callId)> getOutput;
+  // faasmGetOutput: copies the first min(buffer size, output size) bytes of
+  // a finished call's output into `buffer` and returns the output's full
+  // size, or -1 if the id is unknown or the call has not finished. Empty:
+  // answer -1.
+  std::function<int32_t(uint32_t callId, std::span<uint8_t> buffer)> getOutput;
 };
 
 // The tag under which the context is the instance's host state.

@@ -11,10 +11,14 @@
 // (the snapshot's memory no longer holds the state mappings, and locks the
 // call still held must be dropped).
 //
-// Per-instance state (which keys are mapped where, which state locks the
-// instance holds) lives in the FaasmInstance host state; an instance created
-// without one uses a process-wide table keyed by its memory's base address,
-// which suits one Faaslet per process.
+// Per-instance state (the user, which keys are mapped where, which state
+// locks the instance holds) lives in the FaasmInstance host state; an
+// instance created without one uses a process-wide table kept per memory
+// (user kDefaultUser), which suits one Faaslet per process.
+//
+// Tenancy (docs/State.md, docs/Security.md): state keys, locks and append
+// lists are the user's own; user "a" and user "b" never see each other's,
+// whatever the key. Each user's state on a host is limited by a quota.
 #pragma once
 
 #include "faasm/abi/Abi.h"
@@ -35,7 +39,8 @@ inline constexpr const char* kDefaultUser = "demo";
 
 struct FaasmInstance {
   // The user the function belongs to (Faasm's user/function naming); state
-  // keys, chained calls and outputs are that user's.
+  // keys, chained calls and outputs are that user's. Fixed for the life of
+  // the instance.
   std::string user = kDefaultUser;
 
   struct Mapping {
@@ -43,8 +48,10 @@ struct FaasmInstance {
     uint64_t length = 0; // bytes mapped (page rounded)
   };
   std::map<std::string, Mapping, std::less<>> mappings;
-  std::multimap<std::string, int, std::less<>> readLocks;  // key -> lock descriptor
-  std::multimap<std::string, int, std::less<>> writeLocks; // key -> lock descriptor
+  // Key -> lock descriptor. A key is in at most one of them: taking a lock
+  // the instance already holds (again, or upgrading a read lock) traps.
+  std::map<std::string, int, std::less<>> readLocks;
+  std::map<std::string, int, std::less<>> writeLocks;
 
   FaasmInstance() = default;
   ~FaasmInstance(); // releases every lock still held
@@ -70,5 +77,10 @@ void resetFaasmInstance(abi::VMContext* vmctx);
 // Uses `directory` for the local tier's objects instead of $FAASM_STATE_DIR
 // or /dev/shm (call before the first state call).
 void setStateDirectory(std::string directory);
+
+// Bytes of state each user may hold on this host, instead of
+// $FAASM_STATE_QUOTA or state::kDefaultQuotaBytes (1 GiB). Every process
+// sharing the state directory should use the same figure.
+void setStateQuota(uint64_t bytes);
 
 } // namespace faasm::api

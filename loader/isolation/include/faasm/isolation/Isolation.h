@@ -1,6 +1,8 @@
-// Confining a Faaslet process: a cgroup (memory, CPU, pids limits) on cgroup
-// v1 or v2, an optional network namespace, a seccomp allow-list, and a
-// wall-clock timeout enforced by the parent. See docs/Isolation.md.
+// Confining a Faaslet process: least privilege (no inherited descriptors, an
+// unprivileged uid with no capabilities, its own network namespace, Landlock
+// on the file system, no_new_privs, a seccomp allow-list), a cgroup (memory,
+// CPU, pids limits) on cgroup v1 or v2, and a wall-clock timeout enforced by
+// the parent. See docs/Isolation.md.
 //
 // How a Faaslet uses it (the Proto-Faaslet is the parent):
 //
@@ -23,6 +25,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,13 +33,25 @@
 
 namespace faasm::isolation {
 
+// Who Faaslets run as when the host process runs as root: nobody/nogroup
+// unless configured (faasm-run --faaslet-uid/--faaslet-gid).
+inline constexpr uint32_t kDefaultFaasletUid = 65534;
+inline constexpr uint32_t kDefaultFaasletGid = 65534;
+
 struct IsolationLimits {
   uint64_t memoryBytes = 0;             // memory (and memory+swap) limit; 0: none
   double cpus = 0;                      // CPU quota in cores (0.5 = half a core); 0: none
   uint32_t maxPids = 0;                 // pids limit of the Faaslet's cgroup; 0: none
-  bool networkNamespace = false;        // a fresh network namespace with only loopback (down)
+  bool networkNamespace = false;        // applyInChild: a network namespace per child (costly)
   bool seccomp = true;                  // the syscall allow-list (docs/Isolation.md)
   std::chrono::milliseconds timeout{0}; // wall clock, enforced by the parent; 0: none
+  // Least privilege (confineZygote). `network`: the function is granted the
+  // network; for now it then stays in the host's network namespace (no veth
+  // yet), otherwise it gets its own with nothing but loopback (down).
+  bool network = false;
+  uint32_t uid = kDefaultFaasletUid; // identity of a confined process when the host runs as root
+  uint32_t gid = kDefaultFaasletGid;
+  bool landlock = true; // file system confined to the granted directories
 
   bool needsCgroup() const { return memoryBytes != 0 || cpus > 0 || maxPids != 0; }
 };
@@ -78,6 +93,8 @@ public:
   void killAll();
 
   const std::vector<std::string>& directories() const { return dirs_; }
+  // The cgroup.procs descriptors a child enters through (one per directory).
+  const std::vector<int>& procsDescriptors() const { return procsFds_; }
   CgroupVersion version() const { return version_; }
 
 private:
@@ -109,6 +126,8 @@ public:
   // one-time warning for each control that cannot). A control that fails
   // alone warns once and the group is still returned for the others.
   std::unique_ptr<Cgroup> create(std::string_view name, const IsolationLimits& limits);
+  // The directories faasm's groups are made in (one per v1 controller).
+  std::vector<std::string> parentDirectories() const;
 
 private:
   bool createV2(Cgroup& group, const std::string& leaf, const IsolationLimits& limits);
@@ -120,6 +139,31 @@ private:
   // v1: controller name -> mount directory (memory, cpu, pids).
   std::vector<std::pair<std::string, std::string>> v1Mounts_;
 };
+
+// What a confined process (a zygote, and through it its Faaslets) keeps: the
+// directories it may use (Landlock), besides its own descriptors.
+struct ProcessConfinement {
+  // Host directories granted whole (the function's preopens): read, write,
+  // create and remove files and directories beneath; never execute, make
+  // devices, fifos, sockets or symlinks.
+  std::vector<std::string> directories;
+  // Host directories whose files it may read, write, create and truncate,
+  // nothing else (the local state tier's objects).
+  std::vector<std::string> fileDirectories;
+  // Single files it may write and truncate (an output it was given).
+  std::vector<std::string> writableFiles;
+};
+
+// Closes every descriptor but 0, 1, 2 and `keep`: a zygote keeps nothing its
+// parent inherited (close_range; a loop over /proc/self/fd where the kernel
+// lacks it). Call before anything that opens a descriptor of its own.
+void closeInheritedDescriptors(const std::vector<int>& keep);
+
+// Removes cgroups a faasm process left behind when it was killed: groups
+// under the faasm parent whose owner (the pid and start time in the group's
+// name) is gone; processes still inside are killed first. Groups of live
+// owners are never touched. Returns how many were removed.
+size_t removeStaleCgroups();
 
 // Everything a Faaslet child needs, prepared in the parent so that the child
 // side allocates nothing: the compiled seccomp program, the syscall names for
@@ -145,17 +189,37 @@ public:
   // (<name>), faaslet killed" and the process dies of SIGSYS.
   void applyInChild(const Cgroup* cgroup) const noexcept;
 
-  // Optional and cheaper: called once in the zygote (the Proto-Faaslet
-  // process that forks Faaslets), after it has loaded and initialised the
-  // function and before it forks any Faaslet. Installs the allow-list in the
-  // zygote itself, plus what a zygote needs: fork (clone without CLONE_VM,
-  // CLONE_THREAD or new namespaces), wait4/waitid, unshare(CLONE_NEWNET),
-  // seccomp(SET_MODE_FILTER). applyInChild then only loads a short program
-  // that takes those extras away (~0.1 ms instead of ~0.2-0.3 ms per
-  // Faaslet). From here on the zygote itself cannot exec, open sockets, map
-  // executable memory, or signal other processes. Returns false (one warning)
-  // if it could not: applyInChild then installs the whole list as before.
+  // The seccomp step of confineZygote, alone: installs the allow-list in the
+  // calling process plus what a zygote needs (fork: clone without CLONE_VM,
+  // CLONE_THREAD or new namespaces; wait4/waitid; seccomp(SET_MODE_FILTER);
+  // its own CPU set; PR_SET_PDEATHSIG; memfd_create for the snapshot;
+  // prlimit64 for RLIMIT_NPROC). applyInChild then loads a short program
+  // that takes those extras away; applyInFaaslet instead only takes fork
+  // away (RLIMIT_NPROC). From here on the process cannot exec, open
+  // sockets, map executable memory, or signal other processes. Returns false
+  // (one warning) if it could not: applyInChild then installs the whole
+  // list as before.
   bool applyInZygote();
+
+  // Least privilege, once, in a zygote (the Proto-Faaslet process) before
+  // any guest code runs (its initialisation included): its own network
+  // namespace (unless limits().network), no capabilities in any set (the
+  // bounding set dropped), the unprivileged uid/gid when running as root
+  // (supplementary groups cleared), no_new_privs, Landlock confining the file
+  // system to `what` (ABI probed at run time), and the zygote's seccomp
+  // filter (the allow-list plus what forking Faaslets needs). Its Faaslets
+  // inherit all of it; applyInFaaslet then only adds what is per Faaslet.
+  // A control the host does not permit warns once (probed when the plan was
+  // made) and is skipped. False if a step that should have worked failed
+  // (the caller must then not run guest code).
+  bool confineZygote(const ProcessConfinement& what);
+
+  // In a Faaslet right after its confined zygote forked it: enters its
+  // cgroup through the cgroup.procs descriptors `procsFds` (closed after),
+  // and sets RLIMIT_NPROC to 0 (hard too), which takes away the fork the
+  // zygote's filter allows. Async-signal-safe.
+  void applyInFaaslet(const int* procsFds, size_t count) const noexcept;
+  bool zygoteConfined() const { return zygoteFiltered_; }
 
   // The system calls the filter allows, by name (docs/Isolation.md says why
   // each is there).
@@ -166,6 +230,46 @@ private:
   std::vector<uint8_t> bpf_;     // struct sock_filter[], empty if seccomp is off or failed
   std::vector<uint8_t> denyBpf_; // the children's program after applyInZygote
   bool zygoteFiltered_ = false;
+};
+
+// Makes and removes the cgroups of one zygote, which cannot once it is
+// confined (no root, no path outside its grants): a small process forked
+// before the zygote confines itself, which keeps root, runs no guest code and
+// answers the zygote over a socketpair. Groups are named after the zygote
+// (pid and start time: `zygote-<pid>-<start>` for its own, slot 0, used while
+// it initialises; `faaslet-<pid>-<start>-<slot>` for its Faaslets), so that
+// removeStaleCgroups() can tell whose they are. When the zygote is gone (the
+// socket closes) the keeper kills whatever is left in the groups, removes
+// them and exits.
+class CgroupKeeper {
+public:
+  // Forks the keeper from the calling process (the zygote-to-be, still
+  // privileged). `onInitDeath(memoryLimitHit)` runs in the keeper if the
+  // zygote ends before markInitialised(), so the cause reaches the
+  // scheduler; `reportFd` is the descriptor it may use for that, the only
+  // one the keeper keeps besides its socket. Null if it cannot fork.
+  static std::unique_ptr<CgroupKeeper> start(const IsolationPlan& plan, int reportFd,
+                                             std::function<void(bool)> onInitDeath);
+  ~CgroupKeeper(); // closes the socket: the keeper cleans up and exits
+  CgroupKeeper(const CgroupKeeper&) = delete;
+  CgroupKeeper& operator=(const CgroupKeeper&) = delete;
+
+  // A group with the plan's limits (slot 0: the zygote's own): its
+  // cgroup.procs descriptors, one per directory; empty if none was made.
+  std::vector<int> create(uint32_t slot);
+  // After the Faaslet in `slot` ended: whether its memory limit acted since
+  // the slot was last released; the slot is ready for the next Faaslet.
+  bool release(uint32_t slot);
+  // Initialisation is over: the keeper gives up `reportFd`.
+  void markInitialised();
+
+  int socket() const { return socket_; }
+  pid_t pid() const { return pid_; }
+
+private:
+  CgroupKeeper() = default;
+  int socket_ = -1;
+  pid_t pid_ = -1;
 };
 
 // What became of a Faaslet child.

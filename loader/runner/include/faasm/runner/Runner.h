@@ -3,6 +3,7 @@
 #pragma once
 
 #include "faasm/api/Faasm.h"
+#include "faasm/faaslet/Scheduler.h"
 
 #include <chrono>
 #include <cstdint>
@@ -36,6 +37,15 @@ struct RunOptions {
   uint64_t memoryLimitBytes = 0;
   double cpus = 0;
   std::chrono::milliseconds timeout{0};
+  // Caps and budgets of the call tree and of this host's scheduler
+  // (docs/Faaslets.md, "Limits"); 0 counts are defaults.
+  faaslet::SchedulerLimits limits;
+  // Least privilege, always on (docs/Isolation.md): granted the network, the
+  // function stays in the host's network namespace (for now; without, it has
+  // only loopback). As root, Faaslets run as this uid/gid (never 0).
+  bool network = false;
+  uint32_t faasletUid = 65534;
+  uint32_t faasletGid = 65534;
 };
 
 // Loads, instantiates with WASI and calls the export. Returns the process exit
@@ -46,8 +56,15 @@ struct RunOptions {
 //
 // Without --invoke the call runs as a Faaslet: the function's output (what it
 // passed to faasmSetOutput) goes to outputFile or stdout after the call, once
-// per warm run; the status is that of the last run. With snapshotOut the
+// per warm run; the status is that of the last run. A run the scheduler ended
+// for a limit prints "faasm-run: <file>: <problem>" and counts as a trap
+// (kExitTrap); so does a chained call it refused or ended, on its own line
+// "faasm-run: <function> (chained by <caller>): <problem>", while its caller
+// goes on with the return code. With snapshotOut the
 // function is only initialised and its snapshot written (status 0).
 int runCommand(const RunOptions& options);
+
+// The version faasm-run reports: the project's, and the artefact ABI it runs.
+const char* runtimeVersion();
 
 } // namespace faasm::runner

@@ -90,6 +90,16 @@ public:
   std::span<void* const> elemSegment(uint32_t index) const;
   void dropElemSegment(uint32_t index);
 
+  // Which segments are dropped (data.drop, elem.drop, and every active or
+  // declared segment once instantiation applied it), one flag per segment;
+  // part of what a snapshot records. setDroppedSegments puts a recorded
+  // state back, un-dropping as well (a segment's contents never change, so
+  // un-dropped it reads as it did at instantiation); false if the counts
+  // differ from the module's.
+  std::vector<bool> droppedDataSegments() const { return dataDropped_; }
+  std::vector<bool> droppedElemSegments() const { return elemDropped_; }
+  bool setDroppedSegments(const std::vector<bool>& data, const std::vector<bool>& elem);
+
 private:
   Instance() = default;
   Error link(const ImportResolver& resolver);
@@ -111,7 +121,8 @@ private:
   std::vector<abi::Table*> tablePtrs_;
   std::vector<abi::Value*> globalPtrs_;
   std::vector<bool> dataDropped_;
-  std::vector<std::vector<void*>> elemItems_;
+  std::vector<bool> elemDropped_;
+  std::vector<std::vector<void*>> elemItems_; // evaluated once; kept when dropped
   std::vector<std::pair<const void*, std::shared_ptr<void>>> hostState_;
   bool attachedToMemory_ = false;
 };

@@ -71,9 +71,12 @@ uintptr_t runtimeStackLimit();
 // Installs the SIGSEGV/SIGBUS handler once per process (invoke calls it).
 void installTrapHandlers();
 
-// Registers an address range in which a fault inside an invoke is a
-// MemoryOutOfBounds trap. Returns a slot for unregisterFaultRange, -1 if full.
-int registerFaultRange(const void* start, uint64_t bytes);
+// Registers an address range (a linear-memory reservation) in which a fault
+// of generated code inside an invoke is a MemoryOutOfBounds trap; with
+// explicitChecks (an explicit-mode memory, whose code checks every access) a
+// SIGSEGV there is also reported on stderr as a missed check. Returns a slot
+// for unregisterFaultRange, -1 if full.
+int registerFaultRange(const void* start, uint64_t bytes, bool explicitChecks = false);
 void unregisterFaultRange(int slot);
 
 } // namespace faasm::runtime

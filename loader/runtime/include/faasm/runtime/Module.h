@@ -3,26 +3,36 @@
 #pragma once
 
 #include "faasm/abi/Abi.h"
+#include "faasm/abi/Sha256.h"
 #include "faasm/runtime/Error.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace faasm::runtime {
 
 class Module {
 public:
-  // Opens `path` with dlopen(RTLD_NOW | RTLD_LOCAL) and checks its descriptor
-  // (magic, ABI version, bounds mode, CPU features, then the internal
-  // consistency of its tables) before anything else of it is used. On failure
-  // the error is one sentence that says what to do, e.g.
-  //   "not a faasm artefact (no faasm_module_descriptor symbol)"
+  // Reads `path` whole, checks its seal (faasm/abi/Artefact.h: the image's
+  // SHA-256 and the MAC under this platform's key) and the shape of its ELF
+  // image, and only then loads those checked bytes (from a sealed memfd,
+  // dlopen RTLD_NOW | RTLD_LOCAL); then checks its descriptor (magic, ABI
+  // version, bounds mode, CPU features, the internal consistency of its
+  // tables, every function and thunk inside the module's code) before
+  // anything else of it is used. On failure the error is one sentence that
+  // says what to do, e.g.
+  //   "modified since it was compiled (its SHA-256 does not match its seal): recompile it"
   //   "built by faasm-codegen 0.1 for ABI 2, this runtime needs ABI 1: recompile ..."
   static Expected<std::shared_ptr<Module>> load(const std::string& path);
 
-  // Wraps a descriptor that is already in this process (tests, embedders that
-  // link generated code statically). Same checks as load().
+  // Wraps a descriptor that is already in this process (tests with
+  // hand-made artefacts, embedders that link generated code statically):
+  // whoever put it there vouches for it, as nothing is sealed. Its code is
+  // the executable segments of the object the descriptor lies in. The
+  // descriptor checks of load() apply; it has no build digest.
   static Expected<std::shared_ptr<Module>> fromDescriptor(const abi::ModuleDescriptor* descriptor,
                                                           std::string name);
 
@@ -45,16 +55,35 @@ public:
   uint32_t importedTableCount() const { return importedTables_; }
   uint32_t importedMemoryCount() const { return importedMemories_; }
 
+  // The build identity (load() only; sealed() is false otherwise): the
+  // SHA-256 of the ELF image and of the wasm it was compiled from, as its
+  // seal records them. Snapshots key on imageDigest().
+  bool sealed() const { return sealed_; }
+  const abi::Digest& imageDigest() const { return imageDigest_; }
+  const abi::Digest& sourceDigest() const { return sourceDigest_; }
+
+  // Whether `address` lies in the module's executable segments.
+  bool inCode(const void* address) const;
+
 private:
   Module() = default;
   static Expected<std::shared_ptr<Module>> check(std::shared_ptr<Module> module);
+  bool addCodeRange(uintptr_t start, uint64_t bytes); // false if the table is full
 
   void* handle_ = nullptr;
+  int imageFd_ = -1; // the sealed memfd dlopen mapped; its number names the module
   const abi::ModuleDescriptor* desc_ = nullptr;
   std::string path_;
   std::vector<uint32_t> typeIds_;
   std::vector<uint32_t> funcTypeIndex_; // function index -> module type index
   uint32_t importedFuncs_ = 0, importedGlobals_ = 0, importedTables_ = 0, importedMemories_ = 0;
+  // Executable segments, also registered with the fault handler (a fault
+  // becomes a trap only with the PC in generated code).
+  std::vector<std::pair<uintptr_t, uint64_t>> codeRanges_;
+  std::vector<int> codeRangeSlots_;
+  bool sealed_ = false;
+  abi::Digest imageDigest_{};
+  abi::Digest sourceDigest_{};
 };
 
 // Names of the CpuFeature bits in `features` this host lacks, comma-separated;
