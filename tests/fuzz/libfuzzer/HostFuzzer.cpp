@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <sys/mman.h>
@@ -135,6 +136,7 @@ struct Fixture {
   std::vector<host::HostFunction> functions;
   rt::HostModuleRegistry registry;
   std::shared_ptr<rt::Module> module;
+  std::string base;    // this process's scratch directory, removed at exit
   std::string scratch; // the preopened directory's host side
   int devNull = -1;
   uint8_t* canary = nullptr; // kCanaryBytes, a host buffer the host functions never own
@@ -153,8 +155,8 @@ struct Fixture {
     registry.addFunctions(all);
 
     const char* tmp = std::getenv("TMPDIR");
-    std::string base = std::string(tmp && *tmp ? tmp : "/tmp") + "/faasm-fuzz-" + topic + "." +
-                       std::to_string(::getpid());
+    base = std::string(tmp && *tmp ? tmp : "/tmp") + "/faasm-fuzz-" + topic + "." +
+           std::to_string(::getpid());
     ::mkdir(base.c_str(), 0700);
     scratch = base + "/preopen";
     ::mkdir(scratch.c_str(), 0700);
@@ -179,6 +181,11 @@ struct Fixture {
     if (p == MAP_FAILED) die("cannot map the canary");
     canary = static_cast<uint8_t*>(p);
     std::memset(canary, 0xa5, kCanaryBytes);
+  }
+
+  ~Fixture() {
+    std::error_code ignored;
+    std::filesystem::remove_all(base, ignored);
   }
 
   void checkCanary() const {
