@@ -18,7 +18,8 @@
 //    last written, every live VMContext is updated. Concurrent invokes on
 //    several threads are therefore not supported yet (one thread per Faaslet
 //    process is the design).
-//  - The SIGSEGV/SIGBUS handler runs on a per-thread sigaltstack and turns a
+//  - The SIGSEGV/SIGBUS handler runs on a per-thread sigaltstack (under
+//    AddressSanitizer on the faulting stack: see installTrapHandlers) and turns a
 //    fault into MemoryOutOfBounds only if all three hold: the thread is
 //    inside an invoke, the faulting PC is in generated code (the executable
 //    segments of a loaded module, registered by Module) and the address is
@@ -435,6 +436,14 @@ void installTrapHandlers() {
     struct sigaction sa{};
     sa.sa_sigaction = faultHandler;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+#ifdef FAASM_RUNTIME_ASAN
+    // ASan's siglongjmp, started on a signal stack, looks up the thread's
+    // stack with pthread_getattr_np, which for the main thread opens
+    // /proc/self/maps: a Faaslet's seccomp filter kills it for that. Under
+    // ASan the handler therefore runs on the stack that faulted, which for
+    // generated code is the runtime stack with kHostStackReserve to spare.
+    sa.sa_flags &= ~SA_ONSTACK;
+#endif
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &gOldSegv);
     sigaction(SIGBUS, &sa, &gOldBus);
