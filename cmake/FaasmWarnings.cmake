@@ -16,7 +16,7 @@ function(faasm_target_warnings target)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
     # UBSan's vptr check probes memory with pipe2, which a Faaslet's seccomp
     # filter forbids (the Faaslet is killed). It stays on only in the
-    # compiler, which never runs in a Faaslet (docs/Security-compiler.md).
+    # compiler, which never runs in a Faaslet (docs/Security.md, "Compiler").
     if(NOT target STREQUAL "faasm_codegen")
       target_compile_options(${target} PRIVATE -fno-sanitize=vptr)
       target_link_options(${target} PRIVATE -fno-sanitize=vptr)

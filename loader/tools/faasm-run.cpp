@@ -17,11 +17,17 @@
 
 namespace {
 
-// prefix_command() hands everything after the module to the guest, and with
-// it CLI11 would also let an unknown option *before* the module through.
-// Options before the module must be ours: find the first that is not. What
-// is ours, and which of ours take a value, is read off the app itself.
-const char* unknownLeadingOption(const CLI::App& app, int argc, char** argv) {
+// faasm-run's options come before the module; the module and everything
+// after it go to the guest untouched (as wasmtime and WAMR do), so a guest's
+// own "--timeout" is never taken for ours. The split is made here, before
+// CLI11 sees anything: what is ours, and which of ours take a value, is read
+// off the app itself.
+struct CommandLine {
+  const char* unknownOption = nullptr; // an option before the module that is not ours
+  int moduleIndex = -1;                // argv index of the module, -1 if none
+};
+
+CommandLine splitCommandLine(const CLI::App& app, int argc, char** argv) {
   auto find = [&](std::string_view name) -> const CLI::Option* {
     for (const CLI::Option* option : app.get_options())
       for (const std::string& n : option->get_lnames())
@@ -31,16 +37,26 @@ const char* unknownLeadingOption(const CLI::App& app, int argc, char** argv) {
         if (name == "-" + n) return option;
     return nullptr;
   };
+  CommandLine line;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--") return nullptr;
-    if (!arg.starts_with("-")) return nullptr; // the module: what follows is the guest's
+    if (arg == "--") {
+      if (i + 1 < argc) line.moduleIndex = i + 1;
+      return line;
+    }
+    if (!arg.starts_with("-") || arg == "-") {
+      line.moduleIndex = i;
+      return line;
+    }
     size_t equals = arg.find('=');
     const CLI::Option* option = find(arg.substr(0, equals));
-    if (!option) return argv[i];
+    if (!option) {
+      line.unknownOption = argv[i];
+      return line;
+    }
     if (equals == std::string_view::npos && option->get_items_expected_min() > 0) ++i;
   }
-  return nullptr;
+  return line;
 }
 
 // --env NAME=VALUE sets, --env NAME inherits NAME from this environment (as
@@ -94,8 +110,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Run a faasm artefact (a .so made by faasm-codegen) as a Faaslet, with WASI\n"
                "preview1 and the Faasm API: the function is initialised once into a\n"
                "Proto-Faaslet snapshot and the call runs in a process forked from it.\n"
-               "Arguments after the module are passed to the guest as argv[1..]; with\n"
-               "--invoke they are the arguments of the function instead.",
+               "Options come before the module; every argument after it is the guest's\n"
+               "(argv[1..]), options included; with --invoke they are the arguments of\n"
+               "the function instead.",
                "faasm-run"};
   app.footer("Exit status:\n"
              "  0..125  the guest's exit code (proc_exit, or 0 when _start returns)\n"
@@ -183,14 +200,18 @@ int main(int argc, char** argv) {
                  "when run as root, the gid Faaslets run as (not 0)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 4294967294u));
-  app.prefix_command(); // everything after the module belongs to the guest
-
-  if (const char* option = unknownLeadingOption(app, argc, argv)) {
-    std::fprintf(stderr, "faasm-run: unknown option %s (see --help)\n", option);
+  app.add_option("--state-redis", options.stateRedis,
+                 "global state tier: Redis at HOST:PORT (default: $FAASM_REDIS; unset: the "
+                 "local tier alone)");
+  const CommandLine line = splitCommandLine(app, argc, argv);
+  if (line.unknownOption) {
+    std::fprintf(stderr, "faasm-run: unknown option %s (see --help)\n", line.unknownOption);
     return faasm::runner::kExitLoadError;
   }
+  // CLI11 parses our options and the module; the rest is the guest's.
+  std::vector<char*> ours(argv, argv + (line.moduleIndex < 0 ? argc : line.moduleIndex + 1));
   try {
-    app.parse(argc, argv);
+    app.parse(int(ours.size()), ours.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
@@ -212,7 +233,9 @@ int main(int argc, char** argv) {
       return faasm::runner::kExitLoadError;
     }
   }
-  options.args = app.remaining();
+  if (line.moduleIndex > 0) options.args.assign(argv + line.moduleIndex + 1, argv + argc);
+  if (options.stateRedis.empty())
+    if (const char* redis = std::getenv("FAASM_REDIS")) options.stateRedis = redis;
   options.memoryLimitBytes = memoryLimitMb << 20;
   options.timeout = std::chrono::milliseconds(int64_t(timeoutSeconds * 1000));
   limits.bytesPerTree = treeMb << 20;

@@ -70,7 +70,7 @@ def skip(reason):
 def sanitized(binary):
     """Whether `binary` was built with AddressSanitizer (scripts/test
     --sanitize). A test that cannot work under it skips, saying why, and
-    docs/Security-compiler.md lists it."""
+    docs/Security.md, "Compiler" lists it."""
     with open(binary, "rb") as f:
         return b"__asan_init" in f.read()
 

@@ -4,9 +4,11 @@
 #include "faasm/faaslet/Scheduler.h"
 #include "faasm/isolation/Isolation.h"
 #include "faasm/log/Log.h"
+#include "faasm/redis/RedisStore.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Module.h"
 #include "faasm/runtime/TypeRegistry.h"
+#include "faasm/state/StateStore.h"
 #include "faasm/wasi/Wasi.h"
 
 #include <cerrno>
@@ -19,6 +21,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string_view>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -317,6 +320,12 @@ const char* runtimeVersion() {
 }
 
 int runCommand(const RunOptions& options) {
+  if (!options.stateRedis.empty()) {
+    std::string error;
+    std::optional<redis::Endpoint> endpoint = redis::parseEndpoint(options.stateRedis, error);
+    if (!endpoint) return fail(options.file, error);
+    state::setStore(redis::makeRedisStore(redis::optionsFromEnvironment(*endpoint)));
+  }
   if (!options.snapshotOut.empty()) return writeSnapshot(options);
   if (options.invoke.empty() || options.invoke == "_start") return runFaaslets(options);
   return invokeExport(options);

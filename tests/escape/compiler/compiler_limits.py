@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Escape suite, class "compiler": modules built to crash or stall
-faasm-codegen (docs/Security-compiler.md). Each case generates its module
+faasm-codegen (docs/Security.md, "Compiler"). Each case generates its module
 with pathological.py when it runs, compiles it with faasm-codegen in one
 bounds mode, and checks the outcome: an artefact, or exactly one line
 "faasm-codegen: FILE: <the limit's message>" with exit status 1 and no

@@ -46,6 +46,9 @@ struct RunOptions {
   bool network = false;
   uint32_t faasletUid = 65534;
   uint32_t faasletGid = 65534;
+  // The global state tier: Redis at "host:port" (--state-redis, else
+  // $FAASM_REDIS); empty: the local tier alone (docs/State.md).
+  std::string stateRedis;
 };
 
 // Loads, instantiates with WASI and calls the export. Returns the process exit

@@ -1,6 +1,6 @@
 // Whether this test binary was built with AddressSanitizer (scripts/test
 // --sanitize, FAASM_ENABLE_ASAN). A test that cannot work under it skips
-// with FAASM_SKIP_TEST and a reason, and docs/Security-compiler.md lists it.
+// with FAASM_SKIP_TEST and a reason, and docs/Security.md, "Compiler" lists it.
 #pragma once
 
 namespace faasm::test {
