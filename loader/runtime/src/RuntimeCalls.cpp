@@ -25,7 +25,7 @@ TableObject& tableOf(abi::VMContext* vmctx, uint32_t index) {
   return *t;
 }
 
-[[noreturn]] void rtTrap(abi::VMContext*, uint32_t code) {
+__attribute__((noreturn)) void rtTrap(abi::VMContext*, uint32_t code) {
   raiseTrap(abi::TrapCode(code));
 }
 

@@ -10,8 +10,11 @@
 //    (i32 -> int32_t, i64 -> int64_t, f32 -> float, f64 -> double,
 //    v128 -> <4 x i32> in an xmm register, funcref/externref -> void*).
 //  - A function with no result returns void, with one result returns it, with
-//    several returns an LLVM literal struct of them (only generated code calls
-//    such functions directly; the host always goes through a thunk).
+//    two to eight returns an LLVM literal struct of them, and with more takes
+//    one more parameter after the wasm ones, a pointer to one Value slot per
+//    result, writes the results there and returns void (ABI 3: a long struct
+//    return costs the optimiser time cubic in its length). Only generated
+//    code calls such functions directly; the host always goes through a thunk.
 //  - Host functions (imports the runtime provides) follow the same convention
 //    and receive the importing instance's VMContext*.
 #pragma once
@@ -23,7 +26,7 @@
 namespace faasm::abi {
 
 inline constexpr uint32_t kMagic = 0x4d534146; // "FASM" little-endian
-inline constexpr uint32_t kAbiVersion = 2;
+inline constexpr uint32_t kAbiVersion = 3;
 inline constexpr uint64_t kWasmPageSize = 65536;
 // Bytes `length` occupies in linear memory when given whole wasm pages.
 inline constexpr uint64_t roundUpToWasmPages(uint64_t length) {
@@ -161,7 +164,8 @@ struct VMContext;
 // Calls generated code makes into the runtime for the operations that are not
 // worth inlining. Every one of them traps (never returns) on a spec trap.
 struct RuntimeCalls {
-  [[noreturn]] void (*trap)(VMContext*, uint32_t code);
+  // (GNU attribute: clang accepts noreturn on a pointer only in this form.)
+  void (*trap)(VMContext*, uint32_t code) __attribute__((noreturn));
   // Returns the old size in pages, or -1 if the memory cannot grow that far.
   int32_t (*memoryGrow)(VMContext*, uint32_t deltaPages);
   void (*memoryInit)(VMContext*, uint32_t segment, uint32_t dst, uint32_t src, uint32_t len);
