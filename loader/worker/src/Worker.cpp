@@ -119,6 +119,7 @@ private:
   void executorGone();
   void finish(const CallId& id, CallStatus status);
   void onDone(const std::string& payload);
+  void onLoad(const std::string& payload);
   void wake();
   void sendToExecutor(wire::Type type, const std::string& payload);
 
@@ -461,6 +462,15 @@ void Worker::finish(const CallId& id, CallStatus s) {
   }
 }
 
+void Worker::onLoad(const std::string& payload) {
+  wire::Reader r{payload};
+  uint32_t running = r.u32(), alive = r.u32(), queued = r.u32();
+  if (r.bad) return;
+  metrics_.faasletsRunning = running;
+  metrics_.faasletsAlive = alive;
+  metrics_.schedulerQueued = queued;
+}
+
 void Worker::onDone(const std::string& payload) {
   wire::Reader r{payload};
   CallId id;
@@ -521,6 +531,10 @@ void Worker::executorGone() {
   int status = 0;
   waitpid(executorPid_, &status, 0);
   executorPid_ = -1;
+  // Its Faaslets are gone with it (they die with their zygotes, which die with it).
+  metrics_.faasletsRunning = 0;
+  metrics_.faasletsAlive = 0;
+  metrics_.schedulerQueued = 0;
   {
     // What it was sent is gone with it; what was not sent yet stays.
     std::lock_guard lock(outMutex_);
@@ -686,7 +700,10 @@ void Worker::dispatcher() {
           break;
         }
         if (inbox_.size() - at - 16 < length) break;
-        if (type == wire::Type::Done) onDone(inbox_.substr(at + 16, length));
+        if (type == wire::Type::Done)
+          onDone(inbox_.substr(at + 16, length));
+        else if (type == wire::Type::Load)
+          onLoad(inbox_.substr(at + 16, length));
         at += 16 + length;
       }
       inbox_.erase(0, at);
