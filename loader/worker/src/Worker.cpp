@@ -118,6 +118,7 @@ private:
   bool startExecutor();
   void executorGone();
   void finish(const CallId& id, CallStatus status);
+  void answerWaiters(const CallId& id, const CallStatus& status);
   void onDone(const std::string& payload);
   void onLoad(const std::string& payload);
   void wake();
@@ -447,6 +448,12 @@ void Worker::finish(const CallId& id, CallStatus s) {
     ++metrics_.callsTimedOut;
   else
     ++metrics_.callsFailed;
+  answerWaiters(id, s);
+}
+
+// Each waiter is taken out under the lock and answered outside it, once:
+// completing a response may wake an HTTP thread that takes the lock.
+void Worker::answerWaiters(const CallId& id, const CallStatus& s) {
   std::vector<Waiter> ready;
   {
     std::lock_guard lock(waitMutex_);
@@ -615,20 +622,7 @@ void Worker::dispatcher() {
       }
       for (auto& [id, user] : waiting) {
         std::optional<CallStatus> s = results_->get(id, user);
-        if (!s || !s->final()) continue;
-        std::vector<Waiter> ready;
-        {
-          std::lock_guard lock(waitMutex_);
-          auto [from, to] = waiters_.equal_range(id);
-          for (auto it = from; it != to; ++it)
-            ready.push_back(std::move(it->second));
-          waiters_.erase(from, to);
-        }
-        for (Waiter& w : ready) {
-          HttpResponse r = callResponse(id, *s);
-          metrics_.responsesByClass[size_t(std::clamp(r.status / 100, 1, 5))]++;
-          w.response->complete(std::move(r));
-        }
+        if (s && s->final()) answerWaiters(id, *s);
       }
     }
     {
