@@ -119,6 +119,7 @@ private:
   void executorGone();
   void finish(const CallId& id, CallStatus status);
   void answerWaiters(const CallId& id, const CallStatus& status);
+  void failInFlight(const CallRequest& call, CallState state, const std::string& error);
   void onDone(const std::string& payload);
   void onLoad(const std::string& payload);
   void wake();
@@ -547,16 +548,22 @@ void Worker::executorGone() {
     std::lock_guard lock(outMutex_);
     outbox_.clear();
   }
-  for (auto& [id, call] : std::exchange(inFlight_, {})) {
-    --metrics_.running;
-    queue_->done(call);
-    CallStatus s;
-    s.state = CallState::Failed;
-    s.returnCode = 134;
-    s.error = "the worker's executor died while the call ran; it was not retried";
-    finish(id, s);
-  }
+  for (auto& [id, call] : std::exchange(inFlight_, {}))
+    failInFlight(call, CallState::Failed,
+                 "the worker's executor died while the call ran; it was not retried");
   ++metrics_.executorRestarts;
+}
+
+// For a call just taken out of inFlight_ without the executor's result: its
+// slot goes back (once: only the path that erased it gets here) and it ends.
+void Worker::failInFlight(const CallRequest& call, CallState state, const std::string& error) {
+  --metrics_.running;
+  queue_->done(call);
+  CallStatus s;
+  s.state = state;
+  s.returnCode = 134;
+  s.error = error;
+  finish(call.id, s);
 }
 
 void Worker::dispatcher() {
@@ -602,13 +609,7 @@ void Worker::dispatcher() {
       }
       CallRequest call = std::move(it->second);
       it = inFlight_.erase(it);
-      --metrics_.running;
-      queue_->done(call);
-      CallStatus s;
-      s.state = CallState::TimedOut;
-      s.returnCode = 134;
-      s.error = "no result from the executor by the call's deadline";
-      finish(call.id, s);
+      failInFlight(call, CallState::TimedOut, "no result from the executor by the call's deadline");
     }
     if (cluster_ && now >= nextPoll_) {
       // Calls placed on other hosts end there: their waiters here learn it
