@@ -223,6 +223,7 @@ void addArgsEnv(std::vector<host::HostFunction>& out);
 void addClocks(std::vector<host::HostFunction>& out);
 void addFd(std::vector<host::HostFunction>& out);
 void addFiles(std::vector<host::HostFunction>& out);
+void addNet(std::vector<host::HostFunction>& out);
 void addPoll(std::vector<host::HostFunction>& out);
 void addProc(std::vector<host::HostFunction>& out);
 void addRandom(std::vector<host::HostFunction>& out);

@@ -112,6 +112,7 @@ faaslet::FunctionSpec specOf(const RunOptions& options) {
   spec.env = options.env;
   spec.dirs = options.dirs;
   spec.snapshotIn = options.snapshotIn;
+  spec.network = options.network;
   return spec;
 }
 
@@ -276,6 +277,7 @@ int invokeExport(const RunOptions& options) {
   auto context = std::make_shared<wasi::WasiContext>();
   context->args.push_back(file);
   context->env = options.env;
+  context->network = options.network;
 
   runtime::InstantiateOptions instOptions;
   instOptions.hostState.push_back(wasi::wasiHostState(context));
