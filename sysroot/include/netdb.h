@@ -4,7 +4,7 @@
 #ifndef FAASM_SYSROOT_NETDB_H
 #define FAASM_SYSROOT_NETDB_H
 #pragma GCC system_header
-#include <netinet/in.h>
 #include <arpa/inet.h>
 #include <faasm/netdb.h>
+#include <netinet/in.h>
 #endif

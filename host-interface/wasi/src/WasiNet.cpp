@@ -309,8 +309,8 @@ int hostMsgFlags(int32_t flags, bool receiving) {
 
 // MSG_NOSIGNAL always: a peer that went away is EPIPE, never a SIGPIPE
 // that kills the Faaslet. addr 0: no address (a connected socket).
-int32_t netSendto(VMContext* vm, int32_t fd, int32_t buf, int32_t len, int32_t flags,
-                  int32_t addr, int32_t addrlen, int32_t outPtr) {
+int32_t netSendto(VMContext* vm, int32_t fd, int32_t buf, int32_t len, int32_t flags, int32_t addr,
+                  int32_t addrlen, int32_t outPtr) {
   host::GuestSpan span = host::guestSpan(vm, uint32_t(buf), uint32_t(len));
   HostAddr a;
   int32_t addrErr = kSuccess;
@@ -526,7 +526,8 @@ void lookUp(const WasiContext& ctx, const std::string& name, std::vector<sockadd
       return;
     out.push_back(ss);
   };
-  if (strcasecmp(n.c_str(), "localhost") == 0 || strcasecmp(n.c_str(), "localhost.localdomain") == 0) {
+  if (strcasecmp(n.c_str(), "localhost") == 0 ||
+      strcasecmp(n.c_str(), "localhost.localdomain") == 0) {
     add("127.0.0.1");
     add("::1");
     return;

@@ -128,6 +128,8 @@ isolation::IsolationLimits limitsOf(const RunOptions& options) {
   limits.cpus = options.cpus;
   limits.timeout = options.timeout;
   limits.network = options.network;
+  limits.netRate = options.netRate;
+  limits.netAllow = options.netAllow;
   limits.uid = options.faasletUid;
   limits.gid = options.faasletGid;
   return limits;
@@ -322,6 +324,8 @@ const char* runtimeVersion() {
 }
 
 int runCommand(const RunOptions& options) {
+  if (std::string e = isolation::checkNetworkLimits(limitsOf(options)); !e.empty())
+    return fail(options.file, e);
   if (!options.stateRedis.empty()) {
     std::string error;
     std::optional<redis::Endpoint> endpoint = redis::parseEndpoint(options.stateRedis, error);

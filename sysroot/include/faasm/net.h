@@ -3,8 +3,9 @@
  * recvfrom, setsockopt, getsockname, getpeername), and better versions of
  * those it has (accept with the peer's address, send/recv with
  * MSG_DONTWAIT, getsockopt beyond SO_TYPE), on top of the host's imports.
- * Included by the sysroot's <sys/socket.h> (faasm/netdb.h has the rest); wasi-libc's own types (struct sockaddr and its family
- * numbers, socklen_t, struct pollfd) stay as wasi-libc defines them.
+ * Included by the sysroot's <sys/socket.h> (faasm/netdb.h has the rest); wasi-libc's own types
+ * (struct sockaddr and its family numbers, socklen_t, struct pollfd) stay as wasi-libc defines
+ * them.
  *
  * Definitions are weak: every file that includes a socket header carries
  * them, the link keeps one, and wasi-libc's archive members of the same
@@ -65,15 +66,15 @@ int32_t __faasm_net_connect(int32_t fd, const void* addr, uint32_t addrlen)
     FAASM_NET_IMPORT(connect);
 int32_t __faasm_net_bind(int32_t fd, const void* addr, uint32_t addrlen) FAASM_NET_IMPORT(bind);
 int32_t __faasm_net_listen(int32_t fd, int32_t backlog) FAASM_NET_IMPORT(listen);
-int32_t __faasm_net_accept(int32_t fd, int32_t flags, void* addr, uint32_t* addrlen,
-                           int32_t* newFd) FAASM_NET_IMPORT(accept);
+int32_t __faasm_net_accept(int32_t fd, int32_t flags, void* addr, uint32_t* addrlen, int32_t* newFd)
+    FAASM_NET_IMPORT(accept);
 int32_t __faasm_net_sendto(int32_t fd, const void* buf, uint32_t len, int32_t flags,
                            const void* addr, uint32_t addrlen, uint32_t* sent)
     FAASM_NET_IMPORT(sendto);
 int32_t __faasm_net_recvfrom(int32_t fd, void* buf, uint32_t len, int32_t flags, void* addr,
                              uint32_t* addrlen, uint32_t* received) FAASM_NET_IMPORT(recvfrom);
-int32_t __faasm_net_getsockopt(int32_t fd, int32_t level, int32_t name, void* value,
-                               uint32_t* len) FAASM_NET_IMPORT(getsockopt);
+int32_t __faasm_net_getsockopt(int32_t fd, int32_t level, int32_t name, void* value, uint32_t* len)
+    FAASM_NET_IMPORT(getsockopt);
 int32_t __faasm_net_setsockopt(int32_t fd, int32_t level, int32_t name, const void* value,
                                uint32_t len) FAASM_NET_IMPORT(setsockopt);
 int32_t __faasm_net_getsockname(int32_t fd, void* addr, uint32_t* addrlen)
@@ -130,7 +131,8 @@ FAASM_NET_DEF int accept(int fd, struct sockaddr* __restrict addr, socklen_t* __
 FAASM_NET_DEF ssize_t sendto(int fd, const void* buf, size_t len, int flags,
                              const struct sockaddr* addr, socklen_t addrlen) {
   uint32_t sent = 0;
-  int r = __faasm_net_result(__faasm_net_sendto(fd, buf, len, flags, addr, addr ? addrlen : 0, &sent), 0);
+  int r = __faasm_net_result(
+      __faasm_net_sendto(fd, buf, len, flags, addr, addr ? addrlen : 0, &sent), 0);
   return r < 0 ? -1 : (ssize_t)sent;
 }
 FAASM_NET_DEF ssize_t recvfrom(int fd, void* __restrict buf, size_t len, int flags,

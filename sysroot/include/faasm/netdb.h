@@ -7,9 +7,9 @@
 #define FAASM_NETDB_H
 #pragma GCC system_header
 
+#include <arpa/inet.h>
 #include <faasm/net.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,8 +94,8 @@ FAASM_NET_DEF int getaddrinfo(const char* __restrict node, const char* __restric
     h[3] = hints->ai_protocol;
   }
   r = __faasm_net_getaddrinfo(node, node ? (uint32_t)strlen(node) : 0, service,
-                              service ? (uint32_t)strlen(service) : 0, hints ? h : 0, records,
-                              16, &count);
+                              service ? (uint32_t)strlen(service) : 0, hints ? h : 0, records, 16,
+                              &count);
   if (r) return r;
   for (i = 0; i < count; ++i) {
     /* One allocation: the entry and its address (freed as one). */

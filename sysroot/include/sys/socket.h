@@ -3,6 +3,6 @@
 #ifndef FAASM_SYSROOT_SYS_SOCKET_H
 #define FAASM_SYSROOT_SYS_SOCKET_H
 #pragma GCC system_header
-#include_next <sys/socket.h>
 #include <faasm/net.h>
+#include_next <sys/socket.h>
 #endif

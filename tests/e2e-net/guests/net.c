@@ -8,13 +8,16 @@
 //   resolve                  getaddrinfo of localhost, numeric names, errors
 //   serve PORT               listen, print "listening ADDR PORT", accept one
 //                            connection, echo a line back upper-cased
+//   sink PORT                listen, print "listening ADDR PORT", accept one
+//                            connection, read to its end, print "received N"
 //   unreach HOST PORT        connect and sendto: ENETUNREACH, at once
 //   exhaust                  sockets until the per-Faaslet limit (EMFILE)
 //   confuse                  socket calls on a non-socket and file calls on
 //                            a socket: errors, never a crash
 //   options                  setsockopt/getsockopt round trips
 // HOST may be "gateway": the host's side of the Faaslet's veth pair, found
-// from the Faaslet's own address (see docs/Networking.md).
+// from the Faaslet's own address (see docs/Networking.md). ADDR is that own
+// address (127.0.0.1 when there is no route into the veth block).
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +70,24 @@ static struct sockaddr_in hostAddr(const char* host, int port) {
     exit(1);
   }
   return a;
+}
+
+// The Faaslet's own address: the source a UDP socket connected into the
+// veth block gets (sends nothing); 127.0.0.1 when there is no route there.
+static void ownAddress(char* text, size_t size) {
+  struct sockaddr_in probe, self;
+  socklen_t len = sizeof self;
+  memset(&probe, 0, sizeof probe);
+  probe.sin_family = AF_INET;
+  probe.sin_port = htons(9);
+  inet_pton(AF_INET, "100.64.0.1", &probe.sin_addr);
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  if (s >= 0 && connect(s, (struct sockaddr*)&probe, sizeof probe) == 0 &&
+      getsockname(s, (struct sockaddr*)&self, &len) == 0)
+    inet_ntop(AF_INET, &self.sin_addr, text, (socklen_t)size);
+  else
+    snprintf(text, size, "127.0.0.1");
+  if (s >= 0) close(s);
 }
 
 static int connectTo(struct sockaddr_in a) {
@@ -164,8 +185,7 @@ static int resolve(void) {
       struct sockaddr_in6* in6 = (struct sockaddr_in6*)(void*)p->ai_addr;
       v6 += IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) && ntohs(in6->sin6_port) == 8080;
     }
-    check(p->ai_socktype == SOCK_STREAM && p->ai_protocol == IPPROTO_TCP, "stream entries only",
-          0);
+    check(p->ai_socktype == SOCK_STREAM && p->ai_protocol == IPPROTO_TCP, "stream entries only", 0);
   }
   check(v4 == 1 && v6 == 1, "127.0.0.1 and ::1, port 8080", 0);
   freeaddrinfo(res);
@@ -197,7 +217,7 @@ static int resolve(void) {
   return failures != 0;
 }
 
-static int serve(int port) {
+static int serve(int port, int sink) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   check(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0, "SO_REUSEADDR", errno);
@@ -211,14 +231,27 @@ static int serve(int port) {
   struct sockaddr_in bound;
   socklen_t len = sizeof bound;
   check(getsockname(s, (struct sockaddr*)&bound, &len) == 0, "getsockname", errno);
-  printf("listening %d\n", ntohs(bound.sin_port));
+  char self[INET_ADDRSTRLEN];
+  ownAddress(self, sizeof self);
+  printf("listening %s %d\n", self, ntohs(bound.sin_port));
   fflush(stdout);
   struct sockaddr_in peer;
   len = sizeof peer;
   int c = accept(s, (struct sockaddr*)&peer, &len);
-  check(c >= 0 && len == sizeof peer && peer.sin_family == AF_INET, "accept with address",
-        errno);
+  check(c >= 0 && len == sizeof peer && peer.sin_family == AF_INET, "accept with address", errno);
   char buf[128];
+  if (sink) {
+    static char big[65536];
+    long total = 0;
+    ssize_t got;
+    while ((got = recv(c, big, sizeof big, 0)) > 0)
+      total += got;
+    check(got == 0, "read to the end", errno);
+    printf("received %ld\n", total);
+    close(c);
+    close(s);
+    return failures != 0;
+  }
   ssize_t n = recv(c, buf, sizeof buf, 0);
   check(n > 0, "read a line", errno);
   for (ssize_t i = 0; i < n; ++i)
@@ -316,7 +349,8 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "udp-echo") && argc == 4) return udpEcho(argv[2], atoi(argv[3]));
   if (!strcmp(mode, "poll2") && argc == 4) return poll2(argv[2], atoi(argv[3]));
   if (!strcmp(mode, "resolve")) return resolve();
-  if (!strcmp(mode, "serve") && argc == 3) return serve(atoi(argv[2]));
+  if (!strcmp(mode, "serve") && argc == 3) return serve(atoi(argv[2]), 0);
+  if (!strcmp(mode, "sink") && argc == 3) return serve(atoi(argv[2]), 1);
   if (!strcmp(mode, "unreach") && argc == 4) return unreach(argv[2], atoi(argv[3]));
   if (!strcmp(mode, "exhaust")) return exhaust();
   if (!strcmp(mode, "confuse")) return confuse();

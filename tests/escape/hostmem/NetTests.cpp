@@ -102,8 +102,8 @@ TEST_CASE("faasm_net: hostile pointers and lengths trap, nothing is sent, nothin
                 .pointerTrap());
       CHECK(g.call("recvfrom", {i32(udp), i32(p), i32(n), i32(0), i32(0), i32(0), i32(kOut)})
                 .pointerTrap());
-      CHECK(g.call("setsockopt", {i32(udp), i32(0x7fffffff), i32(2), i32(p), i32(n)})
-                .pointerTrap());
+      CHECK(
+          g.call("setsockopt", {i32(udp), i32(0x7fffffff), i32(2), i32(p), i32(n)}).pointerTrap());
       // The in/out lengths say `n`: the buffer they describe must fit.
       g.put(kLen, &n, 4);
       CHECK(g.call("recvfrom", {i32(udp), i32(kBuf), i32(4), i32(0), i32(p), i32(kLen), i32(kOut)})
@@ -113,11 +113,11 @@ TEST_CASE("faasm_net: hostile pointers and lengths trap, nothing is sent, nothin
       CHECK(g.call("getsockopt", {i32(udp), i32(0x7fffffff), i32(2), i32(p), i32(kLen)})
                 .pointerTrap());
       CHECK(g.call("accept", {i32(tcp), i32(0), i32(p), i32(kLen), i32(kOut)}).pointerTrap());
-      CHECK(g.call("getaddrinfo", {i32(p), i32(n), i32(0), i32(0), i32(0), i32(kRecords),
-                                   i32(16), i32(kOut)})
+      CHECK(g.call("getaddrinfo",
+                   {i32(p), i32(n), i32(0), i32(0), i32(0), i32(kRecords), i32(16), i32(kOut)})
                 .pointerTrap());
-      CHECK(g.call("getaddrinfo", {i32(kName), i32(9), i32(p), i32(n), i32(0), i32(kRecords),
-                                   i32(16), i32(kOut)})
+      CHECK(g.call("getaddrinfo",
+                   {i32(kName), i32(9), i32(p), i32(n), i32(0), i32(kRecords), i32(16), i32(kOut)})
                 .pointerTrap());
     }
     // Single pointers (a result, an in/out length, hints, the record array
@@ -138,14 +138,14 @@ TEST_CASE("faasm_net: hostile pointers and lengths trap, nothing is sent, nothin
                 .pointerTrap());
       CHECK(g.call("accept", {i32(tcp), i32(0), i32(kAddr), i32(p), i32(kOut)}).pointerTrap());
       CHECK(g.call("accept", {i32(tcp), i32(0), i32(0), i32(0), i32(p)}).pointerTrap());
-      CHECK(g.call("getaddrinfo", {i32(kName), i32(9), i32(0), i32(0), i32(p), i32(kRecords),
-                                   i32(16), i32(kOut)})
+      CHECK(g.call("getaddrinfo",
+                   {i32(kName), i32(9), i32(0), i32(0), i32(p), i32(kRecords), i32(16), i32(kOut)})
                 .pointerTrap());
-      CHECK(g.call("getaddrinfo", {i32(kName), i32(9), i32(0), i32(0), i32(0), i32(p), i32(16),
-                                   i32(kOut)})
+      CHECK(g.call("getaddrinfo",
+                   {i32(kName), i32(9), i32(0), i32(0), i32(0), i32(p), i32(16), i32(kOut)})
                 .pointerTrap());
-      CHECK(g.call("getaddrinfo", {i32(kName), i32(9), i32(0), i32(0), i32(0), i32(kRecords),
-                                   i32(16), i32(p)})
+      CHECK(g.call("getaddrinfo",
+                   {i32(kName), i32(9), i32(0), i32(0), i32(0), i32(kRecords), i32(16), i32(p)})
                 .pointerTrap());
     }
     // Lengths that wrap: a record count whose array would pass 2^32, an
@@ -155,8 +155,9 @@ TEST_CASE("faasm_net: hostile pointers and lengths trap, nothing is sent, nothin
               .pointerTrap());
     uint32_t wrap = 0xFFFFFFFFu;
     g.put(kLen, &wrap, 4);
-    CHECK(g.call("recvfrom", {i32(udp), i32(kBuf), i32(4), i32(0), i32(kAddr), i32(kLen), i32(kOut)})
-              .pointerTrap());
+    CHECK(
+        g.call("recvfrom", {i32(udp), i32(kBuf), i32(4), i32(0), i32(kAddr), i32(kLen), i32(kOut)})
+            .pointerTrap());
     CHECK(g.call("getsockopt", {i32(udp), i32(0x7fffffff), i32(2), i32(kBuf), i32(kLen)})
               .pointerTrap());
     CHECK(g.call("accept", {i32(tcp), i32(0), i32(kAddr), i32(kLen), i32(kOut)}).pointerTrap());
@@ -196,8 +197,8 @@ TEST_CASE("faasm_net: a sockaddr flipped between IPv4 and IPv6 at the end of mem
     {
       Flipper flip(g.mem() + at, {uint8_t(kGuestAfInet), 0}, {uint8_t(2), 0});
       for (int i = 0; i < 20000; ++i) {
-        Outcome o = g.call("sendto", {i32(udp), i32(kBuf), i32(1), i32(0), i32(at), i32(16),
-                                      i32(kOut)});
+        Outcome o =
+            g.call("sendto", {i32(udp), i32(kBuf), i32(1), i32(0), i32(at), i32(16), i32(kOut)});
         Outcome c = g.call("bind", {i32(udp), i32(at), i32(16)});
         traps += !o.ok() + !c.ok();
         sent += o.succeeded();
@@ -209,8 +210,8 @@ TEST_CASE("faasm_net: a sockaddr flipped between IPv4 and IPv6 at the end of mem
       }
       CHECK(flip.flips() > 0);
     }
-    CHECK(traps == 0); // the range was valid every time
-    CHECK(refused > 0);  // the flips were seen
+    CHECK(traps == 0);  // the range was valid every time
+    CHECK(refused > 0); // the flips were seen
     CHECK(g.canaryIntact());
     // Every datagram that left went where the IPv4 address said.
     pollfd pfd{listener.fd, POLLIN, 0};
@@ -239,8 +240,9 @@ TEST_CASE("faasm_net: files, directories and stdio are not sockets, sockets not 
       CHECK(g.call("bind", {i32(fd), i32(kAddr), i32(16)}).value == kEnotsock);
       CHECK(g.call("listen", {i32(fd), i32(1)}).value == kEnotsock);
       CHECK(g.call("accept", {i32(fd), i32(0), i32(0), i32(0), i32(kOut)}).value == kEnotsock);
-      CHECK(g.call("sendto", {i32(fd), i32(kBuf), i32(1), i32(0), i32(0), i32(0), i32(kOut)})
-                .value == kEnotsock);
+      CHECK(
+          g.call("sendto", {i32(fd), i32(kBuf), i32(1), i32(0), i32(0), i32(0), i32(kOut)}).value ==
+          kEnotsock);
       CHECK(g.call("recvfrom", {i32(fd), i32(kBuf), i32(1), i32(0), i32(0), i32(0), i32(kOut)})
                 .value == kEnotsock);
       CHECK(g.call("getsockopt", {i32(fd), i32(0x7fffffff), i32(3), i32(kBuf), i32(kLen)}).value ==
