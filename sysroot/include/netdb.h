@@ -4,7 +4,9 @@
 #ifndef FAASM_SYSROOT_NETDB_H
 #define FAASM_SYSROOT_NETDB_H
 #pragma GCC system_header
+// clang-format off: wasi-libc's types first, which faasm/netdb.h uses.
+#include <netinet/in.h>
 #include <arpa/inet.h>
 #include <faasm/netdb.h>
-#include <netinet/in.h>
+// clang-format on
 #endif

@@ -157,6 +157,13 @@ FdView fdView(VMContext* vm, int32_t fd) {
   return v;
 }
 
+size_t socketCount(VMContext* vm) {
+  size_t n = 0;
+  for (const auto& [fd, file] : wasiContextOf(vm).files)
+    n += file->isSocket;
+  return n;
+}
+
 int hostFdOf(VMContext* vm, int32_t fd) {
   return fdView(vm, fd).host;
 }

@@ -52,8 +52,6 @@ constexpr int32_t kGuestSolSocket = 0x7fffffff;
 constexpr uint32_t kGuestIn4Size = 16, kGuestIn6Size = 32;
 // Longer addresses are EINVAL, as Linux refuses more than a sockaddr_storage.
 constexpr uint32_t kMaxAddrLen = 128;
-// Sockets one Faaslet may hold (made here, accepted, or pre-opened).
-constexpr size_t kMaxSockets = 64;
 
 // getaddrinfo's answers (glibc's values, which the sysroot's netdb.h uses).
 constexpr int32_t kEaiBadflags = -1, kEaiNoname = -2, kEaiFamily = -6, kEaiSocktype = -7,
@@ -167,13 +165,6 @@ struct OutAddr {
     host::guestStore<uint32_t>(vm, lenPtr, n);
   }
 };
-
-size_t socketCount(VMContext* vm) {
-  size_t n = 0;
-  for (const auto& [fd, file] : wasiContextOf(vm).files)
-    n += file->isSocket;
-  return n;
-}
 
 // The host socket behind guest fd `fd` with `rights`, or -1 and the errno.
 int socketOf(VMContext* vm, int32_t fd, uint64_t rights, int32_t& err) {

@@ -120,7 +120,11 @@ bool parseRate(const std::string& text, double& bitsPerSecond) {
   if (digits == 0 || digits > 12) return false;
   std::string unit = text.substr(digits);
   double value = std::strtod(text.substr(0, digits).c_str(), nullptr);
-  double scale = unit == "bit" ? 1 : unit == "kbit" ? 1e3 : unit == "mbit" ? 1e6 : unit == "gbit" ? 1e9 : 0;
+  double scale = unit == "bit"    ? 1
+                 : unit == "kbit" ? 1e3
+                 : unit == "mbit" ? 1e6
+                 : unit == "gbit" ? 1e9
+                                  : 0;
   bitsPerSecond = value * scale;
   return scale > 0 && bitsPerSecond >= 8000 && bitsPerSecond <= 100e9 &&
          std::isfinite(bitsPerSecond);
@@ -179,7 +183,8 @@ std::string detail::joinGrantedNetwork(const IsolationLimits& limits) {
     int fd;
     ~Close() { ::close(fd); }
   } closeHostNs{hostNs};
-  if (::unshare(CLONE_NEWNET) != 0) return std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+  if (::unshare(CLONE_NEWNET) != 0)
+    return std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
 
   const std::string pid = std::to_string(self);
   const std::vector<std::pair<std::vector<std::string>, int>> steps = {
@@ -212,7 +217,8 @@ std::string detail::joinGrantedNetwork(const IsolationLimits& limits) {
     uint32_t net = 0, prefix = 0;
     parseCidr(cidr, net, prefix);
     std::string route = dotted(net) + "/" + std::to_string(prefix);
-    if (std::string e = runTool({ip, "route", "add", route, "via", hostAddr, "dev", dev, "onlink"}, -1);
+    if (std::string e =
+            runTool({ip, "route", "add", route, "via", hostAddr, "dev", dev, "onlink"}, -1);
         !e.empty())
       return e;
   }

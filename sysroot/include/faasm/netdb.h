@@ -7,9 +7,11 @@
 #define FAASM_NETDB_H
 #pragma GCC system_header
 
-#include <arpa/inet.h>
+// clang-format off: the socket calls, then wasi-libc's address types.
 #include <faasm/net.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
+// clang-format on
 
 #ifdef __cplusplus
 extern "C" {

@@ -3,6 +3,8 @@
 #ifndef FAASM_SYSROOT_SYS_SOCKET_H
 #define FAASM_SYSROOT_SYS_SOCKET_H
 #pragma GCC system_header
-#include <faasm/net.h>
+// clang-format off: wasi-libc's header first, whose types faasm/net.h uses.
 #include_next <sys/socket.h>
+#include <faasm/net.h>
+// clang-format on
 #endif

@@ -10,7 +10,8 @@
 //     the length by one read and copied by another would read past memory;
 //   - fd confusion: a preopened directory or stdio is never a socket, a
 //     socket never a file or directory;
-//   - exhaustion: at most 64 sockets per Faaslet (EMFILE), however made;
+//   - exhaustion: at most 64 sockets per Faaslet (EMFILE), however made
+//     (faasm_net's socket and accept, preview1's sock_accept);
 //   - without the grant nothing leaves: connect and sendto answer
 //     ENETUNREACH and a listener on the host's loopback receives nothing.
 #include "Hostile.h"
@@ -300,6 +301,8 @@ TEST_CASE("faasm_net: at most 64 sockets per Faaslet, however made") {
     int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     REQUIRE(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
     CHECK(g.call("accept", {i32(l), i32(0), i32(0), i32(0), i32(kOut)}).value == kEmfile);
+    // ... and so does preview1's sock_accept, which a guest may import itself.
+    CHECK(g.call("sock_accept", {i32(l), i32(0), i32(kOut)}).value == kEmfile);
     CHECK(g.call("fd_close", {i32(4)}).succeeded());
     CHECK(g.call("accept", {i32(l), i32(0), i32(0), i32(0), i32(kOut)}).succeeded());
     close(c);
