@@ -189,9 +189,16 @@ int main(int argc, char** argv) {
                  "seconds a chained call may take, queued or running")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_flag("--net", options.network,
-               "grant the function the network (for now: the host's network namespace); "
-               "without it a Faaslet has only loopback");
+  app.add_flag(
+      "--net", options.network,
+      "grant the function the network: as root, its own namespace joined to the host's "
+      "by a shaped veth pair (docs/Networking.md); without it a Faaslet has only loopback");
+  app.add_option("--net-rate", options.netRate,
+                 "with --net: bandwidth in each direction, in tc's syntax (100mbit, 500kbit)")
+      ->capture_default_str();
+  app.add_option("--net-allow", options.netAllow,
+                 "with --net: an IPv4 network the function may reach (CIDR; repeatable); "
+                 "none: nothing beyond its own loopback");
   app.add_option("--faaslet-uid", options.faasletUid,
                  "when run as root, the uid Faaslets run as (not 0)")
       ->capture_default_str()

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 namespace faasm::wasi {
@@ -17,6 +19,7 @@ std::vector<host::HostFunction> hostFunctions() {
   addClocks(out);
   addFd(out);
   addFiles(out);
+  addNet(out);
   addPoll(out);
   addProc(out);
   addRandom(out);
@@ -62,6 +65,45 @@ std::string WasiContext::addSocket(int hostFd) {
   while (files.count(next))
     ++next;
   files[next] = std::move(file);
+  return {};
+}
+
+std::string WasiContext::prepareUnreachableSocket() {
+  if (unreachable) return {};
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+    return std::string("cannot make a socket: ") + std::strerror(errno);
+  ::close(pair[1]);
+  unreachable = ownedFile(pair[0]);
+  unreachable->isSocket = true;
+  unreachable->rightsBase = kSocketRights & ~kRightSockAccept;
+  unreachable->rightsInheriting = 0;
+  return {};
+}
+
+std::string WasiContext::loadHosts(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "re");
+  if (!f) return "cannot read host table " + path + ": " + std::strerror(errno);
+  char line[512];
+  // Bounded: a host table larger than this is not one a Faaslet needs.
+  constexpr size_t kMaxEntries = 4096;
+  while (std::fgets(line, sizeof line, f) && hosts.size() < kMaxEntries) {
+    std::string text(line);
+    text = text.substr(0, text.find('#'));
+    std::vector<std::string> words;
+    size_t at = 0;
+    while (at < text.size()) {
+      size_t start = text.find_first_not_of(" \t\r\n", at);
+      if (start == std::string::npos) break;
+      size_t end = text.find_first_of(" \t\r\n", start);
+      if (end == std::string::npos) end = text.size();
+      words.push_back(text.substr(start, end - start));
+      at = end;
+    }
+    for (size_t i = 1; i < words.size() && hosts.size() < kMaxEntries; ++i)
+      hosts.emplace_back(words[i], words[0]);
+  }
+  std::fclose(f);
   return {};
 }
 
@@ -113,6 +155,13 @@ FdView fdView(VMContext* vm, int32_t fd) {
     v.rightsBase = kStreamRights;
   }
   return v;
+}
+
+size_t socketCount(VMContext* vm) {
+  size_t n = 0;
+  for (const auto& [fd, file] : wasiContextOf(vm).files)
+    n += file->isSocket;
+  return n;
 }
 
 int hostFdOf(VMContext* vm, int32_t fd) {

@@ -215,6 +215,11 @@ int32_t insertFile(VMContext* vm, std::shared_ptr<WasiContext::File> file);
 // The WASI filetype of a host st_mode.
 uint8_t filetypeOf(uint32_t mode);
 
+// Sockets one Faaslet may hold, however made (faasm_net's socket and
+// accept, preview1's sock_accept, pre-opened): one more is EMFILE.
+inline constexpr size_t kMaxSockets = 64;
+size_t socketCount(VMContext* vm);
+
 // Errno of a host errno value.
 int32_t fromHostErrno(int e);
 
@@ -223,6 +228,7 @@ void addArgsEnv(std::vector<host::HostFunction>& out);
 void addClocks(std::vector<host::HostFunction>& out);
 void addFd(std::vector<host::HostFunction>& out);
 void addFiles(std::vector<host::HostFunction>& out);
+void addNet(std::vector<host::HostFunction>& out);
 void addPoll(std::vector<host::HostFunction>& out);
 void addProc(std::vector<host::HostFunction>& out);
 void addRandom(std::vector<host::HostFunction>& out);

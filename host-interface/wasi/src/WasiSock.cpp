@@ -64,6 +64,7 @@ int32_t sockAccept(VMContext* vm, int32_t fd, int32_t flags, int32_t outPtr) {
   int host = socketFd(vm, fd, kRightSockAccept, err);
   if (host < 0) return err;
   if (uint32_t(flags) & ~kFdflagNonblock) return kEinval;
+  if (socketCount(vm) >= kMaxSockets) return kEmfile;
   int conn;
   do {
     conn = accept4(host, nullptr, nullptr,

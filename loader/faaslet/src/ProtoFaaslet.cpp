@@ -76,6 +76,13 @@ ProtoFaaslet::create(const FunctionSpec& spec, const std::function<runtime::Erro
   wasi->args.push_back(spec.file);
   wasi->args.insert(wasi->args.end(), spec.args.begin(), spec.args.end());
   wasi->env = spec.env;
+  wasi->network = spec.network;
+  // Read before confinement, which forbids it; no table just means
+  // getaddrinfo answers numeric names and localhost only.
+  if (spec.network) (void)wasi->loadHosts();
+  // Without the grant the confined Faaslet may make no socket at all.
+  if (!spec.network)
+    if (std::string e = wasi->prepareUnreachableSocket(); !e.empty()) return runtime::makeError(e);
   // Opened here, in the zygote, so every Faaslet inherits the descriptors and
   // wasi-libc's constructors find the preopens before the snapshot.
   if (std::string e = addPreopens(*wasi, spec.dirs); !e.empty()) return runtime::makeError(e);

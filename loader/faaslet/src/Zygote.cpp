@@ -278,7 +278,10 @@ public:
   void initialise(const FunctionSpec& spec) {
     cpus_.usable = sched_getaffinity(0, sizeof cpus_.allowed, &cpus_.allowed) == 0 &&
                    CPU_COUNT(&cpus_.allowed) > 1;
-    auto proto = ProtoFaaslet::create(spec, [&] { return confine(spec); });
+    // A chained function is granted the network as the plan grants it.
+    FunctionSpec granted = spec;
+    granted.network = spec.network || (isolation_ && isolation_->limits().network);
+    auto proto = ProtoFaaslet::create(granted, [&] { return confine(granted); });
     if (!proto) {
       const runtime::Error& e = proto.error();
       // The keeper need not report: this message says why.

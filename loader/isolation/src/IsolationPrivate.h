@@ -51,6 +51,11 @@ struct PrivilegeSupport {
   int landlockAbi = 0; // 0: none
 };
 extern PrivilegeSupport gPrivilege;
+
+// As root, before privileges go: moves this process into a new network
+// namespace joined to the host's by a shaped veth pair with routes to
+// limits.netAllow only (Network.cpp). An empty string, or what failed.
+std::string joinGrantedNetwork(const IsolationLimits& limits);
 // The start time of process `pid` (/proc/<pid>/stat), 0 if it is gone.
 uint64_t processStartTime(pid_t pid);
 void probePrivilege(const IsolationLimits& limits);

@@ -247,7 +247,15 @@ bool IsolationPlan::confineZygote(const ProcessConfinement& what) {
       warnOnce("network isolation", std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno));
       return false;
     }
+  } else if (root && gPrivilege.netns) {
+    if (std::string e = detail::joinGrantedNetwork(limits_); !e.empty()) {
+      warnOnce("the network grant", e);
+      return false;
+    }
   }
+  if (limits_.network && !root)
+    warnOnce("network shaping and egress limits",
+             "not root: a function granted the network stays in the host's namespace");
   if (std::string e = dropPrivileges(root, limits_.uid, limits_.gid, ownUserNamespace);
       !e.empty()) {
     warnOnce("privilege drop", e);

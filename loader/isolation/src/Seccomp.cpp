@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -212,7 +213,31 @@ std::vector<uint8_t> compileDeny(std::string& outError) {
   return finishProgram(ctx, rc, outError);
 }
 
-std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
+// Module faasm_net (docs/Networking.md) in a zygote granted the network
+// and its Faaslets: socket() only for IPv4 and IPv6 streams and datagrams
+// (no raw, packet, netlink or unix sockets: nothing that reaches the
+// kernel's configuration or abstract socket names), with any protocol the
+// kernel pairs with them, and the calls the host functions make on the
+// sockets the Faaslet holds. Without the grant none of them: the host
+// functions then hand out sockets connected to nothing, made before
+// confinement, and answer ENETUNREACH without a system call.
+int addSocketRules(scmp_filter_ctx ctx, bool network) {
+  if (!network) return 0;
+  int rc = 0;
+  for (int domain : {AF_INET, AF_INET6})
+    for (int type : {SOCK_STREAM, SOCK_DGRAM})
+      if (rc >= 0)
+        rc = seccomp_rule_add(
+            ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_EQ, scmp_datum_t(domain)),
+            SCMP_A1(SCMP_CMP_MASKED_EQ, ~scmp_datum_t(SOCK_NONBLOCK | SOCK_CLOEXEC),
+                    scmp_datum_t(type)));
+  for (const char* name : {"connect", "bind", "listen", "getsockname", "getpeername", "setsockopt",
+                           "getsockopt", "sendto", "recvfrom"})
+    if (rc >= 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(name), 0);
+  return rc;
+}
+
+std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError, bool network = false) {
   if (kind == FilterKind::Deny) return compileDeny(outError);
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
   if (!ctx) {
@@ -268,6 +293,7 @@ std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
   // govern times, so a path here would reach any file the uid may touch.
   if (rc >= 0)
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(utimensat), 1, SCMP_A1(SCMP_CMP_EQ, 0));
+  if (kind == FilterKind::Zygote && rc >= 0) rc = addSocketRules(ctx, network);
   if (kind == FilterKind::Zygote && rc >= 0) {
     // fork() is clone with neither a shared address space nor new namespaces.
     // A Faaslet inherits this, but its RLIMIT_NPROC of 0 makes fork fail.
@@ -418,7 +444,7 @@ void IsolationPlan::applyInChild(const Cgroup* cgroup) const noexcept {
 bool IsolationPlan::applyInZygote() {
   if (!limits_.seccomp || zygoteFiltered_) return zygoteFiltered_;
   std::string error;
-  auto zygote = compileFilter(FilterKind::Zygote, error);
+  auto zygote = compileFilter(FilterKind::Zygote, error, limits_.network);
   if (!zygote.empty()) denyBpf_ = compileFilter(FilterKind::Deny, error);
   if (zygote.empty() || denyBpf_.empty()) {
     warnOnce("zygote seccomp filter", error + "; each Faaslet installs the whole filter instead");

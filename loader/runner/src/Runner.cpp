@@ -112,6 +112,7 @@ faaslet::FunctionSpec specOf(const RunOptions& options) {
   spec.env = options.env;
   spec.dirs = options.dirs;
   spec.snapshotIn = options.snapshotIn;
+  spec.network = options.network;
   return spec;
 }
 
@@ -127,6 +128,8 @@ isolation::IsolationLimits limitsOf(const RunOptions& options) {
   limits.cpus = options.cpus;
   limits.timeout = options.timeout;
   limits.network = options.network;
+  limits.netRate = options.netRate;
+  limits.netAllow = options.netAllow;
   limits.uid = options.faasletUid;
   limits.gid = options.faasletGid;
   return limits;
@@ -276,6 +279,7 @@ int invokeExport(const RunOptions& options) {
   auto context = std::make_shared<wasi::WasiContext>();
   context->args.push_back(file);
   context->env = options.env;
+  context->network = options.network;
 
   runtime::InstantiateOptions instOptions;
   instOptions.hostState.push_back(wasi::wasiHostState(context));
@@ -320,6 +324,8 @@ const char* runtimeVersion() {
 }
 
 int runCommand(const RunOptions& options) {
+  if (std::string e = isolation::checkNetworkLimits(limitsOf(options)); !e.empty())
+    return fail(options.file, e);
   if (!options.stateRedis.empty()) {
     std::string error;
     std::optional<redis::Endpoint> endpoint = redis::parseEndpoint(options.stateRedis, error);

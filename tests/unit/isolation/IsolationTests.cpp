@@ -444,3 +444,27 @@ TEST_CASE("a group made again under the same name takes the new limits, up or do
         CHECK(read(d + "/memory.limit_in_bytes") == std::to_string(limits.memoryBytes));
   }
 }
+
+TEST_CASE("network grant options: rates and allowed networks are checked, one line each") {
+  IsolationLimits limits;
+  CHECK(checkNetworkLimits(limits).empty()); // 100mbit, nothing allowed
+  for (const char* rate : {"8mbit", "500kbit", "1gbit", "64000bit", "2.5mbit"}) {
+    limits.netRate = rate;
+    CHECK_MESSAGE(checkNetworkLimits(limits).empty(), rate);
+  }
+  for (const char* rate :
+       {"", "fast", "10", "10mbps", "-1mbit", "1bit", "999gbit", "1e9bit", "10mbit; reboot"}) {
+    limits.netRate = rate;
+    std::string e = checkNetworkLimits(limits);
+    CHECK_MESSAGE(e.rfind("--net-rate ", 0) == 0, rate);
+    CHECK(e.find('\n') == std::string::npos);
+  }
+  limits.netRate = "100mbit";
+  limits.netAllow = {"10.0.0.0/8", "192.0.2.7", "192.0.2.7/32", "0.0.0.0/0"};
+  CHECK(checkNetworkLimits(limits).empty());
+  for (const char* cidr : {"10.0.0.0/33", "10.0.0/8", "2001:db8::/32", "10.0.0.0/", "10.0.0.0/-1",
+                           "10.0.0.0/8 dev lo", "host"}) {
+    limits.netAllow = {cidr};
+    CHECK_MESSAGE(checkNetworkLimits(limits).rfind("--net-allow ", 0) == 0, cidr);
+  }
+}

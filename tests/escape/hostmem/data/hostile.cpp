@@ -38,6 +38,7 @@ constexpr FuncTypeDesc kTypes[] = {
     {"iiiii:", Thunk<void, I, I, I, I, I>::thunk},               // 16
     {"iiiiIIi:i", Thunk<I, I, I, I, I, L, L, I>::thunk},         // 17
     {"iiiiiii:i", Thunk<I, I, I, I, I, I, I, I>::thunk},         // 18
+    {"iiiiiiii:i", Thunk<I, I, I, I, I, I, I, I, I>::thunk},     // 19
 };
 
 struct Import {
@@ -47,6 +48,7 @@ struct Import {
 };
 constexpr const char* W = "wasi_snapshot_preview1";
 constexpr const char* F = "faasm";
+constexpr const char* N = "faasm_net";
 constexpr Import kList[] = {
     {W, "fd_write", 3},
     {W, "fd_read", 3},
@@ -83,6 +85,18 @@ constexpr Import kList[] = {
     {W, "sock_send", 4},
     {W, "sock_shutdown", 1},
     {W, "proc_raise", 0},
+    {N, "socket", 3},
+    {N, "connect", 2},
+    {N, "bind", 2},
+    {N, "listen", 1},
+    {N, "accept", 4},
+    {N, "sendto", 18},
+    {N, "recvfrom", 18},
+    {N, "getsockopt", 4},
+    {N, "setsockopt", 4},
+    {N, "getsockname", 2},
+    {N, "getpeername", 2},
+    {N, "getaddrinfo", 19},
     {F, "faasmReadStateSize", 0},
     {F, "faasmReadState", 2},
     {F, "faasmReadStateOffset", 16},

@@ -55,6 +55,24 @@ struct WasiContext {
   // on those. Returns an empty string, or what is wrong.
   std::string addSocket(int hostFd);
 
+  // Module faasm_net (docs/Networking.md). `network`: the function is
+  // granted the network; without it every faasm_net call but socket()
+  // answers ENETUNREACH before any system call, and socket() hands out
+  // `unreachable`, a stream socket whose peer is gone (reads see the end,
+  // writes EPIPE, poll a hangup: nothing waits), made by
+  // prepareUnreachableSocket before confinement (whose seccomp filter then
+  // allows no socket call) or on first use in an unconfined process. `hosts`: (name, address)
+  // pairs getaddrinfo answers from besides numeric names and localhost,
+  // read by loadHosts before the process is confined (a confined Faaslet
+  // cannot open /etc/hosts, and runs no resolver of its own).
+  bool network = false;
+  std::shared_ptr<File> unreachable;
+  // Makes `unreachable` if there is none. Returns an empty string, or what is wrong.
+  std::string prepareUnreachableSocket();
+  std::vector<std::pair<std::string, std::string>> hosts;
+  // Reads a hosts(5) file into `hosts`. Returns an empty string, or what is wrong.
+  std::string loadHosts(const std::string& path = "/etc/hosts");
+
   // Warm Faaslets (docs/Faaslets.md): saveBaseline() records the descriptor
   // table as it is after initialisation (preopens, stdio, anything the
   // constructors left open); restoreBaseline() goes back to it after a call:

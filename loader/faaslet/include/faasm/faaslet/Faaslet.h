@@ -96,6 +96,7 @@ struct FunctionSpec {
   std::vector<std::string> env;         // "KEY=VALUE"
   std::vector<std::string> dirs;        // preopens "HOST[:GUEST]" (WASI files, host-interface)
   std::string snapshotIn;               // restore from this file instead of initialising
+  bool network = false; // granted the network: faasm_net may connect (docs/Networking.md)
 };
 
 // The outcome of one call.

@@ -46,9 +46,15 @@ struct IsolationLimits {
   bool seccomp = true;                  // the syscall allow-list (docs/Isolation.md)
   std::chrono::milliseconds timeout{0}; // wall clock, enforced by the parent; 0: none
   // Least privilege (confineZygote). `network`: the function is granted the
-  // network; for now it then stays in the host's network namespace (no veth
-  // yet), otherwise it gets its own with nothing but loopback (down).
+  // network: as root its zygote gets a namespace of its own joined to the
+  // host's by a veth pair, shaped to `netRate` (tc's syntax: 100mbit,
+  // 500kbit) in each direction, with routes only to the IPv4 networks of
+  // `netAllow` (none: nothing but its own loopback; docs/Networking.md).
+  // Not root: it stays in the host's namespace, with a warning. Without
+  // the grant: a namespace with nothing but loopback (down).
   bool network = false;
+  std::string netRate = "100mbit";
+  std::vector<std::string> netAllow;
   uint32_t uid = kDefaultFaasletUid; // identity of a confined process when the host runs as root
   uint32_t gid = kDefaultFaasletGid;
   bool landlock = true; // file system confined to the granted directories
@@ -306,5 +312,9 @@ bool enforceTimeout(pid_t pid, std::chrono::milliseconds timeout, Cgroup* cgroup
 // Prints "faasm-run: warning: <control> not enforced: <reason>" once per
 // control per process.
 void warnOnce(std::string_view control, std::string_view reason);
+
+// What is wrong with `limits`' netRate and netAllow (one line naming the
+// option), or an empty string.
+std::string checkNetworkLimits(const IsolationLimits& limits);
 
 } // namespace faasm::isolation

@@ -41,9 +41,13 @@ struct RunOptions {
   // (docs/Faaslets.md, "Limits"); 0 counts are defaults.
   faaslet::SchedulerLimits limits;
   // Least privilege, always on (docs/Isolation.md): granted the network, the
-  // function stays in the host's network namespace (for now; without, it has
-  // only loopback). As root, Faaslets run as this uid/gid (never 0).
+  // function gets a namespace joined to the host's by a veth pair shaped to
+  // netRate, with routes to the netAllow networks only (docs/Networking.md);
+  // without, it has only loopback. As root, Faaslets run as this uid/gid
+  // (never 0).
   bool network = false;
+  std::string netRate = "100mbit";
+  std::vector<std::string> netAllow;
   uint32_t faasletUid = 65534;
   uint32_t faasletGid = 65534;
   // The global state tier: Redis at "host:port" (--state-redis, else
