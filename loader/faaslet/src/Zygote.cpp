@@ -35,16 +35,26 @@ using protocol::Msg;
 // the Faaslet's channel to the scheduler (an announced chain: two). A lost
 // scheduler ends the Faaslet. Ids are the scheduler's numbering of this
 // call's own chained calls (docs/Faaslets.md, "Call ids").
-void installChaining(api::CallContext& call, int channel) {
-  auto reply = [channel](Msg type) {
+//
+// Installed once, in the zygote after its initialisation, not in each
+// Faaslet: building them after the fork wrote the call context's page, the
+// state store's lock and its page, and ran code on five more pages, each a
+// page fault on the restore's path. `channelSlot` is the zygote's slot for the
+// channel of the Faaslet it forks next: each Faaslet reads its own from its
+// copy of the zygote's memory. The zygote itself never calls them (no guest
+// code runs in it after initialisation).
+void installChaining(api::CallContext& call, const int* channelSlot) {
+  auto reply = [channelSlot](Msg type) {
+    const int channel = *channelSlot;
     Message m;
     if (!protocol::receive(channel, m) || m.type != type) _exit(kLostScheduler);
     return m;
   };
   // A Chain or ChainThis request: `head` (the callee's name, or nothing)
   // then the input inline, or, for a large input, announced first.
-  auto request = [channel, reply](Msg type, uint32_t a, std::string_view head,
-                                  std::span<const uint8_t> input) -> uint32_t {
+  auto request = [channelSlot, reply](Msg type, uint32_t a, std::string_view head,
+                                      std::span<const uint8_t> input) -> uint32_t {
+    const int channel = *channelSlot;
     std::vector<uint8_t> payload(head.begin(), head.end());
     if (input.size() <= protocol::kMaxInlineChainInput) {
       payload.insert(payload.end(), input.begin(), input.end());
@@ -73,13 +83,13 @@ void installChaining(api::CallContext& call, int channel) {
   call.chainThis = [request](uint32_t entry, std::span<const uint8_t> input) -> uint32_t {
     return request(Msg::ChainThis, entry, {}, input);
   };
-  call.await = [channel, reply](uint32_t id) -> int32_t {
-    if (!protocol::send(channel, Msg::Await, id, 0)) _exit(kLostScheduler);
+  call.await = [channelSlot, reply](uint32_t id) -> int32_t {
+    if (!protocol::send(*channelSlot, Msg::Await, id, 0)) _exit(kLostScheduler);
     return reply(Msg::AwaitReply).b;
   };
-  call.getOutput = [channel, reply](uint32_t id, std::span<uint8_t> buffer) -> int32_t {
+  call.getOutput = [channelSlot, reply](uint32_t id, std::span<uint8_t> buffer) -> int32_t {
     int32_t wanted = int32_t(std::min<size_t>(buffer.size(), INT32_MAX));
-    if (!protocol::send(channel, Msg::GetOutput, id, wanted)) _exit(kLostScheduler);
+    if (!protocol::send(*channelSlot, Msg::GetOutput, id, wanted)) _exit(kLostScheduler);
     Message m = reply(Msg::OutputReply);
     if (m.a != 1) return -1;
     size_t n = std::min(buffer.size(), m.payload.size());
@@ -88,7 +98,8 @@ void installChaining(api::CallContext& call, int channel) {
   };
   // The Faaslet may not open sockets: its scheduler opens its connection to
   // the global state tier (if there is one) and passes it over the channel.
-  state::store().setConnectionSource([channel](std::string& error) -> int {
+  state::store().setConnectionSource([channelSlot](std::string& error) -> int {
+    const int channel = *channelSlot;
     if (!protocol::send(channel, Msg::GlobalConnect, 0, 0)) _exit(kLostScheduler);
     Message m;
     int fd = -1;
@@ -107,7 +118,6 @@ void installChaining(api::CallContext& call, int channel) {
 // the entry every run enters at: the Faaslet has both in memory from the
 // fork on.
 [[noreturn]] void runFaaslet(ProtoFaaslet& proto, int channel, Message& spawn) {
-  installChaining(proto.callContext(), channel);
   const uint32_t runs = spawn.a;
   uint32_t entry = 0;
   if (spawn.payload.size() < sizeof entry) _exit(kLostScheduler);
@@ -288,6 +298,9 @@ public:
       _exit(0);
     }
     proto_ = std::move(proto.value());
+    // After the initialisation (its own connection source says the global
+    // tier is out of its reach), before any Faaslet.
+    installChaining(proto_->callContext(), &faasletChannel_);
     std::fflush(nullptr);
     if (keeper_) keeper_->markInitialised();
     if (!protocol::send(control_, Msg::Ready, reaps_ ? 1 : 0, 0)) _exit(0);
@@ -397,6 +410,7 @@ private:
     // does it when Spawned arrives (Spawned.a = 1), also off the Faaslet's
     // path.
     bool pinned = pinToThisCpu(cpus_);
+    faasletChannel_ = channel;
     // _Fork, not fork: the zygote has one thread, so no lock can be held by
     // another thread at this point, and fork's extra work (atfork handlers,
     // taking and re-initialising malloc's, stdio's and the dynamic loader's
@@ -457,6 +471,8 @@ private:
   std::unique_ptr<isolation::CgroupKeeper> keeper_;
   std::unique_ptr<CgroupSlots> slots_;
   int childEvents_ = -1;
+  // The channel of the Faaslet being forked (installChaining).
+  int faasletChannel_ = -1;
   std::unique_ptr<ProtoFaaslet> proto_;
   ZygoteCpus cpus_;
   bool schedulerRestoresCpus_ = false;
