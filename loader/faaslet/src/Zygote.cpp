@@ -6,6 +6,7 @@
 #include "Protocol.h"
 
 #include "faasm/isolation/Isolation.h"
+#include "faasm/isolation/RawSyscall.h"
 #include "faasm/state/LocalState.h"
 #include "faasm/state/StateStore.h"
 
@@ -20,6 +21,7 @@
 #include <sched.h>
 #include <string>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -206,7 +208,7 @@ public:
     for (size_t i = 0; i < slots_.size(); ++i)
       if (i != except)
         for (int fd : slots_[i])
-          close(fd);
+          isolation::rawSyscall(SYS_close, fd);
   }
 
 private:
@@ -443,14 +445,17 @@ private:
   }
 
   // In the child of spawn's fork: nothing here but what isolation needs.
-  // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.)
+  // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.) Its
+  // system calls are raw, as in dieWithParent and applyInFaaslet: no libc
+  // wrapper's code page is faulted in on the restore's path
+  // (isolation/RawSyscall.h).
   [[noreturn]] void becomeFaaslet(Message& spawnRequest, int channel, size_t slot) {
     protocol::dieWithParent(pid_);
     // The zygote's own descriptors: the scheduler's control socket, the
     // keeper's, other Faaslets' cgroups.
-    close(control_);
-    if (childEvents_ >= 0) close(childEvents_);
-    if (keeper_) close(keeper_->socket());
+    isolation::rawSyscall(SYS_close, control_);
+    if (childEvents_ >= 0) isolation::rawSyscall(SYS_close, childEvents_);
+    if (keeper_) isolation::rawSyscall(SYS_close, keeper_->socket());
     if (slots_) slots_->closeInChild(slot);
     // Per Faaslet (loader/isolation): its cgroup slot, no fork. The rest
     // (uid, capabilities, namespaces, Landlock, seccomp) it inherited.
