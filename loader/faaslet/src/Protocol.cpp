@@ -1,10 +1,13 @@
 #include "Protocol.h"
 
+#include "faasm/isolation/RawSyscall.h"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace faasm::faaslet::protocol {
@@ -111,7 +114,10 @@ bool receiveBytes(int fd, void* data, uint64_t length) {
 }
 
 void dieWithParent(pid_t parent) {
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) _exit(kLostScheduler);
+  // Raw system calls: a new Faaslet's first steps (isolation/RawSyscall.h).
+  if (isolation::rawSyscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+      isolation::rawSyscall(SYS_getppid) != parent)
+    _exit(kLostScheduler);
 }
 
 } // namespace faasm::faaslet::protocol

@@ -6,6 +6,7 @@
 #include "Protocol.h"
 
 #include "faasm/isolation/Isolation.h"
+#include "faasm/isolation/RawSyscall.h"
 #include "faasm/state/LocalState.h"
 #include "faasm/state/StateStore.h"
 
@@ -20,6 +21,7 @@
 #include <sched.h>
 #include <string>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,16 +37,26 @@ using protocol::Msg;
 // the Faaslet's channel to the scheduler (an announced chain: two). A lost
 // scheduler ends the Faaslet. Ids are the scheduler's numbering of this
 // call's own chained calls (docs/Faaslets.md, "Call ids").
-void installChaining(api::CallContext& call, int channel) {
-  auto reply = [channel](Msg type) {
+//
+// Installed once, in the zygote after its initialisation, not in each
+// Faaslet: building them after the fork wrote the call context's page, the
+// state store's lock and its page, and ran code on five more pages, each a
+// page fault on the restore's path. `channelSlot` is the zygote's slot for the
+// channel of the Faaslet it forks next: each Faaslet reads its own from its
+// copy of the zygote's memory. The zygote itself never calls them (no guest
+// code runs in it after initialisation).
+void installChaining(api::CallContext& call, const int* channelSlot) {
+  auto reply = [channelSlot](Msg type) {
+    const int channel = *channelSlot;
     Message m;
     if (!protocol::receive(channel, m) || m.type != type) _exit(kLostScheduler);
     return m;
   };
   // A Chain or ChainThis request: `head` (the callee's name, or nothing)
   // then the input inline, or, for a large input, announced first.
-  auto request = [channel, reply](Msg type, uint32_t a, std::string_view head,
-                                  std::span<const uint8_t> input) -> uint32_t {
+  auto request = [channelSlot, reply](Msg type, uint32_t a, std::string_view head,
+                                      std::span<const uint8_t> input) -> uint32_t {
+    const int channel = *channelSlot;
     std::vector<uint8_t> payload(head.begin(), head.end());
     if (input.size() <= protocol::kMaxInlineChainInput) {
       payload.insert(payload.end(), input.begin(), input.end());
@@ -73,13 +85,13 @@ void installChaining(api::CallContext& call, int channel) {
   call.chainThis = [request](uint32_t entry, std::span<const uint8_t> input) -> uint32_t {
     return request(Msg::ChainThis, entry, {}, input);
   };
-  call.await = [channel, reply](uint32_t id) -> int32_t {
-    if (!protocol::send(channel, Msg::Await, id, 0)) _exit(kLostScheduler);
+  call.await = [channelSlot, reply](uint32_t id) -> int32_t {
+    if (!protocol::send(*channelSlot, Msg::Await, id, 0)) _exit(kLostScheduler);
     return reply(Msg::AwaitReply).b;
   };
-  call.getOutput = [channel, reply](uint32_t id, std::span<uint8_t> buffer) -> int32_t {
+  call.getOutput = [channelSlot, reply](uint32_t id, std::span<uint8_t> buffer) -> int32_t {
     int32_t wanted = int32_t(std::min<size_t>(buffer.size(), INT32_MAX));
-    if (!protocol::send(channel, Msg::GetOutput, id, wanted)) _exit(kLostScheduler);
+    if (!protocol::send(*channelSlot, Msg::GetOutput, id, wanted)) _exit(kLostScheduler);
     Message m = reply(Msg::OutputReply);
     if (m.a != 1) return -1;
     size_t n = std::min(buffer.size(), m.payload.size());
@@ -88,7 +100,8 @@ void installChaining(api::CallContext& call, int channel) {
   };
   // The Faaslet may not open sockets: its scheduler opens its connection to
   // the global state tier (if there is one) and passes it over the channel.
-  state::store().setConnectionSource([channel](std::string& error) -> int {
+  state::store().setConnectionSource([channelSlot](std::string& error) -> int {
+    const int channel = *channelSlot;
     if (!protocol::send(channel, Msg::GlobalConnect, 0, 0)) _exit(kLostScheduler);
     Message m;
     int fd = -1;
@@ -107,7 +120,6 @@ void installChaining(api::CallContext& call, int channel) {
 // the entry every run enters at: the Faaslet has both in memory from the
 // fork on.
 [[noreturn]] void runFaaslet(ProtoFaaslet& proto, int channel, Message& spawn) {
-  installChaining(proto.callContext(), channel);
   const uint32_t runs = spawn.a;
   uint32_t entry = 0;
   if (spawn.payload.size() < sizeof entry) _exit(kLostScheduler);
@@ -196,7 +208,7 @@ public:
     for (size_t i = 0; i < slots_.size(); ++i)
       if (i != except)
         for (int fd : slots_[i])
-          close(fd);
+          isolation::rawSyscall(SYS_close, fd);
   }
 
 private:
@@ -291,6 +303,9 @@ public:
       _exit(0);
     }
     proto_ = std::move(proto.value());
+    // After the initialisation (its own connection source says the global
+    // tier is out of its reach), before any Faaslet.
+    installChaining(proto_->callContext(), &faasletChannel_);
     std::fflush(nullptr);
     if (keeper_) keeper_->markInitialised();
     if (!protocol::send(control_, Msg::Ready, reaps_ ? 1 : 0, 0)) _exit(0);
@@ -400,6 +415,7 @@ private:
     // does it when Spawned arrives (Spawned.a = 1), also off the Faaslet's
     // path.
     bool pinned = pinToThisCpu(cpus_);
+    faasletChannel_ = channel;
     // _Fork, not fork: the zygote has one thread, so no lock can be held by
     // another thread at this point, and fork's extra work (atfork handlers,
     // taking and re-initialising malloc's, stdio's and the dynamic loader's
@@ -432,14 +448,17 @@ private:
   }
 
   // In the child of spawn's fork: nothing here but what isolation needs.
-  // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.)
+  // (A Faaslet never forks: SIGCHLD's disposition and mask are moot.) Its
+  // system calls are raw, as in dieWithParent and applyInFaaslet: no libc
+  // wrapper's code page is faulted in on the restore's path
+  // (isolation/RawSyscall.h).
   [[noreturn]] void becomeFaaslet(Message& spawnRequest, int channel, size_t slot) {
     protocol::dieWithParent(pid_);
     // The zygote's own descriptors: the scheduler's control socket, the
     // keeper's, other Faaslets' cgroups.
-    close(control_);
-    if (childEvents_ >= 0) close(childEvents_);
-    if (keeper_) close(keeper_->socket());
+    isolation::rawSyscall(SYS_close, control_);
+    if (childEvents_ >= 0) isolation::rawSyscall(SYS_close, childEvents_);
+    if (keeper_) isolation::rawSyscall(SYS_close, keeper_->socket());
     if (slots_) slots_->closeInChild(slot);
     // Per Faaslet (loader/isolation): its cgroup slot, no fork. The rest
     // (uid, capabilities, namespaces, Landlock, seccomp) it inherited.
@@ -460,6 +479,8 @@ private:
   std::unique_ptr<isolation::CgroupKeeper> keeper_;
   std::unique_ptr<CgroupSlots> slots_;
   int childEvents_ = -1;
+  // The channel of the Faaslet being forked (installChaining).
+  int faasletChannel_ = -1;
   std::unique_ptr<ProtoFaaslet> proto_;
   ZygoteCpus cpus_;
   bool schedulerRestoresCpus_ = false;

@@ -12,6 +12,7 @@
 // caller re-arms it afterwards.
 #include "IsolationPrivate.h"
 #include "faasm/isolation/Isolation.h"
+#include "faasm/isolation/RawSyscall.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -274,19 +275,21 @@ bool IsolationPlan::confineZygote(const ProcessConfinement& what) {
 }
 
 void IsolationPlan::applyInFaaslet(const int* procsFds, size_t count) const noexcept {
+  // Raw system calls: a new Faaslet's first steps (RawSyscall.h).
   for (size_t i = 0; i < count; ++i) {
-    if (::write(procsFds[i], "0", 1) != 1) {
+    if (rawSyscall(SYS_write, procsFds[i], reinterpret_cast<long>("0"), 1) != 1) {
       static const char msg[] =
           "faasm-run: warning: cgroup limits not enforced: cannot enter the cgroup\n";
       ssize_t ignored = ::write(2, msg, sizeof msg - 1);
       (void)ignored;
     }
-    ::close(procsFds[i]);
+    rawSyscall(SYS_close, procsFds[i]);
   }
   // Faaslets share the zygote's uid: a limit of 0 processes makes every
   // fork fail (EAGAIN), which the zygote's filter would otherwise permit.
   struct rlimit none{0, 0};
-  ::setrlimit(RLIMIT_NPROC, &none);
+  // What setrlimit does (the allow-list permits exactly this call).
+  rawSyscall(SYS_prlimit64, 0, RLIMIT_NPROC, reinterpret_cast<long>(&none), 0);
 }
 
 } // namespace faasm::isolation
