@@ -4,8 +4,12 @@
 
 #include "faasm/codegen/Compiler.h"
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
+#include <vector>
 
 namespace wabt {
 struct Module;
@@ -13,9 +17,16 @@ struct Module;
 
 namespace faasm::codegen {
 
+// A side module's dylink.0 section (clang -fPIC -shared), as it states it.
+struct DylinkInfo {
+  uint32_t memorySize = 0, memoryAlign = 0, tableSize = 0, tableAlign = 0;
+  std::vector<std::string> needed;
+};
+
 struct ReadResult {
   std::unique_ptr<wabt::Module> module; // null on failure
   CompileResult status;
+  std::optional<DylinkInfo> dylink; // set for a side module
 };
 
 // Parses a binary module with the WebAssembly 2.0 feature set and validates it.
