@@ -100,7 +100,8 @@ std::vector<host::HostFunction> hostFunctions() {
   };
 }
 
-std::pair<const void*, std::shared_ptr<void>> dlHostState(std::shared_ptr<host::DynamicLinker> linker) {
+std::pair<const void*, std::shared_ptr<void>>
+dlHostState(std::shared_ptr<host::DynamicLinker> linker) {
   auto state = std::make_shared<DlState>();
   state->linker = std::move(linker);
   return {&kDlStateTag, std::move(state)};

@@ -270,8 +270,8 @@ host::LinkResult DynamicLinker::link(Instance& main, const std::shared_ptr<Modul
         found = exportValue(*l.instance, l.memoryBase, got.symbol, got.function, !got.function,
                             *table, value);
     if (!found)
-      found = exportValue(*instance, uint32_t(memoryBase), got.symbol, got.function,
-                          !got.function, *table, value);
+      found = exportValue(*instance, uint32_t(memoryBase), got.symbol, got.function, !got.function,
+                          *table, value);
     if (!found) return failed(name + ": undefined symbol " + got.symbol);
     *got.global->cell() = GlobalObject::i32(int32_t(value));
   }
@@ -283,8 +283,7 @@ host::LinkResult DynamicLinker::link(Instance& main, const std::shared_ptr<Modul
       return failed(name + ": " + step + " must take and return nothing");
     InvokeResult r = invoke(f, {});
     if (r.trap == abi::TrapCode::Exit) host::exitGuest(r.exitCode);
-    if (!r.ok())
-      return failed(name + ": " + step + " trapped: " + abi::trapMessage(r.trap));
+    if (!r.ok()) return failed(name + ": " + step + " trapped: " + abi::trapMessage(r.trap));
   }
 
   Library library;

@@ -22,6 +22,7 @@ std::vector<host::HostFunction> hostFunctions();
 // The InstantiateOptions::hostState entry that gives an instance `linker`
 // (and dlerror's last error). An instance without one gets "dynamic loading
 // is not available here" from every dlopen.
-std::pair<const void*, std::shared_ptr<void>> dlHostState(std::shared_ptr<host::DynamicLinker> linker);
+std::pair<const void*, std::shared_ptr<void>>
+dlHostState(std::shared_ptr<host::DynamicLinker> linker);
 
 } // namespace faasm::dl
