@@ -8,8 +8,7 @@ int host_note(int v) {
 void* malloc(unsigned long n) {
   return (void*)0xFFFFFFF0ul;
 }
-void free(void* p) {
-}
+void free(void* p) {}
 int _faasm_dispatch(int f) {
   return 666;
 }
