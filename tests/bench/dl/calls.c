@@ -42,7 +42,8 @@ int main(void) {
     double t3 = now();
     double within = (t1 - t0) / n * 1e9, toLib = (t2 - t1) / n * 1e9, toMain = (t3 - t2) / n * 1e9;
     printf("within main %.2f ns, main->lib %.2f ns (%.2fx), lib->main %.2f ns (%.2fx)%s\n", within,
-           toLib, toLib / within, toMain, toMain / within, x == n && y == n && z == n ? "" : " WRONG");
+           toLib, toLib / within, toMain, toMain / within,
+           x == n && y == n && z == n ? "" : " WRONG");
   }
   return 0;
 }
