@@ -145,6 +145,11 @@ int main(int argc, char** argv) {
                  "preopen a host directory as HOST[:GUEST] or HOST::GUEST; GUEST defaults to "
                  "HOST (repeatable)")
       ->allow_extra_args(false);
+  app.add_option("--lib", options.libs,
+                 "a library artefact (faasm-codegen of a -fPIC -shared module) the function may "
+                 "dlopen, loaded before confinement; dlopen finds it by a path under a --dir "
+                 "(repeatable)")
+      ->allow_extra_args(false);
   app.add_option("--warm", options.warm, "run the call N times in one warm Faaslet, reset between")
       ->check(CLI::Range(1u, 1000000u))
       ->capture_default_str();

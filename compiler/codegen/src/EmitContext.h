@@ -7,6 +7,8 @@
 #include "faasm/abi/Abi.h"
 #include "faasm/codegen/Compiler.h"
 
+#include "WasmReader.h"
+
 #include "wabt/cast.h"
 #include "wabt/ir.h"
 
@@ -66,6 +68,7 @@ struct ModuleContext {
 
   uint32_t numImportedFuncs;
   uint64_t cpuFeatures = abi::kCpuBaseline;
+  const DylinkInfo* dylink = nullptr;            // a side module's dylink.0, or null
   std::vector<llvm::Function*> definedFunctions; // by defined index
   std::map<std::string, llvm::Function*> thunks; // by signature string
 
@@ -258,8 +261,10 @@ std::vector<Partition> partitionFunctions(const wabt::Module& wasm, unsigned max
 // Module-level emission (ModuleEmitter.cpp): declarations, function bodies,
 // thunks and the descriptor. Throws UnsupportedError. cpuFeatures
 // (abi::CpuFeature bits) is recorded in the descriptor.
+// `dylink` is a side module's dylink.0 (recorded in the descriptor), or null.
 std::unique_ptr<llvm::Module> translatePartition(llvm::LLVMContext& ctx, const wabt::Module& wasm,
                                                  const CompileOptions& options,
-                                                 uint64_t cpuFeatures, const Partition& partition);
+                                                 uint64_t cpuFeatures, const Partition& partition,
+                                                 const DylinkInfo* dylink);
 
 } // namespace faasm::codegen

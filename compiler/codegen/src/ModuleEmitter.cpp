@@ -181,6 +181,7 @@ private:
   std::vector<Constant*> exportDescs();
   std::vector<Constant*> dataSegmentDescs();
   std::vector<Constant*> elemSegmentDescs();
+  Constant* dylinkDesc();
 
   Constant* string(const std::string& text) {
     auto found = strings.find(text);
@@ -314,12 +315,33 @@ void DescriptorEmitter::emit() {
   out.nested(offsetof(D, dataSegments), array(dataSegments, "data.segments"), 16);
   out.nested(offsetof(D, elemSegments), array(elemSegments, "elem.segments"), 16);
   out.ptr(offsetof(D, sourceName), string(m.options.sourceName));
+  out.ptr(offsetof(D, dylink), dylinkDesc());
   Constant* descriptor = out.finish(sizeof(D));
   auto* global =
       new GlobalVariable(*m.llvmModule, descriptor->getType(), true, GlobalValue::ExternalLinkage,
                          descriptor, abi::kDescriptorSymbol);
   global->setAlignment(Align(16));
   global->setVisibility(GlobalValue::DefaultVisibility);
+}
+
+// A side module's dylink.0 as a private constant, or null.
+Constant* DescriptorEmitter::dylinkDesc() {
+  if (!m.dylink) return nullptr;
+  std::vector<Constant*> needed;
+  for (const std::string& library : m.dylink->needed)
+    needed.push_back(name(library));
+  StructBuilder out(m);
+  using D = abi::DylinkDesc;
+  out.u32(offsetof(D, memorySize), m.dylink->memorySize);
+  out.u32(offsetof(D, memoryAlign), m.dylink->memoryAlign);
+  out.u32(offsetof(D, tableSize), m.dylink->tableSize);
+  out.u32(offsetof(D, tableAlign), m.dylink->tableAlign);
+  out.nested(offsetof(D, needed), array(needed, "dylink.needed"), 16);
+  Constant* value = out.finish(sizeof(D));
+  auto* global = new GlobalVariable(*m.llvmModule, value->getType(), true,
+                                    GlobalValue::PrivateLinkage, value, "dylink");
+  global->setAlignment(Align(16));
+  return global;
 }
 
 // Types, each with the thunk the host calls functions of that type through.
@@ -574,9 +596,11 @@ std::string sanitizedName(const std::string& name, uint32_t index) {
 
 std::unique_ptr<llvm::Module> translatePartition(LLVMContext& ctx, const wabt::Module& wasm,
                                                  const CompileOptions& options,
-                                                 uint64_t cpuFeatures, const Partition& partition) {
+                                                 uint64_t cpuFeatures, const Partition& partition,
+                                                 const DylinkInfo* dylink) {
   ModuleContext m(ctx, wasm, options);
   m.cpuFeatures = cpuFeatures;
+  m.dylink = dylink;
   if (wasm.memories.size() > 1) throw UnsupportedError{"more than one memory"};
 
   // Every partition declares every function so direct calls can name it; the

@@ -73,6 +73,77 @@ void flatten(wabt::ExprList& exprs) {
   }
 }
 
+// LEB128 reading for the dylink.0 section; every read checks the end.
+struct ByteReader {
+  std::span<const uint8_t> bytes;
+  size_t at = 0;
+  bool u32(uint32_t& out) {
+    uint64_t value = 0;
+    for (unsigned shift = 0; shift < 35; shift += 7) {
+      if (at >= bytes.size()) return false;
+      uint8_t byte = bytes[at++];
+      value |= uint64_t(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) {
+        if (value > UINT32_MAX) return false;
+        out = uint32_t(value);
+        return true;
+      }
+    }
+    return false;
+  }
+  bool name(std::string& out) {
+    uint32_t length = 0;
+    if (!u32(length) || length > bytes.size() - at) return false;
+    out.assign(reinterpret_cast<const char*>(bytes.data() + at), length);
+    at += length;
+    return true;
+  }
+};
+
+// The dylink.0 custom section, if the module has one (tool-conventions'
+// DynamicLinking.md: it is the first section; subsection 1 is the memory and
+// table info, 2 the needed libraries; the export and import info (3, 4) only
+// concern symbol flags this loader does not use). An empty string or an error.
+std::string readDylink(std::span<const uint8_t> wasm, std::optional<DylinkInfo>& out) {
+  ByteReader top{wasm, 8};
+  while (top.at < wasm.size()) {
+    uint8_t id = wasm[top.at++];
+    uint32_t size = 0;
+    if (!top.u32(size) || size > wasm.size() - top.at) return {}; // WABT reports the framing
+    std::span<const uint8_t> body = wasm.subspan(top.at, size);
+    top.at += size;
+    if (id != 0) continue;
+    ByteReader section{body};
+    std::string name;
+    if (!section.name(name) || name != "dylink.0") continue;
+    if (out) return "more than one dylink.0 section";
+    DylinkInfo info;
+    while (section.at < body.size()) {
+      uint8_t kind = body[section.at++];
+      uint32_t length = 0;
+      if (!section.u32(length) || length > body.size() - section.at)
+        return "malformed dylink.0 subsection";
+      ByteReader sub{body.subspan(section.at, length)};
+      section.at += length;
+      if (kind == 1) {
+        if (!sub.u32(info.memorySize) || !sub.u32(info.memoryAlign) || !sub.u32(info.tableSize) ||
+            !sub.u32(info.tableAlign))
+          return "malformed dylink.0 memory info";
+      } else if (kind == 2) {
+        uint32_t count = 0;
+        if (!sub.u32(count) || count > length) return "malformed dylink.0 needed list";
+        for (uint32_t i = 0; i < count; ++i) {
+          std::string needed;
+          if (!sub.name(needed)) return "malformed dylink.0 needed list";
+          info.needed.push_back(std::move(needed));
+        }
+      }
+    }
+    out = std::move(info);
+  }
+  return {};
+}
+
 } // namespace
 
 void WabtModuleDeleter::operator()(wabt::Module* module) const {
@@ -131,6 +202,10 @@ ReadResult readAndValidate(std::span<const uint8_t> wasm) {
   if (wabt::Failed(wabt::ValidateModule(module.get(), &errors, validateOptions))) {
     result.status = {false, ErrorKind::Invalid,
                      "invalid module: " + firstError(errors, "validation failed")};
+    return result;
+  }
+  if (std::string error = readDylink(wasm, result.dylink); !error.empty()) {
+    result.status = {false, ErrorKind::Malformed, "malformed module: " + error};
     return result;
   }
   result.module = std::move(module);

@@ -4,8 +4,12 @@
 
 #include "faasm/codegen/Compiler.h"
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
+#include <vector>
 
 namespace wabt {
 struct Module;
@@ -22,9 +26,16 @@ struct WabtModuleDeleter {
 };
 using WabtModulePtr = std::unique_ptr<wabt::Module, WabtModuleDeleter>;
 
+// A side module's dylink.0 section (clang -fPIC -shared), as it states it.
+struct DylinkInfo {
+  uint32_t memorySize = 0, memoryAlign = 0, tableSize = 0, tableAlign = 0;
+  std::vector<std::string> needed;
+};
+
 struct ReadResult {
   WabtModulePtr module; // null on failure
   CompileResult status;
+  std::optional<DylinkInfo> dylink; // set for a side module
 };
 
 // Checks the compiler's limits (WasmLimits.h), then parses a binary module

@@ -168,6 +168,12 @@ int hostFdOf(VMContext* vm, int32_t fd) {
   return fdView(vm, fd).host;
 }
 
+int readableFileOf(VMContext* vm, int32_t fd) {
+  FdView v = fdView(vm, fd);
+  if (!v.valid() || v.stream || v.directory || v.socket || !v.has(kRightFdRead)) return -1;
+  return v.host;
+}
+
 int32_t insertFile(VMContext* vm, std::shared_ptr<WasiContext::File> file) {
   auto& files = wasiContextOf(vm).files;
   int32_t next = 3;

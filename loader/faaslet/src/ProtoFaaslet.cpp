@@ -1,6 +1,7 @@
 #include "faasm/faaslet/Faaslet.h"
 
 #include "faasm/api/Faasm.h"
+#include "faasm/dl/Dl.h"
 #include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/TypeRegistry.h"
 #include "faasm/state/LocalState.h"
@@ -71,6 +72,16 @@ ProtoFaaslet::create(const FunctionSpec& spec, const std::function<runtime::Erro
 
   p->registry_.addFunctions(wasi::hostFunctions());
   p->registry_.addFunctions(api::hostFunctions());
+  p->registry_.addFunctions(dl::hostFunctions());
+  // Libraries are mapped now, before confinement: afterwards seccomp
+  // refuses every executable mapping, so dlopen can only link these.
+  std::vector<std::shared_ptr<runtime::Module>> libraries;
+  for (const std::string& lib : spec.libs) {
+    auto library = runtime::Module::load(lib);
+    if (!library) return runtime::makeError("library " + lib + ": " + library.error().message);
+    libraries.push_back(library.value());
+  }
+  p->linker_ = std::make_shared<runtime::DynamicLinker>(p->registry_.resolver(), libraries);
   auto wasi = std::make_shared<wasi::WasiContext>();
   p->wasi_ = wasi;
   wasi->args.push_back(spec.file);
@@ -102,6 +113,7 @@ ProtoFaaslet::create(const FunctionSpec& spec, const std::function<runtime::Erro
   options.hostState.push_back(wasi::wasiHostState(wasi));
   options.hostState.push_back(api::callContextHostState(p->call_));
   options.hostState.push_back(api::faasmHostState(spec.user));
+  options.hostState.push_back(dl::dlHostState(p->linker_));
   auto instance = runtime::Instance::instantiate(p->module_, p->registry_.resolver(), options);
   if (!instance) return instance.error();
   p->instance_ = instance.value();
@@ -165,6 +177,12 @@ ProtoFaaslet::create(const FunctionSpec& spec, const std::function<runtime::Erro
     return runtime::makeError("initialisation returned holding the state lock \"" + key +
                               "\"; release it before _faasm_zygote returns");
   }
+  // A library's instance lives in this process, outside what a snapshot
+  // records (memory, table, globals of the main instance): restored from a
+  // file, or reset, its functions and GOT would be gone.
+  if (std::vector<std::string> linked = p->linker_->linkedNames(); !linked.empty())
+    return runtime::makeError("initialisation dlopened " + linked.front() +
+                              "; libraries cannot be part of a snapshot: dlopen them in the call");
   // Anything the initialisation asked for as output is not a call's.
   p->call_->output.clear();
 
@@ -229,6 +247,9 @@ runtime::Error ProtoFaaslet::reset() {
   call_->input.clear();
   call_->output.clear();
   wasi_->restoreBaseline();
+  // The reset puts memory and table back as they were before any library
+  // was linked, so the call's libraries are forgotten with them.
+  linker_->forgetLinked();
   return resetToSnapshot(*instance_, *snapshot_);
 }
 

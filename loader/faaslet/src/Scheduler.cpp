@@ -220,6 +220,7 @@ Scheduler::Zygote* Scheduler::zygoteFor(const std::string& user, const std::stri
     spec.file = options_.functionsDir + "/" + function + ".so";
     spec.env = options_.env;
     spec.dirs = options_.dirs;
+    spec.libs = options_.libs;
     struct stat st{};
     if (stat(spec.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
   }

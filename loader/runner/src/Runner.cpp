@@ -111,6 +111,7 @@ faaslet::FunctionSpec specOf(const RunOptions& options) {
   spec.args = options.args;
   spec.env = options.env;
   spec.dirs = options.dirs;
+  spec.libs = options.libs;
   spec.snapshotIn = options.snapshotIn;
   spec.network = options.network;
   return spec;
@@ -220,6 +221,7 @@ int runFaaslets(const RunOptions& options) {
   schedulerOptions.functionsDir = options.functionsDir;
   schedulerOptions.env = options.env;
   schedulerOptions.dirs = options.dirs;
+  schedulerOptions.libs = options.libs;
   schedulerOptions.timeout = options.timeout;
   schedulerOptions.limits = options.limits;
   schedulerOptions.log = [](const std::string& line) {

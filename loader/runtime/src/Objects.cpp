@@ -1,5 +1,6 @@
 #include "faasm/runtime/Objects.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace faasm::runtime {
@@ -25,7 +26,12 @@ Expected<std::shared_ptr<TableObject>> TableObject::create(abi::ValType elemType
 int64_t TableObject::grow(uint64_t delta, void* init) {
   uint64_t old = table_.size;
   if (delta > table_.maxSize || old + delta > table_.maxSize) return -1;
-  storage_.resize(old + delta, init);
+  // After a snapshot's reset the storage may be longer than the table
+  // (Snapshot.cpp shrinks the size only): the new slots must read `init`,
+  // never what a call before the reset left there (a function of a library
+  // linked in by that call, runtime/DynamicLinker.h).
+  storage_.resize(std::max<uint64_t>(storage_.size(), old + delta), nullptr);
+  std::fill(storage_.begin() + old, storage_.begin() + old + delta, init);
   table_.elements = storage_.data();
   table_.size = uint32_t(old + delta);
   return int64_t(old);

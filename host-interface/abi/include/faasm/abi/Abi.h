@@ -343,6 +343,18 @@ template <typename T> struct Array {
 };
 static_assert(sizeof(Array<int>) == 16);
 
+// The dylink.0 section of a side module (clang -fPIC -shared): what it needs
+// of the instance that loads it (docs/DynamicLoading.md). The compiler copies
+// it as the module states it; the loader checks every number before use.
+struct DylinkDesc {
+  uint32_t memorySize;  // bytes of data at __memory_base
+  uint32_t memoryAlign; // log2 of __memory_base's alignment
+  uint32_t tableSize;   // table slots at __table_base
+  uint32_t tableAlign;  // log2 of __table_base's alignment
+  Array<Name> needed;   // libraries it needs loaded first
+};
+static_assert(sizeof(DylinkDesc) == 32);
+
 struct ModuleDescriptor {
   // These four fields keep their place in every ABI version, so the loader can
   // read them from an artefact of any version and say what is wrong.
@@ -361,7 +373,8 @@ struct ModuleDescriptor {
   Array<ExportDesc> exports;
   Array<DataSegmentDesc> dataSegments;
   Array<ElemSegmentDesc> elemSegments;
-  const char* sourceName; // the wasm file it was compiled from
+  const char* sourceName;   // the wasm file it was compiled from
+  const DylinkDesc* dylink; // a side module's dylink.0, or null for a main module
 };
 static_assert(offsetof(ModuleDescriptor, magic) == 0);
 static_assert(offsetof(ModuleDescriptor, abiVersion) == 4);
@@ -369,6 +382,7 @@ static_assert(offsetof(ModuleDescriptor, compilerVersion) == 8);
 static_assert(offsetof(ModuleDescriptor, boundsMode) == 16);
 static_assert(offsetof(ModuleDescriptor, cpuFeatures) == 24);
 static_assert(offsetof(ModuleDescriptor, types) == 32);
-static_assert(sizeof(ModuleDescriptor) == 184);
+static_assert(offsetof(ModuleDescriptor, dylink) == 184);
+static_assert(sizeof(ModuleDescriptor) == 192);
 
 } // namespace faasm::abi

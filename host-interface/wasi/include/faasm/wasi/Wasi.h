@@ -94,4 +94,10 @@ std::pair<const void*, std::shared_ptr<void>> wasiHostState(std::shared_ptr<Wasi
 // The context of the instance that owns `vmctx`.
 WasiContext& wasiContextOf(abi::VMContext* vmctx);
 
+// The host descriptor behind guest fd `fd` if it is a file (not a directory,
+// stream or socket) the guest may read (fd_read right), else -1. For host
+// functions that act on a file the guest opened itself, so that its path
+// was resolved and confined exactly as every WASI path is (dlopen).
+int readableFileOf(abi::VMContext* vmctx, int32_t fd);
+
 } // namespace faasm::wasi

@@ -16,6 +16,7 @@
 #include "faasm/api/CallContext.h"
 #include "faasm/api/Faasm.h"
 #include "faasm/isolation/Isolation.h"
+#include "faasm/runtime/DynamicLinker.h"
 #include "faasm/runtime/Error.h"
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/Instance.h"
@@ -95,6 +96,9 @@ struct FunctionSpec {
   std::vector<std::string> args;        // guest argv[1..]
   std::vector<std::string> env;         // "KEY=VALUE"
   std::vector<std::string> dirs;        // preopens "HOST[:GUEST]" (WASI files, host-interface)
+  // Library artefacts the function may dlopen (docs/DynamicLoading.md):
+  // loaded, seal and shape checked, before the process is confined.
+  std::vector<std::string> libs;
   std::string snapshotIn;               // restore from this file instead of initialising
   bool network = false; // granted the network: faasm_net may connect (docs/Networking.md)
 };
@@ -165,6 +169,7 @@ private:
   std::shared_ptr<api::CallContext> call_;
   std::shared_ptr<wasi::WasiContext> wasi_; // its descriptor table is reset with memory
   std::shared_ptr<runtime::Instance> instance_;
+  std::shared_ptr<runtime::DynamicLinker> linker_; // dlopen's (docs/DynamicLoading.md)
   std::shared_ptr<Snapshot> snapshot_;
   // The state mappings initialisation made (part of the snapshot, shared).
   decltype(api::FaasmInstance::mappings) initMappings_;

@@ -84,6 +84,7 @@ struct SchedulerOptions {
   // Given to every zygote of a chained function (guest env, preopens).
   std::vector<std::string> env;
   std::vector<std::string> dirs;
+  std::vector<std::string> libs; // library artefacts they may dlopen
   // Applied in each Faaslet right after fork (may be null: no isolation).
   std::shared_ptr<const isolation::IsolationPlan> isolation;
   // Wall-clock limit per run of a call, enforced here (SIGKILL to the

@@ -30,6 +30,7 @@ struct RunOptions {
   std::string outputFile;        // write the call's output here; empty: stdout
   std::string functionsDir;      // chained functions: <dir>/<name>.so
   std::vector<std::string> dirs; // preopens "HOST[:GUEST]"
+  std::vector<std::string> libs; // library artefacts the function may dlopen
   uint32_t warm = 1;             // runs in one warm Faaslet, reset between them
   std::string snapshotOut;       // initialise, write the snapshot here, run nothing
   std::string snapshotIn;        // restore from this snapshot instead of initialising

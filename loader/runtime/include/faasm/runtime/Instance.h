@@ -67,6 +67,9 @@ public:
   TableObject* table(uint32_t index) const {
     return index < tables_.size() ? tables_[index].get() : nullptr;
   }
+  std::shared_ptr<TableObject> tablePtr(uint32_t index) const {
+    return index < tables_.size() ? tables_[index] : nullptr;
+  }
   GlobalObject* global(uint32_t index) const {
     return index < globals_.size() ? globals_[index].get() : nullptr;
   }
@@ -77,6 +80,11 @@ public:
 
   // host::GuestInstance, for the host interface.
   void* hostState(const void* tag) const override;
+  // Every host state entry the instance was made with (a library linked
+  // into it gets the same ones: runtime/DynamicLinker.h).
+  const std::vector<std::pair<const void*, std::shared_ptr<void>>>& hostStates() const {
+    return hostState_;
+  }
   host::SharedMapping mapSharedIntoMemory(int fd, uint64_t fileOffset, uint64_t length) override;
   [[noreturn]] void raiseTrap(abi::TrapCode code, int32_t exitCode) override;
 
