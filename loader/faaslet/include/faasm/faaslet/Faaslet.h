@@ -99,8 +99,8 @@ struct FunctionSpec {
   // Library artefacts the function may dlopen (docs/DynamicLoading.md):
   // loaded, seal and shape checked, before the process is confined.
   std::vector<std::string> libs;
-  std::string snapshotIn;               // restore from this file instead of initialising
-  bool network = false; // granted the network: faasm_net may connect (docs/Networking.md)
+  std::string snapshotIn; // restore from this file instead of initialising
+  bool network = false;   // granted the network: faasm_net may connect (docs/Networking.md)
 };
 
 // The outcome of one call.
