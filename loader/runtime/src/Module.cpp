@@ -72,6 +72,14 @@ std::string missingCpuFeatures(uint64_t features) {
   return missing;
 }
 
+Expected<ArtefactIdentity> checkArtefact(const std::string& path) {
+  auto sealed = detail::readSealedArtefact(path);
+  if (!sealed) return sealed.error();
+  auto layout = detail::checkElfImage(sealed.value()->image());
+  if (!layout) return layout.error();
+  return ArtefactIdentity{sealed.value()->imageDigest(), sealed.value()->sourceDigest()};
+}
+
 Expected<std::shared_ptr<Module>> Module::load(const std::string& path) {
   // Nothing of the file runs, and the dynamic loader does not see it, until
   // its seal and shape have been checked (ArtefactSeal.cpp, ElfCheck.cpp).

@@ -86,6 +86,20 @@ private:
   abi::Digest sourceDigest_{};
 };
 
+// What an artefact file is, by its seal: the SHA-256 of its image (its
+// build) and of the wasm it was compiled from.
+struct ArtefactIdentity {
+  abi::Digest imageDigest{};
+  abi::Digest sourceDigest{};
+};
+
+// The checks Module::load makes before it maps anything (the seal under this
+// platform's key, the shape of the ELF image), without loading: for a caller
+// that must know whether a file is a good artefact before it hands the path
+// on (faasm-run's compile cache). The file may change afterwards; load()
+// checks again.
+Expected<ArtefactIdentity> checkArtefact(const std::string& path);
+
 // Names of the CpuFeature bits in `features` this host lacks, comma-separated;
 // empty if it has them all. Unknown bits count as lacking ("bit 63").
 std::string missingCpuFeatures(uint64_t features);
