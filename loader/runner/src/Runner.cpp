@@ -1,5 +1,7 @@
 #include "faasm/runner/Runner.h"
 
+#include "faasm/runner/ArtefactCache.h"
+
 #include "faasm/faaslet/Faaslet.h"
 #include "faasm/faaslet/Scheduler.h"
 #include "faasm/isolation/Isolation.h"
@@ -99,12 +101,21 @@ bool readInput(const RunOptions& options, std::vector<uint8_t>& out, std::string
   return true;
 }
 
-faaslet::FunctionSpec specOf(const RunOptions& options) {
+// The function's name: the module's file name without its extension.
+std::string functionNameOf(const std::string& file) {
+  std::string base = file.substr(file.rfind('/') + 1);
+  for (const char* extension : {".so", ".wasm", ".wat"})
+    if (base.ends_with(extension) && base.size() > std::strlen(extension))
+      return base.substr(0, base.size() - std::strlen(extension));
+  return base;
+}
+
+// `artefact` is what to load: options.file, or its compile.
+faaslet::FunctionSpec specOf(const RunOptions& options, const std::string& artefact) {
   faaslet::FunctionSpec spec;
   spec.user = options.user;
-  std::string base = options.file.substr(options.file.rfind('/') + 1);
-  spec.name = base.ends_with(".so") ? base.substr(0, base.size() - 3) : base;
-  spec.file = options.file;
+  spec.name = functionNameOf(options.file);
+  spec.file = artefact;
   spec.args = options.args;
   spec.env = options.env;
   spec.dirs = options.dirs;
@@ -132,7 +143,7 @@ isolation::IsolationLimits limitsOf(const RunOptions& options) {
 // --snapshot-out: initialise, write the snapshot, run nothing. Initialisation
 // is guest code: it runs in a child confined as a zygote is (and in a cgroup
 // with the limits, under the timeout), which may write only the snapshot file.
-int writeSnapshot(const RunOptions& options) {
+int writeSnapshot(const RunOptions& options, const std::string& artefact) {
   const isolation::IsolationLimits limits = limitsOf(options);
   if (limits.needsCgroup()) isolation::removeStaleCgroups();
   isolation::IsolationPlan plan(limits);
@@ -151,15 +162,16 @@ int writeSnapshot(const RunOptions& options) {
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     isolation::closeInheritedDescriptors({out});
-    if (runtime::Error e = faaslet::prepareStateOf(specOf(options), limits); !e.message.empty())
+    if (runtime::Error e = faaslet::prepareStateOf(specOf(options, artefact), limits);
+        !e.message.empty())
       ::_exit(fail(options.file, e.message));
     const std::vector<int> none;
     const std::vector<int>& procs = cgroup ? cgroup->procsDescriptors() : none;
     plan.applyInFaaslet(procs.data(), procs.size());
     // Reopened through the descriptor: no path to it need be searchable.
     const std::string path = "/proc/self/fd/" + std::to_string(out);
-    auto proto = faaslet::ProtoFaaslet::create(specOf(options), [&]() -> runtime::Error {
-      isolation::ProcessConfinement what = faaslet::confinementOf(specOf(options));
+    auto proto = faaslet::ProtoFaaslet::create(specOf(options, artefact), [&]() -> runtime::Error {
+      isolation::ProcessConfinement what = faaslet::confinementOf(specOf(options, artefact));
       what.writableFiles.push_back(path);
       if (!plan.confineZygote(what))
         return runtime::makeError("cannot confine the initialisation (see the warning above)");
@@ -195,7 +207,7 @@ int writeSnapshot(const RunOptions& options) {
   return status;
 }
 
-int runFaaslets(const RunOptions& options) {
+int runFaaslets(const RunOptions& options, const std::string& artefact) {
   const std::string& file = options.file;
   if (std::string problem = options.limits.problem(); !problem.empty()) return fail(file, problem);
   std::vector<uint8_t> input;
@@ -230,7 +242,7 @@ int runFaaslets(const RunOptions& options) {
   FAASM_LOG(Debug, "%s: running as a Faaslet of user %s (%u run%s)", file.c_str(),
             options.user.c_str(), options.warm, options.warm == 1 ? "" : "s");
   faaslet::Scheduler scheduler(std::move(schedulerOptions));
-  faaslet::FunctionSpec spec = specOf(options);
+  faaslet::FunctionSpec spec = specOf(options, artefact);
   std::string name = spec.name;
   scheduler.addFunction(std::move(spec));
   uint32_t id = scheduler.start(name, std::move(input), options.warm ? options.warm : 1);
@@ -263,9 +275,9 @@ int runFaaslets(const RunOptions& options) {
 
 // --invoke NAME: instantiates the artefact with WASI in this process and calls
 // one export with arguments parsed from the command line (no Faaslet).
-int invokeExport(const RunOptions& options) {
+int invokeExport(const RunOptions& options, const std::string& artefact) {
   const std::string& file = options.file;
-  auto module = runtime::Module::load(file);
+  auto module = runtime::Module::load(artefact);
   if (!module) return fail(file, module.error().message);
 
   runtime::HostModuleRegistry registry;
@@ -317,9 +329,16 @@ const char* runtimeVersion() {
 }
 
 int runCommand(const RunOptions& options) {
-  if (!options.snapshotOut.empty()) return writeSnapshot(options);
-  if (options.invoke.empty() || options.invoke == "_start") return runFaaslets(options);
-  return invokeExport(options);
+  std::unique_ptr<PreparedModule> compiled;
+  if (moduleKindOf(options.file) != ModuleKind::Artefact) {
+    auto prepared = prepareModule(options.file, {options.bounds, !options.noCache});
+    if (!prepared) return fail(options.file, prepared.error().message);
+    compiled = std::move(prepared.value());
+  }
+  const std::string& artefact = compiled ? compiled->artefact() : options.file;
+  if (!options.snapshotOut.empty()) return writeSnapshot(options, artefact);
+  if (options.invoke.empty() || options.invoke == "_start") return runFaaslets(options, artefact);
+  return invokeExport(options, artefact);
 }
 
 } // namespace faasm::runner
