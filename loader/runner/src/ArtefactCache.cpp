@@ -52,7 +52,9 @@ bool isCacheFileName(const char* name, bool* isEntry) {
   size_t length = std::strlen(name);
   if (length < 67) return false;
   for (size_t i = 0; i < 64; ++i)
-    if (!std::isxdigit(static_cast<unsigned char>(name[i])) || std::isupper(static_cast<unsigned char>(name[i]))) return false;
+    if (!std::isxdigit(static_cast<unsigned char>(name[i])) ||
+        std::isupper(static_cast<unsigned char>(name[i])))
+      return false;
   if (std::strncmp(name + 64, ".so", 3) != 0) return false;
   *isEntry = length == 67; // else a temporary file of an interrupted compile
   return true;
@@ -105,17 +107,14 @@ runtime::Expected<abi::Digest> digestOfFile(const std::string& path) {
   return sha.finish();
 }
 
-std::string cacheKey(const abi::Digest& input, const struct stat& codegen,
-                     abi::BoundsMode bounds) {
-  std::string text = std::string(kKeyFormat) + "\ninput " + abi::hexOf(input) + "\nfaasm " +
-                     FAASM_VERSION + " abi " + std::to_string(abi::kAbiVersion) +
-                     "\ncodegen " + std::to_string(codegen.st_dev) + " " +
-                     std::to_string(codegen.st_ino) + " " + std::to_string(codegen.st_size) + " " +
-                     std::to_string(codegen.st_mtim.tv_sec) + "." +
-                     std::to_string(codegen.st_mtim.tv_nsec) + " " +
-                     std::to_string(codegen.st_ctim.tv_sec) + "." +
-                     std::to_string(codegen.st_ctim.tv_nsec) + "\nbounds " + boundsName(bounds) +
-                     " " + kFixedCodegenFlags + "\n";
+std::string cacheKey(const abi::Digest& input, const struct stat& codegen, abi::BoundsMode bounds) {
+  std::string text =
+      std::string(kKeyFormat) + "\ninput " + abi::hexOf(input) + "\nfaasm " + FAASM_VERSION +
+      " abi " + std::to_string(abi::kAbiVersion) + "\ncodegen " + std::to_string(codegen.st_dev) +
+      " " + std::to_string(codegen.st_ino) + " " + std::to_string(codegen.st_size) + " " +
+      std::to_string(codegen.st_mtim.tv_sec) + "." + std::to_string(codegen.st_mtim.tv_nsec) + " " +
+      std::to_string(codegen.st_ctim.tv_sec) + "." + std::to_string(codegen.st_ctim.tv_nsec) +
+      "\nbounds " + boundsName(bounds) + " " + kFixedCodegenFlags + "\n";
   abi::Sha256 sha;
   sha.update(text.data(), text.size());
   return abi::hexOf(sha.finish());
@@ -232,9 +231,8 @@ std::string stemOf(const std::string& input) {
   return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
 }
 
-runtime::Expected<std::unique_ptr<PreparedModule>> compileUncached(const std::string& codegen,
-                                                                   const std::string& input,
-                                                                   abi::BoundsMode bounds) {
+runtime::Expected<std::unique_ptr<PreparedModule>>
+compileUncached(const std::string& codegen, const std::string& input, abi::BoundsMode bounds) {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/faasm-run.XXXXXX";
   if (!::mkdtemp(pattern.data()))
@@ -264,7 +262,11 @@ ModuleKind moduleKindOf(const std::string& path) {
   ssize_t n = ::read(fd, head, sizeof head);
   ::close(fd);
   if (n >= 4 && std::memcmp(head, "\0asm", 4) == 0) return ModuleKind::Wasm;
-  if (n >= 4 && std::memcmp(head, "\x7f" "ELF", 4) == 0) return ModuleKind::Artefact;
+  if (n >= 4 && std::memcmp(head,
+                            "\x7f"
+                            "ELF",
+                            4) == 0)
+    return ModuleKind::Artefact;
   if (path.ends_with(".wat")) return ModuleKind::Wat;
   ssize_t i = 0;
   while (i < n && std::isspace(static_cast<unsigned char>(head[i])))
@@ -303,8 +305,10 @@ runtime::Expected<std::unique_ptr<PreparedModule>> prepareModule(const std::stri
 
   const std::string dir = cacheDirectory();
   if (dir.empty()) {
-    FAASM_LOG(Warn, "no cache directory (neither XDG_CACHE_HOME nor HOME is set): compiling %s "
-                    "without the cache", input.c_str());
+    FAASM_LOG(Warn,
+              "no cache directory (neither XDG_CACHE_HOME nor HOME is set): compiling %s "
+              "without the cache",
+              input.c_str());
     return compileUncached(codegen, input, settings.bounds);
   }
   if (std::string problem = prepareCacheDirectory(dir); !problem.empty()) {
@@ -313,7 +317,8 @@ runtime::Expected<std::unique_ptr<PreparedModule>> prepareModule(const std::stri
     return compileUncached(codegen, input, settings.bounds);
   }
 
-  const std::string entry = dir + "/" + cacheKey(digest.value(), codegenStat, settings.bounds) + ".so";
+  const std::string entry =
+      dir + "/" + cacheKey(digest.value(), codegenStat, settings.bounds) + ".so";
   if (::access(entry.c_str(), F_OK) == 0) {
     // A text module's seal names the binary faasm-codegen assembled, which
     // this process cannot make: only a binary input's source is compared.
@@ -328,7 +333,7 @@ runtime::Expected<std::unique_ptr<PreparedModule>> prepareModule(const std::stri
       FAASM_LOG(Debug, "%s: cache hit: %s", input.c_str(), entry.c_str());
       return std::make_unique<PreparedModule>(entry);
     }
-    FAASM_LOG(Warn, "%s: cache entry %s refused (%s): compiling it again", input.c_str(),
+    FAASM_LOG(Warn, "%s: cache entry %s refused, compiling it again: %s", input.c_str(),
               entry.c_str(), problem.c_str());
     ::unlink(entry.c_str());
   }
@@ -363,8 +368,7 @@ runtime::Expected<CacheSummary> walkCache(bool remove) {
     bool isEntry = false;
     if (!isCacheFileName(e->d_name, &isEntry)) continue;
     struct stat st{};
-    if (::fstatat(dirFd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode))
-      continue;
+    if (::fstatat(dirFd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode)) continue;
     if (remove && ::unlinkat(dirFd, e->d_name, 0) != 0) {
       if (failure.empty()) failure = summary.directory + "/" + e->d_name + ": " + errnoText();
       continue;

@@ -119,7 +119,8 @@ int get(state::LocalStateStore& store, const StateCommand& c) {
   errno = 0;
   state::StateObject* object = store.open(c.user, c.key, false);
   if (!object)
-    return fail(userAndKey(c) + ": " + (errno == ENOENT || errno == 0 ? "no such key" : std::strerror(errno)));
+    return fail(userAndKey(c) + ": " +
+                (errno == ENOENT || errno == 0 ? "no such key" : std::strerror(errno)));
   int lock = object->lock(false);
   if (lock < 0) return fail(userAndKey(c) + ": cannot lock: " + std::strerror(errno));
   std::vector<uint8_t> bytes(object->size());

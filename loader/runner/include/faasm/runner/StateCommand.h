@@ -23,10 +23,10 @@ struct StateCommand {
   std::string user = api::kDefaultUser;
   bool userGiven = false; // list: only this user's keys (else every user's)
   std::string key;
-  bool hex = false;       // get: print the value as hex digits and a newline
-  std::string value;      // set: the value ...
-  std::string valueFile;  // ... or the file it is read from ("-": stdin)
-  bool allKeys = false;   // delete: every key of the user
+  bool hex = false;      // get: print the value as hex digits and a newline
+  std::string value;     // set: the value ...
+  std::string valueFile; // ... or the file it is read from ("-": stdin)
+  bool allKeys = false;  // delete: every key of the user
   uint32_t faasletUid = 65534;
   uint32_t faasletGid = 65534;
 };
