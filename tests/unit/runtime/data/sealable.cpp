@@ -83,4 +83,5 @@ extern "C" __attribute__((
     .dataSegments = {nullptr, 0},
     .elemSegments = {nullptr, 0},
     .sourceName = "sealable",
+    .codeMap = nullptr,
 };

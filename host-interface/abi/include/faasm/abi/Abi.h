@@ -14,6 +14,10 @@
 //    such functions directly; the host always goes through a thunk).
 //  - Host functions (imports the runtime provides) follow the same convention
 //    and receive the importing instance's VMContext*.
+//  - It keeps a frame pointer (%rbp holds the address of the saved %rbp of
+//    its caller, with its return address above), so the runtime can walk the
+//    generated frames of a trap (ModuleDescriptor::codeMap says where each
+//    return address came from).
 #pragma once
 
 #include <cstddef>
@@ -23,7 +27,7 @@
 namespace faasm::abi {
 
 inline constexpr uint32_t kMagic = 0x4d534146; // "FASM" little-endian
-inline constexpr uint32_t kAbiVersion = 2;
+inline constexpr uint32_t kAbiVersion = 3;
 inline constexpr uint64_t kWasmPageSize = 65536;
 // Bytes `length` occupies in linear memory when given whole wasm pages.
 inline constexpr uint64_t roundUpToWasmPages(uint64_t length) {
@@ -339,6 +343,48 @@ template <typename T> struct Array {
 };
 static_assert(sizeof(Array<int>) == 16);
 
+// ----- Code map: native code back to wasm, for traps that say where --------
+//
+// What the runtime needs to turn a trap's native PCs (the faulting or trap-
+// calling instruction, then each frame's return address) into wasm frames:
+// for each defined function the size of its code and its locations, sorted
+// by native offset, each valid up to the next (or the function's end). A
+// location names a site: the wasm instruction the code came from, by its
+// byte offset in the module file (as wasm-objdump -d prints it), and, for
+// code the optimiser inlined from another function, the site of the call it
+// was inlined at. So one PC can stand for several wasm frames.
+inline constexpr uint32_t kNoSite = UINT32_MAX;
+
+struct CodeSite {
+  uint32_t wasmOffset; // byte offset of the instruction in the module file
+  uint32_t inlinedAt;  // the call site this code was inlined at, or kNoSite;
+                       // always a lower index (sites are interned inner-last)
+};
+static_assert(sizeof(CodeSite) == 8);
+
+struct CodeLocation {
+  uint32_t nativeOffset; // from the start of the function's code
+  uint32_t site;         // index in CodeMap::sites, or kNoSite (code of no instruction)
+};
+static_assert(sizeof(CodeLocation) == 8);
+
+struct FunctionCode {
+  uint32_t codeBytes;     // native code from FuncDesc::code on
+  uint32_t firstLocation; // its locations: CodeMap::locations[first, first + count)
+  uint32_t locationCount;
+  uint32_t bodyOffset; // its body in the module file: [bodyOffset, bodyEnd)
+  uint32_t bodyEnd;
+  uint32_t reserved;
+};
+static_assert(sizeof(FunctionCode) == 24);
+
+struct CodeMap {
+  Array<FunctionCode> functions; // one per ModuleDescriptor::functions, same order
+  Array<CodeLocation> locations;
+  Array<CodeSite> sites;
+};
+static_assert(sizeof(CodeMap) == 48);
+
 struct ModuleDescriptor {
   // These four fields keep their place in every ABI version, so the loader can
   // read them from an artefact of any version and say what is wrong.
@@ -358,6 +404,7 @@ struct ModuleDescriptor {
   Array<DataSegmentDesc> dataSegments;
   Array<ElemSegmentDesc> elemSegments;
   const char* sourceName; // the wasm file it was compiled from
+  const CodeMap* codeMap; // null: none (a hand-made module), traps then say less
 };
 static_assert(offsetof(ModuleDescriptor, magic) == 0);
 static_assert(offsetof(ModuleDescriptor, abiVersion) == 4);
@@ -365,6 +412,7 @@ static_assert(offsetof(ModuleDescriptor, compilerVersion) == 8);
 static_assert(offsetof(ModuleDescriptor, boundsMode) == 16);
 static_assert(offsetof(ModuleDescriptor, cpuFeatures) == 24);
 static_assert(offsetof(ModuleDescriptor, types) == 32);
-static_assert(sizeof(ModuleDescriptor) == 184);
+static_assert(offsetof(ModuleDescriptor, codeMap) == 184);
+static_assert(sizeof(ModuleDescriptor) == 192);
 
 } // namespace faasm::abi
