@@ -64,7 +64,8 @@ uint64_t targetCpuFeatures(const CompileOptions& options) {
 }
 
 std::string emitObject(llvm::Module& module, const CompileOptions& options, uint64_t cpuFeatures,
-                       llvm::SmallVectorImpl<char>& object, llvm::raw_ostream* optimisedIr) {
+                       llvm::SmallVectorImpl<char>& object, llvm::raw_ostream* optimisedIr,
+                       SiteTable* sites) {
   initialiseTargets();
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
@@ -125,6 +126,7 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
 
   lowerBoundsChecks(module);
   if (optimisedIr) module.print(*optimisedIr, nullptr);
+  if (sites) numberSites(module, *sites);
 
   llvm::raw_svector_ostream stream(object);
   llvm::legacy::PassManager codegen;
@@ -192,18 +194,12 @@ std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& obje
 
   std::string diagnostics;
   llvm::raw_string_ostream out(diagnostics), err(diagnostics);
-  std::vector<const char*> args = {"ld.lld",
-                                   "-shared",
-                                   "-o",
-                                   linkedPath.c_str(),
-                                   "-z",
-                                   "noexecstack",
-                                   "-z",
-                                   "relro",
-                                   "-z",
-                                   "now",
-                                   "--hash-style=gnu",
-                                   "--build-id=none"};
+  std::vector<const char*> args = {"ld.lld", "-shared", "-o", linkedPath.c_str(), "-z",
+                                   "noexecstack", "-z", "relro", "-z", "now", "--hash-style=gnu",
+                                   "--build-id=none",
+                                   // The line tables were for the code map,
+                                   // which is made by now (CodeMap.h).
+                                   "--strip-debug"};
   for (const std::string& path : objectPaths)
     args.push_back(path.c_str());
   // lld keeps global state while it runs; one link at a time per process.

@@ -4,6 +4,8 @@
 // EmitControl.cpp, EmitMemory.cpp, EmitNumeric.cpp, EmitTable.cpp, EmitSimd.cpp.
 #pragma once
 
+#include "WasmOffsets.h"
+
 #include "faasm/abi/Abi.h"
 #include "faasm/codegen/Compiler.h"
 
@@ -37,11 +39,12 @@ struct UnsupportedError {
 
 struct ModuleContext {
   ModuleContext(llvm::LLVMContext& llvmContext, const wabt::Module& wasm,
-                const CompileOptions& options);
+                std::span<const uint8_t> wasmBytes, const CompileOptions& options);
 
   llvm::LLVMContext& ctx;
   std::unique_ptr<llvm::Module> llvmModule;
   const wabt::Module& wasm;
+  std::span<const uint8_t> wasmBytes; // the binary `wasm` was read from
   const CompileOptions& options;
 
   // Common types.
@@ -118,6 +121,10 @@ private:
   void finishPhis(llvm::BasicBlock* block, std::vector<llvm::PHINode*>& phis);
   void markUnreachable();
   void emitStackCheck();
+  // Gives what is emitted from here on the instruction's location (its
+  // offset in the module file, as the code map will report it).
+  void locate(const wabt::Expr& expr);
+  void locate(uint32_t wasmOffset);
   Frame& frameAt(uint32_t depth) { return frames[frames.size() - 1 - depth]; }
 
   // EmitMemory.cpp
@@ -190,6 +197,7 @@ private:
   ModuleContext& module;
   const wabt::Func& func;
   llvm::Function* function;
+  FunctionOffsets offsets;
   llvm::IRBuilder<> builder;
   llvm::Value* vmctx;
   std::vector<llvm::AllocaInst*> locals;
@@ -197,7 +205,6 @@ private:
   std::vector<llvm::Value*> stack;
   std::vector<Frame> frames;
   bool reachable = true;
-  std::map<abi::TrapCode, llvm::BasicBlock*> trapBlocks;
   llvm::Value* cachedMemoryBase = nullptr;
 };
 
@@ -229,8 +236,11 @@ std::vector<Partition> partitionFunctions(const wabt::Module& wasm, unsigned max
 
 // Module-level emission (ModuleEmitter.cpp): declarations, function bodies,
 // thunks and the descriptor. Throws UnsupportedError. cpuFeatures
-// (abi::CpuFeature bits) is recorded in the descriptor.
+// (abi::CpuFeature bits) is recorded in the descriptor. Every instruction
+// carries the wasm offset it came from as its debug location (line = offset),
+// which CodeMap.cpp turns into the artefact's code map.
 std::unique_ptr<llvm::Module> translatePartition(llvm::LLVMContext& ctx, const wabt::Module& wasm,
+                                                 std::span<const uint8_t> wasmBytes,
                                                  const CompileOptions& options,
                                                  uint64_t cpuFeatures, const Partition& partition);
 

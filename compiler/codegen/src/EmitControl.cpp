@@ -7,6 +7,7 @@
 // reachable only if something branched to it or fell through into it.
 #include "EmitContext.h"
 
+#include <llvm/IR/DebugInfoMetadata.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/IntrinsicsX86.h>
 
@@ -16,7 +17,8 @@ namespace faasm::codegen {
 
 FunctionEmitter::FunctionEmitter(ModuleContext& module, const wabt::Func& func,
                                  llvm::Function* function)
-    : module(module), func(func), function(function), builder(module.ctx) {}
+    : module(module), func(func), function(function),
+      offsets(functionOffsets(func, module.wasmBytes)), builder(module.ctx) {}
 
 namespace {
 
@@ -58,6 +60,8 @@ wabt::Opcode numericOpcode(const wabt::Expr& expr) {
 void FunctionEmitter::emit() {
   BasicBlock* entry = BasicBlock::Create(module.ctx, "entry", function);
   builder.SetInsertPoint(entry);
+  // The prologue (the stack check among it) is the first instruction's.
+  locate(offsets.firstInstruction);
   auto arg = function->arg_begin();
   vmctx = &*arg++;
 
@@ -153,9 +157,12 @@ CallInst* FunctionEmitter::callRuntime(unsigned index, FunctionType* type, Array
   return builder.CreateCall(type, loadRuntimeCall(index), all);
 }
 
+// One trap block per trapping instruction, with its location: a trap then
+// says which instruction it was. `nomerge` keeps the optimiser and the code
+// generator from folding the blocks of one function into one call, which
+// would leave a single location for all of them (the cost is a few bytes of
+// cold code per site: docs/Compiler.md, "Traps that say where").
 BasicBlock* FunctionEmitter::trapBlock(abi::TrapCode code) {
-  auto found = trapBlocks.find(code);
-  if (found != trapBlocks.end()) return found->second;
   BasicBlock* block = newBlock("trap");
   IRBuilder<>::InsertPointGuard guard(builder);
   builder.SetInsertPoint(block);
@@ -164,8 +171,8 @@ BasicBlock* FunctionEmitter::trapBlock(abi::TrapCode code) {
   CallInst* call = callRuntime(kRtTrap, type, {builder.getInt32((uint32_t)code)});
   call->setDoesNotReturn();
   call->setDoesNotThrow();
+  call->addFnAttr(Attribute::NoMerge);
   builder.CreateUnreachable();
-  trapBlocks[code] = block;
   return block;
 }
 
@@ -242,8 +249,20 @@ void FunctionEmitter::finishPhis(BasicBlock* block, std::vector<PHINode*>& phis)
 void FunctionEmitter::emitExprList(const wabt::ExprList& exprs) {
   for (const wabt::Expr& expr : exprs) {
     if (!reachable) return;
+    locate(expr);
     emitExpr(expr);
   }
+}
+
+void FunctionEmitter::locate(const wabt::Expr& expr) {
+  auto found = offsets.starts.find(&expr);
+  locate(found == offsets.starts.end() ? 0 : found->second);
+}
+
+void FunctionEmitter::locate(uint32_t wasmOffset) {
+  DISubprogram* subprogram = function->getSubprogram();
+  if (!subprogram) return;
+  builder.SetCurrentDebugLocation(DILocation::get(module.ctx, wasmOffset, 0, subprogram));
 }
 
 void FunctionEmitter::emitBlock(const wabt::Block& block, Frame::Kind kind) {
@@ -388,6 +407,9 @@ void FunctionEmitter::emitCallWithSignature(Value* code, Value* calleeContext,
       args[i] = builder.CreateBitCast(args[i], type->getParamType((unsigned)i + 1));
   args.insert(args.begin(), calleeContext);
   CallInst* call = builder.CreateCall(type, code, args);
+  // Each call keeps its own return address and location: a frame of a
+  // trap's backtrace then names the call it returns to (see trapBlock).
+  call->addFnAttr(Attribute::NoMerge);
   size_t numResults = sig.result_types.size();
   if (numResults == 1) {
     push(call);

@@ -136,27 +136,32 @@ private:
   }
 
   // Explicit mode's check in front of each access, trapping to a block of
-  // this loop's own; the accesses become ordinary ones.
+  // its own that says where (the access's location; FunctionEmitter::trapBlock
+  // says why one per access); the accesses become ordinary ones.
   void addExplicitChecks(Loop& loop, ArrayRef<Instruction*> uncovered) {
     LLVMContext& ctx = function_.getContext();
     Value* vmctx = function_.getArg(0);
     Type* ptr = PointerType::getUnqual(ctx);
     Type* i32 = Type::getInt32Ty(ctx);
-
-    BasicBlock* trap = BasicBlock::Create(ctx, "trap.bounds", &function_);
-    IRBuilder<> atTrap(trap);
-    Value* calls =
-        atTrap.CreateLoad(ptr, atTrap.CreateConstInBoundsGEP1_64(atTrap.getInt8Ty(), vmctx,
-                                                                 offsetof(abi::VMContext, rt)));
-    Value* trapCall =
-        atTrap.CreateLoad(ptr, atTrap.CreateConstInBoundsGEP1_64(
-                                   atTrap.getInt8Ty(), calls, offsetof(abi::RuntimeCalls, trap)));
-    CallInst* call =
-        atTrap.CreateCall(FunctionType::get(atTrap.getVoidTy(), {ptr, i32}, false), trapCall,
-                          {vmctx, atTrap.getInt32(uint32_t(abi::TrapCode::MemoryOutOfBounds))});
-    call->setDoesNotReturn();
-    call->setDoesNotThrow();
-    atTrap.CreateUnreachable();
+    auto trapBlockFor = [&](Instruction* access) {
+      BasicBlock* trap = BasicBlock::Create(ctx, "trap.bounds", &function_);
+      IRBuilder<> atTrap(trap);
+      atTrap.SetCurrentDebugLocation(access->getDebugLoc());
+      Value* calls =
+          atTrap.CreateLoad(ptr, atTrap.CreateConstInBoundsGEP1_64(atTrap.getInt8Ty(), vmctx,
+                                                                   offsetof(abi::VMContext, rt)));
+      Value* trapCall =
+          atTrap.CreateLoad(ptr, atTrap.CreateConstInBoundsGEP1_64(
+                                     atTrap.getInt8Ty(), calls, offsetof(abi::RuntimeCalls, trap)));
+      CallInst* call =
+          atTrap.CreateCall(FunctionType::get(atTrap.getVoidTy(), {ptr, i32}, false), trapCall,
+                            {vmctx, atTrap.getInt32(uint32_t(abi::TrapCode::MemoryOutOfBounds))});
+      call->setDoesNotReturn();
+      call->setDoesNotThrow();
+      call->addFnAttr(Attribute::NoMerge);
+      atTrap.CreateUnreachable();
+      return trap;
+    };
 
     Function* outside = boundsCheckDeclaration(*function_.getParent());
     MDBuilder weights(ctx);
@@ -177,7 +182,7 @@ private:
       BasicBlock* rest = block->splitBasicBlock(inst, block->getName() + ".inbounds");
       loop.addBasicBlockToLoop(rest, loops_);
       block->getTerminator()->eraseFromParent();
-      BranchInst::Create(trap, rest, fails, block)
+      BranchInst::Create(trapBlockFor(inst), rest, fails, block)
           ->setMetadata(LLVMContext::MD_prof, weights.createUnlikelyBranchWeights());
       makeOrdinary(inst);
     }
