@@ -25,8 +25,11 @@ TableObject& tableOf(abi::VMContext* vmctx, uint32_t index) {
   return *t;
 }
 
-[[noreturn]] void rtTrap(abi::VMContext*, uint32_t code) {
-  raiseTrap(abi::TrapCode(code));
+// Called by generated code: its own frame (kept, since it asks for its
+// address) returns to the trapping instruction's trap block.
+[[noreturn]] __attribute__((noinline)) void rtTrap(abi::VMContext*, uint32_t code) {
+  detail::raiseTrapFrom(abi::TrapCode(code),
+                        reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
 }
 
 int32_t rtMemoryGrow(abi::VMContext* vmctx, uint32_t deltaPages) {

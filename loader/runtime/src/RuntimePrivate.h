@@ -19,4 +19,8 @@ extern const abi::RuntimeCalls kRuntimeCalls;
 int registerCodeRange(uintptr_t start, uint64_t bytes);
 void unregisterCodeRange(int slot);
 
+// raiseTrap, its trace walked from `framePointer` (a frame of the caller's
+// own, whose return address leads towards generated code; Traps.cpp).
+[[noreturn]] void raiseTrapFrom(abi::TrapCode code, uintptr_t framePointer);
+
 } // namespace faasm::runtime::detail

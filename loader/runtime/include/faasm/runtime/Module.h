@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -65,6 +66,24 @@ public:
   // Whether `address` lies in the module's executable segments.
   bool inCode(const void* address) const;
 
+  // Traps that say where (abi::CodeMap, checked by load()). A wasm frame:
+  // a function in the module's index space (imports first) and the byte
+  // offset of the instruction in the module file (0: not known).
+  struct WasmFrame {
+    uint32_t funcIndex;
+    uint32_t wasmOffset;
+  };
+  // The wasm frames native code at `pc` stands for, innermost first (more
+  // than one where the optimiser inlined calls); empty if `pc` lies in no
+  // function of the module or it has no code map. `pc` is an instruction's
+  // address: for a return address, pass the address before it.
+  std::vector<WasmFrame> locate(uintptr_t pc) const;
+  // The function's name in the module's name section (without WABT's '$'),
+  // empty if it has none.
+  std::string functionName(uint32_t funcIndex) const;
+  // The live module whose code contains `pc`, if any.
+  static std::shared_ptr<const Module> containing(uintptr_t pc);
+
 private:
   Module() = default;
   static Expected<std::shared_ptr<Module>> check(std::shared_ptr<Module> module);
@@ -81,6 +100,14 @@ private:
   // becomes a trap only with the PC in generated code).
   std::vector<std::pair<uintptr_t, uint64_t>> codeRanges_;
   std::vector<int> codeRangeSlots_;
+  // Every loaded segment (load() only): what descriptor data may point into.
+  std::vector<std::pair<uintptr_t, uint64_t>> imageRanges_;
+  bool inImage(const void* address, uint64_t bytes) const;
+  std::string checkCodeMap() const;
+  // For locate(): defined functions by code address, built on first use.
+  mutable std::once_flag byAddressOnce_;
+  mutable std::vector<std::pair<uintptr_t, uint32_t>> byAddress_; // code start, defined index
+  bool registered_ = false;
   bool sealed_ = false;
   abi::Digest imageDigest_{};
   abi::Digest sourceDigest_{};
