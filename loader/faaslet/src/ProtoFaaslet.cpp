@@ -1,10 +1,13 @@
 #include "faasm/faaslet/Faaslet.h"
 
 #include "faasm/api/Faasm.h"
+#include "faasm/runtime/Backtrace.h"
 #include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/TypeRegistry.h"
 #include "faasm/state/LocalState.h"
 #include "faasm/wasi/Wasi.h"
+
+#include "Protocol.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -186,6 +189,14 @@ CallResult ProtoFaaslet::call(std::vector<uint8_t> input) {
   } else {
     result.trap = trap;
     result.returnCode = exitCode;
+  }
+  if (result.trap != abi::TrapCode::None && result.trap != abi::TrapCode::Exit) {
+    result.backtrace = runtime::formatBacktrace(runtime::lastTrapTrace());
+    if (result.backtrace.size() > protocol::kMaxBacktraceBytes) {
+      result.backtrace.resize(protocol::kMaxBacktraceBytes - 8);
+      result.backtrace.resize(result.backtrace.rfind('\n') + 1);
+      result.backtrace += "  ...\n";
+    }
   }
   std::fflush(stdout);
   result.output = std::move(call_->output);

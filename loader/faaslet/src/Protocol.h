@@ -53,6 +53,8 @@ enum class Msg : uint32_t {
   Await = 9,       // a = call id (the caller's own numbering)
   GetOutput = 10,  // a = call id, b = how many bytes of the output the caller wants
   Result = 11,     // a = TrapCode, b = return code, payload = output; once per run
+  Backtrace = 16,  // payload = where the run trapped (runtime/Backtrace.h's lines, at
+                   // most kMaxBacktraceBytes); right before the Result of a run that trapped
   // zygote -> scheduler (control socket), after Spawned of the same Faaslet
   Ended = 13, // a = 1 if its memory limit killed it, b = the Faaslet's pid
 };
@@ -77,6 +79,9 @@ struct Message {
 inline constexpr int kLostScheduler = 70;
 
 inline constexpr uint64_t kMaxPayload = 1ull << 30;
+
+// A trap's backtrace: 64 frames of long names fit; more is refused.
+inline constexpr uint64_t kMaxBacktraceBytes = 16u << 10;
 
 // A function name is one file name: longer is no function.
 inline constexpr uint32_t kMaxFunctionName = 255;

@@ -111,6 +111,7 @@ struct Scheduler::Call {
   int ended = -1; // from Ended: 1 = killed by its memory limit, 0 = other
   Clock::time_point deadline = kNever;
   std::string deadlineWhy; // which limit the deadline is, for messages
+  std::string backtrace;   // from a Backtrace message, for the Result that follows it
 };
 
 Scheduler::Scheduler(SchedulerOptions options) : options_(std::move(options)) {
@@ -645,6 +646,13 @@ void Scheduler::handle(Call& call) {
     getOutput(call, h.a, h.b);
     break;
   case Msg::Result: result(call, h); break;
+  case Msg::Backtrace:
+    if (h.length > protocol::kMaxBacktraceBytes || !call.backtrace.empty())
+      return dropFaaslet(call, "its Faaslet broke the protocol");
+    call.backtrace.resize(h.length);
+    if (!protocol::receiveBytes(call.fd, call.backtrace.data(), h.length))
+      return channelClosed(call);
+    break;
   default: dropFaaslet(call, "its Faaslet broke the protocol"); break;
   }
 }
@@ -752,6 +760,8 @@ void Scheduler::result(Call& call, const Header& h) {
   CallResult r;
   r.trap = abi::TrapCode(h.a);
   r.returnCode = h.b;
+  r.backtrace = std::move(call.backtrace);
+  call.backtrace.clear();
   r.output.resize(h.length);
   if (!protocol::receiveBytes(call.fd, r.output.data(), h.length)) {
     admission_->refund(call.tree, h.length);

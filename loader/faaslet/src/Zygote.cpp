@@ -95,6 +95,9 @@ void installChaining(api::CallContext& call, int channel) {
     else if (!protocol::receive(channel, input) || input.type != Msg::Input)
       _exit(kLostScheduler);
     CallResult r = proto.call(std::move(input.payload));
+    if (!r.backtrace.empty() &&
+        !protocol::send(channel, Msg::Backtrace, 0, 0, r.backtrace.data(), r.backtrace.size()))
+      _exit(kLostScheduler);
     if (!protocol::send(channel, Msg::Result, uint32_t(r.trap), r.returnCode, r.output.data(),
                         r.output.size()))
       _exit(kLostScheduler);

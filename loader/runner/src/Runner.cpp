@@ -6,6 +6,7 @@
 #include "faasm/faaslet/Scheduler.h"
 #include "faasm/isolation/Isolation.h"
 #include "faasm/log/Log.h"
+#include "faasm/runtime/Backtrace.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Module.h"
 #include "faasm/runtime/TypeRegistry.h"
@@ -35,8 +36,10 @@ int fail(const std::string& file, const std::string& problem) {
   return kExitLoadError;
 }
 
-int trapped(abi::TrapCode code) {
-  std::fprintf(stderr, "trap: %s\n", abi::trapMessage(code));
+// "trap: <message>", then where (Backtrace.h's lines), if known.
+int trapped(abi::TrapCode code, const std::string& backtrace = {}) {
+  std::string text = std::string("trap: ") + abi::trapMessage(code) + "\n" + backtrace;
+  std::fwrite(text.data(), 1, text.size(), stderr);
   return kExitTrap;
 }
 
@@ -264,7 +267,7 @@ int runFaaslets(const RunOptions& options, const std::string& artefact) {
     else if (r.died)
       status = (std::fprintf(stderr, "trap: faaslet died\n"), kExitTrap);
     else
-      status = trapped(r.trap);
+      status = trapped(r.trap, r.backtrace);
   };
   const faaslet::CallOutcome& outcome = scheduler.wait(id, report);
   if (outcome.failedToStart()) status = initFailure(file, outcome.initError);
@@ -313,7 +316,7 @@ int invokeExport(const RunOptions& options, const std::string& artefact) {
   runtime::InvokeResult r = runtime::invoke(func, args);
   std::fflush(stdout);
   if (r.trap == abi::TrapCode::Exit) return exited(file, r.exitCode);
-  if (!r.ok()) return trapped(r.trap);
+  if (!r.ok()) return trapped(r.trap, runtime::formatBacktrace(runtime::lastTrapTrace()));
   for (size_t i = 0; i < results.size() && i < r.results.size(); ++i)
     printValue(results[i], r.results[i]);
   std::fflush(stdout);
