@@ -75,8 +75,8 @@ void numberSites(llvm::Module& module, SiteTable& sites) {
         uint32_t site = abi::kNoSite;
         for (auto it = chain.rbegin(); it != chain.rend(); ++it)
           site = intern(*it, site);
-        inst.setDebugLoc(DILocation::get(module.getContext(),
-                                         site == abi::kNoSite ? 0 : site + 1, 0, subprogram));
+        inst.setDebugLoc(DILocation::get(module.getContext(), site == abi::kNoSite ? 0 : site + 1,
+                                         0, subprogram));
       }
   }
 }
@@ -138,8 +138,8 @@ std::string CodeMapBuilder::addObject(const SmallVectorImpl<char>& object, const
       continue;
     uint64_t size = object::ELFSymbolRef(symbol).getSize();
     if (size > UINT32_MAX) return "code map: a function of more than 4 GiB";
-    symbols.push_back({(*section)->getIndex(), *address, size,
-                       uint32_t(index - wasm_.num_func_imports)});
+    symbols.push_back(
+        {(*section)->getIndex(), *address, size, uint32_t(index - wasm_.num_func_imports)});
   }
 
   struct Row {
@@ -154,8 +154,8 @@ std::string CodeMapBuilder::addObject(const SmallVectorImpl<char>& object, const
     for (const DWARFDebugLine::Row& row : table->Rows) {
       uint32_t line = row.Line;
       // Past a sequence's end, or a line no site has: no instruction.
-      uint32_t site = row.EndSequence || line == 0 || line > global.size() ? abi::kNoSite
-                                                                             : global[line - 1];
+      uint32_t site =
+          row.EndSequence || line == 0 || line > global.size() ? abi::kNoSite : global[line - 1];
       rows.push_back({row.Address.SectionIndex, row.Address.Address, site});
     }
   }
@@ -167,10 +167,11 @@ std::string CodeMapBuilder::addObject(const SmallVectorImpl<char>& object, const
     Function& f = functions_[symbol.function];
     f.codeBytes = uint32_t(symbol.size);
     f.locations.clear();
-    auto first = std::upper_bound(rows.begin(), rows.end(), std::make_pair(symbol.section, symbol.address),
-                                  [](const std::pair<uint64_t, uint64_t>& key, const Row& row) {
-                                    return key < std::make_pair(row.section, row.address);
-                                  });
+    auto first =
+        std::upper_bound(rows.begin(), rows.end(), std::make_pair(symbol.section, symbol.address),
+                         [](const std::pair<uint64_t, uint64_t>& key, const Row& row) {
+                           return key < std::make_pair(row.section, row.address);
+                         });
     // The row in force at the function's first byte, then each in its code.
     uint32_t current = abi::kNoSite;
     if (first != rows.begin() && std::prev(first)->section == symbol.section)
@@ -197,9 +198,8 @@ std::unique_ptr<llvm::Module> CodeMapBuilder::emit(LLVMContext& ctx) const {
   Type* ptr = PointerType::get(ctx, 0);
   std::vector<uint32_t> functions, locations, sites;
   for (const Function& f : functions_) {
-    functions.insert(functions.end(),
-                     {f.codeBytes, uint32_t(locations.size() / 2), uint32_t(f.locations.size()),
-                      f.bodyOffset, f.bodyEnd, 0});
+    functions.insert(functions.end(), {f.codeBytes, uint32_t(locations.size() / 2),
+                                       uint32_t(f.locations.size()), f.bodyOffset, f.bodyEnd, 0});
     for (const abi::CodeLocation& l : f.locations)
       locations.insert(locations.end(), {l.nativeOffset, l.site});
   }
@@ -211,9 +211,9 @@ std::unique_ptr<llvm::Module> CodeMapBuilder::emit(LLVMContext& ctx) const {
   auto array = [&](const std::vector<uint32_t>& words, size_t wordsPerItem, const char* name) {
     Constant* items = ConstantPointerNull::get(PointerType::get(ctx, 0));
     if (!words.empty()) {
-      auto* global = new GlobalVariable(*module, ArrayType::get(i32, words.size()), true,
-                                        GlobalValue::PrivateLinkage,
-                                        ConstantDataArray::get(ctx, ArrayRef<uint32_t>(words)), name);
+      auto* global = new GlobalVariable(
+          *module, ArrayType::get(i32, words.size()), true, GlobalValue::PrivateLinkage,
+          ConstantDataArray::get(ctx, ArrayRef<uint32_t>(words)), name);
       global->setAlignment(Align(8));
       items = global;
     }

@@ -19,9 +19,9 @@
 namespace faasm::codegen {
 
 struct FunctionOffsets {
-  bool known = false;       // false: the body could not be located (no offsets then)
-  uint32_t bodyOffset = 0;  // the body's first byte (its local declarations)
-  uint32_t bodyEnd = 0;     // one past its final `end`
+  bool known = false;      // false: the body could not be located (no offsets then)
+  uint32_t bodyOffset = 0; // the body's first byte (its local declarations)
+  uint32_t bodyEnd = 0;    // one past its final `end`
   uint32_t firstInstruction = 0;
   std::unordered_map<const wabt::Expr*, uint32_t> starts; // each instruction's first byte
 };
