@@ -248,7 +248,8 @@ int main(int argc, char** argv) {
   app.add_option("--output-file", options.outputFile,
                  "write the call's output (faasmSetOutput) here instead of stdout");
   app.add_option("--functions", options.functionsDir,
-                 "function table for chained calls: a directory of <name>.so artefacts");
+                 "function table for chained calls: a directory of <name>.so artefacts, or "
+                 "<name>.wasm or .wat modules (compiled as the module is)");
   app.add_option("--dir", dirSpecs,
                  "preopen a host directory as HOST[:GUEST] or HOST::GUEST; GUEST defaults to "
                  "HOST (repeatable)")

@@ -13,7 +13,7 @@ import argparse
 import os
 import pty
 import select
-import stat
+import shutil
 import subprocess
 import sys
 import time
@@ -369,11 +369,28 @@ def cmd_state_guest(env):
     print("state set and get meet the guest's state")
 
 
+def cmd_chain_wasm(env):
+    """A function table of .wasm modules: each chained function is compiled
+    through the cache as the main one is."""
+    table = os.path.join(env.work, "functions")
+    os.makedirs(table)
+    for name in ("chain-fanout", "chain-worker"):
+        shutil.copy(os.path.join(env.args.samples, name + ".wasm"), table)
+    proc = env.run(["--functions", table, "--input", "5", os.path.join(table, "chain-fanout.wasm")])
+    expect(proc, 0, "fan-out of .wasm functions")
+    if proc.stdout != "sum of squares 1..5 = 55 (workers: 1 4 9 16 25)\n" or proc.stderr:
+        fail(f"fan-out: stdout {proc.stdout!r}, stderr {proc.stderr!r}")
+    if len(env.entries()) != 2:
+        fail(f"want two cache entries (caller and worker), got {sorted(env.entries())}")
+    print("chained .wasm functions compiled and ran")
+
+
 COMMANDS = {
     "cache-hit": cmd_cache_hit, "cache-changed": cmd_cache_changed, "no-cache": cmd_no_cache,
     "clear": cmd_clear, "concurrent": cmd_concurrent, "corrupted": cmd_corrupted,
     "invalid": cmd_invalid, "progress-tty": cmd_progress_tty, "progress-pipe": cmd_progress_pipe,
     "state-values": cmd_state_values, "state-guest": cmd_state_guest,
+    "chain-wasm": cmd_chain_wasm,
 }
 
 
@@ -385,9 +402,12 @@ def main():
     parser.add_argument("--wat2wasm", default="wat2wasm")
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--counter-wasm", help="samples/state-counter.wasm (state-guest)")
+    parser.add_argument("--samples", help="the samples' .wasm directory (chain-wasm)")
     args = parser.parse_args()
     if args.command == "state-guest" and not args.counter_wasm:
         skip("no state-counter sample built")
+    if args.command == "chain-wasm" and not args.samples:
+        skip("no samples built")
     with work_dir(args.workdir, args.command) as work:
         COMMANDS[args.command](Env(args, work))
 

@@ -192,11 +192,20 @@ Scheduler::Zygote* Scheduler::zygoteFor(const std::string& user, const std::stri
       return nullptr;
     spec.user = options_.user;
     spec.name = function;
-    spec.file = options_.functionsDir + "/" + function + ".so";
     spec.env = options_.env;
     spec.dirs = options_.dirs;
-    struct stat st{};
-    if (stat(spec.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
+    if (options_.findFunction) {
+      std::string error;
+      spec.file = options_.findFunction(function, error);
+      if (spec.file.empty()) {
+        if (!error.empty()) log(function + ": " + error);
+        return nullptr;
+      }
+    } else {
+      spec.file = options_.functionsDir + "/" + function + ".so";
+      struct stat st{};
+      if (stat(spec.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
+    }
   }
   auto z = std::make_unique<Zygote>();
   z->spec = std::move(spec);

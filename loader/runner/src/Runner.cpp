@@ -227,6 +227,26 @@ int runFaaslets(const RunOptions& options, const std::string& artefact) {
   faaslet::SchedulerOptions schedulerOptions;
   schedulerOptions.user = options.user;
   schedulerOptions.functionsDir = options.functionsDir;
+  // A chained function is <dir>/<name>.so, or a <name>.wasm or .wat there,
+  // compiled as the module is. Compiles outlive every zygote that loads them.
+  std::vector<std::unique_ptr<PreparedModule>> chainedCompiles;
+  if (!options.functionsDir.empty())
+    schedulerOptions.findFunction = [&](const std::string& name, std::string& error) {
+      for (const char* extension : {".so", ".wasm", ".wat"}) {
+        std::string path = options.functionsDir + "/" + name + extension;
+        struct stat st{};
+        if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (moduleKindOf(path) == ModuleKind::Artefact) return path;
+        auto prepared = prepareModule(path, {options.bounds, !options.noCache});
+        if (!prepared) {
+          error = path + ": " + prepared.error().message;
+          return std::string();
+        }
+        chainedCompiles.push_back(std::move(prepared.value()));
+        return chainedCompiles.back()->artefact();
+      }
+      return std::string();
+    };
   schedulerOptions.env = options.env;
   schedulerOptions.dirs = options.dirs;
   schedulerOptions.timeout = options.timeout;
