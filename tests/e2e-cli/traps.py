@@ -74,10 +74,10 @@ class World:
                         FAASM_ARTEFACT_KEY=TEST_ARTEFACT_KEY)
         self.env.pop("FAASM_LOG", None)
 
-    def module(self, debug_names=True):
-        wasm = os.path.join(self.work, "traps.wasm" if debug_names else "unnamed.wasm")
+    def module(self, debug_names=True, source="traps"):
+        wasm = os.path.join(self.work, (source if debug_names else "unnamed") + ".wasm")
         run_command([self.args.wat2wasm, *(["--debug-names"] if debug_names else []),
-                     os.path.join(HERE, "data", "traps.wat"), "-o", wasm], check=True)
+                     os.path.join(HERE, "data", source + ".wat"), "-o", wasm], check=True)
         return wasm
 
     def run(self, *arguments):
@@ -151,11 +151,23 @@ def case_warm(world):
     expect_stderr(world.run("--warm", "3", wasm, *guest_args), one * 3, "warm")
 
 
+def case_start(world):
+    """A trap while the Proto-Faaslet initialises (the start function): the
+    same report, from the zygote; and from --snapshot-out's initialisation."""
+    wasm = world.module(source="start-trap")
+    functions = disassembly(world.args.objdump, wasm)
+    want = ["trap: integer divide by zero", frame_line(functions, "boom", "i32.div_u"),
+            frame_line(functions, "init", "call 0 <boom>")]
+    expect_stderr(world.run(wasm), want, "start")
+    snapshot = os.path.join(world.work, "start.snap")
+    expect_stderr(world.run("--snapshot-out", snapshot, wasm), want, "start, --snapshot-out")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("case", choices=sorted([*CASES, "stack-overflow", "unnamed", "invoke",
-                                                "warm"]))
+                                                "warm", "start"]))
     parser.add_argument("--run", required=True)
     parser.add_argument("--wat2wasm", required=True)
     parser.add_argument("--objdump", required=True)
@@ -168,7 +180,7 @@ def main():
             case_frames(world, args.case)
         else:
             {"stack-overflow": case_stack_overflow, "unnamed": case_unnamed,
-             "invoke": case_invoke, "warm": case_warm}[args.case](world)
+             "invoke": case_invoke, "warm": case_warm, "start": case_start}[args.case](world)
 
 
 if __name__ == "__main__":

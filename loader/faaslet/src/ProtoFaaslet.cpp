@@ -18,8 +18,10 @@
 namespace faasm::faaslet {
 namespace {
 
+// A trap of the last invoke (where it happened, too, unless it was an exit).
 runtime::Error trapError(abi::TrapCode trap, int32_t exitCode) {
-  runtime::Error e{abi::trapMessage(trap), trap, exitCode};
+  runtime::Error e{abi::trapMessage(trap), trap, exitCode, {}};
+  if (trap != abi::TrapCode::Exit) e.backtrace = runtime::formatBacktrace(runtime::lastTrapTrace());
   return e;
 }
 
@@ -190,14 +192,9 @@ CallResult ProtoFaaslet::call(std::vector<uint8_t> input) {
     result.trap = trap;
     result.returnCode = exitCode;
   }
-  if (result.trap != abi::TrapCode::None && result.trap != abi::TrapCode::Exit) {
-    result.backtrace = runtime::formatBacktrace(runtime::lastTrapTrace());
-    if (result.backtrace.size() > protocol::kMaxBacktraceBytes) {
-      result.backtrace.resize(protocol::kMaxBacktraceBytes - 8);
-      result.backtrace.resize(result.backtrace.rfind('\n') + 1);
-      result.backtrace += "  ...\n";
-    }
-  }
+  if (result.trap != abi::TrapCode::None && result.trap != abi::TrapCode::Exit)
+    result.backtrace =
+        protocol::boundedBacktrace(runtime::formatBacktrace(runtime::lastTrapTrace()));
   std::fflush(stdout);
   result.output = std::move(call_->output);
   call_->output.clear();

@@ -269,6 +269,10 @@ void Scheduler::zygoteStarted(Zygote& z) {
   runtime::Error e;
   if (m.type == Msg::InitFailed) {
     e.message.assign(m.payload.begin(), m.payload.end());
+    if (size_t nul = e.message.find('\0'); nul != std::string::npos) {
+      e.backtrace = protocol::boundedBacktrace(e.message.substr(nul + 1));
+      e.message.resize(nul);
+    }
     e.trap = abi::TrapCode(m.a);
     e.exitCode = m.b;
     if (e.message.empty()) e.message = "initialisation failed";

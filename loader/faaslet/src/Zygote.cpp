@@ -261,8 +261,10 @@ public:
       const runtime::Error& e = proto.error();
       // The keeper need not report: this message says why.
       if (keeper_) keeper_->markInitialised();
-      protocol::send(control_, Msg::InitFailed, uint32_t(e.trap), e.exitCode, e.message.data(),
-                     e.message.size());
+      std::string payload = e.message;
+      if (!e.backtrace.empty()) payload += '\0' + protocol::boundedBacktrace(e.backtrace);
+      protocol::send(control_, Msg::InitFailed, uint32_t(e.trap), e.exitCode, payload.data(),
+                     payload.size());
       _exit(0);
     }
     proto_ = std::move(proto.value());

@@ -128,7 +128,7 @@ faaslet::FunctionSpec specOf(const RunOptions& options, const std::string& artef
 
 int initFailure(const std::string& file, const runtime::Error& e) {
   if (e.trap == abi::TrapCode::Exit) return exited(file, e.exitCode);
-  if (e.trap != abi::TrapCode::None) return trapped(e.trap);
+  if (e.trap != abi::TrapCode::None) return trapped(e.trap, e.backtrace);
   return fail(file, e.message);
 }
 
