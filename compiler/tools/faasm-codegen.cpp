@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
   std::string optimisedIrOutput;
   app.add_option("--emit-ir-after-opt", optimisedIrOutput,
                  "also write the LLVM IR after optimisation, as code generation receives it "
-                 "(bounds checks lowered to compares), to this file");
+                 "(bounds checks lowered to compares; trap calls still faasm.trap(vmctx, code, "
+                 "wasm offset), before they become the runtime's), to this file");
   std::string codeMapOutput;
   app.add_option("--emit-code-map", codeMapOutput,
                  "also write a listing of the code map (the wasm instructions native code is "

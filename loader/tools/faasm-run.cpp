@@ -217,8 +217,13 @@ int main(int argc, char** argv) {
              "  126     the module could not be compiled, loaded or linked, a usage error, or the\n"
              "          guest's exit code was outside 0..125 (one line on stderr:\n"
              "          \"faasm-run: <file>: <problem>\")\n"
-             "  134     the guest trapped (stderr: \"trap: <message>\"), or the scheduler\n"
-             "          ended the call at one of its limits (\"faasm-run: <file>: <problem>\")");
+             "  134     the guest trapped (stderr: \"trap: <message>\", then where: one line\n"
+             "          \"  at <name> (func[N]) +0x<offset in the module file>\" per wasm\n"
+             "          frame, innermost first), or the scheduler ended the call at one of\n"
+             "          its limits (\"faasm-run: <file>: <problem>\")\n"
+             "A cache entry that fails its seal check (or, for a .wasm, was compiled\n"
+             "from other bytes) is never run: one warning names it, it is compiled\n"
+             "again. `faasm-run cache clear` empties the cache.");
   faasm::runner::RunOptions options;
   app.set_version_flag("--version", faasm::runner::runtimeVersion());
   std::vector<std::string> envSpecs, dirSpecs;

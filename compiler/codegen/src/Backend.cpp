@@ -65,7 +65,7 @@ uint64_t targetCpuFeatures(const CompileOptions& options) {
 
 std::string emitObject(llvm::Module& module, const CompileOptions& options, uint64_t cpuFeatures,
                        llvm::SmallVectorImpl<char>& object, llvm::raw_ostream* optimisedIr,
-                       SiteTable* sites) {
+                       PartitionSites* sites) {
   initialiseTargets();
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
@@ -127,6 +127,7 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
   lowerBoundsChecks(module);
   if (optimisedIr) module.print(*optimisedIr, nullptr);
   if (sites) numberSites(module, *sites);
+  lowerTrapCalls(module);
 
   llvm::raw_svector_ostream stream(object);
   llvm::legacy::PassManager codegen;

@@ -24,7 +24,7 @@ uint64_t targetCpuFeatures(const CompileOptions& options);
 // (CodeMap.h). Returns an error message, empty on success.
 std::string emitObject(llvm::Module& module, const CompileOptions& options, uint64_t cpuFeatures,
                        llvm::SmallVectorImpl<char>& object,
-                       llvm::raw_ostream* optimisedIr = nullptr, SiteTable* sites = nullptr);
+                       llvm::raw_ostream* optimisedIr = nullptr, PartitionSites* sites = nullptr);
 
 // Links the objects into one shared object and seals it (faasm/abi/Artefact.h:
 // its SHA-256, the source's, the MAC under `key`) at outputPath, atomically.

@@ -57,7 +57,9 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
   // Each partition: its own LLVMContext, translated, optimised and compiled
   // to an object on its own thread. The WABT module is only read.
   std::vector<llvm::SmallVector<char, 0>> objects(partitions.size());
-  std::vector<SiteTable> sites(partitions.size());
+  CodeMapBuilder codeMap(*read.module, wasm);
+  std::vector<PartitionSites> sites(partitions.size(),
+                                    PartitionSites{codeMap.bodyOffsets(), {}, {}});
   std::vector<CompileResult> results(partitions.size());
   auto compilePartition = [&](size_t index) {
     llvm::LLVMContext context;
@@ -99,7 +101,6 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
     if (!result.ok) return result;
 
   // The code map, from what code generation made of each partition.
-  CodeMapBuilder codeMap(*read.module, wasm);
   for (size_t i = 0; i < objects.size(); ++i)
     if (std::string error = codeMap.addObject(objects[i], sites[i]); !error.empty())
       return {false, ErrorKind::Internal, "internal error: " + error};

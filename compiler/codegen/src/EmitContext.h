@@ -189,7 +189,9 @@ private:
   llvm::CallInst* callRuntime(unsigned index, llvm::FunctionType* type,
                               llvm::ArrayRef<llvm::Value*> args);
   void trapIf(llvm::Value* condition, abi::TrapCode code);
-  llvm::BasicBlock* trapBlock(abi::TrapCode code);
+  // The function's trap block for `code`, the current block's edge to it
+  // recorded (the instruction's offset into the block's site phi).
+  llvm::BasicBlock* trapEdge(abi::TrapCode code);
   llvm::Value* intrinsic(llvm::Intrinsic::ID id, llvm::ArrayRef<llvm::Type*> types,
                          llvm::ArrayRef<llvm::Value*> args);
   llvm::BasicBlock* newBlock(const char* name);
@@ -198,6 +200,7 @@ private:
   const wabt::Func& func;
   llvm::Function* function;
   FunctionOffsets offsets;
+  uint32_t currentOffset = 0; // what locate() said last
   llvm::IRBuilder<> builder;
   llvm::Value* vmctx;
   std::vector<llvm::AllocaInst*> locals;
@@ -205,6 +208,11 @@ private:
   std::vector<llvm::Value*> stack;
   std::vector<Frame> frames;
   bool reachable = true;
+  struct TrapBlock {
+    llvm::BasicBlock* block;
+    llvm::PHINode* site; // the trapping instruction's wasm offset, per edge (CodeMap.h)
+  };
+  std::map<abi::TrapCode, TrapBlock> trapBlocks;
   llvm::Value* cachedMemoryBase = nullptr;
 };
 

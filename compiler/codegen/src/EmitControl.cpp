@@ -5,6 +5,7 @@
 // unconditional transfer (br, br_table, return, unreachable) in the same
 // instruction sequence is dead: emitExprList stops there, and a block's end is
 // reachable only if something branched to it or fell through into it.
+#include "CodeMap.h"
 #include "EmitContext.h"
 
 #include <llvm/IR/DebugInfoMetadata.h>
@@ -157,29 +158,21 @@ CallInst* FunctionEmitter::callRuntime(unsigned index, FunctionType* type, Array
   return builder.CreateCall(type, loadRuntimeCall(index), all);
 }
 
-// One trap block per trapping instruction, with its location: a trap then
-// says which instruction it was. `nomerge` keeps the optimiser and the code
-// generator from folding the blocks of one function into one call, which
-// would leave a single location for all of them (the cost is a few bytes of
-// cold code per site: docs/Compiler.md, "Traps that say where").
-BasicBlock* FunctionEmitter::trapBlock(abi::TrapCode code) {
-  BasicBlock* block = newBlock("trap");
-  IRBuilder<>::InsertPointGuard guard(builder);
-  builder.SetInsertPoint(block);
-  FunctionType* type =
-      FunctionType::get(module.voidTy, {module.ptrTy, module.i32Ty}, /*isVarArg=*/false);
-  CallInst* call = callRuntime(kRtTrap, type, {builder.getInt32((uint32_t)code)});
-  call->setDoesNotReturn();
-  call->setDoesNotThrow();
-  call->addFnAttr(Attribute::NoMerge);
-  builder.CreateUnreachable();
-  return block;
+BasicBlock* FunctionEmitter::trapEdge(abi::TrapCode code) {
+  auto found = trapBlocks.find(code);
+  if (found == trapBlocks.end()) {
+    TrapBlock t{};
+    t.block = makeTrapBlock(*function, vmctx, code, t.site);
+    found = trapBlocks.emplace(code, t).first;
+  }
+  found->second.site->addIncoming(builder.getInt32(currentOffset), builder.GetInsertBlock());
+  return found->second.block;
 }
 
 void FunctionEmitter::trapIf(Value* condition, abi::TrapCode code) {
   BasicBlock* next = newBlock("ok");
   MDBuilder weights(module.ctx);
-  builder.CreateCondBr(condition, trapBlock(code), next, weights.createUnlikelyBranchWeights());
+  builder.CreateCondBr(condition, trapEdge(code), next, weights.createUnlikelyBranchWeights());
   builder.SetInsertPoint(next);
 }
 
@@ -260,6 +253,7 @@ void FunctionEmitter::locate(const wabt::Expr& expr) {
 }
 
 void FunctionEmitter::locate(uint32_t wasmOffset) {
+  currentOffset = wasmOffset;
   DISubprogram* subprogram = function->getSubprogram();
   if (!subprogram) return;
   builder.SetCurrentDebugLocation(DILocation::get(module.ctx, wasmOffset, 0, subprogram));
@@ -408,7 +402,8 @@ void FunctionEmitter::emitCallWithSignature(Value* code, Value* calleeContext,
   args.insert(args.begin(), calleeContext);
   CallInst* call = builder.CreateCall(type, code, args);
   // Each call keeps its own return address and location: a frame of a
-  // trap's backtrace then names the call it returns to (see trapBlock).
+  // trap's backtrace then names the call it returns to (merged, two host
+  // calls lost their locations).
   call->addFnAttr(Attribute::NoMerge);
   size_t numResults = sig.result_types.size();
   if (numResults == 1) {
@@ -485,7 +480,7 @@ void FunctionEmitter::emitExpr(const wabt::Expr& expr) {
   switch (expr.type()) {
   case ExprType::Nop: return;
   case ExprType::Unreachable:
-    builder.CreateBr(trapBlock(abi::TrapCode::Unreachable));
+    builder.CreateBr(trapEdge(abi::TrapCode::Unreachable));
     markUnreachable();
     return;
   case ExprType::Block: return emitBlock(cast<wabt::BlockExpr>(&expr)->block, Frame::Block);

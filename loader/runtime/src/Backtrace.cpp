@@ -48,7 +48,7 @@ std::vector<TraceFrame> symbolise(const TrapTrace& trace) {
     uintptr_t pc = trace.pcs[i] - (i == 0 && trace.firstIsExact ? 0 : 1);
     std::shared_ptr<const Module> module = Module::containing(pc);
     if (!module) continue;
-    for (const Module::WasmFrame& w : module->locate(pc))
+    for (const Module::WasmFrame& w : module->locate(pc, i == 0 ? trace.firstSite : 0))
       frames.push_back({module, w.funcIndex, w.wasmOffset});
   }
   return frames;

@@ -246,7 +246,7 @@ std::string Module::checkCodeMap() const {
   return {};
 }
 
-std::vector<Module::WasmFrame> Module::locate(uintptr_t pc) const {
+std::vector<Module::WasmFrame> Module::locate(uintptr_t pc, uint32_t siteArgument) const {
   const abi::CodeMap* map = desc_->codeMap;
   if (!map) return {};
   std::call_once(byAddressOnce_, [this, map] {
@@ -269,6 +269,7 @@ std::vector<Module::WasmFrame> Module::locate(uintptr_t pc) const {
       std::upper_bound(first, last, offset,
                        [](uint32_t o, const abi::CodeLocation& l) { return o < l.nativeOffset; });
   uint32_t site = at == first ? abi::kNoSite : std::prev(at)->site;
+  if (siteArgument != 0 && siteArgument - 1 < map->sites.count) site = siteArgument - 1;
   // Which function an instruction belongs to: the one whose body holds it.
   auto functionAt = [&](uint32_t wasmOffset) -> uint32_t {
     const abi::FunctionCode* begin = &map->functions[0];
@@ -281,9 +282,12 @@ std::vector<Module::WasmFrame> Module::locate(uintptr_t pc) const {
   };
   std::vector<WasmFrame> frames;
   for (uint32_t s = site; s != abi::kNoSite; s = map->sites[s].inlinedAt) {
-    uint32_t function = functionAt(map->sites[s].wasmOffset);
+    uint32_t wasmOffset = map->sites[s].wasmOffset;
+    uint32_t function = functionAt(wasmOffset);
     if (function == UINT32_MAX) break;
-    frames.push_back({function, map->sites[s].wasmOffset});
+    // A function's body start: somewhere in it (abi::CodeSite).
+    if (map->functions[function - importedFuncs_].bodyOffset == wasmOffset) wasmOffset = 0;
+    frames.push_back({function, wasmOffset});
   }
   // The outermost frame is the function the code belongs to.
   if (frames.empty() || frames.back().funcIndex != physical) frames.push_back({physical, 0});

@@ -217,6 +217,7 @@ void recordTrace(uintptr_t pc, bool exact, uintptr_t fp) {
   t.count = 0;
   t.total = 0;
   t.firstIsExact = false;
+  t.firstSite = 0;
   auto add = [&t](uintptr_t p) {
     if (t.count < TrapTrace::kMaxFrames) t.pcs[t.count++] = p;
     ++t.total;
@@ -474,10 +475,11 @@ bool insideInvoke() {
 
 namespace detail {
 
-void raiseTrapFrom(abi::TrapCode code, uintptr_t framePointer) {
+void raiseTrapFrom(abi::TrapCode code, uintptr_t framePointer, uint32_t site) {
   InvokeFrame* top = tlsTop;
   if (!top) fatal("trap raised outside of any invoke");
   recordTrace(0, false, framePointer);
+  tlsTrace.firstSite = site;
   top->trap = code;
   siglongjmp(top->jmp, 1);
 }

@@ -165,7 +165,9 @@ struct VMContext;
 // Calls generated code makes into the runtime for the operations that are not
 // worth inlining. Every one of them traps (never returns) on a spec trap.
 struct RuntimeCalls {
-  [[noreturn]] void (*trap)(VMContext*, uint32_t code);
+  // `site`: 1 + the index in the module's code map of the trapping
+  // instruction's site (the code map's sites, below), 0 if not known.
+  [[noreturn]] void (*trap)(VMContext*, uint32_t code, uint32_t site);
   // Returns the old size in pages, or -1 if the memory cannot grow that far.
   int32_t (*memoryGrow)(VMContext*, uint32_t deltaPages);
   void (*memoryInit)(VMContext*, uint32_t segment, uint32_t dst, uint32_t src, uint32_t len);
@@ -352,7 +354,10 @@ static_assert(sizeof(Array<int>) == 16);
 // location names a site: the wasm instruction the code came from, by its
 // byte offset in the module file (as wasm-objdump -d prints it), and, for
 // code the optimiser inlined from another function, the site of the call it
-// was inlined at. So one PC can stand for several wasm frames.
+// was inlined at. So one PC can stand for several wasm frames. A site whose
+// offset is a function's bodyOffset (its local declarations, no
+// instruction) stands for that function, the instruction not known (code
+// the optimiser merged from several places of it).
 inline constexpr uint32_t kNoSite = UINT32_MAX;
 
 struct CodeSite {

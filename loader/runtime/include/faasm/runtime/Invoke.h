@@ -71,6 +71,10 @@ struct TrapTrace {
   uint32_t count = 0; // pcs recorded
   uint64_t total = 0; // generated-code frames found (more than count: a deep stack)
   bool firstIsExact = false;
+  // Generated code's trap call names the trapping instruction (its site in
+  // the code map, plus 1; 0: not given): pcs[0] is then the shared trap
+  // block's, which stands for every instruction of its function and code.
+  uint32_t firstSite = 0;
 };
 const TrapTrace& lastTrapTrace();
 

@@ -76,8 +76,10 @@ public:
   // The wasm frames native code at `pc` stands for, innermost first (more
   // than one where the optimiser inlined calls); empty if `pc` lies in no
   // function of the module or it has no code map. `pc` is an instruction's
-  // address: for a return address, pass the address before it.
-  std::vector<WasmFrame> locate(uintptr_t pc) const;
+  // address: for a return address, pass the address before it. `site`
+  // (1 + a code map site), if not 0, says which instruction instead of the
+  // location of `pc` (a trap call's argument, TrapTrace::firstSite).
+  std::vector<WasmFrame> locate(uintptr_t pc, uint32_t site = 0) const;
   // The function's name in the module's name section (without WABT's '$'),
   // empty if it has none.
   std::string functionName(uint32_t funcIndex) const;
