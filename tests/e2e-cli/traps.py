@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Case: (guest arguments, trap line, frames as (function, instruction text as
 # wasm-objdump prints it, in that function)).
-MAIN = ("main", "call 9 <dispatch>")
+MAIN = ("main", "call 10 <dispatch>")
 CASES = {
     "divide": (["a"], "trap: integer divide by zero",
                [("divide", "i32.div_s"), ("dispatch", "call 3 <divide>"), MAIN]),
@@ -37,7 +37,7 @@ CASES = {
                     [("inner", "unreachable"), ("outer", "call 5 <inner>"),
                      ("dispatch", "call 6 <outer>"), MAIN]),
     "host-pointer": (["a"] * 5, "trap: host call with out of bounds pointer",
-                     [("write", "call 0 <fd_write>"), ("dispatch", "call 8 <write>"), MAIN]),
+                     [("write", "call 0 <fd_write>"), ("dispatch", "call 9 <write>"), MAIN]),
 }
 
 
@@ -130,8 +130,18 @@ def case_unnamed(world):
     want = [trap,
             frame_line(functions, "divide", "i32.div_s"),  # exported as "divide"
             frame_line(functions, "dispatch", "call 3 <divide>", named=False),
-            frame_line(functions, "main", "call 9 <dispatch>").replace("at main", "at _start")]
+            frame_line(functions, "main", "call 10 <dispatch>").replace("at main", "at _start")]
     expect_stderr(world.run(wasm, *guest_args), want, "unnamed")
+
+
+def case_leaf(world):
+    """A fault on the fast path of a function that calls only on its trap
+    path: its frame is set up on entry all the same, so its caller shows."""
+    wasm = world.module()
+    functions = disassembly(world.args.objdump, wasm)
+    want = ["trap: out of bounds memory access", frame_line(functions, "leaf", "i32.load 2 16"),
+            frame_line(functions, "dispatch", "call_indirect 0 (type 0 <leafType>)"), frame_line(functions, *MAIN)]
+    expect_stderr(world.run(wasm, *["a"] * 6), want, "leaf")
 
 
 def case_invoke(world):
@@ -167,7 +177,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("case", choices=sorted([*CASES, "stack-overflow", "unnamed", "invoke",
-                                                "warm", "start"]))
+                                                "warm", "start", "leaf"]))
     parser.add_argument("--run", required=True)
     parser.add_argument("--wat2wasm", required=True)
     parser.add_argument("--objdump", required=True)
@@ -180,7 +190,8 @@ def main():
             case_frames(world, args.case)
         else:
             {"stack-overflow": case_stack_overflow, "unnamed": case_unnamed,
-             "invoke": case_invoke, "warm": case_warm, "start": case_start}[args.case](world)
+             "invoke": case_invoke, "warm": case_warm, "start": case_start,
+             "leaf": case_leaf}[args.case](world)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/CommandLine.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -49,6 +50,14 @@ void initialiseTargets() {
     LLVMInitializeX86Target();
     LLVMInitializeX86TargetMC();
     LLVMInitializeX86AsmPrinter();
+    // A function's frame is set up on entry, not only on the paths that
+    // need it: a guard-mode fault on a fast path that shrink-wrapping left
+    // without its frame would hide the caller's frame from the runtime's
+    // walk (abi/Abi.h: frame pointers). There is no attribute for it, so
+    // LLVM's option, set once for this process.
+    if (llvm::cl::Option* shrinkWrap =
+            llvm::cl::getRegisteredOptions().lookup("enable-shrink-wrap"))
+      shrinkWrap->addOccurrence(0, "enable-shrink-wrap", "false");
   });
 }
 
