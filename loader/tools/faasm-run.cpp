@@ -21,11 +21,17 @@
 
 namespace {
 
-// prefix_command() hands everything after the module to the guest, and with
-// it CLI11 would also let an unknown option *before* the module through.
-// Options before the module must be ours: find the first that is not. What
-// is ours, and which of ours take a value, is read off the app itself.
-const char* unknownLeadingOption(const CLI::App& app, int argc, char** argv) {
+// faasm-run's options come before the module; the module and everything
+// after it go to the guest untouched (as wasmtime and WAMR do), so a guest's
+// own "--timeout" is never taken for ours. The split is made here, before
+// CLI11 sees anything: what is ours, and which of ours take a value, is read
+// off the app itself.
+struct CommandLine {
+  const char* unknownOption = nullptr; // an option before the module that is not ours
+  int moduleIndex = -1;                // argv index of the module, -1 if none
+};
+
+CommandLine splitCommandLine(const CLI::App& app, int argc, char** argv) {
   auto find = [&](std::string_view name) -> const CLI::Option* {
     for (const CLI::Option* option : app.get_options())
       for (const std::string& n : option->get_lnames())
@@ -35,16 +41,26 @@ const char* unknownLeadingOption(const CLI::App& app, int argc, char** argv) {
         if (name == "-" + n) return option;
     return nullptr;
   };
+  CommandLine line;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--") return nullptr;
-    if (!arg.starts_with("-")) return nullptr; // the module: what follows is the guest's
+    if (arg == "--") {
+      if (i + 1 < argc) line.moduleIndex = i + 1;
+      return line;
+    }
+    if (!arg.starts_with("-") || arg == "-") {
+      line.moduleIndex = i;
+      return line;
+    }
     size_t equals = arg.find('=');
     const CLI::Option* option = find(arg.substr(0, equals));
-    if (!option) return argv[i];
+    if (!option) {
+      line.unknownOption = argv[i];
+      return line;
+    }
     if (equals == std::string_view::npos && option->get_items_expected_min() > 0) ++i;
   }
-  return nullptr;
+  return line;
 }
 
 // --env NAME=VALUE sets, --env NAME inherits NAME from this environment (as
@@ -142,7 +158,9 @@ int cacheMain(int argc, char** argv) {
 int stateMain(int argc, char** argv) {
   using faasm::runner::StateCommand;
   CLI::App app{"The local state tier of this host ($FAASM_STATE_DIR, default /dev/shm), as\n"
-               "Faaslets see it. As root it acts as the Faaslet uid and gid. Exit status 0,\n"
+               "Faaslets see it. The local tier only: with a global tier (--state-redis,\n"
+               "$FAASM_REDIS) it shows and changes this host's replicas, never Redis (a set\n"
+               "is not pushed). As root it acts as the Faaslet uid and gid. Exit status 0,\n"
                "or 1 after one line on stderr (\"faasm-run state: <problem>\").",
                "faasm-run state"};
   app.require_subcommand(1);
@@ -188,6 +206,12 @@ int stateMain(int argc, char** argv) {
   }
   for (CLI::App* sub : {list, get, set, del})
     if (sub->parsed()) c.userGiven = sub->count("--user") > 0;
+  // Redis is not reached from here (the store has no listing or deletion of
+  // the global tier): a user who set FAASM_REDIS must not think it was.
+  if (const char* redis = std::getenv("FAASM_REDIS"); redis && *redis)
+    std::fprintf(stderr,
+                 "faasm-run state: warning: FAASM_REDIS is set, but this command sees only "
+                 "this host's local tier (replicas), not Redis\n");
   c.action = list->parsed()  ? StateCommand::Action::List
              : get->parsed() ? StateCommand::Action::Get
              : set->parsed() ? StateCommand::Action::Set
@@ -207,8 +231,9 @@ int main(int argc, char** argv) {
                "by faasm-codegen) or a WebAssembly module (.wasm, or .wat text), compiled\n"
                "first by the faasm-codegen next to faasm-run ($FAASM_CODEGEN overrides)\n"
                "into a cache ($XDG_CACHE_HOME/faasm, or ~/.cache/faasm) that later runs\n"
-               "reuse. Arguments after the module are passed to the guest as argv[1..];\n"
-               "with --invoke they are the arguments of the function instead.\n"
+               "reuse. Options come before the module; every argument after it is the\n"
+               "guest's (argv[1..]), options included; with --invoke they are the\n"
+               "arguments of the function instead.\n"
                "Subcommands, as the first argument: `faasm-run cache info|clear`, and\n"
                "`faasm-run state list|get|set|delete` (see `faasm-run state --help`).",
                "faasm-run"};
@@ -314,13 +339,18 @@ int main(int argc, char** argv) {
                  "when run as root, the gid Faaslets run as (not 0)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 4294967294u));
-  app.prefix_command(); // everything after the module belongs to the guest
-
-  if (const char* option = unknownLeadingOption(app, argc, argv)) {
-    std::fprintf(stderr, "faasm-run: unknown option %s (see --help)\n", option);
+  app.add_option("--state-redis", options.stateRedis,
+                 "global state tier: Redis at HOST:PORT (default: $FAASM_REDIS; unset: the "
+                 "local tier alone)");
+  const CommandLine line = splitCommandLine(app, argc, argv);
+  if (line.unknownOption) {
+    std::fprintf(stderr, "faasm-run: unknown option %s (see --help)\n", line.unknownOption);
     return faasm::runner::kExitLoadError;
   }
-  if (int status = parseOrExit(app, argc, argv, "faasm-run", faasm::runner::kExitLoadError);
+  // CLI11 parses our options and the module; the rest is the guest's.
+  std::vector<char*> ours(argv, argv + (line.moduleIndex < 0 ? argc : line.moduleIndex + 1));
+  if (int status = parseOrExit(app, int(ours.size()), ours.data(), "faasm-run",
+                               faasm::runner::kExitLoadError);
       status >= 0)
     return status;
   options.bounds =
@@ -338,7 +368,9 @@ int main(int argc, char** argv) {
       return faasm::runner::kExitLoadError;
     }
   }
-  options.args = app.remaining();
+  if (line.moduleIndex > 0) options.args.assign(argv + line.moduleIndex + 1, argv + argc);
+  if (options.stateRedis.empty())
+    if (const char* redis = std::getenv("FAASM_REDIS")) options.stateRedis = redis;
   options.memoryLimitBytes = memoryLimitMb << 20;
   options.timeout = std::chrono::milliseconds(int64_t(timeoutSeconds * 1000));
   limits.bytesPerTree = treeMb << 20;

@@ -7,6 +7,10 @@ FAASM_ZYGOTE() {
   return 0;
 }
 
+static int callee(void) {
+  return 0;
+}
+
 FAASM_MAIN_FUNC() {
   static uint8_t buffer[64];
   const char* key = "key";
@@ -14,6 +18,7 @@ FAASM_MAIN_FUNC() {
   faasmGetInput(buffer, n);
   faasmSetOutput(buffer, n);
   uint32_t id = faasmChainNamed("other", buffer, 4);
+  n += faasmAwaitCall(faasmChain(callee, buffer, 4));
   n += faasmAwaitCall(id);
   n += faasmGetOutput(id, buffer, sizeof(buffer));
   n += faasmReadStateSize(key);
@@ -24,8 +29,10 @@ FAASM_MAIN_FUNC() {
   faasmWriteState(key, whole, 8);
   faasmWriteStateOffset(key, 64, 8, part, 8);
   faasmFlagStateDirty(key, 64);
+  faasmFlagStateOffsetDirty(key, 64, 8, 8);
   faasmPushState(key);
   faasmPushStatePartial(key);
+  faasmPushStatePartialMask(key, "mask");
   faasmPullState(key, 64);
   faasmLockStateRead(key);
   faasmUnlockStateRead(key);
@@ -34,5 +41,10 @@ FAASM_MAIN_FUNC() {
   faasmAppendState(key, buffer, 4);
   faasmReadAppendedState(key, buffer, 8, 2);
   faasmClearAppendedState(key);
+  faasmPullStateOffset(key, 64, 8, 8);
+  faasmLockStateGlobalRead(key);
+  faasmUnlockStateGlobalRead(key);
+  faasmLockStateGlobalWrite(key);
+  faasmUnlockStateGlobalWrite(key);
   return n + faasmAwaitCallOutput(id, buffer, 8);
 }

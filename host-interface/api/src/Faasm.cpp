@@ -24,6 +24,7 @@ void FaasmInstance::reset() {
     state::StateObject::unlock(fd);
   readLocks.clear();
   writeLocks.clear();
+  releaseGlobalLocks(*this);
   mappings.clear();
 }
 

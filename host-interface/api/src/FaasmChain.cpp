@@ -1,4 +1,4 @@
-// Chained calls: faasmChainNamed, faasmAwaitCall, faasmGetOutput, through the
+// Chained calls: faasmChainNamed, faasmChain, faasmAwaitCall, faasmGetOutput, through the
 // callbacks of the instance's CallContext (which run the callee as a
 // sibling Faaslet). Without a context or callback: no chaining (0 / -1).
 // The callbacks may allocate and throw; nothing they throw crosses the wasm
@@ -31,6 +31,23 @@ int32_t chainNamed(VMContext* vm, int32_t name, int32_t input, int32_t inputLen)
   CallContext* call = callContextOf(vm);
   if (!fn || !call || !call->chain) return 0;
   return int32_t(chainImpl(call, *fn, in));
+}
+
+uint32_t chainThisImpl(CallContext* call, uint32_t entry, const host::GuestSpan& input) {
+  try {
+    return call->chainThis(entry, std::span<const uint8_t>(input.data(), input.size()));
+  } catch (...) {
+    return 0;
+  }
+}
+
+// The function pointer is a value, not guest memory: it goes to the
+// callee as it is, where the guest's own call_indirect checks it.
+int32_t chainPtr(VMContext* vm, int32_t funcPtr, int32_t input, int32_t inputLen) {
+  host::GuestSpan in = guestRange(vm, input, inputLen);
+  CallContext* call = callContextOf(vm);
+  if (!call || !call->chainThis) return 0;
+  return int32_t(chainThisImpl(call, uint32_t(funcPtr), in));
 }
 
 int32_t awaitImpl(CallContext* call, uint32_t id) {
@@ -66,6 +83,7 @@ int32_t getOutput(VMContext* vm, int32_t callId, int32_t buffer, int32_t bufferL
 
 void addChain(std::vector<host::HostFunction>& out) {
   out.push_back(host::hostFunction<&chainNamed>(kFaasmModule, "faasmChainNamed"));
+  out.push_back(host::hostFunction<&chainPtr>(kFaasmModule, "faasmChain"));
   out.push_back(host::hostFunction<&awaitCall>(kFaasmModule, "faasmAwaitCall"));
   out.push_back(host::hostFunction<&getOutput>(kFaasmModule, "faasmGetOutput"));
 }

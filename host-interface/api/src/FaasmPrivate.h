@@ -38,6 +38,9 @@ std::string quoted(std::string_view bytes);
 // Prints "faasm: <what>" to stderr and traps HostError.
 [[noreturn]] void hostError(const std::string& what);
 
+// Releases every global lease `instance` holds (FaasmState.cpp).
+void releaseGlobalLocks(FaasmInstance& instance);
+
 void addIO(std::vector<host::HostFunction>& out);
 void addChain(std::vector<host::HostFunction>& out);
 void addState(std::vector<host::HostFunction>& out);

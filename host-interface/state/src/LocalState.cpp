@@ -40,8 +40,14 @@ constexpr uint64_t kLedgerGenerationOffset = 16;
 constexpr uint64_t kLedgerNameOffset = 24;
 constexpr uint64_t kLedgerBytes = 4096;
 // In a value's header: the key, as u32 length then bytes, for keys().
+// (at most the 1024 bytes the host functions accept; a longer key is listed
+// by its file name)
 constexpr uint64_t kKeyOffset = 64;
-constexpr uint64_t kMaxStoredKey = kHeaderBytes - kKeyOffset - 4;
+constexpr uint64_t kMaxStoredKey = 1024;
+// In a value's header: the dirty bitmap (StateObject::kDirtyBits bits).
+constexpr uint64_t kDirtyOffset = 2048;
+static_assert(kKeyOffset + 4 + kMaxStoredKey <= kDirtyOffset);
+static_assert(kDirtyOffset + StateObject::kDirtyBits / 8 == kHeaderBytes);
 
 // Holds an flock for the life of the guard. flock excludes other open file
 // descriptions only: every guard here locks a descriptor opened for it.
@@ -299,7 +305,12 @@ struct LocalStateStore::UserDir {
 struct StateObject::Header {
   std::atomic<uint64_t> magic;
   std::atomic<uint64_t> size;
+  std::atomic<uint64_t> syncedVersion;
+  std::atomic<uint64_t> reserved[5];
+  uint8_t key[kDirtyOffset - 64];
+  std::atomic<uint64_t> dirty[kDirtyBits / 64];
 };
+
 static_assert(sizeof(std::atomic<uint64_t>) == 8 && std::atomic<uint64_t>::is_always_lock_free,
               "the header is shared between processes: its atomics must be lock free");
 
@@ -791,6 +802,7 @@ StateObject::~StateObject() {
 }
 
 uint64_t StateObject::size() const {
+  static_assert(sizeof(Header) == kHeaderBytes);
   return header_->size.load(std::memory_order_acquire);
 }
 
@@ -836,13 +848,13 @@ bool StateObject::write(uint64_t offset, const uint8_t* data, uint64_t length) {
   return pwriteAll(fd_, data, length, kHeaderBytes + offset);
 }
 
-int StateObject::lock(bool exclusive) const {
+int StateObject::lock(bool exclusive, uint64_t byte) const {
   int fd = openIn(user_->fd, name_, O_RDWR);
   if (fd < 0) return -1;
   struct flock fl{};
   fl.l_type = short(exclusive ? F_WRLCK : F_RDLCK);
   fl.l_whence = SEEK_SET;
-  fl.l_start = 0;
+  fl.l_start = off_t(byte);
   fl.l_len = 1;
   while (fcntl(fd, F_OFD_SETLKW, &fl) != 0) {
     if (errno == EINTR) continue;
@@ -854,6 +866,96 @@ int StateObject::lock(bool exclusive) const {
 
 void StateObject::unlock(int lockFd) {
   if (lockFd >= 0) ::close(lockFd); // closing the last descriptor drops the OFD lock
+}
+
+namespace {
+uint64_t granuleOf(uint64_t offset) {
+  return std::min(offset / StateObject::kDirtyGranule, StateObject::kDirtyBits - 1);
+}
+} // namespace
+
+void StateObject::markDirty(uint64_t offset, uint64_t length) {
+  if (!length) return;
+  uint64_t first = granuleOf(offset);
+  uint64_t last = granuleOf(length - 1 > UINT64_MAX - offset ? UINT64_MAX : offset + length - 1);
+  for (uint64_t word = first / 64; word <= last / 64; ++word) {
+    uint64_t lo = word == first / 64 ? first % 64 : 0;
+    uint64_t hi = word == last / 64 ? last % 64 : 63;
+    uint64_t upTo = hi == 63 ? ~uint64_t(0) : (uint64_t(1) << (hi + 1)) - 1;
+    uint64_t bits = upTo & ~((uint64_t(1) << lo) - 1);
+    header_->dirty[word].fetch_or(bits, std::memory_order_release);
+  }
+}
+
+void StateObject::markAllDirty() {
+  for (auto& word : header_->dirty)
+    word.store(~uint64_t(0), std::memory_order_release);
+}
+
+void StateObject::clearDirty() {
+  for (auto& word : header_->dirty)
+    word.store(0, std::memory_order_release);
+}
+
+void StateObject::clearDirty(uint64_t offset, uint64_t length, uint64_t size) {
+  uint64_t end = length > size - std::min(offset, size) ? size : offset + length;
+  uint64_t first = (offset + kDirtyGranule - 1) / kDirtyGranule;
+  for (uint64_t g = first; g < kDirtyBits; ++g) {
+    uint64_t from = g * kDirtyGranule;
+    uint64_t to = g == kDirtyBits - 1 ? size : from + kDirtyGranule;
+    if (from >= end || (to > end && end != size)) break;
+    header_->dirty[g / 64].fetch_and(~(uint64_t(1) << (g % 64)), std::memory_order_acq_rel);
+  }
+}
+
+bool StateObject::anyDirty() const {
+  for (const auto& word : header_->dirty)
+    if (word.load(std::memory_order_acquire)) return true;
+  return false;
+}
+
+namespace {
+// Appends the granules set in `bits` (word `w`) to `runs`, merged, clipped to size.
+void addGranules(std::vector<ByteRun>& runs, uint64_t w, uint64_t bits, uint64_t size) {
+  while (bits) {
+    uint64_t bit = uint64_t(__builtin_ctzll(bits));
+    bits &= bits - 1;
+    uint64_t granule = w * 64 + bit;
+    uint64_t from = granule * StateObject::kDirtyGranule;
+    if (from >= size) return;
+    uint64_t to = granule == StateObject::kDirtyBits - 1
+                      ? size
+                      : std::min(size, from + StateObject::kDirtyGranule);
+    if (!runs.empty() && runs.back().offset + runs.back().length == from)
+      runs.back().length += to - from;
+    else
+      runs.push_back({from, to - from});
+  }
+}
+} // namespace
+
+std::vector<ByteRun> StateObject::takeDirty(uint64_t size) {
+  std::vector<ByteRun> runs;
+  for (uint64_t w = 0; w < kDirtyBits / 64; ++w)
+    if (uint64_t bits = header_->dirty[w].exchange(0, std::memory_order_acq_rel))
+      addGranules(runs, w, bits, size);
+  return runs;
+}
+
+std::vector<ByteRun> StateObject::dirtyRuns(uint64_t size) const {
+  std::vector<ByteRun> runs;
+  for (uint64_t w = 0; w < kDirtyBits / 64; ++w)
+    if (uint64_t bits = header_->dirty[w].load(std::memory_order_acquire))
+      addGranules(runs, w, bits, size);
+  return runs;
+}
+
+uint64_t StateObject::syncedVersion() const {
+  return header_->syncedVersion.load(std::memory_order_acquire);
+}
+
+void StateObject::setSyncedVersion(uint64_t version) {
+  header_->syncedVersion.store(version, std::memory_order_release);
 }
 
 } // namespace faasm::state

@@ -1,7 +1,10 @@
 // Descriptors: fd_write, fd_read, fd_pwrite, fd_pread, fd_close, fd_seek,
 // fd_tell, fd_sync, fd_datasync, fd_fdstat_get, fd_fdstat_set_flags,
-// fd_prestat_get, fd_prestat_dir_name, for stdio (0..2) and the preopens and
-// files of WasiFiles.cpp (3 and up).
+// fd_fdstat_set_rights, fd_renumber, fd_prestat_get, fd_prestat_dir_name,
+// for stdio and the preopens, files and sockets of the table.
+//
+// Rights: each call needs the rights the witx gives it, and answers
+// ENOTCAPABLE without them; fd_fdstat_set_rights only ever removes rights.
 //
 // Stdio is a stream to the guest, whatever the host descriptor behind it is
 // (a terminal, a pipe, or faasm-run's own output file): every call that would
@@ -23,16 +26,6 @@ using host::guestCheck;
 using host::guestSpan;
 using host::guestStore;
 using host::guestStoreBytes;
-
-int hostFd(VMContext* vm, int32_t fd) {
-  return hostFdOf(vm, fd);
-}
-
-// A preopened directory or a directory is not a byte stream.
-bool isDirectoryFd(VMContext* vm, int32_t fd) {
-  WasiContext::File* f = fileOf(vm, fd);
-  return f && f->isDirectory;
-}
 
 // An iovec or ciovec as the guest lays it out.
 struct GuestIovec {
@@ -90,10 +83,13 @@ int32_t transfer(VMContext* vm, int32_t fd, int32_t iovsArg, int32_t countArg, i
   int32_t err = copyIovecs(vm, uint32_t(iovsArg), uint32_t(countArg), iovs);
   guestCheck(vm, uint32_t(outPtr), 4);
   if (err != kSuccess) return err;
-  int host = hostFd(vm, fd);
-  if (host < 0) return kEbadf;
-  if (isDirectoryFd(vm, fd)) return kEisdir;
-  if (offset >= 0 && isStdio(fd)) return kEspipe;
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
+  if (offset >= 0 && d.stream) return kEspipe;
+  if (!d.has((Write ? kRightFdWrite : kRightFdRead) | (offset >= 0 ? kRightFdSeek : 0)))
+    return kEnotcapable;
+  if (d.directory) return kEisdir;
+  int host = d.host;
   ssize_t done;
   do {
     if (offset < 0)
@@ -123,7 +119,7 @@ int32_t positioned(VMContext* vm, int32_t fd, int32_t iovs, int32_t n, int64_t o
     HostIovecs ignored;
     copyIovecs(vm, uint32_t(iovs), uint32_t(n), ignored);
     guestCheck(vm, uint32_t(out), 4);
-    return hostFd(vm, fd) < 0 ? kEbadf : kEinval;
+    return hostFdOf(vm, fd) < 0 ? kEbadf : kEinval;
   }
   return transfer<Write>(vm, fd, iovs, n, out, offset);
 }
@@ -135,24 +131,25 @@ int32_t fdPread(VMContext* vm, int32_t fd, int32_t iovs, int32_t n, int64_t offs
 }
 
 int32_t fdClose(VMContext* vm, int32_t fd) {
-  if (hostFd(vm, fd) < 0) return kEbadf;
-  if (!isStdio(fd)) {
-    wasiContextOf(vm).files.erase(fd); // closes the host descriptor
-    return kSuccess;
-  }
+  WasiContext& ctx = wasiContextOf(vm);
+  if (!fdView(vm, fd).valid()) return kEbadf;
+  ctx.files.erase(fd); // the last reference to a File closes its descriptor
   // The host's own stdio stays open; the guest just loses the descriptor.
-  wasiContextOf(vm).stdioFds[fd] = -1;
+  if (fd >= 0 && fd <= 2) ctx.stdioFds[fd] = -1;
   return kSuccess;
 }
 
 int32_t fdSeek(VMContext* vm, int32_t fd, int64_t offset, int32_t whence, int32_t outPtr) {
   guestCheck(vm, uint32_t(outPtr), 8);
-  int host = hostFd(vm, fd);
-  if (host < 0) return kEbadf;
-  if (isStdio(fd)) return kEspipe;              // a pipe: lseek says ESPIPE whatever the whence
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
+  if (d.stream || d.socket) return kEspipe; // a pipe: lseek says ESPIPE whatever the whence
+  // Asking where one is (0 from the current position) is fd_tell's right.
+  bool tellOnly = offset == 0 && whence == 1;
+  if (!d.has(kRightFdSeek) && !(tellOnly && d.has(kRightFdTell))) return kEnotcapable;
   if (whence < 0 || whence > 2) return kEinval; // WASI SET/CUR/END are 0/1/2, as on Linux
-  if (isDirectoryFd(vm, fd)) return kEisdir;
-  off_t at = lseek(host, off_t(offset), whence);
+  if (d.directory) return kEisdir;
+  off_t at = lseek(d.host, off_t(offset), whence);
   if (at < 0) return fromHostErrno(errno);
   guestStore<uint64_t>(vm, uint32_t(outPtr), uint64_t(at));
   return kSuccess;
@@ -160,11 +157,12 @@ int32_t fdSeek(VMContext* vm, int32_t fd, int64_t offset, int32_t whence, int32_
 
 int32_t fdTell(VMContext* vm, int32_t fd, int32_t outPtr) {
   guestCheck(vm, uint32_t(outPtr), 8);
-  int host = hostFd(vm, fd);
-  if (host < 0) return kEbadf;
-  if (isStdio(fd)) return kEspipe;
-  if (isDirectoryFd(vm, fd)) return kEisdir;
-  off_t at = lseek(host, 0, SEEK_CUR);
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
+  if (d.stream || d.socket) return kEspipe;
+  if (!d.has(kRightFdTell)) return kEnotcapable;
+  if (d.directory) return kEisdir;
+  off_t at = lseek(d.host, 0, SEEK_CUR);
   if (at < 0) return fromHostErrno(errno);
   guestStore<uint64_t>(vm, uint32_t(outPtr), uint64_t(at));
   return kSuccess;
@@ -173,64 +171,106 @@ int32_t fdTell(VMContext* vm, int32_t fd, int32_t outPtr) {
 // fsync and fdatasync of a pipe fail with EINVAL; the host's stdio file is
 // never flushed to disk on a guest's behalf.
 int32_t fdSync(VMContext* vm, int32_t fd) {
-  int host = hostFd(vm, fd);
-  if (host < 0) return kEbadf;
-  if (isStdio(fd)) return kEinval;
-  return fsync(host) == 0 ? kSuccess : fromHostErrno(errno);
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
+  if (d.stream || d.socket) return kEinval;
+  if (!d.has(kRightFdSync)) return kEnotcapable;
+  return fsync(d.host) == 0 ? kSuccess : fromHostErrno(errno);
 }
 
 int32_t fdDatasync(VMContext* vm, int32_t fd) {
-  int host = hostFd(vm, fd);
-  if (host < 0) return kEbadf;
-  if (isStdio(fd)) return kEinval;
-  return fdatasync(host) == 0 ? kSuccess : fromHostErrno(errno);
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
+  if (d.stream || d.socket) return kEinval;
+  if (!d.has(kRightFdDatasync)) return kEnotcapable;
+  return fdatasync(d.host) == 0 ? kSuccess : fromHostErrno(errno);
 }
 
 int32_t fdFdstatGet(VMContext* vm, int32_t fd, int32_t statPtr) {
   guestCheck(vm, uint32_t(statPtr), 24);
-  int host = hostFd(vm, fd);
-  if (host < 0) return kEbadf;
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
   uint8_t filetype;
-  uint64_t rights, inheriting = 0;
   uint16_t flags = 0;
-  if (WasiContext::File* f = fileOf(vm, fd)) {
+  if (d.stream) {
+    filetype = stdioFiletype(d.host);
+  } else {
     struct stat st{};
-    filetype = fstat(host, &st) == 0 ? filetypeOf(st.st_mode) : uint8_t(kFiletypeUnknown);
-    rights = f->rightsBase;
-    inheriting = f->rightsInheriting;
-    int hostFlags = fcntl(host, F_GETFL);
+    filetype = fstat(d.host, &st) == 0 ? filetypeOf(st.st_mode) : uint8_t(kFiletypeUnknown);
+    int hostFlags = fcntl(d.host, F_GETFL);
     if (hostFlags >= 0 && (hostFlags & O_APPEND)) flags |= 1;   // fdflags.append
     if (hostFlags >= 0 && (hostFlags & O_NONBLOCK)) flags |= 4; // fdflags.nonblock
-  } else {
-    filetype = stdioFiletype(host);
-    // A stream: no seek, tell, allocate, filestat_set_size or advise.
-    rights =
-        kRightPollFdReadwrite | kRightFdFdstatSetFlags | (fd == 0 ? kRightFdRead : kRightFdWrite);
   }
   uint8_t out[24] = {};
-  out[0] = filetype;                     // fs_filetype
-  std::memcpy(out + 2, &flags, 2);       // fs_flags
-  std::memcpy(out + 8, &rights, 8);      // fs_rights_base
-  std::memcpy(out + 16, &inheriting, 8); // fs_rights_inheriting
+  out[0] = filetype;                             // fs_filetype
+  std::memcpy(out + 2, &flags, 2);               // fs_flags
+  std::memcpy(out + 8, &d.rightsBase, 8);        // fs_rights_base
+  std::memcpy(out + 16, &d.rightsInheriting, 8); // fs_rights_inheriting
   guestStoreBytes(vm, uint32_t(statPtr), out, sizeof out);
   return kSuccess;
 }
 
 int32_t fdFdstatSetFlags(VMContext* vm, int32_t fd, int32_t flags) {
-  int host = hostFd(vm, fd);
-  if (host < 0) return kEbadf;
-  if (isStdio(fd)) {
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
+  if (d.stream) {
     // APPEND (1) is meaningless on a stream; NONBLOCK/SYNC are not offered
     // (they would change the host's own descriptor).
     return (uint32_t(flags) & ~1u) ? kEnotsup : kSuccess;
   }
+  if (!d.has(kRightFdFdstatSetFlags)) return kEnotcapable;
   if (uint32_t(flags) & ~5u) return kEnotsup; // only APPEND and NONBLOCK
-  int hostFlags = fcntl(host, F_GETFL);
+  int hostFlags = fcntl(d.host, F_GETFL);
   if (hostFlags < 0) return fromHostErrno(errno);
   hostFlags &= ~(O_APPEND | O_NONBLOCK);
   if (flags & 1) hostFlags |= O_APPEND;
   if (flags & 4) hostFlags |= O_NONBLOCK;
-  return fcntl(host, F_SETFL, hostFlags) == 0 ? kSuccess : fromHostErrno(errno);
+  return fcntl(d.host, F_SETFL, hostFlags) == 0 ? kSuccess : fromHostErrno(errno);
+}
+
+// The File behind `fd` as an object the table may hold elsewhere: the
+// table's own, or for an untouched stdio stream a new stream File over the
+// host's descriptor (never owned: closing it leaves the host's stdio open).
+std::shared_ptr<WasiContext::File> tableEntryOf(WasiContext& ctx, int32_t fd) {
+  auto it = ctx.files.find(fd);
+  if (it != ctx.files.end()) return it->second;
+  if (fd < 0 || fd > 2 || ctx.stdioFds[fd] < 0) return nullptr;
+  auto f = std::make_shared<WasiContext::File>();
+  f->fd = ctx.stdioFds[fd];
+  f->isStream = true;
+  f->rightsBase = kStreamRights;
+  return f;
+}
+
+// Rights only shrink: asking for one the fd does not have is ENOTCAPABLE.
+// The File is replaced, never changed (a warm Faaslet's baseline shares it).
+int32_t fdFdstatSetRights(VMContext* vm, int32_t fd, int64_t base, int64_t inheriting) {
+  WasiContext& ctx = wasiContextOf(vm);
+  std::shared_ptr<WasiContext::File> old = tableEntryOf(ctx, fd);
+  if (!old) return kEbadf;
+  if ((uint64_t(base) & ~old->rightsBase) || (uint64_t(inheriting) & ~old->rightsInheriting))
+    return kEnotcapable;
+  auto updated = std::make_shared<WasiContext::File>(*old);
+  updated->rightsBase = uint64_t(base);
+  updated->rightsInheriting = uint64_t(inheriting);
+  ctx.files[fd] = std::move(updated);
+  return kSuccess;
+}
+
+// fd_renumber(from, to): `to` (which must be open) becomes what `from` was
+// and `from` is closed, as dup2 then close. Stdio may be either end: after
+// renumbering a file to 1 (freopen does), fd 1 is that file; a stdio stream
+// moved elsewhere stays a stream.
+int32_t fdRenumber(VMContext* vm, int32_t from, int32_t to) {
+  WasiContext& ctx = wasiContextOf(vm);
+  std::shared_ptr<WasiContext::File> moving = tableEntryOf(ctx, from);
+  if (!moving || !fdView(vm, to).valid()) return kEbadf;
+  if (from == to) return kSuccess;
+  ctx.files[to] = std::move(moving); // the last reference to what `to` held closes it
+  if (to >= 0 && to <= 2) ctx.stdioFds[to] = -1;
+  ctx.files.erase(from);
+  if (from >= 0 && from <= 2) ctx.stdioFds[from] = -1;
+  return kSuccess;
 }
 
 // prestat: u8 tag (0: dir), u32 name length at offset 4.
@@ -268,6 +308,8 @@ void addFd(std::vector<host::HostFunction>& out) {
   out.push_back(host::hostFunction<&fdSeek>(kWasiModule, "fd_seek"));
   out.push_back(host::hostFunction<&fdFdstatGet>(kWasiModule, "fd_fdstat_get"));
   out.push_back(host::hostFunction<&fdFdstatSetFlags>(kWasiModule, "fd_fdstat_set_flags"));
+  out.push_back(host::hostFunction<&fdFdstatSetRights>(kWasiModule, "fd_fdstat_set_rights"));
+  out.push_back(host::hostFunction<&fdRenumber>(kWasiModule, "fd_renumber"));
   out.push_back(host::hostFunction<&fdPrestatGet>(kWasiModule, "fd_prestat_get"));
   out.push_back(host::hostFunction<&fdPrestatDirName>(kWasiModule, "fd_prestat_dir_name"));
 }

@@ -1,7 +1,8 @@
 // Files and directories under preopens: path_open, path_filestat_get,
-// path_create_directory, path_unlink_file, path_remove_directory,
-// path_rename, path_readlink, fd_filestat_get, fd_filestat_set_size,
-// fd_readdir, fd_advise, fd_allocate.
+// path_filestat_set_times, path_create_directory, path_unlink_file,
+// path_remove_directory, path_rename, path_link, path_symlink,
+// path_readlink, fd_filestat_get, fd_filestat_set_size,
+// fd_filestat_set_times, fd_readdir, fd_advise, fd_allocate.
 //
 // ---------------------------------------------------------------------------
 // SANDBOX-CRITICAL: every path a guest names is resolved here, and nowhere
@@ -16,6 +17,16 @@
 // relative to that parent fd, which the kernel never follows out: `..` as a
 // last component only ever fails (EEXIST, ENOTEMPTY, EBUSY), and a symlink
 // as last component is the link itself.
+//
+// path_link with symlink following resolves each final symlink itself, one
+// component at a time beneath the preopen, and links what it ends on with
+// linkat(..., 0), which never follows. path_filestat_set_times opens what
+// it names beneath the preopen and sets the times through that descriptor
+// (the seccomp filter allows utimensat only without a path). path_symlink
+// makes nothing: a symlink a guest planted in a host directory could point
+// anywhere for the host's own programs, so it answers EPERM, as Linux does
+// on a file system without symlinks (Landlock and seccomp forbid making one
+// anyway).
 //
 // A kernel without openat2 (before 5.6) gets ENOSYS for every path: there is
 // no unsafe fallback. Escapes report ENOTCAPABLE (76), as other WASI hosts do.
@@ -62,18 +73,23 @@ int32_t copyPath(VMContext* vm, int32_t ptr, int32_t len, std::string& out) {
   return kSuccess;
 }
 
-// The directory behind guest fd `fd`, or -1 with the WASI errno in outErr.
-int directoryFd(VMContext* vm, int32_t fd, int32_t& outErr) {
-  WasiContext::File* f = fileOf(vm, fd);
-  if (!f) {
-    outErr = hostFdOf(vm, fd) >= 0 ? kEnotdir : kEbadf;
+// The directory behind guest fd `fd`, which must hold `rights`, or -1 with
+// the WASI errno in outErr.
+int directoryFd(VMContext* vm, int32_t fd, uint64_t rights, int32_t& outErr) {
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) {
+    outErr = kEbadf;
     return -1;
   }
-  if (!f->isDirectory) {
+  if (!d.directory) {
     outErr = kEnotdir;
     return -1;
   }
-  return f->fd;
+  if (!d.has(rights)) {
+    outErr = kEnotcapable;
+    return -1;
+  }
+  return d.host;
 }
 
 int32_t errnoOfResolve(int e) {
@@ -156,6 +172,7 @@ void storeStdioFilestat(VMContext* vm, uint32_t ptr, int hostFd) {
 int32_t openImpl(VMContext* vm, int dir, const std::string& path, uint32_t dirflags,
                  uint32_t oflags, uint64_t rightsBase, uint64_t rightsInheriting, uint32_t fdflags,
                  int32_t& outFd) {
+  if (oflags & ~uint32_t(kOflagCreat | kOflagDirectory | kOflagExcl | kOflagTrunc)) return kEinval;
   bool wantRead = rightsBase & (kRightFdRead | kRightFdReaddir);
   bool wantWrite = rightsBase & (kRightFdWrite | kRightFdAllocate | kRightFdFilestatSetSize);
   uint64_t flags = 0;
@@ -179,17 +196,11 @@ int32_t openImpl(VMContext* vm, int dir, const std::string& path, uint32_t dirfl
   }
   struct stat st{};
   fstat(fd, &st);
-  auto file = std::make_shared<WasiContext::File>();
-  file->fd = fd;
+  auto file = ownedFile(fd);
   file->isDirectory = S_ISDIR(st.st_mode);
   file->rightsBase = rightsBase;
   file->rightsInheriting = rightsInheriting;
-  auto& files = wasiContextOf(vm).files;
-  int32_t next = 3;
-  while (files.count(next))
-    ++next; // lowest free, as POSIX does
-  files[next] = std::move(file);
-  outFd = next;
+  outFd = insertFile(vm, std::move(file));
   return kSuccess;
 }
 
@@ -200,8 +211,18 @@ int32_t pathOpen(VMContext* vm, int32_t dirFd, int32_t dirflags, int32_t pathPtr
   int32_t err = copyPath(vm, pathPtr, pathLen, path);
   guestCheck(vm, uint32_t(outPtr), 4);
   if (err != kSuccess) return err;
-  int dir = directoryFd(vm, dirFd, err);
+  // The new fd's rights come from the directory's inheriting rights: asking
+  // for more is ENOTCAPABLE, as is creating or truncating without the right.
+  uint64_t need = kRightPathOpen | ((uint32_t(oflags) & kOflagCreat) ? kRightPathCreateFile : 0) |
+                  ((uint32_t(oflags) & kOflagTrunc) ? kRightPathFilestatSetSize : 0);
+  int dir = directoryFd(vm, dirFd, need, err);
   if (dir < 0) return err;
+  // Bits the witx does not define are ignored (Go asks for all 32), not
+  // refused: they grant nothing.
+  rightsBase &= int64_t(kAllRights);
+  rightsInheriting &= int64_t(kAllRights);
+  uint64_t inheritable = fdView(vm, dirFd).rightsInheriting;
+  if ((uint64_t(rightsBase) | uint64_t(rightsInheriting)) & ~inheritable) return kEnotcapable;
   int32_t fd = -1;
   err = openImpl(vm, dir, path, uint32_t(dirflags), uint32_t(oflags), uint64_t(rightsBase),
                  uint64_t(rightsInheriting), uint32_t(fdflags), fd);
@@ -213,14 +234,15 @@ int32_t pathOpen(VMContext* vm, int32_t dirFd, int32_t dirflags, int32_t pathPtr
 
 int32_t fdFilestatGet(VMContext* vm, int32_t fd, int32_t ptr) {
   guestCheck(vm, uint32_t(ptr), 64);
-  int host = hostFdOf(vm, fd);
-  if (host < 0) return kEbadf;
-  if (isStdio(fd)) {
-    storeStdioFilestat(vm, uint32_t(ptr), host);
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
+  if (!d.has(kRightFdFilestatGet)) return kEnotcapable;
+  if (d.stream) {
+    storeStdioFilestat(vm, uint32_t(ptr), d.host);
     return kSuccess;
   }
   struct stat st{};
-  if (fstat(host, &st) != 0) return fromHostErrno(errno);
+  if (fstat(d.host, &st) != 0) return fromHostErrno(errno);
   storeFilestat(vm, uint32_t(ptr), st);
   return kSuccess;
 }
@@ -241,7 +263,7 @@ int32_t pathFilestatGet(VMContext* vm, int32_t dirFd, int32_t lookup, int32_t pa
   int32_t err = copyPath(vm, pathPtr, pathLen, path);
   guestCheck(vm, uint32_t(ptr), 64);
   if (err != kSuccess) return err;
-  int dir = directoryFd(vm, dirFd, err);
+  int dir = directoryFd(vm, dirFd, kRightPathFilestatGet, err);
   if (dir < 0) return err;
   struct stat st{};
   err = pathStatImpl(dir, path, uint32_t(lookup), st);
@@ -253,25 +275,104 @@ int32_t pathFilestatGet(VMContext* vm, int32_t dirFd, int32_t lookup, int32_t pa
 // (faasm-run's own stdout may be a file): ftruncate of a pipe is EINVAL,
 // posix_fadvise and posix_fallocate of one are ESPIPE.
 int32_t fdFilestatSetSize(VMContext* vm, int32_t fd, int64_t size) {
-  int host = hostFdOf(vm, fd);
-  if (host < 0) return kEbadf;
-  if (isStdio(fd)) return kEinval;
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
+  if (d.stream || d.socket) return kEinval;
+  if (!d.has(kRightFdFilestatSetSize)) return kEnotcapable;
   if (size < 0) return kEinval;
-  return ftruncate(host, off_t(size)) == 0 ? kSuccess : fromHostErrno(errno);
+  return ftruncate(d.host, off_t(size)) == 0 ? kSuccess : fromHostErrno(errno);
 }
 
 int32_t fdAdvise(VMContext* vm, int32_t fd, int64_t, int64_t, int32_t advice) {
-  if (hostFdOf(vm, fd) < 0) return kEbadf;
-  if (isStdio(fd)) return kEspipe;
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
+  if (d.stream || d.socket) return kEspipe;
+  if (!d.has(kRightFdAdvise)) return kEnotcapable;
   return advice < 0 || advice > 5 ? kEinval : kSuccess; // advice only
 }
 
 int32_t fdAllocate(VMContext* vm, int32_t fd, int64_t offset, int64_t len) {
-  int host = hostFdOf(vm, fd);
-  if (host < 0) return kEbadf;
-  if (isStdio(fd)) return kEspipe;
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
+  if (d.stream || d.socket) return kEspipe;
+  if (!d.has(kRightFdAllocate)) return kEnotcapable;
   if (offset < 0 || len <= 0) return kEinval;
-  return posix_fallocate(host, off_t(offset), off_t(len)) == 0 ? kSuccess : kEio;
+  return posix_fallocate(d.host, off_t(offset), off_t(len)) == 0 ? kSuccess : kEio;
+}
+
+// ----- times -------------------------------------------------------------------------
+
+// fstflags
+constexpr uint32_t kFstAtim = 1, kFstAtimNow = 2, kFstMtim = 4, kFstMtimNow = 8;
+
+// The two timespecs of utimensat for WASI times and fstflags, or EINVAL for
+// unknown flags or a time given both as a value and as "now".
+int32_t timesOf(uint64_t atim, uint64_t mtim, uint32_t flags, timespec out[2]) {
+  if (flags & ~(kFstAtim | kFstAtimNow | kFstMtim | kFstMtimNow)) return kEinval;
+  if ((flags & kFstAtim) && (flags & kFstAtimNow)) return kEinval;
+  if ((flags & kFstMtim) && (flags & kFstMtimNow)) return kEinval;
+  auto one = [](uint64_t nanos, bool set, bool now) {
+    if (now) return timespec{0, UTIME_NOW};
+    if (!set) return timespec{0, UTIME_OMIT};
+    return timespec{time_t(nanos / 1'000'000'000ull), long(nanos % 1'000'000'000ull)};
+  };
+  out[0] = one(atim, flags & kFstAtim, flags & kFstAtimNow);
+  out[1] = one(mtim, flags & kFstMtim, flags & kFstMtimNow);
+  return kSuccess;
+}
+
+// futimens: utimensat without a path, the only form the seccomp filter allows.
+int32_t setTimesOfFd(int fd, const timespec times[2]) {
+  return futimens(fd, times) == 0 ? kSuccess : fromHostErrno(errno);
+}
+
+int32_t fdFilestatSetTimes(VMContext* vm, int32_t fd, int64_t atim, int64_t mtim, int32_t flags) {
+  FdView d = fdView(vm, fd);
+  if (!d.valid()) return kEbadf;
+  // A stream has no times the guest may set (the host's file behind it is
+  // not the guest's): stdio lacks the right.
+  if (!d.has(kRightFdFilestatSetTimes)) return kEnotcapable;
+  timespec times[2];
+  int32_t err = timesOf(uint64_t(atim), uint64_t(mtim), uint32_t(flags), times);
+  if (err != kSuccess) return err;
+  return setTimesOfFd(d.host, times);
+}
+
+// Opens what `path` names beneath `dir` (following a final symlink if
+// `follow`) to set its times through the descriptor: for reading, or for
+// writing if it may not be read (setting "now" needs only write access).
+// Non-blocking, so a FIFO does not wait for a peer. The times of a symlink
+// itself (no follow, and the last component is one) are ENOTSUP: that
+// would need utimensat with a path, which the Faaslet may not call.
+int32_t pathSetTimesImpl(int dir, const std::string& path, bool follow, const timespec times[2]) {
+  uint64_t common = O_NONBLOCK | O_NOCTTY | (follow ? 0 : O_NOFOLLOW);
+  int fd = resolveBeneath(dir, path, O_RDONLY | common, 0);
+  if (fd < 0 && (errno == EACCES || errno == EPERM))
+    fd = resolveBeneath(dir, path, O_WRONLY | common, 0);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ELOOP && !follow) {
+      struct stat st{};
+      if (pathStatImpl(dir, path, 0, st) == kSuccess && S_ISLNK(st.st_mode)) return kEnotsup;
+    }
+    return errnoOfResolve(e);
+  }
+  int32_t err = setTimesOfFd(fd, times);
+  close(fd);
+  return err;
+}
+
+int32_t pathFilestatSetTimes(VMContext* vm, int32_t dirFd, int32_t lookup, int32_t pathPtr,
+                             int32_t pathLen, int64_t atim, int64_t mtim, int32_t flags) {
+  std::string path;
+  int32_t err = copyPath(vm, pathPtr, pathLen, path);
+  if (err != kSuccess) return err;
+  int dir = directoryFd(vm, dirFd, kRightPathFilestatSetTimes, err);
+  if (dir < 0) return err;
+  timespec times[2];
+  err = timesOf(uint64_t(atim), uint64_t(mtim), uint32_t(flags), times);
+  if (err != kSuccess) return err;
+  return pathSetTimesImpl(dir, path, uint32_t(lookup) & kLookupSymlinkFollow, times);
 }
 
 // ----- directories ------------------------------------------------------------------
@@ -338,8 +439,8 @@ int32_t fdReaddir(VMContext* vm, int32_t fd, int32_t buf, int32_t bufLen, int64_
   host::GuestSpan out = guestSpan(vm, uint32_t(buf), uint32_t(bufLen));
   guestCheck(vm, uint32_t(outPtr), 4);
   int32_t err = kSuccess;
-  int dir = directoryFd(vm, fd, err);
-  if (dir < 0) return err == kEnotdir ? kEnotdir : err;
+  int dir = directoryFd(vm, fd, kRightFdReaddir, err);
+  if (dir < 0) return err;
   uint32_t used = 0;
   err = readdirImpl(dir, out, uint64_t(cookie), used);
   if (err == kSuccess) guestStore<uint32_t>(vm, uint32_t(outPtr), used);
@@ -373,7 +474,10 @@ template <NameOp Op> int32_t pathNameOp(VMContext* vm, int32_t dirFd, int32_t pt
   std::string path;
   int32_t err = copyPath(vm, ptr, len, path);
   if (err != kSuccess) return err;
-  int dir = directoryFd(vm, dirFd, err);
+  uint64_t need = Op == NameOp::Mkdir    ? kRightPathCreateDirectory
+                  : Op == NameOp::Unlink ? kRightPathUnlinkFile
+                                         : kRightPathRemoveDirectory;
+  int dir = directoryFd(vm, dirFd, need, err);
   if (dir < 0) return err;
   return nameOpImpl(dir, path, Op);
 }
@@ -402,11 +506,112 @@ int32_t pathRename(VMContext* vm, int32_t oldFd, int32_t oldPtr, int32_t oldLen,
   int32_t err = copyPath(vm, newPtr, newLen, newPath);
   if (oldErr != kSuccess) return oldErr;
   if (err != kSuccess) return err;
-  int oldDir = directoryFd(vm, oldFd, err);
+  int oldDir = directoryFd(vm, oldFd, kRightPathRenameSource, err);
   if (oldDir < 0) return err;
-  int newDir = directoryFd(vm, newFd, err);
+  int newDir = directoryFd(vm, newFd, kRightPathRenameTarget, err);
   if (newDir < 0) return err;
   return renameImpl(oldDir, oldPath, newDir, newPath);
+}
+
+// Follows the final symlinks of `path` beneath `dir` (at most 40, as Linux
+// does, then ELOOP) and leaves in `path` a name whose last component is not
+// a symlink (or does not exist). A target is taken relative to the link's
+// directory and is resolved beneath `dir` again like any guest path: an
+// absolute target, or `..` above `dir`, is ENOTCAPABLE.
+int32_t followFinalSymlinks(int dir, std::string& path) {
+  for (int hops = 0;; ++hops) {
+    std::string last;
+    int32_t err = kSuccess;
+    int parent = resolveParent(dir, path, last, err);
+    if (parent < 0) return err;
+    struct stat st{};
+    bool isLink =
+        fstatat(parent, last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+    if (!isLink) {
+      close(parent);
+      return kSuccess;
+    }
+    if (hops == 40) {
+      close(parent);
+      return kEloop;
+    }
+    char target[kPathMax];
+    ssize_t n = readlinkat(parent, last.c_str(), target, sizeof target);
+    int e = errno;
+    close(parent);
+    if (n < 0) return fromHostErrno(e);
+    if (size_t(n) >= sizeof target) return kEnametoolong;
+    std::string to(target, size_t(n));
+    if (to.empty()) return kEnoent;
+    if (to[0] == '/') return kEnotcapable;
+    std::string trimmed = path;
+    while (trimmed.size() > 1 && trimmed.back() == '/')
+      trimmed.pop_back();
+    size_t slash = trimmed.rfind('/');
+    path = slash == std::string::npos ? to : trimmed.substr(0, slash + 1) + to;
+    if (path.size() >= kPathMax) return kEnametoolong;
+  }
+}
+
+int32_t linkImpl(int oldDir, std::string oldPath, bool follow, int newDir,
+                 const std::string& newPath) {
+  if (follow) {
+    int32_t err = followFinalSymlinks(oldDir, oldPath);
+    if (err != kSuccess) return err;
+  }
+  std::string oldLast, newLast;
+  int32_t err = kSuccess;
+  int oldParent = resolveParent(oldDir, oldPath, oldLast, err);
+  if (oldParent < 0) return err;
+  int newParent = resolveParent(newDir, newPath, newLast, err);
+  if (newParent < 0) {
+    close(oldParent);
+    return err;
+  }
+  // Flags 0: a last component that became a symlink since is linked as the
+  // link itself, never followed out of the preopen.
+  int rc = linkat(oldParent, oldLast.c_str(), newParent, newLast.c_str(), 0);
+  int e = errno;
+  close(oldParent);
+  close(newParent);
+  return rc == 0 ? kSuccess : fromHostErrno(e);
+}
+
+int32_t pathLink(VMContext* vm, int32_t oldFd, int32_t oldFlags, int32_t oldPtr, int32_t oldLen,
+                 int32_t newFd, int32_t newPtr, int32_t newLen) {
+  std::string oldPath, newPath;
+  int32_t oldErr = copyPath(vm, oldPtr, oldLen, oldPath);
+  int32_t err = copyPath(vm, newPtr, newLen, newPath);
+  if (oldErr != kSuccess) return oldErr;
+  if (err != kSuccess) return err;
+  int oldDir = directoryFd(vm, oldFd, kRightPathLinkSource, err);
+  if (oldDir < 0) return err;
+  int newDir = directoryFd(vm, newFd, kRightPathLinkTarget, err);
+  if (newDir < 0) return err;
+  return linkImpl(oldDir, oldPath, uint32_t(oldFlags) & kLookupSymlinkFollow, newDir, newPath);
+}
+
+// Checks what the kernel would before making the link (the new name's
+// parent exists beneath the preopen, the name is free), then refuses: see
+// the banner.
+int32_t pathSymlink(VMContext* vm, int32_t oldPtr, int32_t oldLen, int32_t dirFd, int32_t newPtr,
+                    int32_t newLen) {
+  std::string target, newPath;
+  int32_t targetErr = copyPath(vm, oldPtr, oldLen, target);
+  int32_t err = copyPath(vm, newPtr, newLen, newPath);
+  if (targetErr != kSuccess) return targetErr;
+  if (err != kSuccess) return err;
+  int dir = directoryFd(vm, dirFd, kRightPathSymlink, err);
+  if (dir < 0) return err;
+  std::string last;
+  int parent = resolveParent(dir, newPath, last, err);
+  if (parent < 0) return err;
+  struct stat st{};
+  bool exists = fstatat(parent, last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  close(parent);
+  if (exists) return kEexist;
+  if (target.empty()) return kEnoent;
+  return kEperm;
 }
 
 int32_t readlinkImpl(int dir, const std::string& path, const host::GuestSpan& out,
@@ -430,7 +635,7 @@ int32_t pathReadlink(VMContext* vm, int32_t dirFd, int32_t ptr, int32_t len, int
   host::GuestSpan out = guestSpan(vm, uint32_t(buf), uint32_t(bufLen));
   guestCheck(vm, uint32_t(outPtr), 4);
   if (err != kSuccess) return err;
-  int dir = directoryFd(vm, dirFd, err);
+  int dir = directoryFd(vm, dirFd, kRightPathReadlink, err);
   if (dir < 0) return err;
   uint32_t used = 0;
   err = readlinkImpl(dir, path, out, used);
@@ -454,6 +659,10 @@ void addFiles(std::vector<host::HostFunction>& out) {
   out.push_back(hostFunction<&pathNameOp<NameOp::Rmdir>>(kWasiModule, "path_remove_directory"));
   out.push_back(hostFunction<&pathRename>(kWasiModule, "path_rename"));
   out.push_back(hostFunction<&pathReadlink>(kWasiModule, "path_readlink"));
+  out.push_back(hostFunction<&fdFilestatSetTimes>(kWasiModule, "fd_filestat_set_times"));
+  out.push_back(hostFunction<&pathFilestatSetTimes>(kWasiModule, "path_filestat_set_times"));
+  out.push_back(hostFunction<&pathLink>(kWasiModule, "path_link"));
+  out.push_back(hostFunction<&pathSymlink>(kWasiModule, "path_symlink"));
 }
 
 } // namespace faasm::wasi

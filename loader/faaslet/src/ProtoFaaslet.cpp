@@ -5,6 +5,7 @@
 #include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/TypeRegistry.h"
 #include "faasm/state/LocalState.h"
+#include "faasm/state/StateStore.h"
 #include "faasm/wasi/Wasi.h"
 
 #include "Protocol.h"
@@ -55,6 +56,13 @@ runtime::Error prepareStateOf(const FunctionSpec& spec, const isolation::Isolati
                                                       root ? limits.gid : getegid()))
     return runtime::makeError("cannot prepare the state directory of user \"" + spec.user +
                               "\": " + std::strerror(errno));
+  // An initialisation runs confined, with no channel to a scheduler that
+  // could open a connection for it (and a snapshot of it must not depend
+  // on the global tier): its global state calls fail, saying why.
+  state::store().setConnectionSource([](std::string& error) {
+    error = "the global state tier is not reachable from a Faaslet's initialisation";
+    return -1;
+  });
   return {};
 }
 
@@ -107,6 +115,10 @@ ProtoFaaslet::create(const FunctionSpec& spec, const std::function<runtime::Erro
     p->entryName_ = "__main_void";
     const abi::FuncRef* dtors = inst.exportedFunction("__wasm_call_dtors");
     if (hasSignature(dtors, ":")) p->dtors_ = dtors;
+    // faasm/faasm.h's entry for calls chained by function pointer; it
+    // needs the constructors to have run, as they have here.
+    const abi::FuncRef* dispatch = inst.exportedFunction("_faasm_dispatch");
+    if (hasSignature(dispatch, "i:i")) p->dispatch_ = dispatch;
   } else {
     ctors = nullptr;
     p->entry_ = inst.exportedFunction("_start");
@@ -121,6 +133,7 @@ ProtoFaaslet::create(const FunctionSpec& spec, const std::function<runtime::Erro
   // prepared stays empty and traps with HostError when called, as invoke().
   runtime::prepareCall(p->entry_, p->entryCall_);
   if (p->dtors_) runtime::prepareCall(p->dtors_, p->dtorsCall_);
+  if (p->dispatch_) runtime::prepareCall(p->dispatch_, p->dispatchCall_);
 
   if (snapshotFile) {
     p->snapshot_ = snapshotFile;
@@ -167,17 +180,27 @@ ProtoFaaslet::create(const FunctionSpec& spec, const std::function<runtime::Erro
   return p;
 }
 
-CallResult ProtoFaaslet::call(std::vector<uint8_t> input) {
+CallResult ProtoFaaslet::call(std::vector<uint8_t> input, uint32_t entry) {
   CallResult result;
   call_->input = std::move(input);
   call_->output.clear();
+  if (entry != 0 && !dispatch_) {
+    std::fprintf(stderr,
+                 "faasm: %s: chained by function pointer %u, but the module exports no "
+                 "_faasm_dispatch (i32) -> i32 (build it with faasm/faasm.h)\n",
+                 spec_.name.empty() ? spec_.file.c_str() : spec_.name.c_str(), entry);
+    result.trap = abi::TrapCode::HostError;
+    return result;
+  }
+  const runtime::PreparedCall& called = entry ? dispatchCall_ : entryCall_;
+  abi::Value argument[1] = {abi::Value{entry, 0}};
   abi::Value returned[1]{}; // the entry returns nothing or an i32
   int32_t exitCode = 0;
   abi::TrapCode trap = runtime::invokePrepared(
-      entryCall_, {}, std::span<abi::Value>(returned, std::min<uint32_t>(entryCall_.results, 1)),
-      &exitCode);
+      called, std::span<const abi::Value>(argument, called.params),
+      std::span<abi::Value>(returned, std::min<uint32_t>(called.results, 1)), &exitCode);
   if (trap == abi::TrapCode::None) {
-    if (entryCall_.results) result.returnCode = int32_t(uint32_t(returned[0].lo));
+    if (called.results) result.returnCode = int32_t(uint32_t(returned[0].lo));
     if (dtors_) {
       int32_t dtorsExit = 0;
       abi::TrapCode d = runtime::invokePrepared(dtorsCall_, {}, {}, &dtorsExit);

@@ -32,8 +32,9 @@ enum class Msg : uint32_t {
   InitFailed = 2, // a = TrapCode, b = exit code, payload = message, and for a trap a NUL
                   // and where it happened (Backtrace, at most kMaxBacktraceBytes)
   // scheduler -> zygote (control socket)
-  Spawn = 3,    // a = runs (warm repeat count), fd = the Faaslet's channel; b = 1: the
-                // payload is the first run's input (no Input for it on the channel)
+  Spawn = 3,    // a = runs (warm repeat count), fd = the Faaslet's channel; payload = if
+                // b = 1, the first run's input (no Input for it on the channel), then
+                // the entry (u32: 0 = main, else a function pointer, faasmChain)
   Spawned = 12, // zygote -> scheduler: b = the Faaslet's pid (-1: fork failed),
                 // payload = the zygote's CLOCK_MONOTONIC just before fork (u64 ns);
                 // a = 1: the Faaslet is pinned to one CPU, the scheduler gives it
@@ -47,15 +48,22 @@ enum class Msg : uint32_t {
                      // payload = its first min(asked, size) bytes
   ChainProceed = 14, // after an announced Chain: send the input (ChainInput)
   // Faaslet -> scheduler (channel)
-  Chain = 8,       // a = name length; b = 0: payload = name then input (at most
-                   // kMaxInlineChainInput); b = 1, an announcement: payload = name
-                   // then the input's size (u64), answered by ChainReply 0 or ChainProceed
-  ChainInput = 15, // payload = the announced input
-  Await = 9,       // a = call id (the caller's own numbering)
-  GetOutput = 10,  // a = call id, b = how many bytes of the output the caller wants
-  Result = 11,     // a = TrapCode, b = return code, payload = output; once per run
-  Backtrace = 16,  // payload = where the run trapped (runtime/Backtrace.h's lines, at
-                   // most kMaxBacktraceBytes); right before the Result of a run that trapped
+  Chain = 8,          // a = name length; b = 0: payload = name then input (at most
+                      // kMaxInlineChainInput); b = 1, an announcement: payload = name
+                      // then the input's size (u64), answered by ChainReply 0 or ChainProceed
+  ChainInput = 15,    // payload = the announced input
+  ChainThis = 18,     // faasmChain: a = the entry (function pointer); b and payload as
+                      // Chain's, without the name (the callee is the caller's own function)
+  Await = 9,          // a = call id (the caller's own numbering)
+  GetOutput = 10,     // a = call id, b = how many bytes of the output the caller wants
+  Result = 11,        // a = TrapCode, b = return code, payload = output; once per run
+  Backtrace = 19,     // payload = where the run trapped (runtime/Backtrace.h's lines, at
+                      // most kMaxBacktraceBytes); right before the Result of a run that trapped
+  GlobalConnect = 16, // a connection to the global state tier, which a confined
+                      // Faaslet may not open (no payload)
+  // scheduler -> Faaslet (channel)
+  GlobalConnectReply = 17, // b = 0: fd = the connected socket; b = -1: none,
+                           // payload = why
   // zygote -> scheduler (control socket), after Spawned of the same Faaslet
   Ended = 13, // a = 1 if its memory limit killed it, b = the Faaslet's pid
 };

@@ -3,6 +3,8 @@
 #include "Admission.h"
 #include "Protocol.h"
 
+#include "faasm/state/StateStore.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -69,6 +71,7 @@ struct Scheduler::Zygote {
   // function launched before Ready wait in `pending` (holding their slots:
   // initialisation is part of their time) until Ready, or fail with its error.
   bool ready = false;
+  bool retired = false; // retire(): no new call reaches it; it ends when no call needs it
   std::vector<uint32_t> pending;
   Clock::time_point initDeadline = kNever;
 };
@@ -89,6 +92,7 @@ struct Scheduler::Call {
   uint32_t caller = 0; // the call that chained it; 0: the embedder's (a root)
   Zygote* zygote = nullptr;
   uint32_t runs = 1;
+  uint32_t entry = 0;      // 0: main; else the function pointer faasmChain gave
   size_t reportedRuns = 0; // results wait()'s onResult has seen
   bool done = false;       // every run's outcome is known
   bool owned = true;       // its caller's current run (or the embedder) may still name it
@@ -108,7 +112,8 @@ struct Scheduler::Call {
   int fd = -1;    // scheduler's end of the Faaslet's channel
   pid_t pid = -1; // the Faaslet (not our child: the zygote's)
   bool eof = false;
-  int ended = -1; // from Ended: 1 = killed by its memory limit, 0 = other
+  int ended = -1;                 // from Ended: 1 = killed by its memory limit, 0 = other
+  uint32_t globalConnections = 0; // opened for its Faaslet (GlobalConnect)
   Clock::time_point deadline = kNever;
   std::string deadlineWhy; // which limit the deadline is, for messages
   std::string backtrace;   // from a Backtrace message, for the Result that follows it
@@ -144,6 +149,8 @@ Scheduler::~Scheduler() {
     if (z->pid > 0 && !z->ready) kill(z->pid, SIGKILL);
     if (z->pid > 0) waitpid(z->pid, nullptr, 0);
   }
+  for (pid_t pid : exiting_)
+    waitpid(pid, nullptr, 0);
 }
 
 void Scheduler::addFunction(FunctionSpec spec) {
@@ -179,17 +186,33 @@ std::vector<int> Scheduler::ownFds() const {
 
 Scheduler::Zygote* Scheduler::zygoteFor(const std::string& user, const std::string& function) {
   auto key = std::make_pair(user, function);
-  if (auto it = zygotes_.find(key); it != zygotes_.end()) return it->second.get();
+  if (auto it = zygotes_.find(key); it != zygotes_.end()) {
+    // A resolved function whose initialisation failed is tried afresh by
+    // the next call (its failure may have been the host's: a timeout under
+    // load), as the first call of a new upload would be.
+    if (!options_.resolve || it->second->error.empty() || it->second->control >= 0)
+      return it->second.get();
+    retire(user, function);
+  }
   FunctionSpec spec;
+  // A function name is one path component (of a functions directory, of a
+  // worker's table); '\0' never occurs in one (retired zygotes' keys).
+  const bool validName = !function.empty() && function != "." && function != ".." &&
+                         function.find('/') == std::string::npos &&
+                         function.find('\0') == std::string::npos;
   if (auto it = specs_.find(key); it != specs_.end()) {
     spec = it->second;
+  } else if (!validName) {
+    return nullptr;
+  } else if (options_.resolve && (user != options_.user || options_.functionsDir.empty())) {
+    std::optional<FunctionSpec> resolved = options_.resolve(user, function);
+    if (!resolved) return nullptr;
+    spec = std::move(*resolved);
+    spec.user = user;
+    spec.name = function;
   } else {
-    // The function table is this scheduler's user's. A function name is
-    // one path component of it.
-    if (user != options_.user || options_.functionsDir.empty() || function.empty() ||
-        function == "." || function == ".." || function.find('/') != std::string::npos ||
-        function.find('\0') != std::string::npos)
-      return nullptr;
+    // The function table is this scheduler's user's.
+    if (user != options_.user || options_.functionsDir.empty()) return nullptr;
     spec.user = options_.user;
     spec.name = function;
     spec.env = options_.env;
@@ -344,17 +367,84 @@ void Scheduler::setDeadline(Call& call, Clock::time_point deadline) {
 
 uint32_t Scheduler::start(const std::string& function, std::vector<uint8_t> input,
                           uint32_t repeat) {
-  Zygote* z = zygoteFor(options_.user, function);
+  uint32_t id = startTree(options_.user, function, std::move(input), repeat);
+  settle();
+  return id;
+}
+
+uint32_t Scheduler::start(const std::string& user, const std::string& function,
+                          std::vector<uint8_t> input, Clock::time_point deadline) {
+  uint32_t id = startTree(user, function, std::move(input), 1);
+  if (Call* c = find(id); c && !c->done) {
+    setDeadline(*c, deadline);
+    c->deadlineWhy = "its deadline";
+  }
+  settle();
+  return id;
+}
+
+uint32_t Scheduler::startTree(const std::string& user, const std::string& function,
+                              std::vector<uint8_t> input, uint32_t repeat) {
+  Zygote* z = zygoteFor(user, function);
   if (!z) return 0;
+  const bool cold = !z->ready;
   uint64_t tree = nextTree_++;
   auto t = std::make_unique<Tree>();
   t->id = tree;
-  t->user = options_.user;
+  t->user = user;
   trees_[tree] = std::move(t);
   admission_->addTree(tree);
   uint32_t id = newCall(function, z, tree, 0, std::move(input), repeat ? repeat : 1);
-  settle();
+  calls_.at(id)->outcome.coldStart = cold;
   return id;
+}
+
+void Scheduler::retire(const std::string& user, const std::string& function) {
+  auto key = std::make_pair(user, function);
+  specs_.erase(key);
+  auto it = zygotes_.find(key);
+  if (it == zygotes_.end()) return;
+  std::unique_ptr<Zygote> z = std::move(it->second);
+  zygotes_.erase(it);
+  z->retired = true;
+  // Kept (under a key no function name can have) while calls need it.
+  zygotes_[{user, function + '\0' + std::to_string(++retired_)}] = std::move(z);
+}
+
+void Scheduler::endRetired() {
+  std::erase_if(exiting_, [](pid_t pid) { return waitpid(pid, nullptr, WNOHANG) != 0; });
+  bool any = false;
+  for (const auto& [key, z] : zygotes_)
+    any = any || z->retired;
+  if (!any) return;
+  std::set<const Zygote*> needed;
+  for (const auto& [id, call] : calls_)
+    needed.insert(call->zygote);
+  for (auto it = zygotes_.begin(); it != zygotes_.end();) {
+    Zygote& z = *it->second;
+    if (!z.retired || needed.count(&z)) {
+      ++it;
+      continue;
+    }
+    // It exits on EOF; one still initialising may never look.
+    if (z.control >= 0) close(z.control);
+    if (z.pid > 0 && !z.ready) kill(z.pid, SIGKILL);
+    if (z.pid > 0 && waitpid(z.pid, nullptr, WNOHANG) == 0) exiting_.push_back(z.pid);
+    it = zygotes_.erase(it);
+  }
+}
+
+std::vector<uint32_t> Scheduler::takeFinished() {
+  return std::exchange(finishedRoots_, {});
+}
+
+const CallOutcome* Scheduler::outcome(uint32_t id) const {
+  Call* call = find(id);
+  return call && call->done ? &call->outcome : nullptr;
+}
+
+void Scheduler::poll(std::chrono::milliseconds maxWait, int wakeFd) {
+  pump(std::max(maxWait, std::chrono::milliseconds(0)), wakeFd);
 }
 
 uint32_t Scheduler::newCall(const std::string& function, Zygote* z, uint64_t tree, uint32_t caller,
@@ -378,6 +468,7 @@ uint32_t Scheduler::newCall(const std::string& function, Zygote* z, uint64_t tre
     c.outcome.initError = z->initError;
     c.input.clear();
     c.done = true;
+    if (!caller) finishedRoots_.push_back(c.id);
     graveyard_.push_back(c.id);
     return c.id;
   }
@@ -461,8 +552,12 @@ void Scheduler::spawn(Call& c) {
   // there as soon as it is forked. A warm call keeps it for the next runs.
   const std::vector<uint8_t>& input = c.input;
   bool carried = input.size() <= protocol::kMaxSpawnInput;
-  bool ok = protocol::send(z->control, Msg::Spawn, c.runs, carried ? 1 : 0,
-                           carried ? input.data() : nullptr, carried ? input.size() : 0, sv[1]);
+  std::vector<uint8_t> request;
+  if (carried) request = input;
+  const uint8_t* entry = reinterpret_cast<const uint8_t*>(&c.entry);
+  request.insert(request.end(), entry, entry + sizeof c.entry);
+  bool ok = protocol::send(z->control, Msg::Spawn, c.runs, carried ? 1 : 0, request.data(),
+                           request.size(), sv[1]);
   close(sv[1]);
   c.fd = sv[0];
   open_.insert(c.id);
@@ -503,6 +598,7 @@ void Scheduler::spawn(Call& c) {
 
 void Scheduler::finish(Call& call) {
   call.done = true;
+  if (call.caller == 0) finishedRoots_.push_back(call.id);
   if (!isAlive(call.slot)) setDeadline(call, kNever);
   int32_t rc = returnCode(call.outcome);
   for (uint32_t id : call.awaiters) {
@@ -649,7 +745,8 @@ void Scheduler::handle(Call& call) {
     return;
   }
   switch (Msg(h.type)) {
-  case Msg::Chain: chain(call, h); break;
+  case Msg::Chain:
+  case Msg::ChainThis: chain(call, h); break;
   case Msg::Await:
     if (h.length) return dropFaaslet(call, "its Faaslet broke the protocol");
     await(call, h.a);
@@ -666,13 +763,37 @@ void Scheduler::handle(Call& call) {
     if (!protocol::receiveBytes(call.fd, call.backtrace.data(), h.length))
       return channelClosed(call);
     break;
+  case Msg::GlobalConnect:
+    if (h.length) return dropFaaslet(call, "its Faaslet broke the protocol");
+    globalConnect(call);
+    break;
   default: dropFaaslet(call, "its Faaslet broke the protocol"); break;
   }
 }
 
+// A Faaslet asks again after its connection broke (the tier restarted);
+// a bounded number of times, so that a subverted one cannot make the
+// scheduler open sockets without end.
+void Scheduler::globalConnect(Call& call) {
+  std::string error;
+  int fd = -1;
+  if (++call.globalConnections > kMaxGlobalConnections)
+    error = "more than " + std::to_string(kMaxGlobalConnections) +
+            " connections to the global state tier asked for by one Faaslet";
+  else
+    fd = state::store().openConnection(error);
+  protocol::send(call.fd, Msg::GlobalConnectReply, 0, fd >= 0 ? 0 : -1, error.data(),
+                 fd >= 0 ? 0 : error.size(), fd);
+  if (fd >= 0) ::close(fd);
+}
+
+// Chain: the callee by name (the first h.a bytes of the payload); ChainThis:
+// the caller's own function (its zygote: the same artefact), entering at
+// h.a. Either way the input follows inline, or is announced (h.b = 1).
 void Scheduler::chain(Call& caller, const Header& h) {
   const bool announced = h.b == 1;
-  const uint32_t nameLength = h.a;
+  const bool self = Msg(h.type) == Msg::ChainThis;
+  const uint32_t nameLength = self ? 0 : h.a;
   if (nameLength > protocol::kMaxFunctionName || (h.b != 0 && h.b != 1) ||
       (announced ? h.length != uint64_t(nameLength) + 8
                  : h.length < nameLength || h.length - nameLength > protocol::kMaxInlineChainInput))
@@ -680,11 +801,12 @@ void Scheduler::chain(Call& caller, const Header& h) {
   std::vector<uint8_t> payload(h.length);
   if (!protocol::receiveBytes(caller.fd, payload.data(), payload.size()))
     return channelClosed(caller);
-  std::string name(payload.begin(), payload.begin() + nameLength);
+  std::string name =
+      self ? caller.function : std::string(payload.begin(), payload.begin() + nameLength);
   uint64_t inputSize = h.length - nameLength;
   if (announced) std::memcpy(&inputSize, payload.data() + nameLength, sizeof inputSize);
 
-  Zygote* z = zygoteFor(trees_.at(caller.tree)->user, name);
+  Zygote* z = self ? caller.zygote : zygoteFor(trees_.at(caller.tree)->user, name);
   if (!z) {
     protocol::send(caller.fd, Msg::ChainReply, 0, 0);
     return;
@@ -721,6 +843,7 @@ void Scheduler::chain(Call& caller, const Header& h) {
   }
   uint32_t id = newCall(name, z, caller.tree, caller.id, std::move(input), 1);
   Call& c = *calls_.at(id);
+  c.entry = self ? h.a : 0;
   c.recordBytes = SchedulerLimits::kCallRecordBytes;
   if (c.done) {
     // It can never run (its function could not be made): the input goes.
@@ -853,9 +976,10 @@ void Scheduler::expire(Clock::time_point now) {
   }
 }
 
-bool Scheduler::pump() {
+bool Scheduler::pump(std::chrono::milliseconds maxWait, int wakeFd) {
   settle();
   sweep();
+  endRetired();
   std::vector<pollfd> fds;
   std::vector<uint32_t> ids;
   for (uint32_t id : open_) {
@@ -878,13 +1002,17 @@ bool Scheduler::pump() {
     starting.push_back(z.get());
     next = std::min(next, z->initDeadline);
   }
-  if (fds.empty() && next == kNever) return false;
+  if (fds.empty() && next == kNever && wakeFd < 0 && maxWait.count() < 0) return false;
   int waitMs = -1;
   if (next != kNever)
     waitMs = int(std::clamp<int64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count() + 1, 0,
         INT32_MAX));
-  int n = poll(fds.data(), fds.size(), waitMs);
+  if (maxWait.count() >= 0)
+    waitMs = waitMs < 0 ? int(std::min<int64_t>(maxWait.count(), INT32_MAX))
+                        : int(std::min<int64_t>(waitMs, maxWait.count()));
+  if (wakeFd >= 0) fds.push_back(pollfd{wakeFd, POLLIN, 0});
+  int n = ::poll(fds.data(), fds.size(), waitMs);
   if (n > 0) {
     for (size_t i = 0; i < ids.size(); ++i) {
       if (!fds[i].revents) continue;

@@ -7,6 +7,7 @@
 
 #include "faasm/isolation/Isolation.h"
 #include "faasm/state/LocalState.h"
+#include "faasm/state/StateStore.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -40,13 +41,14 @@ void installChaining(api::CallContext& call, int channel) {
     if (!protocol::receive(channel, m) || m.type != type) _exit(kLostScheduler);
     return m;
   };
-  call.chain = [channel, reply](std::string_view name, std::span<const uint8_t> input) -> uint32_t {
-    if (name.size() > protocol::kMaxFunctionName) return 0; // no function has such a name
-    std::vector<uint8_t> payload(name.begin(), name.end());
+  // A Chain or ChainThis request: `head` (the callee's name, or nothing)
+  // then the input inline, or, for a large input, announced first.
+  auto request = [channel, reply](Msg type, uint32_t a, std::string_view head,
+                                  std::span<const uint8_t> input) -> uint32_t {
+    std::vector<uint8_t> payload(head.begin(), head.end());
     if (input.size() <= protocol::kMaxInlineChainInput) {
       payload.insert(payload.end(), input.begin(), input.end());
-      if (!protocol::send(channel, Msg::Chain, uint32_t(name.size()), 0, payload.data(),
-                          payload.size()))
+      if (!protocol::send(channel, type, a, 0, payload.data(), payload.size()))
         _exit(kLostScheduler);
       return reply(Msg::ChainReply).a;
     }
@@ -55,9 +57,7 @@ void installChaining(api::CallContext& call, int channel) {
     uint64_t size = input.size();
     const uint8_t* sizeBytes = reinterpret_cast<const uint8_t*>(&size);
     payload.insert(payload.end(), sizeBytes, sizeBytes + sizeof size);
-    if (!protocol::send(channel, Msg::Chain, uint32_t(name.size()), 1, payload.data(),
-                        payload.size()))
-      _exit(kLostScheduler);
+    if (!protocol::send(channel, type, a, 1, payload.data(), payload.size())) _exit(kLostScheduler);
     Message m;
     if (!protocol::receive(channel, m)) _exit(kLostScheduler);
     if (m.type == Msg::ChainReply) return m.a;
@@ -65,6 +65,13 @@ void installChaining(api::CallContext& call, int channel) {
         !protocol::send(channel, Msg::ChainInput, 0, 0, input.data(), input.size()))
       _exit(kLostScheduler);
     return reply(Msg::ChainReply).a;
+  };
+  call.chain = [request](std::string_view name, std::span<const uint8_t> input) -> uint32_t {
+    if (name.size() > protocol::kMaxFunctionName) return 0; // no function has such a name
+    return request(Msg::Chain, uint32_t(name.size()), name, input);
+  };
+  call.chainThis = [request](uint32_t entry, std::span<const uint8_t> input) -> uint32_t {
+    return request(Msg::ChainThis, entry, {}, input);
   };
   call.await = [channel, reply](uint32_t id) -> int32_t {
     if (!protocol::send(channel, Msg::Await, id, 0)) _exit(kLostScheduler);
@@ -79,22 +86,40 @@ void installChaining(api::CallContext& call, int channel) {
     if (n) std::memcpy(buffer.data(), m.payload.data(), n);
     return m.b;
   };
+  // The Faaslet may not open sockets: its scheduler opens its connection to
+  // the global state tier (if there is one) and passes it over the channel.
+  state::store().setConnectionSource([channel](std::string& error) -> int {
+    if (!protocol::send(channel, Msg::GlobalConnect, 0, 0)) _exit(kLostScheduler);
+    Message m;
+    int fd = -1;
+    if (!protocol::receive(channel, m, &fd) || m.type != Msg::GlobalConnectReply)
+      _exit(kLostScheduler);
+    if (m.b == 0 && fd >= 0) return fd;
+    if (fd >= 0) ::close(fd);
+    error.assign(m.payload.begin(), m.payload.end());
+    return -1;
+  });
 }
 
 // Each run starts when its Input arrives; a warm Faaslet resets right after
 // sending a run's Result, so the reset is off the next dispatch's path. The
-// first run's input may have come with the Spawn request (spawn.b = 1): the
-// Faaslet has it in memory from the fork on.
+// Spawn request may carry the first run's input (spawn.b = 1), followed by
+// the entry every run enters at: the Faaslet has both in memory from the
+// fork on.
 [[noreturn]] void runFaaslet(ProtoFaaslet& proto, int channel, Message& spawn) {
   installChaining(proto.callContext(), channel);
   const uint32_t runs = spawn.a;
+  uint32_t entry = 0;
+  if (spawn.payload.size() < sizeof entry) _exit(kLostScheduler);
+  std::memcpy(&entry, spawn.payload.data() + spawn.payload.size() - sizeof entry, sizeof entry);
+  spawn.payload.resize(spawn.payload.size() - sizeof entry);
   for (uint32_t i = 0; i < runs; ++i) {
     Message input;
     if (i == 0 && spawn.b == 1)
       input.payload = std::move(spawn.payload);
     else if (!protocol::receive(channel, input) || input.type != Msg::Input)
       _exit(kLostScheduler);
-    CallResult r = proto.call(std::move(input.payload));
+    CallResult r = proto.call(std::move(input.payload), entry);
     if (!r.backtrace.empty() &&
         !protocol::send(channel, Msg::Backtrace, 0, 0, r.backtrace.data(), r.backtrace.size()))
       _exit(kLostScheduler);

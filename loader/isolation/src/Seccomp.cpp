@@ -81,7 +81,9 @@ const char* const kAllowed[] = {
     // WASI path_* inside preopens: openat2 with RESOLVE_BENEATH relative to
     // a preopen (host-interface/wasi), openat for fd_readdir and the state
     // tier. Seccomp cannot see a path; Landlock confines them to the grants.
-    // No symlinkat, linkat, fchmod, utimensat: WASI here has no such call.
+    // linkat (path_link) and utimensat (fd_/path_filestat_set_times) only in
+    // the forms below. No symlinkat (path_symlink answers EPERM), fchmod,
+    // truncate or chmod by path: WASI here makes no such call.
     "openat",
     "openat2",
     "getdents64",
@@ -104,6 +106,12 @@ const char* const kAllowed[] = {
     "flock",
     "sendmsg",
     "recvmsg",
+    // WASI sock_accept and sock_shutdown, on sockets the embedder pre-opened
+    // (sock_recv/sock_send use recvmsg/sendmsg above). Neither makes a
+    // socket or reaches an address: accept4 needs a listening socket the
+    // process holds, shutdown acts on one it holds (it could close it anyway).
+    "accept4",
+    "shutdown",
 };
 
 // Never allowed; the SIGSYS handler issues it to die of SIGSYS.
@@ -250,6 +258,16 @@ std::vector<uint8_t> compileFilter(FilterKind kind, std::string& outError) {
   // fallocate: plain allocation (WASI fd_allocate), no punching or collapsing.
   if (rc >= 0)
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fallocate), 1, SCMP_A1(SCMP_CMP_EQ, 0));
+  // linkat with flags 0 (WASI path_link): never AT_SYMLINK_FOLLOW (a final
+  // symlink is linked as itself) nor AT_EMPTY_PATH. Landlock confines both
+  // names to the grants (a link into a grant from outside is EXDEV).
+  if (rc >= 0)
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(linkat), 1, SCMP_A4(SCMP_CMP_EQ, 0));
+  // utimensat without a path (futimens: WASI fd_/path_filestat_set_times set
+  // times through a descriptor opened beneath a preopen). Landlock does not
+  // govern times, so a path here would reach any file the uid may touch.
+  if (rc >= 0)
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(utimensat), 1, SCMP_A1(SCMP_CMP_EQ, 0));
   if (kind == FilterKind::Zygote && rc >= 0) {
     // fork() is clone with neither a shared address space nor new namespaces.
     // A Faaslet inherits this, but its RLIMIT_NPROC of 0 makes fork fail.
@@ -418,9 +436,9 @@ bool IsolationPlan::applyInZygote() {
 const std::vector<std::string>& IsolationPlan::allowedSyscalls() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out(std::begin(kAllowed), std::end(kAllowed));
-    out.insert(out.end(),
-               {"mmap (no PROT_EXEC)", "mprotect (no PROT_EXEC)", "prlimit64 (read only)",
-                "fcntl (flags, OFD locks, F_DUPFD_CLOEXEC)", "fallocate (mode 0)"});
+    out.insert(out.end(), {"mmap (no PROT_EXEC)", "mprotect (no PROT_EXEC)",
+                           "prlimit64 (read only)", "fcntl (flags, OFD locks, F_DUPFD_CLOEXEC)",
+                           "fallocate (mode 0)", "linkat (flags 0)", "utimensat (no path)"});
     return out;
   }();
   return names;

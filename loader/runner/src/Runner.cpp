@@ -6,10 +6,12 @@
 #include "faasm/faaslet/Scheduler.h"
 #include "faasm/isolation/Isolation.h"
 #include "faasm/log/Log.h"
+#include "faasm/redis/RedisStore.h"
 #include "faasm/runtime/Backtrace.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Module.h"
 #include "faasm/runtime/TypeRegistry.h"
+#include "faasm/state/StateStore.h"
 #include "faasm/wasi/Wasi.h"
 
 #include <cerrno>
@@ -22,6 +24,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string_view>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -352,6 +355,12 @@ const char* runtimeVersion() {
 }
 
 int runCommand(const RunOptions& options) {
+  if (!options.stateRedis.empty()) {
+    std::string error;
+    std::optional<redis::Endpoint> endpoint = redis::parseEndpoint(options.stateRedis, error);
+    if (!endpoint) return fail(options.file, error);
+    state::setStore(redis::makeRedisStore(redis::optionsFromEnvironment(*endpoint)));
+  }
   std::unique_ptr<PreparedModule> compiled;
   if (moduleKindOf(options.file) != ModuleKind::Artefact) {
     auto prepared = prepareModule(options.file, {options.bounds, !options.noCache});

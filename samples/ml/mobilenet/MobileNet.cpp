@@ -480,4 +480,55 @@ std::string toJson(const std::array<Prediction, 5>& top5) {
   return json + "]}";
 }
 
+namespace {
+
+// Base64 (RFC 4648, standard alphabet, '=' padding) of a whole string;
+// false on any other character or a misplaced pad.
+bool fromBase64(std::string_view text, std::string& out) {
+  if (text.size() % 4 != 0) return false;
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  out.clear();
+  out.reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const int pads = last ? (text[i + 3] == '=') + (text[i + 2] == '=') : 0;
+    if (pads == 1 && text[i + 2] == '=') return false;
+    int v[4];
+    for (int k = 0; k < 4 - pads; ++k)
+      if ((v[k] = value(text[i + size_t(k)])) < 0) return false;
+    for (int k = 4 - pads; k < 4; ++k)
+      v[k] = 0;
+    const uint32_t word =
+        uint32_t(v[0]) << 18 | uint32_t(v[1]) << 12 | uint32_t(v[2]) << 6 | uint32_t(v[3]);
+    out.push_back(char(word >> 16));
+    if (pads < 2) out.push_back(char(word >> 8 & 0xff));
+    if (pads < 1) out.push_back(char(word & 0xff));
+  }
+  return true;
+}
+
+} // namespace
+
+std::string decodeImage(std::string_view input, std::string& image) {
+  const size_t floatBytes = kImageValues * sizeof(float);
+  if (input.size() == kImageValues || input.size() == floatBytes) {
+    image.assign(input);
+    return {};
+  }
+  if (input.size() == (kImageValues + 2) / 3 * 4 || input.size() == (floatBytes + 2) / 3 * 4) {
+    if (!fromBase64(input, image)) return "input: not base64";
+    return {};
+  }
+  return "input: want " + std::to_string(kImageValues) + " bytes (uint8), " +
+         std::to_string(floatBytes) + " (float32) or either as base64, got " +
+         std::to_string(input.size());
+}
+
 } // namespace ml::mobilenet

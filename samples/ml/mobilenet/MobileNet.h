@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ml::mobilenet {
@@ -91,5 +92,10 @@ private:
 
 // The prediction as the functions output it: {"top5":[[class,score],...]}.
 std::string toJson(const std::array<Prediction, 5>& top5);
+
+// A request's image: kImageValues bytes, kImageValues float32s, or either as
+// base64 text (what a JSON front end such as Faasm's HTTP API carries). Puts
+// the raw bytes in `image` and returns "", or one line naming the problem.
+std::string decodeImage(std::string_view input, std::string& image);
 
 } // namespace ml::mobilenet

@@ -2,8 +2,9 @@
 // mobilenet-weights (put there by mobilenet-load), mapped into memory and
 // used in place: under Faasm every co-located Faaslet reads the same pages.
 // Input: the image, 224x224x3 NHWC, as bytes (150,528) or float32 in [-1, 1]
-// (602,112 bytes). Output: {"top5":[[class,score],...]}. Prints the
-// inference time to stderr ("mobilenet-infer: inference N ms").
+// (602,112 bytes), or either as base64 text (what a JSON front end carries). Output:
+// {"top5":[[class,score],...]}. Prints the inference time to stderr ("mobilenet-infer: inference N
+// ms").
 #include "../platform/Platform.h"
 #include "MobileNet.h"
 
@@ -18,14 +19,18 @@ using namespace ml::mobilenet;
 
 namespace {
 
-// The network over the mapped weights, made at the first call a Faaslet (or
-// process) serves; a warm Faaslet's reset forgets it with the mapping.
-Network* network() {
-  static std::unique_ptr<Network> net;
+std::unique_ptr<Network> net;
+
+// The network over the mapped weights. Made by the initialisation when the
+// weights are in state by then (so under Faasm the mapping and the network's
+// buffers are in the Proto-Faaslet's snapshot: a Faaslet, forked or reset,
+// starts with the model mapped and maps nothing per call), else at the first
+// call a Faaslet (or process) serves, which a warm reset then forgets.
+Network* network(bool quiet = false) {
   if (net) return net.get();
   const size_t size = platform::stateSize(kWeightsKey);
   if (size == 0) {
-    std::fprintf(stderr, "mobilenet-infer: no weights in state (run mobilenet-load)\n");
+    if (!quiet) std::fprintf(stderr, "mobilenet-infer: no weights in state (run mobilenet-load)\n");
     return nullptr;
   }
   const uint8_t* blob = platform::mapState(kWeightsKey, size);
@@ -37,18 +42,23 @@ Network* network() {
   return net.get();
 }
 
+int initialise() {
+  network(true);
+  return 0;
+}
+
 } // namespace
 
+ML_FUNCTION_INIT(initialise)
+
 int functionMain() {
-  std::string image = platform::input();
-  if (image.size() != kImageValues && image.size() != kImageValues * sizeof(float)) {
-    std::fprintf(stderr,
-                 "mobilenet-infer: input: want %zu bytes (uint8) or %zu (float32), got %zu\n",
-                 kImageValues, kImageValues * sizeof(float), image.size());
+  std::string image;
+  if (std::string bad = decodeImage(platform::input(), image); !bad.empty()) {
+    std::fprintf(stderr, "mobilenet-infer: %s\n", bad.c_str());
     return 2;
   }
-  Network* net = network();
-  if (!net) return 3;
+  Network* model = network();
+  if (!model) return 3;
   // FAASM_ML_REPEAT=N (faasm-run --env) classifies the image N times, to time
   // the network once its pages are in memory; the answer is the same.
   const char* repeatText = std::getenv("FAASM_ML_REPEAT");
@@ -57,11 +67,11 @@ int functionMain() {
   for (int i = 0; i < repeat; ++i) {
     const double start = platform::now(), cpuStart = platform::cpuNow();
     if (image.size() == kImageValues) {
-      top5 = net->classify(reinterpret_cast<const uint8_t*>(image.data()));
+      top5 = model->classify(reinterpret_cast<const uint8_t*>(image.data()));
     } else {
       std::vector<float> pixels(kImageValues);
       std::memcpy(pixels.data(), image.data(), image.size());
-      top5 = net->classify(pixels.data());
+      top5 = model->classify(pixels.data());
     }
     std::fprintf(stderr, "mobilenet-infer: inference %.3f ms (cpu %.3f ms)\n",
                  (platform::now() - start) * 1e3, (platform::cpuNow() - cpuStart) * 1e3);

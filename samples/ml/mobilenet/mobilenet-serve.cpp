@@ -1,8 +1,9 @@
 // The container baseline's MobileNet server (native only): loads the weights
 // from a file at start (the cold start), then answers requests on stdin until
 // it closes. A request is a little-endian u32 length and the image (as
-// mobilenet-infer's input); the answer, one line on stdout per request, is
-// mobilenet-infer's output. Timings go to stderr.
+// mobilenet-infer's input, base64 included); the answer, one line on stdout
+// per request, is mobilenet-infer's output, or {"error":...} for a request
+// that is not an image. Timings go to stderr.
 //   mobilenet-serve WEIGHTS             serve
 //   mobilenet-serve --write WEIGHTS [SEED]  write the weights file (as mobilenet-load makes)
 #include "MobileNet.h"
@@ -65,12 +66,13 @@ int main(int argc, char** argv) {
   }
   Network net(blob.data());
   std::fprintf(stderr, "mobilenet-serve: weights loaded in %.3f ms\n", (now() - start) * 1e3);
-  std::vector<uint8_t> request;
+  std::string request, image;
   std::vector<float> pixels(kImageValues);
   for (;;) {
     uint32_t len = 0;
     if (!readExactly(stdin, &len, sizeof len)) return 0;
-    if (len != kImageValues && len != kImageValues * sizeof(float)) {
+    // The largest input decodeImage takes: float32s as base64.
+    if (len > (kImageValues * sizeof(float) + 2) / 3 * 4) {
       std::fprintf(stderr, "mobilenet-serve: request of %u bytes is not an image\n", len);
       return 2;
     }
@@ -80,16 +82,23 @@ int main(int argc, char** argv) {
       return 2;
     }
     const double t = now(), cpu = seconds(CLOCK_THREAD_CPUTIME_ID);
-    std::array<Prediction, 5> top5;
-    if (len == kImageValues) {
-      top5 = net.classify(request.data());
+    std::string line;
+    if (std::string bad = decodeImage(request, image); !bad.empty()) {
+      // One answer per request, so a client can tell which one failed.
+      std::fprintf(stderr, "mobilenet-serve: %s\n", bad.c_str());
+      line = "{\"error\":\"" + bad + "\"}\n";
     } else {
-      std::memcpy(pixels.data(), request.data(), len);
-      top5 = net.classify(pixels.data());
+      std::array<Prediction, 5> top5;
+      if (image.size() == kImageValues) {
+        top5 = net.classify(reinterpret_cast<const uint8_t*>(image.data()));
+      } else {
+        std::memcpy(pixels.data(), image.data(), image.size());
+        top5 = net.classify(pixels.data());
+      }
+      std::fprintf(stderr, "mobilenet-infer: inference %.3f ms (cpu %.3f ms)\n", (now() - t) * 1e3,
+                   (seconds(CLOCK_THREAD_CPUTIME_ID) - cpu) * 1e3);
+      line = toJson(top5) + "\n";
     }
-    std::fprintf(stderr, "mobilenet-infer: inference %.3f ms (cpu %.3f ms)\n", (now() - t) * 1e3,
-                 (seconds(CLOCK_THREAD_CPUTIME_ID) - cpu) * 1e3);
-    std::string line = toJson(top5) + "\n";
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);
   }

@@ -5,6 +5,11 @@
 // chained calls as child processes).
 //
 // Each function defines functionMain(); the platform defines main() around it.
+// A function may also define functionInit() (declare it with ML_FUNCTION_INIT
+// below): what it prepares once for all its calls. Under Faasm it runs in the
+// Proto-Faaslet (the _faasm_zygote hook), so whatever it maps or allocates is
+// part of the snapshot every Faaslet starts from and a warm reset returns to;
+// natively it runs when the process starts.
 //
 // State follows Faasm's two tiers. A value is mapped into the caller's memory
 // (mapState); under Faasm co-located callers share those pages, natively each
@@ -19,6 +24,17 @@
 #include <string_view>
 
 int functionMain();
+
+// Makes `init` (int(), 0 on success) the function's functionInit.
+#if defined(__wasm__)
+#define ML_FUNCTION_INIT(init)                                                                     \
+  extern "C" __attribute__((export_name("_faasm_zygote"))) int32_t _faasm_zygote(void) {           \
+    return init();                                                                                 \
+  }
+#else
+#define ML_FUNCTION_INIT(init)                                                                     \
+  static const bool mlFunctionInitRegistered = ml::platform::registerInit(init);
+#endif
 
 namespace ml::platform {
 
@@ -72,5 +88,8 @@ double now();
 // CPU seconds of the calling thread (user and system): a timing that a busy
 // machine disturbs less than the wall clock.
 double cpuNow();
+
+// Natively: has main() run `init` before the first call (ML_FUNCTION_INIT).
+bool registerInit(int (*init)());
 
 } // namespace ml::platform

@@ -6,10 +6,25 @@
 //
 // Input of a call: argv[1] if given, else all of stdin. Its output goes to
 // stdout when functionMain returns; diagnostics go to stderr.
+//
+// Two switches make the children what a container platform runs
+// (scripts/bench-paper):
+//   FAASM_NATIVE_LAUNCHER=CMD  a chained call runs "CMD <name>" instead of the
+//       sibling binary (CMD starts the function, e.g. in a runc container),
+//       with the same stdin and stdout.
+//   FAASM_NATIVE_WARM=1  processes are kept warm: a chained process serves
+//       calls one after another until its stdin closes, and a caller hands a
+//       new call to an idle child of that function before starting another.
+//       A call is then framed on the pipes: the input as a little-endian u64
+//       length and its bytes; the reply as a u32 return code, a u64 length
+//       and the output. A warm process keeps the replicas it fetched across
+//       calls (the data of a training does not change while it runs); HOGWILD
+//       weights are fetched afresh by every mapHogwild.
 #include "Platform.h"
 
 #include <hiredis/hiredis.h>
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +75,17 @@ struct Child {
   bool finished = false;
   int status = -1;
   std::string output;
+  int worker = -1; // warm: the index of the process in Process::warm serving it
+};
+
+// A warm child process (FAASM_NATIVE_WARM): serves framed calls until its
+// stdin closes.
+struct WarmProcess {
+  std::string function;
+  pid_t pid = -1;
+  int stdinFd = -1, stdoutFd = -1;
+  bool busy = false;
+  bool dead = false;
 };
 
 struct Process {
@@ -71,6 +97,8 @@ struct Process {
   std::map<std::string, Replica> rangeReplicas; // key + '@' + offset
   std::map<uint32_t, Child> children;
   uint32_t nextChild = 1;
+  std::vector<WarmProcess> warm;
+  int (*init)() = nullptr;
 };
 
 Process& process() {
@@ -170,6 +198,71 @@ void writeAll(int fd, std::string_view data) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
     data.remove_prefix(size_t(n));
+  }
+}
+
+bool readExactly(int fd, void* buffer, size_t len) {
+  auto* out = static_cast<uint8_t*>(buffer);
+  while (len > 0) {
+    ssize_t n = ::read(fd, out, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    out += n;
+    len -= size_t(n);
+  }
+  return true;
+}
+
+bool warmMode() {
+  static const bool warm = [] {
+    const char* text = std::getenv("FAASM_NATIVE_WARM");
+    return text && std::strcmp(text, "1") == 0;
+  }();
+  return warm;
+}
+
+// Starts `name` (the sibling binary, or through FAASM_NATIVE_LAUNCHER) with
+// pipes on its stdin and stdout; false if it could not be started.
+bool spawnFunction(const char* name, pid_t& pid, int& stdinFd, int& stdoutFd) {
+  Process& p = process();
+  const char* launcher = std::getenv("FAASM_NATIVE_LAUNCHER");
+  std::string path = launcher && *launcher ? std::string(launcher) : p.binDir + "/" + name;
+  std::string function = name;
+  int inPipe[2], outPipe[2];
+  if (pipe2(inPipe, O_CLOEXEC) != 0) die("pipe: " + std::string(std::strerror(errno)));
+  if (pipe2(outPipe, O_CLOEXEC) != 0) die("pipe: " + std::string(std::strerror(errno)));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1);
+  char* launched[] = {path.data(), function.data(), nullptr};
+  char* direct[] = {path.data(), nullptr};
+  int error = posix_spawn(&pid, path.c_str(), &actions, nullptr,
+                          launcher && *launcher ? launched : direct, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(inPipe[0]);
+  close(outPipe[1]);
+  if (error != 0) {
+    close(inPipe[1]);
+    close(outPipe[0]);
+    return false;
+  }
+  stdinFd = inPipe[1];
+  stdoutFd = outPipe[0];
+  return true;
+}
+
+// Ends every warm child: closes its stdin (it returns from its serve loop)
+// and waits for it.
+void endWarmChildren() {
+  for (WarmProcess& w : process().warm) {
+    if (w.stdinFd >= 0) close(w.stdinFd);
+    if (w.stdoutFd >= 0) close(w.stdoutFd);
+    w.stdinFd = w.stdoutFd = -1;
+    int status = 0;
+    while (w.pid > 0 && waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    w.pid = -1;
   }
 }
 
@@ -280,7 +373,11 @@ void pull(const char* key, size_t len) {
 }
 
 float* mapHogwild(const char* key, size_t count) {
+  // A warm process may hold last call's replica: a pass starts from the
+  // global value as it is now.
+  const bool held = process().replicas.count(key) != 0;
   Replica& replica = wholeReplica(key, count * sizeof(float));
+  if (held) fetch(key, 0, count * sizeof(float), replica.bytes.data());
   replica.base = replica.bytes;
   return reinterpret_cast<float*>(replica.bytes.data());
 }
@@ -316,30 +413,33 @@ void syncHogwild(const char* key) {
 
 uint32_t chain(const char* name, std::string_view in) {
   Process& p = process();
-  std::string path = p.binDir + "/" + name;
-  int inPipe[2], outPipe[2];
-  if (pipe(inPipe) != 0 || pipe(outPipe) != 0) die("pipe: " + std::string(std::strerror(errno)));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1);
-  for (int fd : {inPipe[0], inPipe[1], outPipe[0], outPipe[1]})
-    posix_spawn_file_actions_addclose(&actions, fd);
-  char* argv[] = {path.data(), nullptr};
-  pid_t pid = -1;
-  int error = posix_spawn(&pid, path.c_str(), &actions, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(inPipe[0]);
-  close(outPipe[1]);
-  if (error != 0) {
-    close(inPipe[1]);
-    close(outPipe[0]);
-    return 0;
+  Child child;
+  if (warmMode()) {
+    size_t index = 0;
+    while (index < p.warm.size() &&
+           (p.warm[index].busy || p.warm[index].dead || p.warm[index].function != name))
+      ++index;
+    if (index == p.warm.size()) {
+      WarmProcess w;
+      w.function = name;
+      if (!spawnFunction(name, w.pid, w.stdinFd, w.stdoutFd)) return 0;
+      p.warm.push_back(w);
+    }
+    WarmProcess& w = p.warm[index];
+    uint64_t length = in.size();
+    writeAll(w.stdinFd, bytes(&length, sizeof length));
+    writeAll(w.stdinFd, in);
+    w.busy = true;
+    child.worker = int(index);
+    child.pid = w.pid;
+  } else {
+    int stdinFd = -1;
+    if (!spawnFunction(name, child.pid, stdinFd, child.stdoutFd)) return 0;
+    writeAll(stdinFd, in);
+    close(stdinFd);
   }
-  writeAll(inPipe[1], in);
-  close(inPipe[1]);
   uint32_t id = p.nextChild++;
-  p.children[id] = Child{pid, outPipe[0], false, -1, {}};
+  p.children[id] = std::move(child);
   return id;
 }
 
@@ -347,7 +447,22 @@ int await(uint32_t id) {
   auto it = process().children.find(id);
   if (it == process().children.end()) return -1;
   Child& child = it->second;
-  if (!child.finished) {
+  if (!child.finished && child.worker >= 0) {
+    WarmProcess& w = process().warm[size_t(child.worker)];
+    uint32_t rc = 0;
+    uint64_t length = 0;
+    bool ok =
+        readExactly(w.stdoutFd, &rc, sizeof rc) && readExactly(w.stdoutFd, &length, sizeof length);
+    if (ok) {
+      child.output.resize(length);
+      ok = readExactly(w.stdoutFd, child.output.data(), length);
+    }
+    // A process that broke the framing or died serves no further call.
+    child.status = ok ? int(rc) : 134;
+    w.dead = !ok;
+    w.busy = false;
+    child.finished = true;
+  } else if (!child.finished) {
     readAll(child.stdoutFd, child.output);
     close(child.stdoutFd);
     int status = 0;
@@ -376,6 +491,11 @@ double cpuNow() {
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
+bool registerInit(int (*init)()) {
+  process().init = init;
+  return true;
+}
+
 } // namespace ml::platform
 
 int main(int argc, char** argv) {
@@ -386,12 +506,40 @@ int main(int argc, char** argv) {
   if (n > 0) self.assign(resolved, size_t(n));
   size_t slash = self.rfind('/');
   p.binDir = slash == std::string::npos ? "." : self.substr(0, slash);
+  if (p.init) {
+    if (int rc = p.init(); rc != 0) {
+      std::fprintf(stderr, "%s: initialisation failed with %d\n", argv[0], rc);
+      return rc;
+    }
+  }
+  if (argc <= 1 && ml::platform::warmMode()) {
+    // Serve framed calls until stdin closes (see the top of this file).
+    int rc = 0;
+    for (;;) {
+      uint64_t length = 0;
+      if (!ml::platform::readExactly(0, &length, sizeof length)) break;
+      p.input.resize(length);
+      if (!ml::platform::readExactly(0, p.input.data(), length)) break;
+      p.output.clear();
+      p.children.clear();
+      rc = functionMain();
+      uint32_t code = uint32_t(rc);
+      uint64_t outLength = p.output.size();
+      ml::platform::writeAll(1, ml::platform::bytes(&code, sizeof code));
+      ml::platform::writeAll(1, ml::platform::bytes(&outLength, sizeof outLength));
+      ml::platform::writeAll(1, p.output);
+    }
+    ml::platform::endWarmChildren();
+    if (p.redis) redisFree(p.redis);
+    return 0;
+  }
   if (argc > 1) {
     p.input = argv[1];
   } else {
     ml::platform::readAll(0, p.input);
   }
   int rc = functionMain();
+  ml::platform::endWarmChildren();
   ml::platform::writeAll(1, p.output);
   if (p.redis) redisFree(p.redis);
   return rc;

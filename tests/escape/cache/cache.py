@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Escape tests, class "cache": getting one's own code run in place of
 someone else's .wasm or .wat module through faasm-run's compile cache
-(docs/Security-runtime.md, "The compile cache").
+(docs/Security.md, "The compile cache").
 
 The attacker's code is a genuine artefact of this platform (compiled by
 faasm-codegen under the platform key: a seal check alone lets it through),

@@ -41,9 +41,11 @@ using faasm::isolation::IsolationPlan;
 constexpr int kRefused = 0, kEscaped = 1, kSkip = 77;
 
 struct Paths {
-  std::string granted; // the Faaslet's preopen
-  std::string other;   // another function's preopen: readable by every uid
-  std::string world;   // a directory every uid may write
+  std::string granted;    // the Faaslet's preopen
+  std::string other;      // another function's preopen: readable by every uid
+  std::string world;      // a directory every uid may write
+  std::string ownState;   // the function's user's state directory (a file-only grant)
+  std::string otherState; // another user's state directory, beside it
   int inheritedFd = -1;
 };
 
@@ -142,7 +144,37 @@ const std::map<std::string, Attack>& attacks() {
          int n = 0;
          return ::ioctl(2, FIONREAD, &n) == 0;
        }},
-      // Not an attack: the confinement still lets the Faaslet use its grant.
+      // Another user's state, in the directory next to the user's own (as
+      // the state tier lays them out): by path, and by `..` from the own.
+      {"read-other-user-state",
+       [](const Paths& p) {
+         return opened(::open((p.otherState + "/weights").c_str(), O_RDONLY));
+       }},
+      {"write-other-user-state",
+       [](const Paths& p) {
+         return opened(::open((p.otherState + "/weights").c_str(), O_WRONLY | O_TRUNC));
+       }},
+      {"read-other-user-state-relative",
+       [](const Paths& p) {
+         int dir = ::open(p.ownState.c_str(), O_RDONLY | O_DIRECTORY);
+         if (dir < 0) return false;
+         std::string other = "../" + p.otherState.substr(p.otherState.rfind('/') + 1) + "/weights";
+         bool got = opened(::openat(dir, other.c_str(), O_RDONLY));
+         ::close(dir);
+         return got;
+       }},
+      {"create-in-other-user-state",
+       [](const Paths& p) {
+         return opened(::open((p.otherState + "/planted").c_str(), O_CREAT | O_WRONLY, 0644));
+       }},
+      // Not attacks: the confinement still lets the Faaslet use its grants.
+      {"own-state-works",
+       [](const Paths& p) {
+         int fd = ::open((p.ownState + "/weights").c_str(), O_RDWR);
+         bool ok = fd >= 0 && ::write(fd, "ok", 2) == 2;
+         if (fd >= 0) ::close(fd);
+         return !ok; // "got through" means: it did not work
+       }},
       {"granted-directory-works",
        [](const Paths& p) {
          int fd = ::open((p.granted + "/mine").c_str(), O_CREAT | O_RDWR, 0644);
@@ -183,8 +215,12 @@ int main(int argc, char** argv) {
   paths.granted = work + "/granted";
   paths.other = work + "/other";
   paths.world = work + "/world";
+  paths.ownState = work + "/state/faasm-alice";
+  paths.otherState = work + "/state/faasm-mallory";
   ::chmod(work.c_str(), 0755);
-  for (const std::string& d : {paths.granted, paths.other, paths.world}) {
+  ::mkdir((work + "/state").c_str(), 0755);
+  for (const std::string& d :
+       {paths.granted, paths.other, paths.world, paths.ownState, paths.otherState}) {
     ::mkdir(d.c_str(), 0777);
     ::chmod(d.c_str(), d == paths.other ? 0755 : 0777);
   }
@@ -192,6 +228,8 @@ int main(int argc, char** argv) {
   // confinement, not the file modes, stands in the way.
   writeFile(paths.other + "/secret", "secret\n");
   writeFile(paths.world + "/victim", "victim\n");
+  writeFile(paths.ownState + "/weights", "alice\n");
+  writeFile(paths.otherState + "/weights", "mallory\n");
   paths.inheritedFd = ::open((work + "/inherited").c_str(), O_CREAT | O_RDWR | O_TRUNC, 0666);
 
   const bool unconfined = std::getenv("FAASM_ESCAPE_UNCONFINED") != nullptr;
@@ -204,6 +242,7 @@ int main(int argc, char** argv) {
       faasm::isolation::closeInheritedDescriptors({});
       faasm::isolation::ProcessConfinement what;
       what.directories.push_back(paths.granted);
+      what.fileDirectories.push_back(paths.ownState);
       if (!plan.confineZygote(what)) ::_exit(3);
     }
     pid_t faaslet = ::fork();

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Escape tests of the Faaslet's process privilege, through the real
-faasm-codegen and faasm-run (docs/Security-privilege.md).
+faasm-codegen and faasm-run (docs/Security.md, "Process isolation").
 
     privilege.py SCENARIO --codegen C --run R --samples DIR --work DIR [--bounds B]
 

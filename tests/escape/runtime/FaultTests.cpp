@@ -1,5 +1,5 @@
 // Attacks on the fault handling and the address space around linear memory
-// (docs/Security-runtime.md). Guest code is the hand-made artefacts of
+// (docs/Security.md, "Runtime and artefacts"). Guest code is the hand-made artefacts of
 // tests/unit/runtime (art-basic, and art-basic-explicit, whose accesses check
 // against memorySize as explicit-mode code does, except loadUnchecked, which
 // stands for an access the compiler forgot to check). Each probe runs in a

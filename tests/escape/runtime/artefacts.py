@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Escape tests of artefact integrity (docs/Security-runtime.md): faasm-run
+"""Escape tests of artefact integrity (docs/Security.md, "Runtime and artefacts"): faasm-run
 must refuse every artefact faasm-codegen did not make for this platform,
 with one line and before any byte of it runs, whatever the options.
 

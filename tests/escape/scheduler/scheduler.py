@@ -106,8 +106,8 @@ def fanout_bomb(env):
         fail(f"{peak} Faaslets ran at once under --tree-running 2")
 
 
-def refused_line(cap):
-    return ("faasm-run: recurse (chained by recurse): refused: its call tree has "
+def refused_line(cap, name="recurse"):
+    return (f"faasm-run: {name} (chained by {name}): refused: its call tree has "
             f"{cap} Faaslets alive (its limit), all waiting for calls that cannot start\n")
 
 
@@ -123,6 +123,17 @@ def recursion_bomb(env):
     # Within the cap the recursion ends well.
     expect_result(env.run("recurse", "--tree-alive", "5", input="4"), 0,
                   stdout="recurse: depth 4, status 0, peak 5\n", stderr="")
+
+
+def recursion_bomb_ptr(env):
+    # The same through faasmChain: a call of the caller's own function at a
+    # function pointer is held to the same caps as one chained by name.
+    env.so("recurse-ptr")
+    expect_result(env.run("recurse-ptr", input="100"), 4,
+                  stdout=f"recurse-ptr: depth 100, status 4, peak {TREE_ALIVE}\n",
+                  stderr=refused_line(TREE_ALIVE, "recurse-ptr"))
+    expect_result(env.run("recurse-ptr", "--tree-alive", "5", input="4"), 0,
+                  stdout="recurse-ptr: depth 4, status 0, peak 5\n", stderr="")
 
 
 def output_bomb(env):
@@ -244,6 +255,7 @@ def chain_timeout(env):
 SCENARIOS = {
     "fanout-bomb": fanout_bomb,
     "recursion-bomb": recursion_bomb,
+    "recursion-bomb-ptr": recursion_bomb_ptr,
     "output-bomb": output_bomb,
     "output-pile": output_pile,
     "input-bomb": input_bomb,

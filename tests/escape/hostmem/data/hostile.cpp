@@ -36,6 +36,8 @@ constexpr FuncTypeDesc kTypes[] = {
     {"iii:", Thunk<void, I, I, I>::thunk},                       // 14
     {"iiii:", Thunk<void, I, I, I, I>::thunk},                   // 15
     {"iiiii:", Thunk<void, I, I, I, I, I>::thunk},               // 16
+    {"iiiiIIi:i", Thunk<I, I, I, I, I, L, L, I>::thunk},         // 17
+    {"iiiiiii:i", Thunk<I, I, I, I, I, I, I, I>::thunk},         // 18
 };
 
 struct Import {
@@ -69,6 +71,18 @@ constexpr Import kList[] = {
     {W, "fd_fdstat_get", 1},
     {W, "fd_fdstat_set_flags", 1},
     {W, "fd_close", 0},
+    {W, "fd_readdir", 6},
+    {W, "fd_renumber", 1},
+    {W, "fd_fdstat_set_rights", 9},
+    {W, "fd_filestat_set_times", 10},
+    {W, "path_filestat_set_times", 17},
+    {W, "path_link", 18},
+    {W, "path_symlink", 4},
+    {W, "sock_accept", 2},
+    {W, "sock_recv", 5},
+    {W, "sock_send", 4},
+    {W, "sock_shutdown", 1},
+    {W, "proc_raise", 0},
     {F, "faasmReadStateSize", 0},
     {F, "faasmReadState", 2},
     {F, "faasmReadStateOffset", 16},
@@ -88,6 +102,9 @@ constexpr Import kList[] = {
     {F, "faasmReadAppendedState", 15},
     {F, "faasmClearAppendedState", 12},
     {F, "faasmChainNamed", 2},
+    {F, "faasmChain", 2},
+    {F, "faasmFlagStateOffsetDirty", 15},
+    {F, "faasmPushStatePartialMask", 13},
 };
 constexpr uint32_t kCount = sizeof(kList) / sizeof(kList[0]);
 

@@ -1,5 +1,5 @@
 // The artefact file: what faasm-codegen writes and faasm-run accepts
-// (docs/Compiler.md, "The artefact file"; docs/Security-runtime.md says what
+// (docs/Compiler.md, "The artefact file"; docs/Security.md, "Runtime and artefacts" says what
 // it stops and what it cannot).
 //
 //   [ELF image: the shared object lld linked][ArtefactSeal: 128 bytes]

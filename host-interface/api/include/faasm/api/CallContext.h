@@ -40,6 +40,13 @@ struct CallContext {
   // unavailable, answer 0.
   std::function<uint32_t(std::string_view name, std::span<const uint8_t> input)> chain;
 
+  // faasmChain: as `chain`, of the calling function itself (the same
+  // artefact and user), entering at function pointer `entry` (an index into
+  // the module's function table; 0: main) instead of main. The entry is the
+  // guest's value, unchecked: the callee's own call through its table checks
+  // it. Empty: chaining unavailable, answer 0.
+  std::function<uint32_t(uint32_t entry, std::span<const uint8_t> input)> chainThis;
+
   // faasmAwaitCall: blocks until call `callId` finishes and returns its
   // return code (0..125 the callee's exit code or main's result, 134 if it
   // trapped, died or timed out, 126 if it could not be loaded or was

@@ -1,7 +1,7 @@
 // The Faasm API host functions (module "faasm", the imports of
 // sysroot/include/faasm/faasm.h): input/output and chaining through the
 // embedder's CallContext (faasm/api/CallContext.h), and state in the local
-// tier (faasm/state/LocalState.h).
+// and global tiers (faasm/state/StateStore.h).
 //
 // What an embedder does:
 //   registry.addFunctions(api::hostFunctions());  // once, next to WASI's
@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -52,12 +53,20 @@ struct FaasmInstance {
   // the instance already holds (again, or upgrading a read lock) traps.
   std::map<std::string, int, std::less<>> readLocks;
   std::map<std::string, int, std::less<>> writeLocks;
+  // Key -> global lease (faasmLockStateGlobalRead/Write): at most one per
+  // key; `token` fences the instance's pushes while it holds a write lease.
+  struct GlobalLock {
+    bool exclusive = false;
+    std::string token;
+    int fd = -1;
+  };
+  std::map<std::string, GlobalLock, std::less<>> globalLocks;
 
   FaasmInstance() = default;
   ~FaasmInstance(); // releases every lock still held
   FaasmInstance(const FaasmInstance&) = delete;
   FaasmInstance& operator=(const FaasmInstance&) = delete;
-  // Releases the locks and forgets the mappings.
+  // Releases the locks (local and global) and forgets the mappings.
   void reset();
 };
 

@@ -34,7 +34,9 @@
 // ---------------------------------------------------------------------------
 //
 // Value file: [0, 4096) header: magic, value size (an atomic u64 read and
-// written in place through a shared mapping), the key; [4096, 4096 + cap)
+// written in place through a shared mapping), the global tier's bookkeeping
+// (the version the replica was last synced with, the dirty bitmap: see
+// StateObject), the key; [4096, 4096 + cap)
 // the value, cap a multiple of 64 KiB (a wasm page), so that any prefix of
 // the value can be mapped into linear memory
 // (host::GuestInstance::mapSharedIntoMemory) without SIGBUS. The capacity
@@ -73,6 +75,13 @@ inline constexpr uint64_t kHeaderBytes = 4096;
 inline constexpr uint64_t kDefaultQuotaBytes = uint64_t(1) << 30;
 
 class StateObject;
+
+// A byte range of a value.
+struct ByteRun {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  bool operator==(const ByteRun&) const = default;
+};
 
 class LocalStateStore {
 public:
@@ -190,9 +199,47 @@ public:
   bool write(uint64_t offset, const uint8_t* data, uint64_t length);
 
   // Takes the reader or writer lock (blocking) through a new descriptor and
-  // returns it; releasing is closing it. -1 on a host error.
-  int lock(bool exclusive) const;
+  // returns it; releasing is closing it. -1 on a host error. Byte 0 is the
+  // guest's local lock, byte 1 syncLock()'s, byte 2 the host-wide stand-in
+  // for the global lock when there is no global tier.
+  int lock(bool exclusive, uint64_t byte = 0) const;
   static void unlock(int lockFd);
+
+  // ----- Global-tier bookkeeping, shared by every process of the host -----
+  // The replica is one per host, so what it last synced with and what
+  // changed since live in its header, not in a process.
+
+  // Dirty bits: one per kDirtyGranule bytes of the value; the last bit
+  // (kDirtyBits - 1) stands for every byte from its granule to the end, so
+  // a value of any size is tracked, the part past kDirtyTracked coarsely.
+  // Contract for writers: write the bytes, then mark them; for a pusher:
+  // take the bits, then read the bytes. A write racing a push is then
+  // either in the bytes sent or still marked for the next push.
+  static constexpr uint64_t kDirtyGranule = 4096;
+  static constexpr uint64_t kDirtyBits = 16384;
+  static constexpr uint64_t kDirtyTracked = kDirtyGranule * kDirtyBits;
+  void markDirty(uint64_t offset, uint64_t length);
+  void markAllDirty();
+  void clearDirty();
+  // Clears the granules lying wholly inside [offset, offset + length), or
+  // reaching from offset to the value's end (size).
+  void clearDirty(uint64_t offset, uint64_t length, uint64_t size);
+  bool anyDirty() const;
+  // Clears the dirty bits and returns what they covered as runs clipped to
+  // [0, size), adjacent granules merged.
+  std::vector<ByteRun> takeDirty(uint64_t size);
+  // The runs of [0, size) whose granules are dirty, without clearing them.
+  std::vector<ByteRun> dirtyRuns(uint64_t size) const;
+
+  // The global version the replica's clean bytes equal (a tag the global
+  // tier defines; 0: unknown, the replica must be pulled to be trusted).
+  uint64_t syncedVersion() const;
+  void setSyncedVersion(uint64_t version);
+
+  // Serialises pulls and pushes of this object among the host's processes
+  // (an OFD lock on byte 1 of the file; the guest's lock is byte 0).
+  // Returns the descriptor to close (unlock()), or -1 on a host error.
+  int syncLock() const { return lock(true, 1); }
 
 private:
   friend class LocalStateStore;

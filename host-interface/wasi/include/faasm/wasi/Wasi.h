@@ -1,6 +1,12 @@
-// WASI preview1 ("wasi_snapshot_preview1") host functions, as far as
-// wasi-libc and libc++ need them: startup, stdio, clocks, random, poll, and
-// files and directories inside preopened host directories (WasiFiles.cpp).
+// WASI preview1 ("wasi_snapshot_preview1") host functions: every function
+// of the witx (args, environ, clocks, fd_*, path_*, poll_oneoff, proc_*,
+// sched_yield, random_get, sock_*), with the rights it lists (ENOTCAPABLE
+// without them). Files and directories live inside preopened host
+// directories (WasiFiles.cpp); sockets are those the embedder pre-opens
+// (addSocket, WasiSock.cpp); stdio is a stream (WasiFd.cpp). What answers
+// an error by design: path_symlink (EPERM), the times of a symlink itself
+// (ENOTSUP), proc_raise of a stop signal (ENOTSUP); docs/Wasi.md lists
+// every function and its status.
 //
 // Files: a guest reaches the host file system only through preopens (guest
 // fds 3, 4, ... in the order added). Every path is resolved with openat2 and
@@ -30,8 +36,10 @@ struct WasiContext {
   // Host descriptors behind guest fds 0, 1, 2 (-1: closed).
   int stdioFds[3] = {0, 1, 2};
 
-  // Guest fds 3 and up: preopened directories and the files opened under
-  // them. Copies of a context share the host descriptors.
+  // Guest fds other than untouched stdio: preopened directories, the files
+  // opened under them, pre-opened sockets, and stdio the guest renumbered or
+  // restricted (an entry for 0, 1 or 2 stands in place of stdioFds). Copies
+  // of a context share the host descriptors.
   struct File;
   std::map<int32_t, std::shared_ptr<File>> files;
 
@@ -41,6 +49,11 @@ struct WasiContext {
   std::string addPreopen(const std::string& hostDir, const std::string& guestPath);
   // The same from faasm-run's --dir syntax "HOST[:GUEST]" (GUEST defaults to HOST).
   std::string addPreopenSpec(const std::string& spec);
+  // Hands the guest connected or listening socket `hostFd` (which the
+  // context then owns) as the next free guest fd: preview1's sockets are
+  // pre-opened by the embedder, and sock_accept/recv/send/shutdown act only
+  // on those. Returns an empty string, or what is wrong.
+  std::string addSocket(int hostFd);
 
   // Warm Faaslets (docs/Faaslets.md): saveBaseline() records the descriptor
   // table as it is after initialisation (preopens, stdio, anything the

@@ -140,8 +140,13 @@ public:
   create(const FunctionSpec& spec, const std::function<runtime::Error()>& confine = {});
 
   // Runs one call: input in, output out. Chaining goes through the callbacks
-  // the caller put into callContext() (empty: no chaining).
-  CallResult call(std::vector<uint8_t> input);
+  // the caller put into callContext() (empty: no chaining). `entry` 0 enters
+  // at main; another value is a function pointer (faasmChain), which the
+  // module's `_faasm_dispatch` export calls through its own table. A module
+  // without that export (or a plain WASI command, whose constructors run
+  // only in _start) cannot be entered so: the call fails with HostError
+  // after one line on stderr.
+  CallResult call(std::vector<uint8_t> input, uint32_t entry = 0);
   // Back to the snapshot (warm Faaslets): nothing of the call stays.
   runtime::Error reset();
 
@@ -168,7 +173,8 @@ private:
   std::string entryName_;
   const abi::FuncRef* entry_ = nullptr;
   const abi::FuncRef* dtors_ = nullptr;
-  runtime::PreparedCall entryCall_, dtorsCall_;
+  const abi::FuncRef* dispatch_ = nullptr; // _faasm_dispatch(i32) -> i32, if usable
+  runtime::PreparedCall entryCall_, dtorsCall_, dispatchCall_;
 };
 
 } // namespace faasm::faaslet

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -98,6 +99,11 @@ struct SchedulerOptions {
   // ended (a limit, a timeout, the Faaslet died), naming the function and
   // the problem; the caller sees only a return code. Empty: stderr.
   std::function<void(const std::string&)> log;
+  // Where functions of other users, and functions not added, come from (a
+  // worker's function table): the spec of `user`'s `name`, or nullopt if
+  // there is none. Asked once per function until retire() forgets it.
+  std::function<std::optional<FunctionSpec>(const std::string& user, const std::string& name)>
+      resolve;
 };
 
 // What became of a call.
@@ -108,6 +114,9 @@ struct CallOutcome {
   // When the zygote forked the Faaslet (CLOCK_MONOTONIC, ns; 0 if unknown):
   // the start of the restore, for latency accounting.
   uint64_t forkedAtNs = 0;
+  // The call found no ready Proto-Faaslet of its function: it waited for
+  // (or failed in) the function's initialisation.
+  bool coldStart = false;
   bool failedToStart() const { return !error.empty(); }
 };
 
@@ -128,6 +137,29 @@ public:
   // the queue). Returns the call id, or 0 if there is no such function. The
   // id is the embedder's: no function ever sees it.
   uint32_t start(const std::string& function, std::vector<uint8_t> input, uint32_t repeat = 1);
+  // The same for `user`'s function (options.resolve finds it unless it was
+  // added), ending with a Timeout trap at `deadline` if it has not finished
+  // by then, queued or running.
+  uint32_t start(const std::string& user, const std::string& function, std::vector<uint8_t> input,
+                 std::chrono::steady_clock::time_point deadline);
+
+  // For an embedder with its own event loop: one round of serving Faaslets,
+  // waiting at most `maxWait` and returning early when `wakeFd` (if >= 0)
+  // is readable (the embedder drains it). Roots that finished meanwhile are
+  // then in takeFinished().
+  void poll(std::chrono::milliseconds maxWait, int wakeFd = -1);
+  // The ids of calls made through start() that finished since the last
+  // take, each once; outcome(id) has them until release(id).
+  std::vector<uint32_t> takeFinished();
+  // A finished call's outcome, or null if it is unknown or not finished.
+  const CallOutcome* outcome(uint32_t id) const;
+
+  // Forgets `user`'s `function`: the next call resolves it afresh (a new
+  // upload), while calls already made finish on the old Proto-Faaslet,
+  // whose zygote ends when none is left.
+  void retire(const std::string& user, const std::string& function);
+  // Proto-Faaslets (zygotes) alive, retired ones included.
+  size_t zygoteCount() const { return zygotes_.size(); }
 
   // Serves Faaslets until call `id` has finished; returns its outcome.
   // `onResult`, if given, sees each run's result of that call as it arrives
@@ -179,11 +211,19 @@ private:
   void launch(Call& call);
   void spawn(Call& call); // the Faaslet of a launched call, once its zygote is ready
   void cannotMake(Call& call, const std::string& error, const runtime::Error& initError);
-  bool pump(); // one round of the event loop; false if there was nothing to wait for
+  // One round of the event loop, waiting at most maxWait (negative: until
+  // something happens) and no longer once wakeFd is readable; false if there
+  // was nothing to wait for.
+  bool pump(std::chrono::milliseconds maxWait = std::chrono::milliseconds(-1), int wakeFd = -1);
+  uint32_t startTree(const std::string& user, const std::string& function,
+                     std::vector<uint8_t> input, uint32_t repeat);
+  void endRetired(); // ends retired zygotes no call needs any more, reaps those that ended
   void handle(Call& call);
   void chain(Call& caller, const protocol::Header& h);
   void await(Call& caller, uint32_t localId);
   void getOutput(Call& caller, uint32_t localId, int32_t maxBytes);
+  void globalConnect(Call& call);
+  static constexpr uint32_t kMaxGlobalConnections = 64;
   void result(Call& call, const protocol::Header& h);
   void finish(Call& call);
   void refuse(Call& call, const std::string& why);
@@ -218,6 +258,9 @@ private:
   const std::function<void(const CallResult&)>* onResult_ = nullptr;
   uint32_t nextId_ = 1;
   uint64_t nextTree_ = 1;
+  std::vector<uint32_t> finishedRoots_; // for takeFinished()
+  uint64_t retired_ = 0;                // retired zygotes so far (their keys)
+  std::vector<pid_t> exiting_;          // retired zygotes told to end, not yet reaped
 };
 
 // Runs in a freshly forked zygote process: makes the Proto-Faaslet, reports

@@ -50,6 +50,9 @@ struct RunOptions {
   bool network = false;
   uint32_t faasletUid = 65534;
   uint32_t faasletGid = 65534;
+  // The global state tier: Redis at "host:port" (--state-redis, else
+  // $FAASM_REDIS); empty: the local tier alone (docs/State.md).
+  std::string stateRedis;
 };
 
 // Compiles the module if it is wasm (errors: "faasm-run: <file>: <problem>",

@@ -1,0 +1,956 @@
+// The Redis global tier. The key layout and why pushes and pulls cannot be
+// torn are in the banner of faasm/redis/RedisStore.h; the scripts below are
+// where it is enforced.
+#include "faasm/redis/RedisStore.h"
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <mutex>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace faasm::redis {
+namespace {
+
+using state::ByteRun;
+using state::GlobalLease;
+using state::Outcome;
+using state::StateObject;
+
+// ----- scripts ----------------------------------------------------------------------
+// KEYS and ARGV are documented at each. Error replies starting FAASM are
+// the scripts' refusals; anything else is Redis's.
+
+// The tail every value write shares: set the epoch if the key has none,
+// bump the counter, renew the caller's lease; returns the version before
+// and after ({e, n, e', n'}). KEYS[2] is the meta hash, KEYS[3] the write
+// lease; ARGV[1] the fence (or ''), ARGV[2] a fresh epoch, `lease` the ARGV
+// index of the lease in ms.
+#define FAASM_BUMP(lease)                                                                          \
+  "if ARGV[1] ~= '' then redis.call('PEXPIRE', KEYS[3], ARGV[" lease "]) end\n"                    \
+  "if not prev[1] then redis.call('HSET', KEYS[2], 'e', ARGV[2]) end\n"                            \
+  "local n = redis.call('HINCRBY', KEYS[2], 'n', 1)\n"                                             \
+  "return {prev[1] or '', prev[2] or '0', redis.call('HGET', KEYS[2], 'e'), tostring(n)}\n"
+
+#define FAASM_FENCE(cleanup)                                                                       \
+  "if ARGV[1] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[1] then " cleanup                       \
+  " return redis.error_reply('FAASMLOCKLOST') end\n"
+
+// KEYS: v m w. ARGV: fence, epoch, lease, bytes.
+const char* const kPushDirect =
+    FAASM_FENCE("") "local prev = redis.call('HMGET', KEYS[2], 'e', 'n')\n"
+                    "redis.call('SET', KEYS[1], ARGV[4])\n" FAASM_BUMP("3");
+
+// KEYS: v m w stage spare. ARGV: fence, epoch, lease, size. The value
+// replaced becomes the spare (for a while), the next push's stage.
+const char* const kCommit = FAASM_FENCE(
+    "redis.call('DEL', KEYS[4])") "if redis.call('STRLEN', KEYS[4]) ~= tonumber(ARGV[4]) then "
+                                  "redis.call('DEL', KEYS[4]) "
+                                  "return redis.error_reply('FAASMSTAGE') end\n"
+                                  "local prev = redis.call('HMGET', KEYS[2], 'e', 'n')\n"
+                                  "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', "
+                                  "KEYS[1], KEYS[5])\n"
+                                  "  redis.call('PEXPIRE', KEYS[5], 60000) end\n"
+                                  "redis.call('RENAME', KEYS[4], KEYS[1])\n"
+                                  "redis.call('PERSIST', KEYS[1])\n" FAASM_BUMP("3");
+
+// KEYS: spare stage. ARGV: size. The stage, as long as the value, made of
+// the spare (the value before the last staged push: its memory already
+// allocated and touched) if that has the size, else allocated at once, so
+// that the chunks land in place rather than growing a string step by step.
+const char* const kClaim = "if redis.call('STRLEN', KEYS[1]) == tonumber(ARGV[1]) then\n"
+                           "  redis.call('RENAME', KEYS[1], KEYS[2])\n"
+                           "else redis.call('DEL', KEYS[1])\n"
+                           "  redis.call('SETRANGE', KEYS[2], tonumber(ARGV[1]) - 1, '\\0') end\n"
+                           "return redis.call('PEXPIRE', KEYS[2], 600000)\n";
+
+// KEYS: v m w. ARGV: fence, epoch, lease, size, then offset, bytes pairs.
+const char* const kPartial = FAASM_FENCE("") "if redis.call('EXISTS', KEYS[1]) == 0 or "
+                                             "redis.call('STRLEN', KEYS[1]) ~= tonumber(ARGV[4]) "
+                                             "then return redis.error_reply('FAASMSIZE') end\n"
+                                             "local prev = redis.call('HMGET', KEYS[2], 'e', 'n')\n"
+                                             "for i = 5, #ARGV, 2 do redis.call('SETRANGE', "
+                                             "KEYS[1], ARGV[i], ARGV[i + 1]) end\n" FAASM_BUMP("3");
+
+// KEYS: v m. ARGV: from, to (inclusive; -1 for the whole value).
+const char* const kAtomicGet = "local m = redis.call('HMGET', KEYS[2], 'e', 'n')\n"
+                               "return {m[1] or '', m[2] or '0', redis.call('EXISTS', KEYS[1]),\n"
+                               "  redis.call('GETRANGE', KEYS[1], ARGV[1], ARGV[2])}\n";
+
+#define FAASM_NOW                                                                                  \
+  "local t = redis.call('TIME')\n"                                                                 \
+  "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+
+// KEYS: w r m. ARGV: owner, lease. The token (fence counter and owner), or nil.
+const char* const kLockWrite =
+    FAASM_NOW "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+              "if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('ZCARD', KEYS[2]) > 0 then "
+              "return false end\n"
+              "local token = redis.call('HINCRBY', KEYS[3], 'f', 1) .. ':' .. ARGV[1]\n"
+              "redis.call('SET', KEYS[1], token, 'PX', ARGV[2])\n"
+              "return token\n";
+
+// KEYS: w r. ARGV: owner, lease. The owner, or nil.
+const char* const kLockRead =
+    FAASM_NOW "if redis.call('EXISTS', KEYS[1]) == 1 then return false end\n"
+              "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+              "redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])\n"
+              "redis.call('PEXPIRE', KEYS[2], ARGV[2])\n"
+              "return ARGV[1]\n";
+
+// KEYS: w. ARGV: token.
+const char* const kUnlockWrite =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+    "return 0\n";
+
+// KEYS: a m. ARGV: element, limit (bytes of the list, 4 per element counted).
+const char* const kAppend =
+    "local add = string.len(ARGV[1]) + 4\n"
+    "if redis.call('HINCRBY', KEYS[2], 'ab', add) > tonumber(ARGV[2]) then\n"
+    "  redis.call('HINCRBY', KEYS[2], 'ab', -add) return redis.error_reply('FAASMQUOTA') end\n"
+    "return redis.call('RPUSH', KEYS[1], ARGV[1])\n";
+
+// KEYS: a m.
+const char* const kClearAppended = "redis.call('DEL', KEYS[1])\n"
+                                   "return redis.call('HDEL', KEYS[2], 'ab')\n";
+
+enum Script {
+  PushDirect,
+  Commit,
+  Claim,
+  Partial,
+  AtomicGet,
+  LockWrite,
+  LockRead,
+  UnlockWrite,
+  Append,
+  ClearAppended,
+  kScripts
+};
+const char* const kScriptText[kScripts] = {kPushDirect, kCommit,       kClaim,    kPartial,
+                                           kAtomicGet,  kLockWrite,    kLockRead, kUnlockWrite,
+                                           kAppend,     kClearAppended};
+
+// ----- helpers -------------------------------------------------------------------------
+
+struct ReplyFree {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyFree>;
+
+bool isError(const Reply& r) {
+  return r && r->type == REDIS_REPLY_ERROR;
+}
+// A script's refusal (Redis may put "ERR " before the word).
+bool refused(const Reply& r, std::string_view word) {
+  return isError(r) && std::string_view(r->str, r->len).find(word) != std::string_view::npos;
+}
+std::string_view text(const redisReply* r) {
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+               r->type == REDIS_REPLY_ERROR)
+             ? std::string_view(r->str, r->len)
+             : std::string_view();
+}
+
+uint64_t splitmix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// Unique per call in this process and (with the pid and the clock) across
+// processes: epochs, lease owners, staging keys. Not secrets: no guest
+// talks to Redis.
+std::string uniqueId() {
+  static uint64_t counter = 0;
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t x = splitmix(uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec)) ^
+               splitmix((uint64_t(getpid()) << 32) ^ ++counter);
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", (unsigned long long)x);
+  return out;
+}
+
+// The replica's record of a global version (e, n): never 0.
+uint64_t versionTag(std::string_view epoch, std::string_view counter) {
+  uint64_t e = std::strtoull(std::string(epoch).c_str(), nullptr, 16);
+  uint64_t n = std::strtoull(std::string(counter).c_str(), nullptr, 10);
+  uint64_t tag = splitmix(e) + n;
+  return tag ? tag : 1;
+}
+
+// user/key for a message: control bytes escaped, cut after 80 bytes each.
+std::string shown(std::string_view bytes) {
+  std::string out;
+  for (size_t i = 0; i < bytes.size() && i < 80; ++i) {
+    unsigned char c = uint8_t(bytes[i]);
+    if (c < 0x20 || c == 0x7f || c == '\\') {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\x%02x", c);
+      out += esc;
+    } else {
+      out += char(c);
+    }
+  }
+  if (bytes.size() > 80) out += "...";
+  return out;
+}
+
+std::string nameOf(std::string_view user, std::string_view key) {
+  return shown(user) + "/" + shown(key);
+}
+
+struct Keys {
+  std::string prefix, v, m, w, r, a;
+  Keys(std::string_view user, std::string_view key)
+      : prefix(keyPrefix(user, key)), v(prefix + ":v"), m(prefix + ":m"), w(prefix + ":w"),
+        r(prefix + ":r"), a(prefix + ":a") {}
+};
+
+// Read-only view of a replica's first `size` bytes, populated at once.
+class ValueView {
+public:
+  // populate: every page will be read (a full push), so fault them in at once.
+  ValueView(const StateObject& object, uint64_t size, bool populate) : size_(size) {
+    if (!size) return;
+    length_ = (size + 4095) & ~uint64_t(4095);
+    void* p = mmap(nullptr, length_, PROT_READ, MAP_SHARED | (populate ? MAP_POPULATE : 0),
+                   object.fd(), off_t(state::kHeaderBytes));
+    if (p != MAP_FAILED) data_ = static_cast<const uint8_t*>(p);
+  }
+  ~ValueView() {
+    if (data_) munmap(const_cast<uint8_t*>(data_), length_);
+  }
+  ValueView(const ValueView&) = delete;
+  ValueView& operator=(const ValueView&) = delete;
+  bool ok() const { return data_ || !size_; }
+  const uint8_t* data() const { return data_; }
+
+private:
+  uint64_t size_ = 0, length_ = 0;
+  const uint8_t* data_ = nullptr;
+};
+
+// Holds a descriptor-based lock until destroyed.
+struct FdLock {
+  int fd;
+  ~FdLock() { StateObject::unlock(fd); }
+};
+
+// ----- the store ---------------------------------------------------------------------------
+
+class RedisStore final : public state::StateStore {
+public:
+  explicit RedisStore(RedisOptions options) : options_(std::move(options)) {}
+  ~RedisStore() override {
+    if (ctx_ && ctxPid_ == getpid()) redisFree(ctx_);
+  }
+
+  bool hasGlobalTier() const override { return true; }
+  std::string describe() const override { return "redis " + options_.endpoint.text(); }
+
+  Outcome pull(std::string_view user, std::string_view key, StateObject& object) override;
+  Outcome pullRange(std::string_view user, std::string_view key, StateObject& object,
+                    uint64_t offset, uint64_t length) override;
+  Outcome globalSize(std::string_view user, std::string_view key,
+                     std::optional<uint64_t>& size) override;
+  Outcome push(std::string_view user, std::string_view key, StateObject& object,
+               std::string_view fence) override;
+  Outcome pushPartial(std::string_view user, std::string_view key, StateObject& object,
+                      const std::vector<ByteRun>* runs, std::string_view fence) override;
+  Outcome lockGlobal(std::string_view user, std::string_view key, bool exclusive,
+                     GlobalLease& lease) override;
+  void unlockGlobal(std::string_view user, std::string_view key, const GlobalLease& lease) override;
+  Outcome append(std::string_view user, std::string_view key, const uint8_t* data,
+                 uint32_t length) override;
+  Outcome readAppended(std::string_view user, std::string_view key, uint8_t* out,
+                       uint64_t outLength, uint32_t nElems) override;
+  Outcome clearAppended(std::string_view user, std::string_view key) override;
+  int openConnection(std::string& error) override;
+  void setConnectionSource(ConnectionSource source) override {
+    std::lock_guard lock(mutex_);
+    source_ = std::move(source);
+    drop();
+  }
+
+private:
+  // Everything below runs under mutex_ (one connection per process).
+  std::string connect();
+  void drop() {
+    if (ctx_ && ctxPid_ == getpid()) redisFree(ctx_);
+    ctx_ = nullptr;
+    shas_.fill({});
+  }
+  // Queues one command (arguments by pointer: nothing is copied until
+  // hiredis formats it).
+  void command(std::initializer_list<std::string_view> args);
+  void command(const std::vector<std::string_view>& args);
+  // The next reply; null (and the connection dropped, `error` set) on an
+  // I/O failure or timeout.
+  Reply reply(std::string& error);
+  // Runs one script to its reply (loading it first on this connection).
+  Reply script(Script s, const std::vector<std::string_view>& keys,
+               const std::vector<std::string_view>& args, std::string& error);
+  void queueScript(Script s, const std::vector<std::string_view>& keys,
+                   const std::vector<std::string_view>& args);
+  std::string loadScript(Script s);
+
+  Outcome failure(std::string_view user, std::string_view key, const std::string& what) const {
+    return Outcome::global("global state of " + nameOf(user, key) + ": " + describe() + ": " +
+                           what);
+  }
+  Outcome lockLost(std::string_view user, std::string_view key) const {
+    return Outcome::global("state lock for " + nameOf(user, key) + " lost: push refused");
+  }
+  // The value's version and size; exists false if there is none.
+  struct Head {
+    bool exists = false;
+    uint64_t version = 0;
+    uint64_t size = 0;
+  };
+  void queueHead(const Keys& k) {
+    command({"HMGET", k.m, "e", "n"});
+    command({"STRLEN", k.v});
+    command({"EXISTS", k.v});
+  }
+  bool readHead(Head& head, std::string& error);
+  // Queues GETRANGEs of [from, to) in chunks.
+  uint64_t queueChunks(const Keys& k, uint64_t from, uint64_t to);
+  Outcome pushFull(std::string_view user, std::string_view key, StateObject& object,
+                   std::string_view fence);
+  Outcome finishWrite(std::string_view user, std::string_view key, StateObject& object,
+                      const Reply& r, bool partial);
+
+  RedisOptions options_;
+  std::mutex mutex_;
+  redisContext* ctx_ = nullptr;
+  pid_t ctxPid_ = 0;
+  ConnectionSource source_;
+  std::array<std::string, kScripts> shas_;
+  std::vector<uint8_t> staging_; // a pull's chunks until its version is checked
+};
+
+std::string RedisStore::connect() {
+  if (ctx_ && ctxPid_ == getpid() && !ctx_->err) return {};
+  // A connection inherited across fork is the parent's: never used here.
+  if (ctx_ && ctxPid_ != getpid()) ctx_ = nullptr;
+  drop();
+  redisContext* c = nullptr;
+  if (source_) {
+    std::string error;
+    int fd = source_(error);
+    if (fd < 0) return error.empty() ? "no connection to the global tier" : error;
+    c = redisConnectFd(fd);
+  } else {
+    timeval tv{time_t(options_.timeout.count() / 1000),
+               suseconds_t((options_.timeout.count() % 1000) * 1000)};
+    c = redisConnectWithTimeout(options_.endpoint.host.c_str(), options_.endpoint.port, tv);
+    if (c && !c->err) redisSetTimeout(c, tv);
+  }
+  if (!c) return "out of memory";
+  if (c->err) {
+    std::string e = std::string("unreachable: ") + c->errstr;
+    redisFree(c);
+    return e;
+  }
+  if (c->reader) c->reader->maxbuf = 0; // large replies: keep the buffer, do not shrink it
+  ctx_ = c;
+  ctxPid_ = getpid();
+  return {};
+}
+
+void RedisStore::command(const std::vector<std::string_view>& args) {
+  const char* argv[64];
+  size_t lens[64];
+  std::vector<const char*> bigArgv;
+  std::vector<size_t> bigLens;
+  const char** av = argv;
+  size_t* al = lens;
+  if (args.size() > 64) {
+    bigArgv.resize(args.size());
+    bigLens.resize(args.size());
+    av = bigArgv.data();
+    al = bigLens.data();
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    av[i] = args[i].data();
+    al[i] = args[i].size();
+  }
+  redisAppendCommandArgv(ctx_, int(args.size()), av, al);
+}
+
+void RedisStore::command(std::initializer_list<std::string_view> args) {
+  command(std::vector<std::string_view>(args));
+}
+
+Reply RedisStore::reply(std::string& error) {
+  void* r = nullptr;
+  if (redisGetReply(ctx_, &r) != REDIS_OK || !r) {
+    error = ctx_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)
+                ? "timed out after " + std::to_string(options_.timeout.count()) + " ms"
+                : std::string("connection lost: ") + ctx_->errstr;
+    if (r) freeReplyObject(r);
+    drop();
+    return Reply();
+  }
+  return Reply(static_cast<redisReply*>(r));
+}
+
+std::string RedisStore::loadScript(Script s) {
+  if (!shas_[s].empty()) return {};
+  command({"SCRIPT", "LOAD", kScriptText[s]});
+  std::string error;
+  Reply r = reply(error);
+  if (!r) return error;
+  if (r->type != REDIS_REPLY_STRING) return "cannot load a script: " + std::string(text(r.get()));
+  shas_[s] = std::string(text(r.get()));
+  return {};
+}
+
+void RedisStore::queueScript(Script s, const std::vector<std::string_view>& keys,
+                             const std::vector<std::string_view>& args) {
+  std::vector<std::string_view> all;
+  all.reserve(3 + keys.size() + args.size());
+  std::string nkeys = std::to_string(keys.size());
+  all.push_back("EVALSHA");
+  all.push_back(shas_[s]);
+  all.push_back(nkeys);
+  all.insert(all.end(), keys.begin(), keys.end());
+  all.insert(all.end(), args.begin(), args.end());
+  command(all);
+}
+
+Reply RedisStore::script(Script s, const std::vector<std::string_view>& keys,
+                         const std::vector<std::string_view>& args, std::string& error) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (std::string e = loadScript(s); !e.empty()) {
+      error = e;
+      return Reply();
+    }
+    queueScript(s, keys, args);
+    Reply r = reply(error);
+    if (isError(r) && text(r.get()).starts_with("NOSCRIPT")) {
+      shas_[s].clear(); // the server lost its script cache (SCRIPT FLUSH): load again
+      continue;
+    }
+    return r;
+  }
+  error = "the server keeps forgetting its scripts";
+  return Reply();
+}
+
+bool RedisStore::readHead(Head& head, std::string& error) {
+  Reply meta = reply(error);
+  if (!meta) return false;
+  Reply len = reply(error);
+  if (!len) return false;
+  Reply exists = reply(error);
+  if (!exists) return false;
+  if (meta->type != REDIS_REPLY_ARRAY || meta->elements != 2 || len->type != REDIS_REPLY_INTEGER ||
+      exists->type != REDIS_REPLY_INTEGER) {
+    error = "unexpected reply: " + std::string(text(isError(meta)  ? meta.get()
+                                                    : isError(len) ? len.get()
+                                                                   : exists.get()));
+    return false;
+  }
+  head.exists = exists->integer == 1;
+  head.size = uint64_t(len->integer);
+  head.version = versionTag(text(meta->element[0]), text(meta->element[1]));
+  return true;
+}
+
+uint64_t RedisStore::queueChunks(const Keys& k, uint64_t from, uint64_t to) {
+  uint64_t n = 0;
+  for (uint64_t at = from; at < to; at += options_.chunkBytes, ++n) {
+    std::string a = std::to_string(at);
+    std::string b = std::to_string(std::min(to, at + options_.chunkBytes) - 1);
+    command({"GETRANGE", k.v, a, b});
+  }
+  return n;
+}
+
+// ----- pull ------------------------------------------------------------------------------
+
+Outcome RedisStore::pull(std::string_view user, std::string_view key, StateObject& object) {
+  std::lock_guard guard(mutex_);
+  FdLock sync{object.syncLock()};
+  if (sync.fd < 0) return Outcome::local(errno);
+  if (std::string e = connect(); !e.empty()) return failure(user, key, e);
+  Keys k(user, key);
+  std::string error;
+  // Optimistic: (version, size), the chunks, the version again; equal
+  // versions mean no write came between. A value rewritten all the time
+  // falls back to one script after a few tries.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    queueHead(k);
+    Head head;
+    if (!readHead(head, error)) return failure(user, key, error);
+    if (!head.exists) return {}; // nothing global: the replica stays as it is
+    std::vector<ByteRun> want;
+    if (head.version == object.syncedVersion() && object.size() == head.size) {
+      want = object.dirtyRuns(head.size);
+      if (want.empty()) return {}; // unchanged: one round trip, no value bytes
+    } else if (head.size) {
+      want.push_back({0, head.size});
+    }
+    // In windows, so that a large value is never queued whole; each chunk
+    // is copied into a buffer kept from pull to pull (its pages stay
+    // touched), and into the replica only once the version says it is whole.
+    const uint64_t window = std::max<uint64_t>(1, (8u << 20) / options_.chunkBytes);
+    std::vector<std::pair<uint64_t, uint64_t>> ranges; // chunk offset, length
+    uint64_t total = 0;
+    for (const ByteRun& run : want) {
+      total += run.length;
+      for (uint64_t at = run.offset; at < run.offset + run.length; at += options_.chunkBytes)
+        ranges.emplace_back(at, std::min(run.offset + run.length, at + options_.chunkBytes) - at);
+    }
+    if (staging_.size() < total) staging_.resize(total);
+    bool whole = true; // every chunk as long as asked (else the value changed)
+    uint64_t staged = 0;
+    for (size_t i = 0; i < ranges.size(); i += window) {
+      size_t end = std::min<size_t>(ranges.size(), i + window);
+      for (size_t j = i; j < end; ++j) {
+        std::string a = std::to_string(ranges[j].first);
+        std::string b = std::to_string(ranges[j].first + ranges[j].second - 1);
+        command({"GETRANGE", k.v, a, b});
+      }
+      if (end == ranges.size()) queueHead(k);
+      for (size_t j = i; j < end; ++j) {
+        Reply r = reply(error);
+        if (!r) return failure(user, key, error);
+        if (r->type != REDIS_REPLY_STRING)
+          return failure(user, key, "unexpected reply: " + std::string(text(r.get())));
+        whole = whole && r->len == ranges[j].second;
+        if (whole) std::memcpy(staging_.data() + staged, r->str, r->len);
+        staged += ranges[j].second;
+      }
+    }
+    if (ranges.empty()) queueHead(k);
+    Head after;
+    if (!readHead(after, error)) return failure(user, key, error);
+    if (!whole || after.version != head.version || after.size != head.size || !after.exists)
+      continue;
+    if (!object.setSize(head.size)) return Outcome::local(errno);
+    staged = 0;
+    for (const ByteRun& run : want) {
+      if (!object.write(run.offset, staging_.data() + staged, run.length))
+        return Outcome::local(errno);
+      staged += run.length;
+    }
+    if (want.size() == 1 && want[0].offset == 0 && want[0].length == head.size)
+      object.clearDirty();
+    else
+      for (const ByteRun& run : want)
+        object.clearDirty(run.offset, run.length, head.size);
+    object.setSyncedVersion(head.version);
+    return {};
+  }
+  // The fallback: one script reads version and value together (a command
+  // as long as the value, once in a while).
+  Reply r = script(AtomicGet, {k.v, k.m}, {"0", "-1"}, error);
+  if (!r) return failure(user, key, error);
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 4)
+    return failure(user, key, "unexpected reply: " + std::string(text(r.get())));
+  if (r->element[2]->integer != 1) return {};
+  const redisReply* value = r->element[3];
+  if (!object.setSize(value->len) ||
+      (value->len && !object.write(0, reinterpret_cast<const uint8_t*>(value->str), value->len)))
+    return Outcome::local(errno);
+  object.clearDirty();
+  object.setSyncedVersion(versionTag(text(r->element[0]), text(r->element[1])));
+  return {};
+}
+
+Outcome RedisStore::pullRange(std::string_view user, std::string_view key, StateObject& object,
+                              uint64_t offset, uint64_t length) {
+  std::lock_guard guard(mutex_);
+  FdLock sync{object.syncLock()};
+  if (sync.fd < 0) return Outcome::local(errno);
+  if (std::string e = connect(); !e.empty()) return failure(user, key, e);
+  Keys k(user, key);
+  std::string error;
+  // Whole chunks around the range, so that a range pull moves what a later
+  // neighbouring read needs too.
+  uint64_t from = offset / options_.chunkBytes * options_.chunkBytes;
+  uint64_t to = length > UINT64_MAX - offset ? UINT64_MAX : offset + length;
+  to = to > UINT64_MAX - options_.chunkBytes
+           ? UINT64_MAX
+           : (to + options_.chunkBytes - 1) / options_.chunkBytes * options_.chunkBytes;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    queueHead(k);
+    Head head;
+    if (!readHead(head, error)) return failure(user, key, error);
+    if (!head.exists) return {};
+    uint64_t end = std::min(to, head.size);
+    if (from >= end) return {};
+    uint64_t n = queueChunks(k, from, end);
+    queueHead(k);
+    std::vector<Reply> chunks;
+    for (uint64_t j = 0; j < n; ++j) {
+      Reply r = reply(error);
+      if (!r) return failure(user, key, error);
+      if (r->type != REDIS_REPLY_STRING)
+        return failure(user, key, "unexpected reply: " + std::string(text(r.get())));
+      chunks.push_back(std::move(r));
+    }
+    Head after;
+    if (!readHead(after, error)) return failure(user, key, error);
+    if (after.version != head.version || after.size != head.size) continue;
+    if (!object.ensureSize(head.size)) return Outcome::local(errno);
+    uint64_t at = from;
+    for (const Reply& c : chunks) {
+      if (!object.write(at, reinterpret_cast<const uint8_t*>(c->str), c->len))
+        return Outcome::local(errno);
+      at += c->len;
+    }
+    object.clearDirty(from, end - from, object.size());
+    return {};
+  }
+  return failure(user, key, "the value changed under every attempt to read it");
+}
+
+Outcome RedisStore::globalSize(std::string_view user, std::string_view key,
+                               std::optional<uint64_t>& size) {
+  std::lock_guard guard(mutex_);
+  if (std::string e = connect(); !e.empty()) return failure(user, key, e);
+  Keys k(user, key);
+  queueHead(k);
+  Head head;
+  std::string error;
+  if (!readHead(head, error)) return failure(user, key, error);
+  size = head.exists ? std::optional<uint64_t>(head.size) : std::nullopt;
+  return {};
+}
+
+// ----- push -------------------------------------------------------------------------------
+
+Outcome RedisStore::finishWrite(std::string_view user, std::string_view key, StateObject& object,
+                                const Reply& r, bool partial) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 4)
+    return failure(user, key, "unexpected reply: " + std::string(text(r.get())));
+  uint64_t before = versionTag(text(r->element[0]), text(r->element[1]));
+  uint64_t after = versionTag(text(r->element[2]), text(r->element[3]));
+  // A partial push onto a version this replica did not hold leaves the
+  // replica's clean bytes unknown: the next pull fetches the whole value.
+  object.setSyncedVersion(!partial || before == object.syncedVersion() ? after : 0);
+  return {};
+}
+
+Outcome RedisStore::push(std::string_view user, std::string_view key, StateObject& object,
+                         std::string_view fence) {
+  std::lock_guard guard(mutex_);
+  FdLock sync{object.syncLock()};
+  if (sync.fd < 0) return Outcome::local(errno);
+  if (std::string e = connect(); !e.empty()) return failure(user, key, e);
+  return pushFull(user, key, object, fence);
+}
+
+Outcome RedisStore::pushFull(std::string_view user, std::string_view key, StateObject& object,
+                             std::string_view fence) {
+  Keys k(user, key);
+  uint64_t size = object.size();
+  std::vector<ByteRun> taken = object.takeDirty(size);
+  auto restore = [&](Outcome o) {
+    for (const ByteRun& run : taken)
+      object.markDirty(run.offset, run.length);
+    return o;
+  };
+  ValueView view(object, size, true);
+  if (!view.ok()) return restore(Outcome::local(errno));
+  std::string epoch = uniqueId(), lease = std::to_string(options_.lease.count());
+  std::string error;
+  Reply r;
+  if (size <= options_.directPushBytes) {
+    std::string_view bytes(reinterpret_cast<const char*>(view.data()), size);
+    r = script(PushDirect, {k.v, k.m, k.w}, {fence, epoch, lease, bytes}, error);
+  } else {
+    // Staged: the chunks go to a key of their own (expiring, in case this
+    // process dies before the commit), then one script renames it over the
+    // value, so no command holds the server for longer than a chunk.
+    for (Script s : {Commit, Claim})
+      if (std::string e = loadScript(s); !e.empty()) return restore(failure(user, key, e));
+    std::string stage = k.prefix + ":s:" + uniqueId(), spare = k.prefix + ":x";
+    std::string sizeText = std::to_string(size);
+    const uint64_t window = std::max<uint64_t>(1, (8u << 20) / options_.chunkBytes);
+    uint64_t at = 0;
+    bool first = true;
+    for (;;) {
+      uint64_t queued = 0;
+      for (uint64_t n = 0; n < window && at < size; ++n, at += options_.chunkBytes) {
+        std::string offset = std::to_string(at);
+        std::string_view chunk(reinterpret_cast<const char*>(view.data() + at),
+                               std::min(options_.chunkBytes, size - at));
+        if (first) {
+          queueScript(Claim, {spare, stage}, {sizeText});
+          ++queued;
+          first = false;
+        }
+        command({"SETRANGE", stage, offset, chunk});
+        ++queued;
+      }
+      bool last = at >= size;
+      if (last) queueScript(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText});
+      for (uint64_t j = 0; j < queued; ++j) {
+        Reply c = reply(error);
+        if (!c) return restore(failure(user, key, error));
+        if (isError(c)) return restore(failure(user, key, std::string(text(c.get()))));
+      }
+      if (last) break;
+    }
+    r = reply(error);
+    if (isError(r) && text(r.get()).starts_with("NOSCRIPT")) {
+      shas_[Commit].clear();
+      r = script(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText}, error);
+    }
+  }
+  if (!r) return restore(failure(user, key, error));
+  if (isError(r)) {
+    if (refused(r, "FAASMLOCKLOST")) return restore(lockLost(user, key));
+    return restore(failure(user, key, std::string(text(r.get()))));
+  }
+  return finishWrite(user, key, object, r, false);
+}
+
+Outcome RedisStore::pushPartial(std::string_view user, std::string_view key, StateObject& object,
+                                const std::vector<ByteRun>* runs, std::string_view fence) {
+  std::lock_guard guard(mutex_);
+  FdLock sync{object.syncLock()};
+  if (sync.fd < 0) return Outcome::local(errno);
+  if (std::string e = connect(); !e.empty()) return failure(user, key, e);
+  Keys k(user, key);
+  uint64_t size = object.size();
+  std::vector<ByteRun> taken;
+  if (runs) {
+    for (const ByteRun& run : *runs) // clipped to the value
+      if (run.offset < size && run.length)
+        taken.push_back({run.offset, std::min(run.length, size - run.offset)});
+  } else {
+    taken = object.takeDirty(size);
+  }
+  auto restore = [&](Outcome o) {
+    if (!runs)
+      for (const ByteRun& run : taken)
+        object.markDirty(run.offset, run.length);
+    return o;
+  };
+  if (taken.empty()) return {};
+  ValueView view(object, size, false);
+  if (!view.ok()) return restore(Outcome::local(errno));
+  std::string epoch = uniqueId(), lease = std::to_string(options_.lease.count());
+  std::string sizeText = std::to_string(size);
+  std::vector<std::string> offsets;
+  offsets.reserve(taken.size());
+  std::vector<std::string_view> args{fence, epoch, lease, sizeText};
+  for (const ByteRun& run : taken) {
+    offsets.push_back(std::to_string(run.offset));
+    args.push_back(offsets.back());
+    args.emplace_back(reinterpret_cast<const char*>(view.data() + run.offset), run.length);
+  }
+  std::string error;
+  Reply r = script(Partial, {k.v, k.m, k.w}, args, error);
+  if (!r) return restore(failure(user, key, error));
+  if (isError(r)) {
+    std::string_view e = text(r.get());
+    if (refused(r, "FAASMLOCKLOST")) return restore(lockLost(user, key));
+    // The global value has another size (or none): ranges of it cannot say
+    // what the replica holds, so the whole replica goes.
+    if (refused(r, "FAASMSIZE")) {
+      restore({});
+      return pushFull(user, key, object, fence);
+    }
+    return restore(failure(user, key, std::string(e)));
+  }
+  return finishWrite(user, key, object, r, true);
+}
+
+// ----- locks -------------------------------------------------------------------------------
+
+Outcome RedisStore::lockGlobal(std::string_view user, std::string_view key, bool exclusive,
+                               GlobalLease& lease) {
+  Keys k(user, key);
+  std::string owner = uniqueId(), leaseMs = std::to_string(options_.lease.count());
+  timespec start{};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  long sleepUs = 500;
+  for (;;) {
+    {
+      std::lock_guard guard(mutex_);
+      if (std::string e = connect(); !e.empty()) return failure(user, key, e);
+      std::string error;
+      Reply r = exclusive ? script(LockWrite, {k.w, k.r, k.m}, {owner, leaseMs}, error)
+                          : script(LockRead, {k.w, k.r}, {owner, leaseMs}, error);
+      if (!r) return failure(user, key, error);
+      if (isError(r)) return failure(user, key, std::string(text(r.get())));
+      if (r->type == REDIS_REPLY_STRING) {
+        lease = {exclusive, std::string(text(r.get())), -1};
+        return {};
+      }
+    }
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t waitedMs = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (waitedMs >= options_.lockWait.count())
+      return Outcome::global("state lock for " + nameOf(user, key) + " not granted within " +
+                             std::to_string(options_.lockWait.count()) + " ms");
+    timespec pause{0, sleepUs * 1000};
+    nanosleep(&pause, nullptr);
+    sleepUs = std::min<long>(sleepUs * 2, 20000);
+  }
+}
+
+void RedisStore::unlockGlobal(std::string_view user, std::string_view key,
+                              const GlobalLease& lease) {
+  std::lock_guard guard(mutex_);
+  if (!connect().empty()) return; // the lease expires by itself
+  Keys k(user, key);
+  std::string error;
+  if (lease.exclusive) {
+    script(UnlockWrite, {k.w}, {lease.token}, error);
+  } else {
+    command({"ZREM", k.r, lease.token});
+    reply(error);
+  }
+}
+
+// ----- append lists -----------------------------------------------------------------------
+
+Outcome RedisStore::append(std::string_view user, std::string_view key, const uint8_t* data,
+                           uint32_t length) {
+  std::lock_guard guard(mutex_);
+  if (std::string e = connect(); !e.empty()) return failure(user, key, e);
+  Keys k(user, key);
+  std::string limit = std::to_string(local().quota()), error;
+  Reply r = script(Append, {k.a, k.m},
+                   {std::string_view(reinterpret_cast<const char*>(data), length), limit}, error);
+  if (!r) return failure(user, key, error);
+  if (isError(r)) {
+    if (refused(r, "FAASMQUOTA")) return Outcome::local(EDQUOT);
+    return failure(user, key, std::string(text(r.get())));
+  }
+  return {};
+}
+
+Outcome RedisStore::readAppended(std::string_view user, std::string_view key, uint8_t* out,
+                                 uint64_t outLength, uint32_t nElems) {
+  if (!nElems) return {};
+  std::lock_guard guard(mutex_);
+  if (std::string e = connect(); !e.empty()) return failure(user, key, e);
+  Keys k(user, key);
+  std::string last = std::to_string(uint64_t(nElems) - 1), error;
+  command({"LRANGE", k.a, "0", last});
+  Reply r = reply(error);
+  if (!r) return failure(user, key, error);
+  if (r->type != REDIS_REPLY_ARRAY)
+    return failure(user, key, "unexpected reply: " + std::string(text(r.get())));
+  uint64_t at = 0;
+  for (size_t i = 0; i < r->elements && at < outLength; ++i) {
+    uint64_t n = std::min<uint64_t>(r->element[i]->len, outLength - at);
+    std::memcpy(out + at, r->element[i]->str, n);
+    at += n;
+  }
+  return {};
+}
+
+Outcome RedisStore::clearAppended(std::string_view user, std::string_view key) {
+  std::lock_guard guard(mutex_);
+  if (std::string e = connect(); !e.empty()) return failure(user, key, e);
+  Keys k(user, key);
+  std::string error;
+  Reply r = script(ClearAppended, {k.a, k.m}, {}, error);
+  if (!r) return failure(user, key, error);
+  if (isError(r)) return failure(user, key, std::string(text(r.get())));
+  return {};
+}
+
+// ----- connections for confined processes -----------------------------------------------
+
+int RedisStore::openConnection(std::string& error) {
+  timeval tv{time_t(options_.timeout.count() / 1000),
+             suseconds_t((options_.timeout.count() % 1000) * 1000)};
+  redisContext* c =
+      redisConnectWithTimeout(options_.endpoint.host.c_str(), options_.endpoint.port, tv);
+  if (!c || c->err) {
+    error = std::string("unreachable: ") + (c ? c->errstr : "out of memory");
+    if (c) redisFree(c);
+    return -1;
+  }
+  redisSetTimeout(c, tv); // socket options: they travel with the descriptor
+  int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) error = std::string("cannot duplicate a descriptor: ") + std::strerror(errno);
+  redisFree(c);
+  return fd;
+}
+
+} // namespace
+
+std::optional<Endpoint> parseEndpoint(std::string_view text, std::string& error) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
+    error = "a Redis address is host:port, got \"" + std::string(text) + "\"";
+    return std::nullopt;
+  }
+  std::string portText(text.substr(colon + 1));
+  char* end = nullptr;
+  unsigned long port = std::strtoul(portText.c_str(), &end, 10);
+  if (*end || port == 0 || port > 65535) {
+    error = "bad port in Redis address \"" + std::string(text) + "\"";
+    return std::nullopt;
+  }
+  return Endpoint{std::string(text.substr(0, colon)), uint16_t(port)};
+}
+
+RedisOptions optionsFromEnvironment(Endpoint endpoint) {
+  RedisOptions o;
+  o.endpoint = std::move(endpoint);
+  auto ms = [](const char* name, std::chrono::milliseconds& out) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return;
+    char* end = nullptr;
+    long long n = std::strtoll(v, &end, 10);
+    if (*end || n <= 0)
+      std::fprintf(stderr, "faasm: %s=\"%s\" is not a positive number of ms; ignored\n", name, v);
+    else
+      out = std::chrono::milliseconds(n);
+  };
+  ms("FAASM_REDIS_TIMEOUT_MS", o.timeout);
+  ms("FAASM_STATE_LEASE_MS", o.lease);
+  ms("FAASM_STATE_LOCK_WAIT_MS", o.lockWait);
+  return o;
+}
+
+std::unique_ptr<state::StateStore> makeRedisStore(RedisOptions options) {
+  return std::make_unique<RedisStore>(std::move(options));
+}
+
+std::string encodeName(std::string_view bytes) {
+  if (bytes.empty()) return "%";
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : bytes) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+        c == '-') {
+      out += char(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string keyPrefix(std::string_view user, std::string_view key) {
+  return "faasm:{" + encodeName(user) + "/" + encodeName(key) + "}";
+}
+
+} // namespace faasm::redis

@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""The thin front of scripts/bench-paper's inference benchmark: one HTTP
+server that dispatches each request to an instance of the function, the
+same code for both sides (only how an instance is started differs).
+
+It speaks the subset of faasm-worker's invoke API the benchmark needs (so
+the load generator can be pointed at faasm-worker instead, --front worker):
+
+  POST /  {"user": U, "function": F, "input_data": TEXT, "async": false}
+      -> 200 and the function's output (one line), or 500 and an error
+  GET /stats -> JSON: cold starts, service times, instances, busy, waiting
+  POST /reset-stats, POST /drop-queue (fails every request still waiting)
+
+An instance is a process that answers requests one at a time on its stdin
+and stdout: a request is a little-endian u32 length and the input bytes (the
+input_data text, unchanged: the function decodes it); the answer is one line.
+
+  --backend faasm  paper-faasm-instance: a warm Faaslet of the function
+                   (its Proto-Faaslet made and initialised, confined as
+                   faasm-run's zygote is, reset to it between calls)
+  --backend runc   `runc run` of an OCI bundle whose process is the native
+                   server (mobilenet-serve), which loads the model from its
+                   file when it starts
+
+Dispatch: --instances warm instances are started (and each sent one warm-up
+request) before the front reports ready on stdout. Requests wait in one FIFO
+queue for an idle instance. Every --cold-every'th request (by arrival) is a
+cold start: a new instance is started for it at once and it is sent there;
+when it has answered, that instance joins the idle ones and the oldest idle
+instance beyond --instances is retired (its stdin closed; a container is
+then deleted by runc). So a cold request pays the instance's start and
+nothing else does, on both sides.
+"""
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import re
+import struct
+import sys
+import time
+
+INFERENCE_LINE = re.compile(rb"inference ([0-9.]+) ms \(cpu ([0-9.]+) ms\)")
+# An instance's own start, as it reports it: the Faaslet's Proto-Faaslet
+# restored and confined; the container's server with its model loaded.
+READY_LINE = re.compile(rb"(?:ready|weights loaded) in ([0-9.]+) ms")
+
+
+class Instance:
+    """One instance process; serves one request at a time."""
+
+    counter = 0
+
+    def __init__(self, front, cold):
+        Instance.counter += 1
+        self.front = front
+        self.id = Instance.counter
+        self.cold = cold
+        self.started = time.monotonic()
+        self.proc = None
+        self.served = 0
+        self.lock = asyncio.Lock()
+        self.inference_ms = collections.deque()
+
+    async def start(self):
+        cmd = self.front.instance_command(self.id)
+        self.proc = await asyncio.create_subprocess_exec(
+            *cmd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, limit=1 << 20)
+        asyncio.ensure_future(self.read_stderr())
+
+    async def read_stderr(self):
+        while True:
+            line = await self.proc.stderr.readline()
+            if not line:
+                return
+            m = INFERENCE_LINE.search(line)
+            ready = READY_LINE.search(line)
+            if m:
+                self.inference_ms.append((float(m.group(1)), float(m.group(2))))
+            elif ready:
+                self.front.stats["startup_ms"].append(float(ready.group(1)))
+            elif self.front.verbose or b"error" in line.lower() or b"warning" in line.lower():
+                sys.stderr.write(f"instance {self.id}: {line.decode(errors='replace')}")
+
+    async def call(self, data):
+        """The answer line for one request (bytes), or raises."""
+        async with self.lock:
+            self.proc.stdin.write(struct.pack("<I", len(data)) + data)
+            await self.proc.stdin.drain()
+            line = await self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"instance {self.id} ended "
+                                   f"(status {await self.proc.wait()})")
+            self.served += 1
+            return line
+
+    async def retire(self):
+        try:
+            self.proc.stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        await self.proc.wait()
+
+
+class Front:
+    def __init__(self, args):
+        self.args = args
+        self.verbose = args.verbose
+        self.idle = collections.deque()  # oldest first
+        self.waiting = collections.deque()  # futures of requests waiting for an instance
+        self.instances = set()
+        self.arrivals = 0
+        self.stats = {"requests": 0, "cold_starts": 0, "errors": 0, "retired": 0,
+                      "cold_ms": [], "warm_service_ms": [], "cold_service_ms": [],
+                      "startup_ms": []}
+        self.retiring = set()
+
+    def instance_command(self, number):
+        a = self.args
+        if a.backend == "faasm":
+            return [a.faasm_instance, a.function_file]
+        return ["runc", "run", "--bundle", a.bundle, f"{a.container_prefix}-{os.getpid()}-{number}"]
+
+    async def new_instance(self, cold):
+        instance = Instance(self, cold)
+        await instance.start()
+        self.instances.add(instance)
+        return instance
+
+    def release(self, instance):
+        """An instance has answered: give it to the next waiting request, or
+        keep it idle; retire the oldest idle ones past the pool size."""
+        while self.waiting:
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_result(instance)
+                return
+        self.idle.append(instance)
+        while len(self.instances) - len(self.retiring) > self.args.instances and self.idle:
+            old = self.idle.popleft()
+            self.retiring.add(old)
+            self.stats["retired"] += 1
+            asyncio.ensure_future(self.retire(old))
+
+    async def retire(self, instance):
+        await instance.retire()
+        self.instances.discard(instance)
+        self.retiring.discard(instance)
+
+    async def acquire(self):
+        if self.idle:
+            return self.idle.popleft()
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append(future)
+        return await future
+
+    async def invoke(self, data):
+        self.arrivals += 1
+        cold = self.args.cold_every > 0 and self.arrivals % self.args.cold_every == 0
+        t0 = time.monotonic()
+        if cold:
+            self.stats["cold_starts"] += 1
+            instance = await self.new_instance(True)
+        else:
+            instance = await self.acquire()
+        t1 = time.monotonic()
+        try:
+            line = await instance.call(data)
+        except Exception:
+            self.instances.discard(instance)
+            self.stats["errors"] += 1
+            raise
+        t2 = time.monotonic()
+        if cold:
+            self.stats["cold_ms"].append((t2 - t0) * 1e3)
+            self.stats["cold_service_ms"].append((t2 - t1) * 1e3)
+        else:
+            self.stats["warm_service_ms"].append((t2 - t1) * 1e3)
+        self.stats["requests"] += 1
+        self.release(instance)
+        return line
+
+    async def warm_up(self, data):
+        for _ in range(self.args.instances):
+            instance = await self.new_instance(False)
+            line = await instance.call(data)
+            if b'"error"' in line:
+                raise RuntimeError(f"warm-up answered {line!r}")
+            self.idle.append(instance)
+
+    def stats_json(self):
+        s = dict(self.stats)
+        inference = [ms for i in self.instances for ms in i.inference_ms]
+        s["instances"] = len(self.instances)
+        s["busy"] = len(self.instances) - len(self.idle) - len(self.retiring)
+        s["waiting"] = sum(1 for f in self.waiting if not f.done())
+        s["inference_wall_ms"] = [w for w, _ in inference]
+        s["inference_cpu_ms"] = [c for _, c in inference]
+        return s
+
+    def reset_stats(self):
+        for key, value in self.stats.items():
+            self.stats[key] = [] if isinstance(value, list) else 0
+        for i in self.instances:
+            i.inference_ms.clear()
+
+    async def handle(self, reader, writer):
+        try:
+            while True:
+                request = await reader.readline()
+                if not request:
+                    return
+                method, path = request.split()[:2]
+                length = 0
+                keep_alive = True
+                while True:
+                    header = await reader.readline()
+                    if header in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = header.partition(b":")
+                    name = name.strip().lower()
+                    if name == b"content-length":
+                        length = int(value)
+                    elif name == b"connection" and value.strip().lower() == b"close":
+                        keep_alive = False
+                body = await reader.readexactly(length) if length else b""
+                status, answer = await self.route(method, path, body)
+                writer.write(b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n%s\r\n" % (
+                    status, b"OK" if status == 200 else b"Error", len(answer),
+                    b"" if keep_alive else b"Connection: close\r\n") + answer)
+                await writer.drain()
+                if not keep_alive:
+                    return
+        except (ConnectionResetError, asyncio.IncompleteReadError, BrokenPipeError):
+            pass
+        except asyncio.CancelledError:
+            pass  # the front is ending with the request unanswered
+        finally:
+            writer.close()
+
+    async def route(self, method, path, body):
+        if method == b"GET" and path == b"/stats":
+            return 200, json.dumps(self.stats_json()).encode()
+        if method == b"POST" and path == b"/reset-stats":
+            self.reset_stats()
+            return 200, b"{}"
+        if method == b"POST" and path == b"/drop-queue":
+            # The load generator has given up on what still waits: those
+            # requests fail now rather than take the next run's CPU.
+            while self.waiting:
+                future = self.waiting.popleft()
+                if not future.done():
+                    future.set_exception(RuntimeError("dropped: the client gave up"))
+            return 200, b"{}"
+        if method != b"POST":
+            return 404, b"not found\n"
+        try:
+            call = json.loads(body)
+            data = call["input_data"].encode()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return 400, b"want {\"user\",\"function\",\"input_data\",\"async\"}\n"
+        try:
+            line = await self.invoke(data)
+        except Exception as e:  # an instance died: the request fails, the front goes on
+            return 500, f"{e}\n".encode()
+        return (500 if line.startswith(b'{"error"') else 200), line
+
+
+async def serve(args):
+    front = Front(args)
+    with open(args.warm_up, "rb") as f:
+        warm = f.read()
+    await front.warm_up(warm)
+    server = await asyncio.start_server(front.handle, "127.0.0.1", args.port, limit=1 << 22)
+    port = server.sockets[0].getsockname()[1]
+    print(f"ready {port}", flush=True)
+    # Ends when the harness closes stdin.
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.read)
+    server.close()
+    await asyncio.gather(*(i.retire() for i in list(front.instances)), return_exceptions=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["faasm", "runc"], required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--instances", type=int, default=2)
+    parser.add_argument("--cold-every", type=int, default=0, help="0: no cold starts")
+    parser.add_argument("--warm-up", required=True, help="a file holding one request's input")
+    parser.add_argument("--faasm-instance", help="paper-faasm-instance")
+    parser.add_argument("--function-file", help="the function's .so (faasm)")
+    parser.add_argument("--bundle", help="the OCI bundle (runc)")
+    parser.add_argument("--container-prefix", default="paper-infer")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()

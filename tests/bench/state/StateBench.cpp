@@ -1,0 +1,198 @@
+// The global state tier's costs, for scripts/bench-state: for each value
+// size, through the RedisStore a Faaslet uses (replica in the local tier):
+// full push, partial push with 1% of the 64 KiB chunks dirty, full pull,
+// pull of an unchanged value, global lock + unlock; and beside them, in the
+// same run against the same server, the floor: the same bytes moved by a
+// raw pipelined hiredis loop of SETRANGE / GETRANGE (same chunk size and
+// window as the store), and a memcpy. Medians of --reps runs.
+//
+//   state-bench --redis HOST:PORT --dir STATE_DIR [--reps N] SIZE_BYTES...
+// Prints one row per size and metric, then the summary line of the largest
+// size: push_mb_s pull_mb_s raw_mb_s partial_1pct_ratio unchanged_pull_us lock_rtt_us
+#include "faasm/redis/RedisStore.h"
+#include "faasm/state/StateStore.h"
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace st = faasm::state;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+template <typename F> double timeIt(F&& f) {
+  auto t0 = Clock::now();
+  f();
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void must(const st::Outcome& o, const char* what) {
+  if (!o.ok()) {
+    std::fprintf(stderr, "state-bench: %s: %s (errno %d)\n", what, o.message.c_str(), o.error);
+    std::exit(1);
+  }
+}
+
+// The floor: pipelined SETRANGE / GETRANGE of `chunk` bytes, `window` bytes queued at a time.
+struct Raw {
+  redisContext* c;
+  uint64_t chunk, window;
+  void drain(uint64_t n) {
+    for (uint64_t i = 0; i < n; ++i) {
+      void* r = nullptr;
+      if (redisGetReply(c, &r) != REDIS_OK) {
+        std::fprintf(stderr, "state-bench: raw: %s\n", c->errstr);
+        std::exit(1);
+      }
+      freeReplyObject(r);
+    }
+  }
+  void set(const std::string& key, const uint8_t* data, uint64_t size) {
+    uint64_t queued = 0, bytes = 0;
+    for (uint64_t at = 0; at < size; at += chunk) {
+      std::string off = std::to_string(at);
+      uint64_t n = std::min(chunk, size - at);
+      const char* argv[4] = {"SETRANGE", key.data(), off.data(),
+                             reinterpret_cast<const char*>(data + at)};
+      size_t lens[4] = {8, key.size(), off.size(), n};
+      redisAppendCommandArgv(c, 4, argv, lens);
+      ++queued;
+      if ((bytes += n) >= window) {
+        drain(queued);
+        queued = bytes = 0;
+      }
+    }
+    drain(queued);
+  }
+  void get(const std::string& key, uint8_t* out, uint64_t size) {
+    for (uint64_t from = 0; from < size; from += window) {
+      uint64_t to = std::min(size, from + window), queued = 0;
+      for (uint64_t at = from; at < to; at += chunk, ++queued) {
+        std::string a = std::to_string(at), b = std::to_string(std::min(to, at + chunk) - 1);
+        const char* argv[4] = {"GETRANGE", key.data(), a.data(), b.data()};
+        size_t lens[4] = {8, key.size(), a.size(), b.size()};
+        redisAppendCommandArgv(c, 4, argv, lens);
+      }
+      uint64_t at = from;
+      for (uint64_t i = 0; i < queued; ++i) {
+        void* r = nullptr;
+        if (redisGetReply(c, &r) != REDIS_OK) std::exit(1);
+        auto* reply = static_cast<redisReply*>(r);
+        std::memcpy(out + at, reply->str, reply->len);
+        at += reply->len;
+        freeReplyObject(r);
+      }
+    }
+  }
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string redisAddress, dir;
+  int reps = 5;
+  std::vector<uint64_t> sizes;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--redis" && i + 1 < argc)
+      redisAddress = argv[++i];
+    else if (a == "--dir" && i + 1 < argc)
+      dir = argv[++i];
+    else if (a == "--reps" && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else
+      sizes.push_back(std::strtoull(argv[i], nullptr, 10));
+  }
+  std::string error;
+  auto endpoint = faasm::redis::parseEndpoint(redisAddress, error);
+  if (!endpoint || dir.empty() || sizes.empty()) {
+    std::fprintf(stderr, "usage: state-bench --redis HOST:PORT --dir DIR [--reps N] SIZE...\n%s\n",
+                 error.c_str());
+    return 2;
+  }
+  st::LocalStateStore::instance().setDirectory(dir);
+  st::LocalStateStore::instance().setQuota(uint64_t(8) << 30);
+  faasm::redis::RedisOptions options = faasm::redis::optionsFromEnvironment(*endpoint);
+  options.timeout = std::chrono::milliseconds(60000);
+  auto store = faasm::redis::makeRedisStore(options);
+  redisContext* rc = redisConnect(endpoint->host.c_str(), endpoint->port);
+  if (!rc || rc->err) return 1;
+  rc->reader->maxbuf = 0;
+  Raw raw{rc, options.chunkBytes, 8u << 20};
+
+  std::printf("%-10s %-28s %12s %10s\n", "size", "metric", "value", "unit");
+  double pushMbs = 0, pullMbs = 0, rawMbs = 0, partialRatio = 0, unchangedUs = 0, lockUs = 0;
+  for (uint64_t size : sizes) {
+    const double mb = double(size) / 1e6;
+    const std::string user = "bench", key = "v" + std::to_string(size);
+    st::StateObject* object = store->local().open(user, key, true);
+    if (!object || !object->setSize(size)) return 1;
+    std::vector<uint8_t> data(size), sink(size);
+    for (uint64_t i = 0; i < size; ++i)
+      data[i] = uint8_t(i * 131 + (i >> 12));
+    object->write(0, data.data(), size);
+
+    std::vector<double> push, partial, pull, unchanged, lock, rawSet, rawGet, copy;
+    const uint64_t chunk = 64 << 10, chunks = (size + chunk - 1) / chunk;
+    const uint64_t dirtyChunks = std::max<uint64_t>(1, chunks / 100);
+    for (int r = 0; r < reps; ++r) {
+      push.push_back(timeIt([&] { must(store->push(user, key, *object, ""), "push"); }));
+      for (uint64_t i = 0; i < dirtyChunks; ++i) // spread over the value
+        object->markDirty((i * (chunks / dirtyChunks)) * chunk, chunk);
+      partial.push_back(
+          timeIt([&] { must(store->pushPartial(user, key, *object, nullptr, ""), "partial"); }));
+      object->setSyncedVersion(0); // the replica's bytes unknown: the whole value moves
+      pull.push_back(timeIt([&] { must(store->pull(user, key, *object), "pull"); }));
+      unchanged.push_back(timeIt([&] { must(store->pull(user, key, *object), "pull"); }));
+      lock.push_back(timeIt([&] {
+        st::GlobalLease lease;
+        must(store->lockGlobal(user, key, true, lease), "lock");
+        store->unlockGlobal(user, key, lease);
+      }));
+      rawSet.push_back(timeIt([&] { raw.set("raw:" + key, data.data(), size); }));
+      rawGet.push_back(timeIt([&] { raw.get("raw:" + key, sink.data(), size); }));
+      copy.push_back(timeIt([&] { std::memcpy(sink.data(), data.data(), size); }));
+    }
+    double pushT = median(push), partialT = median(partial), pullT = median(pull);
+    double rawSetT = median(rawSet), rawGetT = median(rawGet);
+    auto row = [&](const char* metric, double v, const char* unit) {
+      std::printf("%-10llu %-28s %12.1f %10s\n", (unsigned long long)size, metric, v, unit);
+    };
+    row("full push", mb / pushT, "MB/s");
+    row("raw SETRANGE floor", mb / rawSetT, "MB/s");
+    row("push / floor", 100 * rawSetT / pushT, "%");
+    row("partial push (1% chunks)", partialT * 1e6, "us");
+    row("partial / full push", 100 * partialT / pushT, "%");
+    row("full pull", mb / pullT, "MB/s");
+    row("raw GETRANGE floor", mb / rawGetT, "MB/s");
+    row("pull / floor", 100 * rawGetT / pullT, "%");
+    row("unchanged pull", median(unchanged) * 1e6, "us");
+    row("lock + unlock", median(lock) * 1e6, "us");
+    row("memcpy", mb / median(copy), "MB/s");
+    std::fflush(stdout);
+    pushMbs = mb / pushT;
+    pullMbs = mb / pullT;
+    rawMbs = 2 * mb / (rawSetT + rawGetT);
+    partialRatio = partialT / pushT;
+    unchangedUs = median(unchanged) * 1e6;
+    lockUs = median(lock) * 1e6;
+    store->local().remove(user, key);
+  }
+  std::printf("push_mb_s pull_mb_s raw_mb_s partial_1pct_ratio unchanged_pull_us lock_rtt_us\n");
+  std::printf("%.1f %.1f %.1f %.4f %.1f %.1f\n", pushMbs, pullMbs, rawMbs, partialRatio,
+              unchangedUs, lockUs);
+  redisFree(rc);
+  return 0;
+}

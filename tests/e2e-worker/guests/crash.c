@@ -1,0 +1,4 @@
+// Traps at once.
+int main(void) {
+  __builtin_trap();
+}
