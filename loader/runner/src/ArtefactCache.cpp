@@ -2,25 +2,20 @@
 
 #include "faasm/abi/Artefact.h"
 #include "faasm/abi/Sha256.h"
+#include "faasm/codegenjob/CodegenJob.h"
 #include "faasm/log/Log.h"
 #include "faasm/runtime/Module.h"
 
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
-
-extern char** environ;
 
 namespace faasm::runner {
 namespace {
@@ -33,8 +28,6 @@ constexpr const char* kKeyFormat = "faasm-run artefact cache 1";
 // the key all the same: a change of faasm-run's defaults must miss.
 constexpr const char* kFixedCodegenFlags = "-O2 --cpu=baseline";
 constexpr auto kProgressDelay = std::chrono::milliseconds(500);
-// faasm-codegen says what is wrong in one line; more is not read.
-constexpr size_t kMaxCodegenOutput = 64 * 1024;
 
 const char* boundsName(abi::BoundsMode bounds) {
   return bounds == abi::BoundsMode::Explicit ? "explicit" : "guard";
@@ -86,25 +79,10 @@ std::string prepareCacheDirectory(const std::string& dir) {
   return {};
 }
 
-// SHA-256 of the file's bytes, read in pieces.
 runtime::Expected<abi::Digest> digestOfFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return makeError(errno == ENOENT ? "no such file" : "cannot open: " + errnoText());
-  abi::Sha256 sha;
-  std::vector<uint8_t> buffer(1 << 16);
-  for (;;) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string e = "cannot read: " + errnoText();
-      ::close(fd);
-      return makeError(e);
-    }
-    if (n == 0) break;
-    sha.update(buffer.data(), size_t(n));
-  }
-  ::close(fd);
-  return sha.finish();
+  abi::Digest digest{};
+  if (codegenjob::digestOfFile(path, digest)) return digest;
+  return makeError(errno == ENOENT ? "no such file" : "cannot read: " + errnoText());
 }
 
 std::string cacheKey(const abi::Digest& input, const struct stat& codegen, abi::BoundsMode bounds) {
@@ -143,86 +121,21 @@ private:
   bool shown_ = false;
 };
 
-// faasm-codegen <input> -o <output> --bounds=<mode>, its stderr read through
-// a pipe. Returns its one-line complaint without the "faasm-codegen: <input>:
-// " it starts with, or why it did not run; empty when it wrote `output`.
+// faasm-codegen <input> -o <output> --bounds=<mode>, under the limits the
+// worker compiles uploads with (codegenjob). Returns its one-line complaint
+// without the "faasm-codegen: <input>: " it starts with, or why it did not
+// run; empty when it wrote `output`.
 std::string runCodegen(const std::string& codegen, const std::string& input,
                        const std::string& output, abi::BoundsMode bounds) {
-  int err[2];
-  if (::pipe2(err, O_CLOEXEC) != 0) return "cannot compile: pipe: " + errnoText();
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-  std::string boundsFlag = std::string("--bounds=") + boundsName(bounds);
-  std::vector<std::string> args = {codegen, input, "-o", output, boundsFlag};
-  std::vector<char*> argv;
-  for (std::string& arg : args)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  int spawned = posix_spawn(&pid, codegen.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(err[1]);
-  if (spawned != 0) {
-    ::close(err[0]);
-    return "cannot run " + codegen + ": " + std::strerror(spawned);
-  }
-
   ProgressLine progress("compiling " + baseName(input) + " (" + boundsName(bounds) + ")");
-  const bool terminal = ::isatty(STDERR_FILENO) == 1;
-  const auto showAt = std::chrono::steady_clock::now() + kProgressDelay;
-  std::string text;
-  for (bool waiting = terminal;;) {
-    int timeout = -1;
-    if (waiting) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          showAt - std::chrono::steady_clock::now());
-      timeout = int(std::max<int64_t>(0, left.count()));
-    }
-    pollfd p{err[0], POLLIN, 0};
-    int ready = ::poll(&p, 1, timeout);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) {
-      progress.show();
-      waiting = false;
-      continue;
-    }
-    char buffer[4096];
-    ssize_t n = ::read(err[0], buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (text.size() < kMaxCodegenOutput) text.append(buffer, size_t(n));
-  }
-  ::close(err[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  codegenjob::Progress shown;
+  shown.after = kProgressDelay;
+  if (::isatty(STDERR_FILENO) == 1) shown.show = [&progress] { progress.show(); };
+  codegenjob::Outcome outcome =
+      codegenjob::compile(codegen, input, output, {std::string("--bounds=") + boundsName(bounds)},
+                          codegenjob::Limits{}, shown);
   progress.clear();
-
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-    if (::access(output.c_str(), F_OK) == 0) return {};
-    return codegen + " succeeded but wrote no " + output;
-  }
-  if (WIFSIGNALED(status))
-    return baseName(codegen) + " was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
-           sigabbrev_np(WTERMSIG(status)) + ")";
-  // Its one line, "faasm-codegen: <input>: <problem>"; else the last line.
-  std::string line;
-  for (size_t start = 0; start < text.size();) {
-    size_t end = text.find('\n', start);
-    std::string candidate = text.substr(start, end == std::string::npos ? end : end - start);
-    if (!candidate.empty()) line = candidate;
-    if (candidate.starts_with("faasm-codegen: ")) break;
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  std::string prefix = "faasm-codegen: " + input + ": ";
-  if (line.starts_with(prefix)) return line.substr(prefix.size());
-  if (line.empty())
-    return baseName(codegen) + " failed with exit status " + std::to_string(WEXITSTATUS(status));
-  return line;
+  return outcome.ok ? std::string() : outcome.problem;
 }
 
 std::string stemOf(const std::string& input) {

@@ -1,6 +1,7 @@
 // Running a .wasm or .wat module directly: faasm-run compiles it with the
-// faasm-codegen installed next to it (a separate process: the loader never
-// links the compiler) into a per-user cache of artefacts keyed by content.
+// faasm-codegen installed next to it (a separate process under the worker's
+// compile limits, codegenjob: the loader never links the compiler) into a
+// per-user cache of artefacts keyed by content.
 //
 // An entry is `<cache>/<key>.so`, key = SHA-256 of the input's bytes, this
 // faasm's version and artefact ABI, the identity of the faasm-codegen binary
