@@ -295,6 +295,49 @@ def cmd_progress_pipe(env):
     print("no progress line on a pipe")
 
 
+def cmd_compile_limits(env):
+    """faasm-run compiles an untrusted module under the limits the worker
+    compiles uploads with (codegenjob): 4 GiB of address space, 121 s of CPU,
+    no core file, and a process group of its own. A stand-in faasm-codegen
+    reports what it got, as its one-line complaint."""
+    module = env.write("limits.wat", exit_module(42))
+    script = env.write("limits-codegen", "#!/bin/bash\n"
+                       "echo \"faasm-codegen: $1: as=$(ulimit -v) cpu=$(ulimit -t) core=$(ulimit -c)"
+                       " own-group=$([ \"$(ps -o pgid= $$)\" -eq $$ ] && echo yes || echo no)\" >&2\n"
+                       "exit 1\n")
+    os.chmod(script, 0o755)
+    proc = env.run([module], env=dict(env.env, FAASM_CODEGEN=script))
+    expect(proc, 126, "a compile the stand-in refuses")
+    want = f"faasm-run: {module}: as=4194304 cpu=121 core=0 own-group=yes\n"
+    if proc.stderr != want:
+        fail(f"want {want!r}, got {proc.stderr!r}")
+    print(f"the compile ran under its limits: {proc.stderr.strip()}")
+
+
+def cmd_env_inherit(env):
+    """--env NAME passes NAME on from faasm-run's environment, as wasmtime's
+    does. The guest exits with the size of its environment block, which is
+    "NAME=VALUE\\0" for the one variable given."""
+    module = env.write("environ.wat", """;; exits with environ_sizes_get's buffer size
+(module
+  (import "wasi_snapshot_preview1" "environ_sizes_get"
+    (func $sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (drop (call $sizes (i32.const 0) (i32.const 4)))
+    (call $proc_exit (i32.load (i32.const 4)))
+    unreachable))
+""")
+    name, value = "FAASM_CLI_INHERITED", "inherited-value"
+    proc = env.run(["--env", name, module], env=dict(env.env, **{name: value}))
+    want = len(f"{name}={value}") + 1
+    expect(proc, want, "--env NAME with NAME set")
+    proc = env.run(["--env", f"{name}=x", module])
+    expect(proc, len(f"{name}=x") + 1, "--env NAME=VALUE")
+    print(f"the guest's environment was {want} bytes: {name} inherited")
+
+
 # ----- the state command ----------------------------------------------------------------
 
 
@@ -390,7 +433,8 @@ COMMANDS = {
     "clear": cmd_clear, "concurrent": cmd_concurrent, "corrupted": cmd_corrupted,
     "invalid": cmd_invalid, "progress-tty": cmd_progress_tty, "progress-pipe": cmd_progress_pipe,
     "state-values": cmd_state_values, "state-guest": cmd_state_guest,
-    "chain-wasm": cmd_chain_wasm,
+    "chain-wasm": cmd_chain_wasm, "compile-limits": cmd_compile_limits,
+    "env-inherit": cmd_env_inherit,
 }
 
 
