@@ -209,9 +209,8 @@ int stateMain(int argc, char** argv) {
   // Redis is not reached from here (the store has no listing or deletion of
   // the global tier): a user who set FAASM_REDIS must not think it was.
   if (const char* redis = std::getenv("FAASM_REDIS"); redis && *redis)
-    std::fprintf(stderr,
-                 "faasm-run state: warning: FAASM_REDIS is set, but this command sees only "
-                 "this host's local tier (replicas), not Redis\n");
+    std::fprintf(stderr, "faasm-run state: warning: FAASM_REDIS is set, but this command sees only "
+                         "this host's local tier (replicas), not Redis\n");
   c.action = list->parsed()  ? StateCommand::Action::List
              : get->parsed() ? StateCommand::Action::Get
              : set->parsed() ? StateCommand::Action::Set
