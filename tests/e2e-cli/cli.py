@@ -386,6 +386,12 @@ def cmd_state_values(env):
     rest = env.run(["state", "list"])
     if [line.split()[:2] for line in rest.stdout.splitlines()[1:]] != [["demo", "greeting"]]:
         fail(f"list after deleting alice's keys: {rest.stdout!r}")
+    # The command is the local tier only, and says so when a global tier is configured.
+    local = env.run(["state", "get", "greeting"], env=dict(env.env, FAASM_REDIS="127.0.0.1:1"))
+    expect(local, 0, "get with FAASM_REDIS set")
+    if local.stdout != "hello" or "local tier" not in local.stderr or \
+            len(local.stderr.splitlines()) != 1:
+        fail(f"get with FAASM_REDIS set: {local.stdout!r}, stderr {local.stderr!r}")
     for bad in (["state", "set", "k"], ["state", "delete"], ["state", "frobnicate"]):
         proc = env.run(bad)
         if proc.returncode != 1 or len(proc.stderr.splitlines()) != 1:
