@@ -17,6 +17,8 @@ exact stdout, stderr, output and exit status.
   state-mask    faasmPushStatePartialMask with maskDouble, AsyncArray, dirty
                 ranges; a mask of the wrong length or missing, a range too long
   state-file    faasmWriteStateFromFile inside a preopen; paths outside it
+  state-ptr-first  a value mapped by a constructor, before any allocation: the
+                heap grows past it and never into it
   helpers       faasm/input.h and the other C++ helpers, the raw host interface
   unsupported   every name that cannot mean here what it means in Faasm fails
                 the call with one line
@@ -157,6 +159,11 @@ def state_file(env):
         data = f.read()
     if b"state from a file\n" not in data or b"root:" in data or b"host secret" in data:
         fail("the state value holds bytes of a file outside the preopen")
+
+
+def state_ptr_first(env):
+    expect_result(env.run(env.so("state-ptr-first")), 0, stderr="", stdout=(
+        "heap grown past the value: yes; allocations inside it: 0; bytes changed: 0\n"))
 
 
 # ----- helpers --------------------------------------------------------------------
@@ -471,6 +478,7 @@ SCENARIOS = {
     "chain-index": chain_index,
     "state-mask": state_mask,
     "state-file": state_file,
+    "state-ptr-first": state_ptr_first,
     "helpers": helpers,
     "unsupported": unsupported,
     "no-dispatch": no_dispatch,

@@ -67,6 +67,14 @@ def skip(reason):
     sys.exit(SKIP_EXIT_CODE)
 
 
+def sanitized(binary):
+    """Whether `binary` was built with AddressSanitizer (scripts/test
+    --sanitize). A test that cannot work under it skips, saying why, and
+    docs/Security.md, "Compiler" lists it."""
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def require_tool(name):
     """The path of program `name` on PATH; skips the test if there is none."""
     path = shutil.which(name)

@@ -7,6 +7,7 @@
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Passes/StandardInstrumentations.h>
 #include <llvm/Support/CommandLine.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/TargetSelect.h>
@@ -107,7 +108,12 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
     llvm::PipelineTuningOptions tuning;
     tuning.LoopVectorization = true;
     tuning.SLPVectorization = true;
-    llvm::PassBuilder passes(machine.get(), tuning);
+    // The standard instrumentations make the pipeline honour optnone, which
+    // the compiler's limits put on huge functions (ModuleEmitter.cpp).
+    llvm::PassInstrumentationCallbacks instrumentation;
+    llvm::StandardInstrumentations standard(module.getContext(), /*DebugLogging=*/false);
+    standard.registerCallbacks(instrumentation, &modules);
+    llvm::PassBuilder passes(machine.get(), tuning, std::nullopt, &instrumentation);
     // Right before the loop vectoriser: loops whose accesses are proven in
     // bounds up front run without per-access checks, so it can vectorise them.
     passes.registerVectorizerStartEPCallback(

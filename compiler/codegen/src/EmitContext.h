@@ -18,6 +18,7 @@
 #include <llvm/IR/Module.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,8 +73,21 @@ struct ModuleContext {
   std::map<std::string, llvm::Function*> thunks; // by signature string
 
   llvm::Type* wasmType(wabt::Type type) const;
+  // The LLVM type of a wasm function: the VMContext, the params, and the
+  // results as the return value, or, above kMaxReturnedResults results, in
+  // memory (see resultsInMemory).
   llvm::FunctionType* functionType(const wabt::FuncSignature& sig) const;
   llvm::Type* resultType(const wabt::TypeVector& results) const;
+  // Whether a function of this signature writes its results to memory: one
+  // abi::Value slot each, at a pointer passed as its last argument. An LLVM
+  // aggregate return is built by a chain of insertvalues whose cost in
+  // (IP)SCCP grows with the cube of its length (400 results: 18 s for one
+  // function), so long result lists, which multi-value allows up to the
+  // limit of 1000, take the memory path, whose cost is linear.
+  static constexpr size_t kMaxReturnedResults = 8;
+  static bool resultsInMemory(const wabt::FuncSignature& sig) {
+    return sig.result_types.size() > kMaxReturnedResults;
+  }
   const wabt::FuncSignature& funcSignature(uint32_t funcIndex) const;
   const wabt::FuncSignature& typeSignature(uint32_t typeIndex) const;
   const wabt::FuncSignature& blockSignature(const wabt::BlockDeclaration& decl) const;
@@ -89,6 +103,10 @@ public:
   void emit();
 
 private:
+  // One open label. The frames are also the translator's only stack of
+  // work: each one holds the instruction sequence it is translating and
+  // where it is in it, so nesting costs a frame here, never a host stack
+  // frame (emitBody is a loop; the input decides how deep the nesting goes).
   struct Frame {
     enum Kind { Function, Block, Loop, If } kind;
     llvm::BasicBlock* branchTarget; // where a branch to this label goes
@@ -100,13 +118,18 @@ private:
     size_t stackBase; // value stack height below the block's params
     llvm::BasicBlock* elseBlock = nullptr;
     std::vector<llvm::Value*> ifParams = {};
+    const wabt::ExprList* exprs = nullptr; // the sequence being translated (the arm, for If)
+    std::optional<wabt::ExprList::const_iterator> next = {}; // set with exprs
+    const wabt::IfExpr* ifExpr = nullptr; // for If: the else arm still to come, until inElse
+    bool inElse = false;
   };
 
   // EmitControl.cpp
-  void emitExprList(const wabt::ExprList& exprs);
+  void emitBody();
+  void finishFrame();
   void emitExpr(const wabt::Expr& expr);
-  void emitBlock(const wabt::Block& block, Frame::Kind kind);
-  void emitIf(const wabt::IfExpr& expr);
+  void beginBlock(const wabt::Block& block, Frame::Kind kind);
+  void beginIf(const wabt::IfExpr& expr);
   void emitBranch(uint32_t depth);
   void emitBrIf(uint32_t depth);
   void emitBrTable(const wabt::BrTableExpr& expr);
@@ -214,6 +237,7 @@ private:
   };
   std::map<abi::TrapCode, TrapBlock> trapBlocks;
   llvm::Value* cachedMemoryBase = nullptr;
+  llvm::AllocaInst* resultSlots = nullptr; // for calls whose results come in memory
 };
 
 // Indices into abi::RuntimeCalls, in declaration order.
@@ -230,6 +254,10 @@ enum RuntimeCall : unsigned {
   kRtTableInit,
   kRtElemDrop,
 };
+
+// Functions translated to more LLVM instructions than this are compiled
+// without optimisation (docs/Compiler.md, "Limits").
+inline constexpr unsigned kMaxOptimisedInstructions = 200000;
 
 // A share of the module's defined functions, translated, optimised and
 // compiled on its own thread in its own LLVMContext.

@@ -3,10 +3,11 @@
 //
 // WebAssembly's control flow is structured, so everything after an
 // unconditional transfer (br, br_table, return, unreachable) in the same
-// instruction sequence is dead: emitExprList stops there, and a block's end is
+// instruction sequence is dead: emitBody skips it, and a block's end is
 // reachable only if something branched to it or fell through into it.
 #include "CodeMap.h"
 #include "EmitContext.h"
+#include "WasmLimits.h"
 
 #include <llvm/IR/DebugInfoMetadata.h>
 #include <llvm/IR/Intrinsics.h>
@@ -24,24 +25,31 @@ FunctionEmitter::FunctionEmitter(ModuleContext& module, const wabt::Func& func,
 namespace {
 
 // Whether the body can call anything: only such functions can recurse, so
-// only they need a stack-limit check.
-bool containsCalls(const wabt::ExprList& exprs) {
-  for (const wabt::Expr& expr : exprs) {
-    switch (expr.type()) {
-    case wabt::ExprType::Call:
-    case wabt::ExprType::CallIndirect: return true;
-    case wabt::ExprType::Block:
-      if (containsCalls(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs)) return true;
-      break;
-    case wabt::ExprType::Loop:
-      if (containsCalls(wabt::cast<wabt::LoopExpr>(&expr)->block.exprs)) return true;
-      break;
-    case wabt::ExprType::If: {
-      auto* ifExpr = wabt::cast<wabt::IfExpr>(&expr);
-      if (containsCalls(ifExpr->true_.exprs) || containsCalls(ifExpr->false_)) return true;
-      break;
-    }
-    default: break;
+// only they need a stack-limit check. A loop over an explicit stack of
+// sequences: the nesting depth is the input's to choose.
+bool containsCalls(const wabt::ExprList& body) {
+  std::vector<const wabt::ExprList*> pending{&body};
+  while (!pending.empty()) {
+    const wabt::ExprList* exprs = pending.back();
+    pending.pop_back();
+    for (const wabt::Expr& expr : *exprs) {
+      switch (expr.type()) {
+      case wabt::ExprType::Call:
+      case wabt::ExprType::CallIndirect: return true;
+      case wabt::ExprType::Block:
+        pending.push_back(&wabt::cast<wabt::BlockExpr>(&expr)->block.exprs);
+        break;
+      case wabt::ExprType::Loop:
+        pending.push_back(&wabt::cast<wabt::LoopExpr>(&expr)->block.exprs);
+        break;
+      case wabt::ExprType::If: {
+        auto* ifExpr = wabt::cast<wabt::IfExpr>(&expr);
+        pending.push_back(&ifExpr->true_.exprs);
+        pending.push_back(&ifExpr->false_);
+        break;
+      }
+      default: break;
+      }
     }
   }
   return false;
@@ -83,9 +91,11 @@ void FunctionEmitter::emit() {
   BasicBlock* returnBlock = newBlock("return");
   Frame frame{Frame::Function, returnBlock, returnBlock, {}, {}, {}, func.decl.sig.result_types, 0};
   frame.branchPhis = makePhis(returnBlock, frame.results);
+  frame.exprs = &func.exprs;
+  frame.next = func.exprs.begin();
   frames.push_back(std::move(frame));
 
-  emitExprList(func.exprs);
+  emitBody();
   if (reachable) {
     addIncoming(frames.back().branchPhis, frames.back().results.size());
     builder.CreateBr(returnBlock);
@@ -96,7 +106,14 @@ void FunctionEmitter::emit() {
   if (!reachable) return; // the function never returns normally
 
   std::vector<Value*> results(done.branchPhis.begin(), done.branchPhis.end());
-  if (results.empty()) {
+  if (ModuleContext::resultsInMemory(func.decl.sig)) {
+    Value* out = function->getArg(function->arg_size() - 1);
+    for (size_t i = 0; i < results.size(); ++i)
+      builder.CreateAlignedStore(
+          results[i], builder.CreateConstInBoundsGEP1_64(module.i8Ty, out, i * sizeof(abi::Value)),
+          Align(16));
+    builder.CreateRetVoid();
+  } else if (results.empty()) {
     builder.CreateRetVoid();
   } else if (results.size() == 1) {
     builder.CreateRet(results[0]);
@@ -239,14 +256,6 @@ void FunctionEmitter::finishPhis(BasicBlock* block, std::vector<PHINode*>& phis)
 
 // ----- Control flow ----------------------------------------------------------
 
-void FunctionEmitter::emitExprList(const wabt::ExprList& exprs) {
-  for (const wabt::Expr& expr : exprs) {
-    if (!reachable) return;
-    locate(expr);
-    emitExpr(expr);
-  }
-}
-
 namespace {
 
 // What a trap or a backtrace can name: an instruction that can trap, fault
@@ -308,11 +317,32 @@ void FunctionEmitter::locate(uint32_t wasmOffset) {
   builder.SetCurrentDebugLocation(DILocation::get(module.ctx, wasmOffset, 0, subprogram));
 }
 
-void FunctionEmitter::emitBlock(const wabt::Block& block, Frame::Kind kind) {
+// Translates the function's instructions: a loop over the innermost open
+// frame's sequence. A block, loop or if pushes a frame and translation goes
+// on inside it; when a sequence ends (or the rest of it is dead, see the top
+// of the file) finishFrame closes its frame. Returns with only the
+// function's frame left.
+void FunctionEmitter::emitBody() {
+  for (;;) {
+    Frame& top = frames.back();
+    if (reachable && *top.next != top.exprs->end()) {
+      const wabt::Expr& expr = *(*top.next)++;
+      locate(expr);
+      emitExpr(expr); // may push a frame, which invalidates `top`
+      continue;
+    }
+    if (frames.size() == 1) return;
+    finishFrame();
+  }
+}
+
+void FunctionEmitter::beginBlock(const wabt::Block& block, Frame::Kind kind) {
   const wabt::FuncSignature& sig = module.blockSignature(block.decl);
   size_t numParams = sig.param_types.size();
   Frame frame{kind, nullptr,         nullptr,          {},
               {},   sig.param_types, sig.result_types, stack.size() - numParams};
+  frame.exprs = &block.exprs;
+  frame.next = block.exprs.begin();
 
   if (kind == Frame::Loop) {
     BasicBlock* header = newBlock("loop");
@@ -329,29 +359,10 @@ void FunctionEmitter::emitBlock(const wabt::Block& block, Frame::Kind kind) {
     frame.branchTarget = frame.endBlock;
     frame.branchPhis = makePhis(frame.endBlock, sig.result_types);
   }
-
   frames.push_back(std::move(frame));
-  emitExprList(block.exprs);
-  Frame done = std::move(frames.back());
-  frames.pop_back();
-
-  if (kind == Frame::Loop) {
-    // A loop's end is reached only by falling out of its body, with the
-    // results on the stack already.
-    if (!reachable) stack.resize(done.stackBase);
-    return;
-  }
-  if (reachable) {
-    addIncoming(done.branchPhis, done.results.size());
-    builder.CreateBr(done.endBlock);
-  }
-  stack.resize(done.stackBase);
-  finishPhis(done.endBlock, done.branchPhis);
-  for (PHINode* phi : done.branchPhis)
-    stack.push_back(phi);
 }
 
-void FunctionEmitter::emitIf(const wabt::IfExpr& expr) {
+void FunctionEmitter::beginIf(const wabt::IfExpr& expr) {
   Value* condition = builder.CreateICmpNE(pop(module.i32Ty), builder.getInt32(0));
   const wabt::FuncSignature& sig = module.blockSignature(expr.true_.decl);
   std::vector<Value*> params = popN(sig.param_types.size());
@@ -364,26 +375,48 @@ void FunctionEmitter::emitIf(const wabt::IfExpr& expr) {
   Frame frame{Frame::If, endBlock,        endBlock,         {},
               {},        sig.param_types, sig.result_types, stack.size()};
   frame.branchPhis = makePhis(endBlock, sig.result_types);
+  frame.elseBlock = elseBlock;
+  frame.ifParams = std::move(params);
+  frame.ifExpr = &expr;
+  frame.exprs = &expr.true_.exprs;
+  frame.next = expr.true_.exprs.begin();
+  builder.SetInsertPoint(thenBlock);
+  reachable = true;
+  stack.insert(stack.end(), frame.ifParams.begin(), frame.ifParams.end());
   frames.push_back(std::move(frame));
+}
 
-  auto emitArm = [&](BasicBlock* block, const wabt::ExprList& exprs) {
-    builder.SetInsertPoint(block);
+// Closes the innermost frame once its sequence is done: falls through to
+// its end (if reachable) and leaves its results on the stack. For an if
+// whose then arm is done, starts the else arm (an absent else passes the
+// params through) instead.
+void FunctionEmitter::finishFrame() {
+  Frame& self = frames.back();
+  if (self.kind == Frame::Loop) {
+    // A loop's end is reached only by falling out of its body, with the
+    // results on the stack already.
+    size_t base = self.stackBase;
+    frames.pop_back();
+    if (!reachable) stack.resize(base);
+    return;
+  }
+  if (reachable) {
+    addIncoming(self.branchPhis, self.results.size());
+    builder.CreateBr(self.endBlock);
+  }
+  stack.resize(self.stackBase);
+  if (self.kind == Frame::If && !self.inElse) {
+    self.inElse = true;
+    self.exprs = &self.ifExpr->false_;
+    self.next = self.exprs->begin();
+    builder.SetInsertPoint(self.elseBlock);
     reachable = true;
-    stack.insert(stack.end(), params.begin(), params.end());
-    emitExprList(exprs);
-    Frame& self = frames.back();
-    if (reachable) {
-      addIncoming(self.branchPhis, self.results.size());
-      builder.CreateBr(endBlock);
-    }
-    stack.resize(self.stackBase);
-  };
-  emitArm(thenBlock, expr.true_.exprs);
-  emitArm(elseBlock, expr.false_); // an absent else passes the params through
-
-  Frame done = std::move(frames.back());
+    stack.insert(stack.end(), self.ifParams.begin(), self.ifParams.end());
+    return;
+  }
+  Frame done = std::move(self);
   frames.pop_back();
-  finishPhis(endBlock, done.branchPhis);
+  finishPhis(done.endBlock, done.branchPhis);
   for (PHINode* phi : done.branchPhis)
     stack.push_back(phi);
 }
@@ -449,12 +482,34 @@ void FunctionEmitter::emitCallWithSignature(Value* code, Value* calleeContext,
     if (args[i]->getType() != type->getParamType((unsigned)i + 1))
       args[i] = builder.CreateBitCast(args[i], type->getParamType((unsigned)i + 1));
   args.insert(args.begin(), calleeContext);
-  CallInst* call = builder.CreateCall(type, code, args);
-  // Each call keeps its own return address and location: a frame of a
-  // trap's backtrace then names the call it returns to (merged, two host
-  // calls lost their locations).
-  call->addFnAttr(Attribute::NoMerge);
   size_t numResults = sig.result_types.size();
+  if (ModuleContext::resultsInMemory(sig)) {
+    // The results' slots: one buffer for every such call of the function
+    // (each call's results are loaded right after it), large enough for
+    // the most results a type may have, in the entry block.
+    if (!resultSlots) {
+      IRBuilder<>::InsertPointGuard guard(builder);
+      BasicBlock& entry = function->getEntryBlock();
+      builder.SetInsertPoint(&entry, entry.getFirstInsertionPt());
+      resultSlots = builder.CreateAlloca(
+          ArrayType::get(module.i8Ty, WasmLimits::kResults * sizeof(abi::Value)));
+      resultSlots->setAlignment(Align(16));
+    }
+    Value* slots = resultSlots;
+    args.push_back(slots);
+    // Each call keeps its own return address and location: a frame of a
+    // trap's backtrace then names the call it returns to (merged, two host
+    // calls lost their locations).
+    builder.CreateCall(type, code, args)->addFnAttr(Attribute::NoMerge);
+    for (size_t i = 0; i < numResults; ++i)
+      push(builder.CreateAlignedLoad(
+          module.wasmType(sig.result_types[i]),
+          builder.CreateConstInBoundsGEP1_64(module.i8Ty, slots, i * sizeof(abi::Value)),
+          Align(16)));
+    return;
+  }
+  CallInst* call = builder.CreateCall(type, code, args);
+  call->addFnAttr(Attribute::NoMerge);
   if (numResults == 1) {
     push(call);
   } else if (numResults > 1) {
@@ -532,9 +587,9 @@ void FunctionEmitter::emitExpr(const wabt::Expr& expr) {
     builder.CreateBr(trapEdge(abi::TrapCode::Unreachable));
     markUnreachable();
     return;
-  case ExprType::Block: return emitBlock(cast<wabt::BlockExpr>(&expr)->block, Frame::Block);
-  case ExprType::Loop: return emitBlock(cast<wabt::LoopExpr>(&expr)->block, Frame::Loop);
-  case ExprType::If: return emitIf(*cast<wabt::IfExpr>(&expr));
+  case ExprType::Block: return beginBlock(cast<wabt::BlockExpr>(&expr)->block, Frame::Block);
+  case ExprType::Loop: return beginBlock(cast<wabt::LoopExpr>(&expr)->block, Frame::Loop);
+  case ExprType::If: return beginIf(*cast<wabt::IfExpr>(&expr));
   case ExprType::Br: return emitBranch(cast<wabt::BrExpr>(&expr)->var.index());
   case ExprType::BrIf: return emitBrIf(cast<wabt::BrIfExpr>(&expr)->var.index());
   case ExprType::BrTable: return emitBrTable(*cast<wabt::BrTableExpr>(&expr));

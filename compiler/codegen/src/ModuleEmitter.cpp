@@ -92,6 +92,10 @@ FunctionType* ModuleContext::functionType(const wabt::FuncSignature& sig) const 
   std::vector<Type*> params{ptrTy};
   for (wabt::Type type : sig.param_types)
     params.push_back(wasmType(type));
+  if (resultsInMemory(sig)) {
+    params.push_back(ptrTy);
+    return FunctionType::get(voidTy, params, false);
+  }
   return FunctionType::get(resultType(sig.result_types), params, false);
 }
 
@@ -541,6 +545,16 @@ Function* emitThunk(ModuleContext& m, const wabt::FuncSignature& sig, const std:
     callArgs.push_back(builder.CreateAlignedLoad(m.wasmType(sig.param_types[i]), slot, Align(16)));
   }
   FunctionType* calleeType = m.functionType(sig);
+  if (ModuleContext::resultsInMemory(sig)) {
+    // The callee writes each result's value into its slot; zero the slots
+    // first so narrow values leave no stale high bytes.
+    builder.CreateMemSet(results, builder.getInt8(0), sig.result_types.size() * sizeof(abi::Value),
+                         Align(16));
+    callArgs.push_back(results);
+    builder.CreateCall(calleeType, code, callArgs);
+    builder.CreateRetVoid();
+    return thunk;
+  }
   Value* call = builder.CreateCall(calleeType, code, callArgs);
   for (size_t i = 0; i < sig.result_types.size(); ++i) {
     Value* value =
@@ -620,12 +634,22 @@ std::unique_ptr<llvm::Module> translatePartition(LLVMContext& ctx, const wabt::M
         DISubprogram::SPFlagDefinition | DISubprogram::SPFlagOptimized));
   }
   for (uint32_t i : partition.functions) {
-    FunctionEmitter emitter(m, *wasm.funcs[i], m.definedFunctions[i - m.numImportedFuncs]);
+    Function* function = m.definedFunctions[i - m.numImportedFuncs];
+    FunctionEmitter emitter(m, *wasm.funcs[i], function);
     try {
       emitter.emit();
     } catch (UnsupportedError& error) {
       error.message = "function " + std::to_string(i) + ": " + error.message;
       throw;
+    }
+    // A huge function is compiled without optimisation, as engines leave
+    // their largest functions to a baseline tier: parts of LLVM's optimiser
+    // and of its code generation (the machine scheduler over long basic
+    // blocks of memory accesses) take time superlinear in a function's size
+    // (100,000 stores in one block: 16 s; ten times fewer: 0.7 s).
+    if (function->getInstructionCount() > kMaxOptimisedInstructions) {
+      function->addFnAttr(Attribute::OptimizeNone);
+      function->addFnAttr(Attribute::NoInline);
     }
   }
   if (partition.primary) {
@@ -650,16 +674,25 @@ std::unique_ptr<llvm::Module> translatePartition(LLVMContext& ctx, const wabt::M
 
 namespace {
 
-size_t countInstructions(const wabt::ExprList& exprs) {
+// A loop over an explicit stack of sequences: the nesting depth is the
+// input's to choose.
+size_t countInstructions(const wabt::ExprList& body) {
   size_t count = 0;
-  for (const wabt::Expr& expr : exprs) {
-    ++count;
-    if (auto* block = wabt::dyn_cast<wabt::BlockExpr>(&expr))
-      count += countInstructions(block->block.exprs);
-    else if (auto* loop = wabt::dyn_cast<wabt::LoopExpr>(&expr))
-      count += countInstructions(loop->block.exprs);
-    else if (auto* ifExpr = wabt::dyn_cast<wabt::IfExpr>(&expr))
-      count += countInstructions(ifExpr->true_.exprs) + countInstructions(ifExpr->false_);
+  std::vector<const wabt::ExprList*> pending{&body};
+  while (!pending.empty()) {
+    const wabt::ExprList* exprs = pending.back();
+    pending.pop_back();
+    for (const wabt::Expr& expr : *exprs) {
+      ++count;
+      if (auto* block = wabt::dyn_cast<wabt::BlockExpr>(&expr)) {
+        pending.push_back(&block->block.exprs);
+      } else if (auto* loop = wabt::dyn_cast<wabt::LoopExpr>(&expr)) {
+        pending.push_back(&loop->block.exprs);
+      } else if (auto* ifExpr = wabt::dyn_cast<wabt::IfExpr>(&expr)) {
+        pending.push_back(&ifExpr->true_.exprs);
+        pending.push_back(&ifExpr->false_);
+      }
+    }
   }
   return count;
 }

@@ -3,6 +3,7 @@
 #include "wabt/cast.h"
 
 #include <cctype>
+#include <vector>
 
 namespace faasm::codegen {
 namespace {
@@ -19,31 +20,50 @@ bool readLeb(std::span<const uint8_t> bytes, size_t& pos, uint32_t& out) {
   return false;
 }
 
-void walk(const wabt::ExprList& exprs, size_t& pos, FunctionOffsets& out) {
-  for (const wabt::Expr& expr : exprs) {
+// One open instruction sequence of the walk: the body, a block's, a loop's,
+// or an arm of an if.
+struct Level {
+  const wabt::ExprList* exprs;
+  wabt::ExprList::const_iterator next;
+  bool hasEnd;                         // pos becomes endOffset when it is done
+  size_t endOffset;                    // past its `end` (or, for a true arm, its `else`)
+  const wabt::IfExpr* elseOf{nullptr}; // a true arm: its if, whose else arm follows
+};
+
+// A loop over an explicit stack of sequences, not a recursion: the nesting
+// depth is the input's to choose (WasmLimits bounds it, the stack here need not).
+void walk(const wabt::ExprList& body, size_t& pos, FunctionOffsets& out) {
+  std::vector<Level> levels;
+  levels.push_back({&body, body.begin(), false, 0});
+  while (!levels.empty()) {
+    if (levels.back().next == levels.back().exprs->end()) {
+      Level done = levels.back();
+      levels.pop_back();
+      if (done.hasEnd) pos = done.endOffset;
+      if (done.elseOf && done.elseOf->false_end_loc.offset != 0)
+        levels.push_back({&done.elseOf->false_, done.elseOf->false_.begin(), true,
+                          done.elseOf->false_end_loc.offset});
+      continue;
+    }
+    const wabt::Expr& expr = *levels.back().next++;
     out.starts[&expr] = uint32_t(pos);
     pos = expr.loc.offset;
     switch (expr.type()) {
     case wabt::ExprType::Block: {
       const wabt::Block& block = wabt::cast<wabt::BlockExpr>(&expr)->block;
-      walk(block.exprs, pos, out);
-      pos = block.end_loc.offset;
+      levels.push_back({&block.exprs, block.exprs.begin(), true, block.end_loc.offset});
       break;
     }
     case wabt::ExprType::Loop: {
       const wabt::Block& block = wabt::cast<wabt::LoopExpr>(&expr)->block;
-      walk(block.exprs, pos, out);
-      pos = block.end_loc.offset;
+      levels.push_back({&block.exprs, block.exprs.begin(), true, block.end_loc.offset});
       break;
     }
     case wabt::ExprType::If: {
       const auto* ifExpr = wabt::cast<wabt::IfExpr>(&expr);
-      walk(ifExpr->true_.exprs, pos, out);
-      pos = ifExpr->true_.end_loc.offset; // past `else`, or past `end` if there is none
-      if (ifExpr->false_end_loc.offset != 0) {
-        walk(ifExpr->false_, pos, out);
-        pos = ifExpr->false_end_loc.offset;
-      }
+      // Past `else`, or past `end` if there is none.
+      levels.push_back({&ifExpr->true_.exprs, ifExpr->true_.exprs.begin(), true,
+                        ifExpr->true_.end_loc.offset, ifExpr});
       break;
     }
     default: break;

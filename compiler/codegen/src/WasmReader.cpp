@@ -1,7 +1,10 @@
 #include "WasmReader.h"
 
+#include "WasmLimits.h"
+
 #include "wabt/binary-reader-ir.h"
 #include "wabt/binary-reader.h"
+#include "wabt/cast.h"
 #include "wabt/feature.h"
 #include "wabt/ir.h"
 #include "wabt/validator.h"
@@ -40,7 +43,52 @@ std::string firstError(const wabt::Errors& errors, const char* fallback) {
   return fallback;
 }
 
+// Moves the instructions nested in `exprs` (at any depth) to its end, so
+// that no instruction of it owns others. Appending while walking forwards
+// visits what was appended too.
+void flatten(wabt::ExprList& exprs) {
+  for (wabt::Expr& expr : exprs) {
+    switch (expr.type()) {
+    case wabt::ExprType::Block:
+      exprs.splice(exprs.end(), wabt::cast<wabt::BlockExpr>(&expr)->block.exprs);
+      break;
+    case wabt::ExprType::Loop:
+      exprs.splice(exprs.end(), wabt::cast<wabt::LoopExpr>(&expr)->block.exprs);
+      break;
+    case wabt::ExprType::If: {
+      auto* ifExpr = wabt::cast<wabt::IfExpr>(&expr);
+      exprs.splice(exprs.end(), ifExpr->true_.exprs);
+      exprs.splice(exprs.end(), ifExpr->false_);
+      break;
+    }
+    case wabt::ExprType::Try: {
+      auto* tryExpr = wabt::cast<wabt::TryExpr>(&expr);
+      exprs.splice(exprs.end(), tryExpr->block.exprs);
+      for (wabt::Catch& handler : tryExpr->catches)
+        exprs.splice(exprs.end(), handler.exprs);
+      break;
+    }
+    default: break;
+    }
+  }
+}
+
 } // namespace
+
+void WabtModuleDeleter::operator()(wabt::Module* module) const {
+  for (wabt::Func* func : module->funcs)
+    flatten(func->exprs);
+  for (wabt::Global* global : module->globals)
+    flatten(global->init_expr);
+  for (wabt::ElemSegment* segment : module->elem_segments) {
+    flatten(segment->offset);
+    for (wabt::ExprList& item : segment->elem_exprs)
+      flatten(item);
+  }
+  for (wabt::DataSegment* segment : module->data_segments)
+    flatten(segment->offset);
+  delete module;
+}
 
 ReadResult readAndValidate(std::span<const uint8_t> wasm) {
   ReadResult result;
@@ -49,6 +97,10 @@ ReadResult readAndValidate(std::span<const uint8_t> wasm) {
     return result;
   }
   wabt::Features features = webAssembly20();
+  if (std::string problem = checkLimits(wasm, features); !problem.empty()) {
+    result.status = {false, ErrorKind::Unsupported, problem};
+    return result;
+  }
   // A custom section's framing (size, UTF-8 name) is part of the binary format
   // and must decode; its contents are not, so a broken "name" section must not
   // reject a module. Read with debug names first (they name the generated
@@ -57,14 +109,14 @@ ReadResult readAndValidate(std::span<const uint8_t> wasm) {
     wabt::ReadBinaryOptions options(features, /*log_stream=*/nullptr, debugNames,
                                     /*stop_on_first_error=*/true,
                                     /*fail_on_custom_section_error=*/true);
-    auto module = std::make_unique<wabt::Module>();
+    WabtModulePtr module(new wabt::Module);
     if (wabt::Failed(
             wabt::ReadBinaryIr("module", wasm.data(), wasm.size(), options, &errors, module.get())))
       module.reset();
     return module;
   };
   wabt::Errors errors;
-  std::unique_ptr<wabt::Module> module = read(true, errors);
+  WabtModulePtr module = read(true, errors);
   if (!module) {
     wabt::Errors withoutNames;
     module = read(false, withoutNames);

@@ -13,14 +13,25 @@ struct Module;
 
 namespace faasm::codegen {
 
+// Deletes a WABT module without recursion. WABT's IR is a tree (a block
+// owns the list of its instructions) whose destructors recurse once per
+// nesting level; this first moves every nested instruction into its
+// function's top-level list, then lets the now flat lists go.
+struct WabtModuleDeleter {
+  void operator()(wabt::Module* module) const;
+};
+using WabtModulePtr = std::unique_ptr<wabt::Module, WabtModuleDeleter>;
+
 struct ReadResult {
-  std::unique_ptr<wabt::Module> module; // null on failure
+  WabtModulePtr module; // null on failure
   CompileResult status;
 };
 
-// Parses a binary module with the WebAssembly 2.0 feature set and validates it.
-// Fails with ErrorKind::Malformed (cannot be decoded) or ErrorKind::Invalid
-// (decoded, but fails validation); the message carries the byte offset.
+// Checks the compiler's limits (WasmLimits.h), then parses a binary module
+// with the WebAssembly 2.0 feature set and validates it. Fails with
+// ErrorKind::Malformed (cannot be decoded), ErrorKind::Invalid (decoded, but
+// fails validation) or ErrorKind::Unsupported (over a limit); the message of
+// the first two carries the byte offset.
 ReadResult readAndValidate(std::span<const uint8_t> wasm);
 
 } // namespace faasm::codegen

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <cstring>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -35,26 +38,58 @@ std::string dlerrorWithoutPath(const std::string& path) {
 
 } // namespace
 
+namespace {
+
+// The features this CPU has and the kernel has enabled, from CPUID itself.
+// Not __builtin_cpu_supports: its feature names and its table differ
+// between compilers (clang-19 does not know "cmpxchg16b" and answers 0, so
+// a runtime built with clang refused every artefact of the baseline).
+uint64_t hostCpuFeatures() {
+#if defined(__x86_64__)
+  unsigned a, b, c, d;
+  uint64_t have = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+  auto bit = [](unsigned reg, unsigned n) { return (reg >> n) & 1; };
+  if (bit(c, 0)) have |= abi::kCpuSse3;
+  if (bit(c, 9)) have |= abi::kCpuSsse3;
+  if (bit(c, 13)) have |= abi::kCpuCx16;
+  if (bit(c, 19)) have |= abi::kCpuSse41;
+  if (bit(c, 20)) have |= abi::kCpuSse42;
+  if (bit(c, 23)) have |= abi::kCpuPopcnt;
+  // AVX registers are usable only if the OS saves them (OSXSAVE, XCR0 SSE|AVX).
+  bool ymm = false;
+  if (bit(c, 27)) {
+    unsigned lo, hi;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    ymm = (lo & 6) == 6;
+  }
+  if (ymm && bit(c, 28)) have |= abi::kCpuAvx;
+  if (ymm && bit(c, 12)) have |= abi::kCpuFma;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    if (bit(b, 3)) have |= abi::kCpuBmi1;
+    if (ymm && bit(b, 5)) have |= abi::kCpuAvx2;
+    if (bit(b, 8)) have |= abi::kCpuBmi2;
+  }
+  if (__get_cpuid(0x80000001, &a, &b, &c, &d) && bit(c, 5)) have |= abi::kCpuLzcnt;
+  return have;
+#else
+  return 0;
+#endif
+}
+
+} // namespace
+
 std::string missingCpuFeatures(uint64_t features) {
   struct Feature {
     uint64_t bit;
     const char* name;
-    bool present;
   };
-  __builtin_cpu_init();
+  static const uint64_t have = hostCpuFeatures();
   const Feature known[] = {
-      {abi::kCpuSse3, "sse3", bool(__builtin_cpu_supports("sse3"))},
-      {abi::kCpuSsse3, "ssse3", bool(__builtin_cpu_supports("ssse3"))},
-      {abi::kCpuSse41, "sse4.1", bool(__builtin_cpu_supports("sse4.1"))},
-      {abi::kCpuSse42, "sse4.2", bool(__builtin_cpu_supports("sse4.2"))},
-      {abi::kCpuPopcnt, "popcnt", bool(__builtin_cpu_supports("popcnt"))},
-      {abi::kCpuAvx, "avx", bool(__builtin_cpu_supports("avx"))},
-      {abi::kCpuAvx2, "avx2", bool(__builtin_cpu_supports("avx2"))},
-      {abi::kCpuBmi1, "bmi", bool(__builtin_cpu_supports("bmi"))},
-      {abi::kCpuBmi2, "bmi2", bool(__builtin_cpu_supports("bmi2"))},
-      {abi::kCpuLzcnt, "lzcnt", bool(__builtin_cpu_supports("lzcnt"))},
-      {abi::kCpuFma, "fma", bool(__builtin_cpu_supports("fma"))},
-      {abi::kCpuCx16, "cx16", bool(__builtin_cpu_supports("cmpxchg16b"))},
+      {abi::kCpuSse3, "sse3"},    {abi::kCpuSsse3, "ssse3"},   {abi::kCpuSse41, "sse4.1"},
+      {abi::kCpuSse42, "sse4.2"}, {abi::kCpuPopcnt, "popcnt"}, {abi::kCpuAvx, "avx"},
+      {abi::kCpuAvx2, "avx2"},    {abi::kCpuBmi1, "bmi"},      {abi::kCpuBmi2, "bmi2"},
+      {abi::kCpuLzcnt, "lzcnt"},  {abi::kCpuFma, "fma"},       {abi::kCpuCx16, "cx16"},
   };
   std::string missing;
   uint64_t knownBits = 0;
@@ -64,7 +99,7 @@ std::string missingCpuFeatures(uint64_t features) {
   };
   for (const Feature& f : known) {
     knownBits |= f.bit;
-    if ((features & f.bit) && !f.present) append(f.name);
+    if ((features & f.bit) && !(have & f.bit)) append(f.name);
   }
   for (unsigned bit = 0; bit < 64; ++bit) {
     uint64_t b = 1ull << bit;

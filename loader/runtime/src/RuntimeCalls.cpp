@@ -27,7 +27,7 @@ TableObject& tableOf(abi::VMContext* vmctx, uint32_t index) {
 
 // Called by generated code from a trap block: its own frame (kept, since
 // it asks for its address) returns there; `site` says which instruction.
-[[noreturn]] __attribute__((noinline)) void rtTrap(abi::VMContext*, uint32_t code, uint32_t site) {
+__attribute__((noreturn, noinline)) void rtTrap(abi::VMContext*, uint32_t code, uint32_t site) {
   detail::raiseTrapFrom(abi::TrapCode(code),
                         reinterpret_cast<uintptr_t>(__builtin_frame_address(0)), site);
 }

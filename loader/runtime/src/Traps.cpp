@@ -18,7 +18,8 @@
 //    last written, every live VMContext is updated. Concurrent invokes on
 //    several threads are therefore not supported yet (one thread per Faaslet
 //    process is the design).
-//  - The SIGSEGV/SIGBUS handler runs on a per-thread sigaltstack and turns a
+//  - The SIGSEGV/SIGBUS handler runs on a per-thread sigaltstack (under
+//    AddressSanitizer on the faulting stack: see installTrapHandlers) and turns a
 //    fault into MemoryOutOfBounds only if all three hold: the thread is
 //    inside an invoke, the faulting PC is in generated code (the executable
 //    segments of a loaded module, registered by Module) and the address is
@@ -59,6 +60,18 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FAASM_RUNTIME_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FAASM_RUNTIME_ASAN 1
+#endif
+#endif
+#ifdef FAASM_RUNTIME_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 namespace faasm::runtime {
 namespace {
@@ -388,6 +401,37 @@ faasm_runtime_call_on_stack:
 )");
 namespace {
 
+#ifdef FAASM_RUNTIME_ASAN
+// Under AddressSanitizer (scripts/test --sanitize) the switch is announced
+// as a fiber switch, both ways: a trap's siglongjmp and a host function's
+// throw make ASan unpoison the stack frames they skip, which it can only do
+// on a stack it knows the bounds of (on an unknown one it gives up, and the
+// skipped frames' redzones later read as overflows).
+struct AsanSwitch {
+  CallRequest* req;
+  const void* callerBottom = nullptr;
+  size_t callerSize = 0;
+};
+
+void runGuardedArg(void* arg) {
+  auto* sw = static_cast<AsanSwitch*>(arg);
+  __sanitizer_finish_switch_fiber(nullptr, &sw->callerBottom, &sw->callerSize);
+  runGuarded(sw->req);
+  __sanitizer_start_switch_fiber(nullptr, sw->callerBottom, sw->callerSize);
+}
+
+void runOnRuntimeStack(CallRequest* req) {
+  uintptr_t top = reinterpret_cast<uintptr_t>(tlsStacks.stack) + tlsStacks.stackBytes;
+  uint64_t guard = pageSize();
+  AsanSwitch sw{req};
+  void* fakeStack = nullptr;
+  __sanitizer_start_switch_fiber(&fakeStack, tlsStacks.stack + guard, tlsStacks.stackBytes - guard);
+  faasm_runtime_call_on_stack(&sw, runGuardedArg, reinterpret_cast<void*>(top & ~uintptr_t(15)));
+  __sanitizer_finish_switch_fiber(fakeStack, nullptr, nullptr);
+  // Every frame on the runtime stack is dead now, trapped out of or not.
+  __asan_unpoison_memory_region(tlsStacks.stack + guard, tlsStacks.stackBytes - guard);
+}
+#else
 void runGuardedArg(void* req) {
   runGuarded(static_cast<CallRequest*>(req));
 }
@@ -396,6 +440,7 @@ void runOnRuntimeStack(CallRequest* req) {
   uintptr_t top = reinterpret_cast<uintptr_t>(tlsStacks.stack) + tlsStacks.stackBytes;
   faasm_runtime_call_on_stack(req, runGuardedArg, reinterpret_cast<void*>(top & ~uintptr_t(15)));
 }
+#endif
 #else
 thread_local CallRequest* tlsRequest = nullptr;
 
@@ -457,6 +502,14 @@ void installTrapHandlers() {
     struct sigaction sa{};
     sa.sa_sigaction = faultHandler;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+#ifdef FAASM_RUNTIME_ASAN
+    // ASan's siglongjmp, started on a signal stack, looks up the thread's
+    // stack with pthread_getattr_np, which for the main thread opens
+    // /proc/self/maps: a Faaslet's seccomp filter kills it for that. Under
+    // ASan the handler therefore runs on the stack that faulted, which for
+    // generated code is the runtime stack with kHostStackReserve to spare.
+    sa.sa_flags &= ~SA_ONSTACK;
+#endif
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &gOldSegv);
     sigaction(SIGBUS, &sa, &gOldBus);

@@ -12,22 +12,6 @@ namespace ml::platform {
 
 namespace {
 
-// Has wasi-libc's malloc claim its heap before a value is mapped. Its heap
-// is made lazily, at the first allocation, as everything from __heap_base to
-// the memory's end at that moment; faasmReadStatePtr grows the memory and
-// maps the value at the old end. A mapping made before the first allocation
-// (as in an initialisation that maps a model first) would then lie inside
-// the heap, and allocations would be written into the shared state value.
-void heapBeforeMapping() {
-  static const bool ready = [] {
-    // Through a volatile, or the compiler drops the pair as unused.
-    void* volatile first = std::malloc(1);
-    std::free(first);
-    return true;
-  }();
-  (void)ready;
-}
-
 int32_t checkedLength(size_t len, const char* what) {
   if (len > size_t(INT32_MAX)) {
     std::fprintf(stderr, "%s: %zu bytes is more than a Faasm call can pass\n", what, len);
@@ -63,12 +47,10 @@ void readState(const char* key, void* out, size_t len) {
 }
 
 uint8_t* mapState(const char* key, size_t len) {
-  heapBeforeMapping();
   return faasmReadStatePtr(key, checkedLength(len, key));
 }
 
 const uint8_t* mapStateRange(const char* key, size_t total, size_t offset, size_t len) {
-  heapBeforeMapping();
   return faasmReadStateOffsetPtr(key, checkedLength(total, key), checkedLength(offset, key),
                                  checkedLength(len, key));
 }

@@ -148,14 +148,49 @@ void faasmReadStateOffset(const char* key, int32_t totalLen, int32_t offset, uin
 // Maps the local replica of a value of totalLen bytes into linear memory
 // (growing it by the page-rounded size) and returns its address. Repeated
 // calls for the same key return the same address.
-FAASM_IMPORT(faasmReadStatePtr) uint8_t* faasmReadStatePtr(const char* key, int32_t totalLen);
-
+//
 // (func $faasmReadStateOffsetPtr (param $key i32) (param $totalLen i32) (param $offset i32)
 //                                (param $len i32) (result i32))
 // As faasmReadStatePtr, but only bytes [offset, offset + len) need be present
 // locally; returns the address of byte `offset`.
+//
+// In wasm both are defined here, around the imports: wasi-libc's malloc
+// makes its heap at the first allocation out of everything from __heap_base
+// to the memory's end at that moment, so a value mapped before it (by a
+// constructor, the zygote hook, or a main that has not allocated yet) would
+// lie inside the heap and be overwritten by allocations. The wrappers make
+// the heap before the first mapping.
+#if defined(__wasm__)
+FAASM_IMPORT(faasmReadStatePtr)
+uint8_t* __faasm_import_faasmReadStatePtr(const char* key, int32_t totalLen);
 FAASM_IMPORT(faasmReadStateOffsetPtr)
+uint8_t* __faasm_import_faasmReadStateOffsetPtr(const char* key, int32_t totalLen, int32_t offset,
+                                                int32_t len);
+
+static inline void __faasm_heap_before_mapping(void) {
+  static int ready;
+  if (!ready) {
+    // Through a volatile, or the compiler drops the pair as unused.
+    void* volatile first = malloc(1);
+    free(first);
+    ready = 1;
+  }
+}
+
+static inline uint8_t* faasmReadStatePtr(const char* key, int32_t totalLen) {
+  __faasm_heap_before_mapping();
+  return __faasm_import_faasmReadStatePtr(key, totalLen);
+}
+
+static inline uint8_t* faasmReadStateOffsetPtr(const char* key, int32_t totalLen, int32_t offset,
+                                               int32_t len) {
+  __faasm_heap_before_mapping();
+  return __faasm_import_faasmReadStateOffsetPtr(key, totalLen, offset, len);
+}
+#else
+uint8_t* faasmReadStatePtr(const char* key, int32_t totalLen);
 uint8_t* faasmReadStateOffsetPtr(const char* key, int32_t totalLen, int32_t offset, int32_t len);
+#endif
 
 // ----- State: writing -----------------------------------------------------
 

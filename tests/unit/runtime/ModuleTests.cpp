@@ -1,6 +1,7 @@
 #include "TestHelpers.h"
 
 #include "faasm/runtime/TypeRegistry.h"
+#include "faasm/test/Skip.h"
 
 #include <cstdio>
 #include <fstream>
@@ -92,6 +93,30 @@ TEST_CASE("descriptor errors are one sentence each") {
 TEST_CASE("the baseline CPU features are present on any x86-64-v2 host") {
   CHECK(rt::missingCpuFeatures(abi::kCpuSse3 | abi::kCpuSse42).empty());
   CHECK(rt::missingCpuFeatures(1ull << 40) == "unknown feature bit 40");
+}
+
+// The runtime's answer must agree with the kernel's, whatever compiler built
+// it: a clang-built runtime once saw no cx16 and refused every artefact.
+TEST_CASE("each CPU feature is present exactly when /proc/cpuinfo lists it") {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, flags;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("flags", 0) == 0) {
+      flags = " " + line.substr(line.find(':') + 1) + " ";
+      break;
+    }
+  if (flags.empty()) FAASM_SKIP_TEST("/proc/cpuinfo has no flags line on this host");
+  const std::pair<uint64_t, const char*> features[] = {
+      {abi::kCpuSse3, "pni"},     {abi::kCpuSsse3, "ssse3"},   {abi::kCpuSse41, "sse4_1"},
+      {abi::kCpuSse42, "sse4_2"}, {abi::kCpuPopcnt, "popcnt"}, {abi::kCpuAvx, "avx"},
+      {abi::kCpuAvx2, "avx2"},    {abi::kCpuBmi1, "bmi1"},     {abi::kCpuBmi2, "bmi2"},
+      {abi::kCpuLzcnt, "abm"},    {abi::kCpuFma, "fma"},       {abi::kCpuCx16, "cx16"},
+  };
+  for (const auto& [bit, flag] : features) {
+    INFO(flag);
+    bool listed = flags.find(std::string(" ") + flag + " ") != std::string::npos;
+    CHECK(rt::missingCpuFeatures(bit).empty() == listed);
+  }
 }
 
 TEST_CASE("signatures are interned to stable non-zero ids") {

@@ -10,8 +10,11 @@
 //    (i32 -> int32_t, i64 -> int64_t, f32 -> float, f64 -> double,
 //    v128 -> <4 x i32> in an xmm register, funcref/externref -> void*).
 //  - A function with no result returns void, with one result returns it, with
-//    several returns an LLVM literal struct of them (only generated code calls
-//    such functions directly; the host always goes through a thunk).
+//    two to eight returns an LLVM literal struct of them, and with more takes
+//    one more parameter after the wasm ones, a pointer to one Value slot per
+//    result, writes the results there and returns void (ABI 4: a long struct
+//    return costs the optimiser time cubic in its length). Only generated
+//    code calls such functions directly; the host always goes through a thunk.
 //  - Host functions (imports the runtime provides) follow the same convention
 //    and receive the importing instance's VMContext*.
 //  - It keeps a frame pointer (%rbp holds the address of the saved %rbp of
@@ -27,7 +30,10 @@
 namespace faasm::abi {
 
 inline constexpr uint32_t kMagic = 0x4d534146; // "FASM" little-endian
-inline constexpr uint32_t kAbiVersion = 3;
+// 4: results in memory and the code map with frame pointers together. Each
+// came first on a branch of its own as "3", so an artefact of either 3 lacks
+// half of 4 and is refused like any other version.
+inline constexpr uint32_t kAbiVersion = 4;
 inline constexpr uint64_t kWasmPageSize = 65536;
 // Bytes `length` occupies in linear memory when given whole wasm pages.
 inline constexpr uint64_t roundUpToWasmPages(uint64_t length) {
@@ -167,7 +173,8 @@ struct VMContext;
 struct RuntimeCalls {
   // `site`: 1 + the index in the module's code map of the trapping
   // instruction's site (the code map's sites, below), 0 if not known.
-  [[noreturn]] void (*trap)(VMContext*, uint32_t code, uint32_t site);
+  // (GNU attribute: clang accepts noreturn on a pointer only in this form.)
+  void (*trap)(VMContext*, uint32_t code, uint32_t site) __attribute__((noreturn));
   // Returns the old size in pages, or -1 if the memory cannot grow that far.
   int32_t (*memoryGrow)(VMContext*, uint32_t deltaPages);
   void (*memoryInit)(VMContext*, uint32_t segment, uint32_t dst, uint32_t src, uint32_t len);
