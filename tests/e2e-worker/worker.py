@@ -7,8 +7,8 @@ stops it at the end.
   worker.py SCENARIO --bin DIR --work DIR [--bounds guard|explicit]
 
 Scenarios: api, state, client, malformed (tests/e2e-worker), and the attacks
-spinner, hog, crash, executor-dies, foreign-call, flood, hostile-upload,
-http-abuse (tests/escape/worker, in both bounds modes).
+spinner, hog, crash, executor-dies, foreign-call, flood, stuck-init,
+hostile-upload, http-abuse (tests/escape/worker, in both bounds modes).
 """
 import argparse
 import http.client
@@ -119,15 +119,22 @@ class Worker:
                 values[name] = float(value)
         return values
 
+    # Every gauge of capacity held, the frontend's and its executor's.
+    HELD = ("faasm_calls_running", "faasm_queue_depth", "faasm_executor_faaslets_running",
+            "faasm_executor_faaslets_alive", "faasm_executor_calls_queued")
+
     def wait_idle(self):
-        """Until the worker holds no call (every slot given back)."""
+        """Until the worker holds no call and its executor no slot (every
+        slot given back); fails, naming the gauges, if that never comes."""
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
             m = self.metrics()
-            if m["faasm_calls_running"] == 0 and m["faasm_queue_depth"] == 0:
+            if all(m[name] == 0 for name in self.HELD):
                 return m
             time.sleep(0.05)
-        fail(f"the worker still holds calls: {self.metrics()}")
+        m = self.metrics()
+        fail("capacity still held after every call ended: " +
+             ", ".join(f"{name} {m[name]:g}" for name in self.HELD))
 
 
 def expect(what, got, want):
@@ -402,6 +409,35 @@ def scenario_flood(args, w):
         expect(f"{user}'s spinner ended by a deadline", s["status"], "timeout")
     w.wait_idle()
     call_ok(w, "alice", "echo", "after", b"echo:after")
+    w.wait_idle()
+
+
+def scenario_stuck_init(args, w):
+    """A call handed to the executor with less time left than its function's
+    initialisation takes (it waited in the queue behind a spinner) ends at its
+    deadline while its zygote is still initialising: it never had a Faaslet,
+    so no Faaslet's end gives its slot back; the call must (issue 15: the
+    executor's scheduler kept the slot, and every later call timed out)."""
+    upload_ok(w, "eve", "spinner", guest(args, "spinner"))
+    upload_ok(w, "eve", "stuck", guest(args, "init-spinner"))
+    upload_ok(w, "alice", "echo", guest(args, "echo"))
+    code, _, body = w.invoke("eve", "spinner", is_async=True)
+    expect("eve's spinner accepted", code, 200)
+    spinner = body.decode()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while json.loads(w.status("eve", spinner)[2])["status"] != "running":
+        if time.monotonic() > deadline:
+            fail("eve's spinner never ran")
+        time.sleep(0.02)
+    code, _, body = w.invoke("eve", "stuck", is_async=True)
+    expect("eve's stuck call accepted (queued behind her spinner)", code, 200)
+    stuck = body.decode()
+    expect("eve's spinner ended by a deadline", w.wait_final("eve", spinner)["status"], "timeout")
+    expect("eve's stuck call ended by a deadline", w.wait_final("eve", stuck)["status"], "timeout")
+    # Honest calls, each of which needs the one running slot.
+    call_ok(w, "alice", "echo", "after", b"echo:after")
+    call_ok(w, "alice", "echo", "again", b"echo:again")
+    w.wait_idle()
 
 
 def scenario_hostile_upload(args, w):
@@ -478,17 +514,14 @@ SCENARIOS = {
     # ends in time, however loaded the machine; the spinners end by them.
     "flood": (scenario_flood, ["--host-running", "1", "--max-queued", "2", "--user-share", "2",
                                "--timeout", "20", "--queue-timeout", "8"]),
+    # Eve's stuck call waits in the queue for about the spinner's timeout,
+    # then reaches the executor with about the queue timeout left: less than
+    # its function's initialisation (which never ends) takes.
+    "stuck-init": (scenario_stuck_init, ["--host-running", "1", "--max-queued", "1",
+                                         "--timeout", "6", "--queue-timeout", "3"]),
     "hostile-upload": (scenario_hostile_upload, ["--max-wasm", "3", "--compile-timeout", "1"]),
     "compile-memory": (scenario_compile_memory, ["--compile-memory", "16"]),
     "http-abuse": (scenario_http_abuse, ["--max-request", "1", "--max-connections", "32"]),
-}
-
-
-# Scenarios that show a bug not fixed yet: skipped (loudly, with the reason)
-# unless FAASM_TEST_KNOWN_BUGS=1, and listed in docs/Worker.md, "Left open".
-KNOWN_BUGS = {
-    "flood": "known bug, docs/Worker.md \"Left open\": after a flood, the next honest call "
-             "sometimes times out (a slot held past its call); FAASM_TEST_KNOWN_BUGS=1 runs it",
 }
 
 
@@ -500,8 +533,6 @@ def main():
     parser.add_argument("--bounds", default="guard", choices=["guard", "explicit"])
     args = parser.parse_args()
     function, options = SCENARIOS[args.scenario]
-    if args.scenario in KNOWN_BUGS and not os.environ.get("FAASM_TEST_KNOWN_BUGS"):
-        skip(KNOWN_BUGS[args.scenario])
     args.work = make_work_dir(args.work, f"{args.scenario}.{args.bounds}")
     w = Worker(args, args.work, *options)
     try:

@@ -482,34 +482,60 @@ template <NameOp Op> int32_t pathNameOp(VMContext* vm, int32_t dirFd, int32_t pt
   return nameOpImpl(dir, path, Op);
 }
 
-int32_t renameImpl(int oldDir, const std::string& oldPath, int newDir, const std::string& newPath) {
+// Two paths, each resolved beneath its own directory to an open parent and a
+// last component: what path_rename and path_link act on.
+struct PathPair {
+  int oldParent = -1, newParent = -1;
   std::string oldLast, newLast;
-  int32_t err = kSuccess;
-  int oldParent = resolveParent(oldDir, oldPath, oldLast, err);
-  if (oldParent < 0) return err;
-  int newParent = resolveParent(newDir, newPath, newLast, err);
-  if (newParent < 0) {
-    close(oldParent);
-    return err;
+  PathPair() = default;
+  PathPair(const PathPair&) = delete;
+  PathPair& operator=(const PathPair&) = delete;
+  ~PathPair() {
+    if (oldParent >= 0) close(oldParent);
+    if (newParent >= 0) close(newParent);
   }
-  int rc = renameat(oldParent, oldLast.c_str(), newParent, newLast.c_str());
-  int e = errno;
-  close(oldParent);
-  close(newParent);
-  return rc == 0 ? kSuccess : fromHostErrno(e);
+};
+
+int32_t resolvePair(int oldDir, const std::string& oldPath, int newDir, const std::string& newPath,
+                    PathPair& out) {
+  int32_t err = kSuccess;
+  out.oldParent = resolveParent(oldDir, oldPath, out.oldLast, err);
+  if (out.oldParent < 0) return err;
+  out.newParent = resolveParent(newDir, newPath, out.newLast, err);
+  return out.newParent < 0 ? err : kSuccess;
+}
+
+// The prologue of the host functions naming two paths: both are copied
+// before either error is returned (so a hostile second pointer traps even
+// when the first path is bad), then each directory is checked for its right.
+int32_t twoPaths(VMContext* vm, int32_t oldFd, int32_t oldPtr, int32_t oldLen, uint64_t oldRight,
+                 int32_t newFd, int32_t newPtr, int32_t newLen, uint64_t newRight,
+                 std::string& oldPath, std::string& newPath, int& oldDir, int& newDir) {
+  int32_t oldErr = copyPath(vm, oldPtr, oldLen, oldPath);
+  int32_t err = copyPath(vm, newPtr, newLen, newPath);
+  if (oldErr != kSuccess) return oldErr;
+  if (err != kSuccess) return err;
+  oldDir = directoryFd(vm, oldFd, oldRight, err);
+  if (oldDir < 0) return err;
+  newDir = directoryFd(vm, newFd, newRight, err);
+  return newDir < 0 ? err : kSuccess;
+}
+
+int32_t renameImpl(int oldDir, const std::string& oldPath, int newDir, const std::string& newPath) {
+  PathPair pair;
+  int32_t err = resolvePair(oldDir, oldPath, newDir, newPath, pair);
+  if (err != kSuccess) return err;
+  int rc = renameat(pair.oldParent, pair.oldLast.c_str(), pair.newParent, pair.newLast.c_str());
+  return rc == 0 ? kSuccess : fromHostErrno(errno);
 }
 
 int32_t pathRename(VMContext* vm, int32_t oldFd, int32_t oldPtr, int32_t oldLen, int32_t newFd,
                    int32_t newPtr, int32_t newLen) {
   std::string oldPath, newPath;
-  int32_t oldErr = copyPath(vm, oldPtr, oldLen, oldPath);
-  int32_t err = copyPath(vm, newPtr, newLen, newPath);
-  if (oldErr != kSuccess) return oldErr;
+  int oldDir = -1, newDir = -1;
+  int32_t err = twoPaths(vm, oldFd, oldPtr, oldLen, kRightPathRenameSource, newFd, newPtr, newLen,
+                         kRightPathRenameTarget, oldPath, newPath, oldDir, newDir);
   if (err != kSuccess) return err;
-  int oldDir = directoryFd(vm, oldFd, kRightPathRenameSource, err);
-  if (oldDir < 0) return err;
-  int newDir = directoryFd(vm, newFd, kRightPathRenameTarget, err);
-  if (newDir < 0) return err;
   return renameImpl(oldDir, oldPath, newDir, newPath);
 }
 
@@ -559,35 +585,22 @@ int32_t linkImpl(int oldDir, std::string oldPath, bool follow, int newDir,
     int32_t err = followFinalSymlinks(oldDir, oldPath);
     if (err != kSuccess) return err;
   }
-  std::string oldLast, newLast;
-  int32_t err = kSuccess;
-  int oldParent = resolveParent(oldDir, oldPath, oldLast, err);
-  if (oldParent < 0) return err;
-  int newParent = resolveParent(newDir, newPath, newLast, err);
-  if (newParent < 0) {
-    close(oldParent);
-    return err;
-  }
+  PathPair pair;
+  int32_t err = resolvePair(oldDir, oldPath, newDir, newPath, pair);
+  if (err != kSuccess) return err;
   // Flags 0: a last component that became a symlink since is linked as the
   // link itself, never followed out of the preopen.
-  int rc = linkat(oldParent, oldLast.c_str(), newParent, newLast.c_str(), 0);
-  int e = errno;
-  close(oldParent);
-  close(newParent);
-  return rc == 0 ? kSuccess : fromHostErrno(e);
+  int rc = linkat(pair.oldParent, pair.oldLast.c_str(), pair.newParent, pair.newLast.c_str(), 0);
+  return rc == 0 ? kSuccess : fromHostErrno(errno);
 }
 
 int32_t pathLink(VMContext* vm, int32_t oldFd, int32_t oldFlags, int32_t oldPtr, int32_t oldLen,
                  int32_t newFd, int32_t newPtr, int32_t newLen) {
   std::string oldPath, newPath;
-  int32_t oldErr = copyPath(vm, oldPtr, oldLen, oldPath);
-  int32_t err = copyPath(vm, newPtr, newLen, newPath);
-  if (oldErr != kSuccess) return oldErr;
+  int oldDir = -1, newDir = -1;
+  int32_t err = twoPaths(vm, oldFd, oldPtr, oldLen, kRightPathLinkSource, newFd, newPtr, newLen,
+                         kRightPathLinkTarget, oldPath, newPath, oldDir, newDir);
   if (err != kSuccess) return err;
-  int oldDir = directoryFd(vm, oldFd, kRightPathLinkSource, err);
-  if (oldDir < 0) return err;
-  int newDir = directoryFd(vm, newFd, kRightPathLinkTarget, err);
-  if (newDir < 0) return err;
   return linkImpl(oldDir, oldPath, uint32_t(oldFlags) & kLookupSymlinkFollow, newDir, newPath);
 }
 

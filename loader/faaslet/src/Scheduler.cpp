@@ -24,7 +24,10 @@
 //   refused or times out; a launched call's Faaslet is alive (Running,
 //   Waiting or Resuming) until its channel has closed and, if its zygote
 //   reports ends, its Ended has come: only then does faasletGone() give its
-//   slot back.
+//   slot back. A call launched while its zygote initialises has no Faaslet
+//   yet (it is in the zygote's `pending`): if it ends there (its zygote
+//   failed, its deadline came), its slot is given back at once, as nothing
+//   else ever would.
 // - A call's record is erased (sweep) only when it is done, its Faaslet is
 //   gone and nobody may name it any more (not owned): so a Faaslet's id in
 //   byPid_, a caller's children and an awaiter's `awaiting` never dangle for
@@ -972,6 +975,9 @@ void Scheduler::expire(Clock::time_point now) {
         report(*c, "timed out (" + c->deadlineWhy + ")");
         finish(*c);
       }
+      // Launched but still waiting for its zygote's Ready: it has no
+      // Faaslet, so no EOF or Ended will ever give its slot back.
+      if (std::erase(c->zygote->pending, c->id)) faasletGone(*c);
     }
   }
 }

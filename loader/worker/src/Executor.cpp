@@ -255,6 +255,9 @@ int executorMain(int fd) {
     return wire::send(fd, wire::Type::Done, w.bytes);
   };
 
+  // What the frontend last heard of the scheduler's load: its gauges show
+  // whether capacity came back once the calls it sent have ended.
+  faaslet::Scheduler::Load told;
   for (;;) {
     scheduler.poll(std::chrono::milliseconds(1000), fd);
     pollfd p{fd, POLLIN, 0};
@@ -297,6 +300,13 @@ int executorMain(int fd) {
       }
       if (it != calls.end()) calls.erase(it);
       scheduler.release(sid);
+    }
+    faaslet::Scheduler::Load load = scheduler.load();
+    if (load.running != told.running || load.alive != told.alive || load.queued != told.queued) {
+      told = load;
+      if (!wire::send(fd, wire::Type::Load,
+                      wire::Writer().u32(load.running).u32(load.alive).u32(load.queued).bytes))
+        return 0;
     }
   }
 }

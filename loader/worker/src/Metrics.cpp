@@ -73,6 +73,14 @@ std::string Metrics::render(size_t queueDepth) const {
           "gauge");
   counter(out, "faasm_proto_faaslets", "Proto-Faaslets (zygotes) alive in the executor.", zygotes,
           "gauge");
+  counter(out, "faasm_executor_faaslets_running",
+          "Running slots the executor's scheduler counts (Faaslets computing or starting).",
+          faasletsRunning, "gauge");
+  counter(out, "faasm_executor_faaslets_alive",
+          "Faaslets the executor's scheduler counts as alive (waiting ones included).",
+          faasletsAlive, "gauge");
+  counter(out, "faasm_executor_calls_queued",
+          "Calls the executor's scheduler holds until a slot is free.", schedulerQueued, "gauge");
   callSeconds.render(out, "faasm_call_duration_seconds",
                      "From acceptance to result, per call (queue and run).");
   queueSeconds.render(out, "faasm_call_queue_seconds", "From acceptance to the Faaslet's fork.");

@@ -38,6 +38,8 @@ struct Metrics {
   std::array<std::atomic<uint64_t>, 6> responsesByClass{}; // 1xx..5xx at [1..5]
   std::atomic<uint64_t> running{0};                        // calls an executor holds
   std::atomic<uint64_t> zygotes{0};
+  // The executor's scheduler, as it last said (0 while there is none).
+  std::atomic<uint64_t> faasletsRunning{0}, faasletsAlive{0}, schedulerQueued{0};
   Histogram callSeconds{
       {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}};
   Histogram queueSeconds{{0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30}};

@@ -17,6 +17,7 @@ enum class Type : uint32_t {
   Run = 2,    // frontend -> executor: a call
   Retire = 3, // frontend -> executor: a function was uploaded again
   Done = 4,   // executor -> frontend: a call's outcome
+  Load = 5,   // executor -> frontend: its scheduler's Faaslets and queue, when they change
 };
 
 inline constexpr uint64_t kMaxFrame = (uint64_t(1) << 30) + (uint64_t(1) << 20);

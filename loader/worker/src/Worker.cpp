@@ -118,7 +118,10 @@ private:
   bool startExecutor();
   void executorGone();
   void finish(const CallId& id, CallStatus status);
+  void answerWaiters(const CallId& id, const CallStatus& status);
+  void failInFlight(const CallRequest& call, CallState state, const std::string& error);
   void onDone(const std::string& payload);
+  void onLoad(const std::string& payload);
   void wake();
   void sendToExecutor(wire::Type type, const std::string& payload);
 
@@ -446,6 +449,12 @@ void Worker::finish(const CallId& id, CallStatus s) {
     ++metrics_.callsTimedOut;
   else
     ++metrics_.callsFailed;
+  answerWaiters(id, s);
+}
+
+// Each waiter is taken out under the lock and answered outside it, once:
+// completing a response may wake an HTTP thread that takes the lock.
+void Worker::answerWaiters(const CallId& id, const CallStatus& s) {
   std::vector<Waiter> ready;
   {
     std::lock_guard lock(waitMutex_);
@@ -459,6 +468,15 @@ void Worker::finish(const CallId& id, CallStatus s) {
     metrics_.responsesByClass[size_t(std::clamp(r.status / 100, 1, 5))]++;
     w.response->complete(std::move(r));
   }
+}
+
+void Worker::onLoad(const std::string& payload) {
+  wire::Reader r{payload};
+  uint32_t running = r.u32(), alive = r.u32(), queued = r.u32();
+  if (r.bad) return;
+  metrics_.faasletsRunning = running;
+  metrics_.faasletsAlive = alive;
+  metrics_.schedulerQueued = queued;
 }
 
 void Worker::onDone(const std::string& payload) {
@@ -521,21 +539,31 @@ void Worker::executorGone() {
   int status = 0;
   waitpid(executorPid_, &status, 0);
   executorPid_ = -1;
+  // Its Faaslets are gone with it (they die with their zygotes, which die with it).
+  metrics_.faasletsRunning = 0;
+  metrics_.faasletsAlive = 0;
+  metrics_.schedulerQueued = 0;
   {
     // What it was sent is gone with it; what was not sent yet stays.
     std::lock_guard lock(outMutex_);
     outbox_.clear();
   }
-  for (auto& [id, call] : std::exchange(inFlight_, {})) {
-    --metrics_.running;
-    queue_->done(call);
-    CallStatus s;
-    s.state = CallState::Failed;
-    s.returnCode = 134;
-    s.error = "the worker's executor died while the call ran; it was not retried";
-    finish(id, s);
-  }
+  for (auto& [id, call] : std::exchange(inFlight_, {}))
+    failInFlight(call, CallState::Failed,
+                 "the worker's executor died while the call ran; it was not retried");
   ++metrics_.executorRestarts;
+}
+
+// For a call just taken out of inFlight_ without the executor's result: its
+// slot goes back (once: only the path that erased it gets here) and it ends.
+void Worker::failInFlight(const CallRequest& call, CallState state, const std::string& error) {
+  --metrics_.running;
+  queue_->done(call);
+  CallStatus s;
+  s.state = state;
+  s.returnCode = 134;
+  s.error = error;
+  finish(call.id, s);
 }
 
 void Worker::dispatcher() {
@@ -581,13 +609,7 @@ void Worker::dispatcher() {
       }
       CallRequest call = std::move(it->second);
       it = inFlight_.erase(it);
-      --metrics_.running;
-      queue_->done(call);
-      CallStatus s;
-      s.state = CallState::TimedOut;
-      s.returnCode = 134;
-      s.error = "no result from the executor by the call's deadline";
-      finish(call.id, s);
+      failInFlight(call, CallState::TimedOut, "no result from the executor by the call's deadline");
     }
     if (cluster_ && now >= nextPoll_) {
       // Calls placed on other hosts end there: their waiters here learn it
@@ -601,20 +623,7 @@ void Worker::dispatcher() {
       }
       for (auto& [id, user] : waiting) {
         std::optional<CallStatus> s = results_->get(id, user);
-        if (!s || !s->final()) continue;
-        std::vector<Waiter> ready;
-        {
-          std::lock_guard lock(waitMutex_);
-          auto [from, to] = waiters_.equal_range(id);
-          for (auto it = from; it != to; ++it)
-            ready.push_back(std::move(it->second));
-          waiters_.erase(from, to);
-        }
-        for (Waiter& w : ready) {
-          HttpResponse r = callResponse(id, *s);
-          metrics_.responsesByClass[size_t(std::clamp(r.status / 100, 1, 5))]++;
-          w.response->complete(std::move(r));
-        }
+        if (s && s->final()) answerWaiters(id, *s);
       }
     }
     {
@@ -686,7 +695,10 @@ void Worker::dispatcher() {
           break;
         }
         if (inbox_.size() - at - 16 < length) break;
-        if (type == wire::Type::Done) onDone(inbox_.substr(at + 16, length));
+        if (type == wire::Type::Done)
+          onDone(inbox_.substr(at + 16, length));
+        else if (type == wire::Type::Load)
+          onLoad(inbox_.substr(at + 16, length));
         at += 16 + length;
       }
       inbox_.erase(0, at);

@@ -252,6 +252,19 @@ def chain_timeout(env):
                          "timeout of 1 s)\n")
 
 
+def chain_stuck_init(env):
+    # A chained call that times out while its zygote still initialises (it
+    # never had a Faaslet) gives its running slot back: with one slot, the
+    # caller resumes and its next chained call runs. Before, the slot stayed
+    # counted, and the caller waited for it until its own timeout killed it.
+    env.so("stuck-caller", "stuck", "sink")
+    expect_result(env.run("stuck-caller", "--host-running", "1", "--chain-timeout", "1",
+                          "--timeout", "30"), 0,
+                  stdout="stuck-caller: stuck returned 134, sink returned 0\n",
+                  stderr="faasm-run: stuck (chained by stuck-caller): timed out (the chained-call "
+                         "timeout of 1 s)\n")
+
+
 SCENARIOS = {
     "fanout-bomb": fanout_bomb,
     "recursion-bomb": recursion_bomb,
@@ -266,6 +279,7 @@ SCENARIOS = {
     "await-own-id": await_own_id,
     "orphan-spinner": orphan_spinner,
     "chain-timeout": chain_timeout,
+    "chain-stuck-init": chain_stuck_init,
 }
 
 
