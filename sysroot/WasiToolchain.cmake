@@ -105,7 +105,9 @@ if(EXISTS "${FAASM_SYSROOT_DIR}/../cmake/FaasmSysroot/FaasmSysrootConfig.cmake")
 endif()
 
 # CMake runs try_run programs and add_test executables through
-# CMAKE_CROSSCOMPILING_EMULATOR; for wasm that is faasm-run. FAASM_RUN names it;
+# CMAKE_CROSSCOMPILING_EMULATOR; for wasm that is faasm-run, which compiles the
+# .wasm on the fly (through its cache), so `ctest` in a wasm build runs the
+# project's tests as Faaslets. FAASM_RUN names it;
 # otherwise it is looked for in this repository's build tree
 # (<sysroot>/../build/bin), then in an installed layout (<sysroot>/../../bin),
 # then on PATH. Found nowhere, the emulator stays unset: try_run then asks for

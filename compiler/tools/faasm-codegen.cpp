@@ -43,7 +43,12 @@ int main(int argc, char** argv) {
   std::string optimisedIrOutput;
   app.add_option("--emit-ir-after-opt", optimisedIrOutput,
                  "also write the LLVM IR after optimisation, as code generation receives it "
-                 "(bounds checks lowered to compares), to this file");
+                 "(bounds checks lowered to compares; trap calls still faasm.trap(vmctx, code, "
+                 "wasm offset), before they become the runtime's), to this file");
+  std::string codeMapOutput;
+  app.add_option("--emit-code-map", codeMapOutput,
+                 "also write a listing of the code map (the wasm instructions native code is "
+                 "attributed to, which traps report) to this file");
   app.set_version_flag("--version", faasm::codegen::compilerVersion());
   try {
     app.parse(argc, argv);
@@ -92,6 +97,7 @@ int main(int argc, char** argv) {
   options.sourceName = input;
   options.irOutputPath = irOutput;
   options.optimisedIrOutputPath = optimisedIrOutput;
+  options.codeMapOutputPath = codeMapOutput;
   options.threads = threads;
   faasm::codegen::CompileResult result =
       faasm::codegen::compileToSharedObject(bytes, options, output);

@@ -1,7 +1,11 @@
-// faasm-run: runs one artefact as a Faaslet (or, with --invoke, one export in
-// this process). CLI parsing only; the work is faasm::runner::runCommand.
+// faasm-run: runs one module as a Faaslet (or, with --invoke, one export in
+// this process); `faasm-run cache ...` and `faasm-run state ...` are
+// subcommands, named by the first argument as wasmtime's are. CLI parsing
+// only; the work is in faasm::runner.
 #include "faasm/log/Log.h"
+#include "faasm/runner/ArtefactCache.h"
 #include "faasm/runner/Runner.h"
+#include "faasm/runner/StateCommand.h"
 
 #include <CLI/CLI.hpp>
 
@@ -103,28 +107,161 @@ std::string normaliseDir(const std::string& spec, std::string& error) {
   return host + ":" + guest;
 }
 
+int parseOrExit(CLI::App& app, int argc, char** argv, const char* program, int usageStatus) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return usageStatus;
+  }
+  return -1;
+}
+
+std::string sizeText(uint64_t bytes) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%llu bytes (%.1f MiB)", (unsigned long long)bytes,
+                double(bytes) / (1 << 20));
+  return text;
+}
+
+// faasm-run cache info|clear
+int cacheMain(int argc, char** argv) {
+  CLI::App app{"The cache of artefacts faasm-run compiles .wasm and .wat modules into:\n"
+               "$XDG_CACHE_HOME/faasm, or ~/.cache/faasm. Exit status 0, or 1 after one\n"
+               "line on stderr.",
+               "faasm-run cache"};
+  app.require_subcommand(1);
+  CLI::App* info = app.add_subcommand("info", "where the cache is, how many artefacts it holds "
+                                              "and their size");
+  CLI::App* clear = app.add_subcommand("clear", "remove every artefact from the cache");
+  if (int status = parseOrExit(app, argc, argv, "faasm-run cache", 1); status >= 0) return status;
+  auto result = clear->parsed() ? faasm::runner::clearCache() : faasm::runner::summariseCache();
+  if (!result) {
+    std::fprintf(stderr, "faasm-run cache: %s\n", result.error().message.c_str());
+    return 1;
+  }
+  const faasm::runner::CacheSummary& s = result.value();
+  if (info->parsed())
+    std::printf("%s: %llu artefact%s, %s\n", s.directory.c_str(), (unsigned long long)s.entries,
+                s.entries == 1 ? "" : "s", sizeText(s.bytes).c_str());
+  else
+    std::printf("removed %llu artefact%s, %s, from %s\n", (unsigned long long)s.entries,
+                s.entries == 1 ? "" : "s", sizeText(s.bytes).c_str(), s.directory.c_str());
+  return 0;
+}
+
+// faasm-run state list|get|set|delete
+int stateMain(int argc, char** argv) {
+  using faasm::runner::StateCommand;
+  CLI::App app{"The local state tier of this host ($FAASM_STATE_DIR, default /dev/shm), as\n"
+               "Faaslets see it. The local tier only: with a global tier (--state-redis,\n"
+               "$FAASM_REDIS) it shows and changes this host's replicas, never Redis (a set\n"
+               "is not pushed). As root it acts as the Faaslet uid and gid. Exit status 0,\n"
+               "or 1 after one line on stderr (\"faasm-run state: <problem>\").",
+               "faasm-run state"};
+  app.require_subcommand(1);
+  StateCommand c;
+  auto addUser = [&](CLI::App* sub, const char* what) {
+    sub->add_option("--user", c.user, what)->capture_default_str();
+    sub->add_option("--faaslet-uid", c.faasletUid, "when run as root, the uid Faaslets run as")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 4294967294u));
+    sub->add_option("--faaslet-gid", c.faasletGid, "when run as root, the gid Faaslets run as")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 4294967294u));
+  };
+  CLI::App* list = app.add_subcommand(
+      "list", "one line per key: USER KEY SIZE CHARGED (the value's size in bytes, the bytes "
+              "charged to the user's quota); every user's, or --user's");
+  addUser(list, "only this user's keys");
+  CLI::App* get = app.add_subcommand("get", "write a value's bytes to stdout");
+  addUser(get, "whose key");
+  get->add_option("key", c.key, "the key")->required();
+  get->add_flag("--hex", c.hex, "print hex digits and a newline instead of the raw bytes");
+  CLI::App* set = app.add_subcommand("set", "set a value, from the argument or a file");
+  addUser(set, "whose key");
+  set->add_option("key", c.key, "the key")->required();
+  CLI::Option* value = set->add_option("value", c.value, "the value's bytes");
+  CLI::Option* file = set->add_option("--file", c.valueFile,
+                                      "read the value from a file (- for "
+                                      "stdin)");
+  value->excludes(file);
+  CLI::App* del = app.add_subcommand("delete", "delete a key (its value and its append list)");
+  addUser(del, "whose key");
+  CLI::Option* key = del->add_option("key", c.key, "the key");
+  CLI::Option* all = del->add_flag("--all", c.allKeys, "delete every key of the user");
+  key->excludes(all);
+  if (int status = parseOrExit(app, argc, argv, "faasm-run state", 1); status >= 0) return status;
+  if (set->parsed() && !value->count() && !file->count()) {
+    std::fprintf(stderr, "faasm-run state: set: give the value or --file\n");
+    return 1;
+  }
+  if (del->parsed() && !key->count() && !all->count()) {
+    std::fprintf(stderr, "faasm-run state: delete: give the key or --all\n");
+    return 1;
+  }
+  for (CLI::App* sub : {list, get, set, del})
+    if (sub->parsed()) c.userGiven = sub->count("--user") > 0;
+  // Redis is not reached from here (the store has no listing or deletion of
+  // the global tier): a user who set FAASM_REDIS must not think it was.
+  if (const char* redis = std::getenv("FAASM_REDIS"); redis && *redis)
+    std::fprintf(stderr, "faasm-run state: warning: FAASM_REDIS is set, but this command sees only "
+                         "this host's local tier (replicas), not Redis\n");
+  c.action = list->parsed()  ? StateCommand::Action::List
+             : get->parsed() ? StateCommand::Action::Get
+             : set->parsed() ? StateCommand::Action::Set
+                             : StateCommand::Action::Delete;
+  return faasm::runner::runStateCommand(c);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   faasm::log::setProgramName("faasm-run");
-  CLI::App app{"Run a faasm artefact (a .so made by faasm-codegen) as a Faaslet, with WASI\n"
-               "preview1 and the Faasm API: the function is initialised once into a\n"
-               "Proto-Faaslet snapshot and the call runs in a process forked from it.\n"
-               "Options come before the module; every argument after it is the guest's\n"
-               "(argv[1..]), options included; with --invoke they are the arguments of\n"
-               "the function instead.",
+  if (argc > 1 && std::string_view(argv[1]) == "cache") return cacheMain(argc - 1, argv + 1);
+  if (argc > 1 && std::string_view(argv[1]) == "state") return stateMain(argc - 1, argv + 1);
+  CLI::App app{"Run a module as a Faaslet, with WASI preview1 and the Faasm API: the\n"
+               "function is initialised once into a Proto-Faaslet snapshot and the call\n"
+               "runs in a process forked from it. The module is an artefact (a .so made\n"
+               "by faasm-codegen) or a WebAssembly module (.wasm, or .wat text), compiled\n"
+               "first by the faasm-codegen next to faasm-run ($FAASM_CODEGEN overrides)\n"
+               "into a cache ($XDG_CACHE_HOME/faasm, or ~/.cache/faasm) that later runs\n"
+               "reuse. Options come before the module; every argument after it is the\n"
+               "guest's (argv[1..]), options included; with --invoke they are the\n"
+               "arguments of the function instead.\n"
+               "Subcommands, as the first argument: `faasm-run cache info|clear`, and\n"
+               "`faasm-run state list|get|set|delete` (see `faasm-run state --help`).",
                "faasm-run"};
   app.footer("Exit status:\n"
              "  0..125  the guest's exit code (proc_exit, or 0 when _start returns)\n"
-             "  126     the module could not be loaded or linked, a usage error, or the\n"
+             "  126     the module could not be compiled, loaded or linked, a usage error, or the\n"
              "          guest's exit code was outside 0..125 (one line on stderr:\n"
              "          \"faasm-run: <file>: <problem>\")\n"
-             "  134     the guest trapped (stderr: \"trap: <message>\"), or the scheduler\n"
-             "          ended the call at one of its limits (\"faasm-run: <file>: <problem>\")");
+             "  134     the guest trapped (stderr: \"trap: <message>\", then where: one line\n"
+             "          \"  at <name> (func[N]) +0x<offset in the module file>\" per wasm\n"
+             "          frame, innermost first), or the scheduler ended the call at one of\n"
+             "          its limits (\"faasm-run: <file>: <problem>\")\n"
+             "A cache entry that fails its seal check (or, for a .wasm, was compiled\n"
+             "from other bytes) is never run: one warning names it, it is compiled\n"
+             "again. `faasm-run cache clear` empties the cache.");
   faasm::runner::RunOptions options;
   app.set_version_flag("--version", faasm::runner::runtimeVersion());
   std::vector<std::string> envSpecs, dirSpecs;
-  app.add_option("module", options.file, "artefact to run")->required();
+  app.add_option("module", options.file, "the module: an artefact (.so), or .wasm or .wat")
+      ->required();
+  std::string bounds = "guard";
+  app.add_option("--bounds", bounds,
+                 "compiling a .wasm or .wat module: guard (reserved address space and guard "
+                 "pages) or explicit (a compare per access)")
+      ->check(CLI::IsMember({"guard", "explicit"}))
+      ->capture_default_str();
+  app.add_flag("--no-cache", options.noCache,
+               "compile a .wasm or .wat module to a temporary file, removed after the run, "
+               "instead of through the cache");
   app.add_option("--invoke", options.invoke, "call this export instead of _start");
   app.add_option("--user", options.user,
                  "the user the function belongs to: its state keys and chained calls are that "
@@ -140,7 +277,8 @@ int main(int argc, char** argv) {
   app.add_option("--output-file", options.outputFile,
                  "write the call's output (faasmSetOutput) here instead of stdout");
   app.add_option("--functions", options.functionsDir,
-                 "function table for chained calls: a directory of <name>.so artefacts");
+                 "function table for chained calls: a directory of <name>.so artefacts, or "
+                 "<name>.wasm or .wat modules (compiled as the module is)");
   app.add_option("--dir", dirSpecs,
                  "preopen a host directory as HOST[:GUEST] or HOST::GUEST; GUEST defaults to "
                  "HOST (repeatable)")
@@ -222,16 +360,12 @@ int main(int argc, char** argv) {
   }
   // CLI11 parses our options and the module; the rest is the guest's.
   std::vector<char*> ours(argv, argv + (line.moduleIndex < 0 ? argc : line.moduleIndex + 1));
-  try {
-    app.parse(int(ours.size()), ours.data());
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "faasm-run: %s\n", e.what());
-    return faasm::runner::kExitLoadError;
-  }
+  if (int status = parseOrExit(app, int(ours.size()), ours.data(), "faasm-run",
+                               faasm::runner::kExitLoadError);
+      status >= 0)
+    return status;
+  options.bounds =
+      bounds == "explicit" ? faasm::abi::BoundsMode::Explicit : faasm::abi::BoundsMode::Guard;
   for (const std::string& entry : envSpecs)
     if (std::string error = resolveEnv(entry, options.env); !error.empty()) {
       std::fprintf(stderr, "faasm-run: %s\n", error.c_str());

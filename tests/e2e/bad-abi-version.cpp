@@ -1,5 +1,6 @@
 // A shared object that looks like a faasm-codegen artefact built for ABI
-// version 999: right magic and symbol; only the fields that keep their place
+// version FAASM_E2E_ABI_VERSION (999, or 3: the version two branches each
+// took before both became 4): right magic and symbol; only the fields that keep their place
 // in every ABI version are set, the rest is zero. faasm-run must refuse it with
 // one line that names the file and says to recompile, without touching
 // anything else in it. Built and sealed as the hand-made test artefacts are
@@ -9,10 +10,14 @@
 
 namespace abi = faasm::abi;
 
+#ifndef FAASM_E2E_ABI_VERSION
+#define FAASM_E2E_ABI_VERSION 999
+#endif
+
 extern "C" __attribute__((visibility("default")))
 const abi::ModuleDescriptor faasm_module_descriptor = {
     .magic = abi::kMagic,
-    .abiVersion = 999,
+    .abiVersion = FAASM_E2E_ABI_VERSION,
     .compilerVersion = "99.0.0-e2e-test",
     .boundsMode = static_cast<uint32_t>(abi::BoundsMode::Guard),
 };

@@ -116,6 +116,11 @@ def cmd_expect(a):
     else:
         if a.one_line and len(lines) != 1:
             problems.append(f"expected exactly one line on stderr, got {len(lines)}")
+        if a.frame:
+            want = [re.escape(f"  at {frame} +0x") + "[0-9a-f]+" for frame in a.frame]
+            if len(lines) != 1 + len(want) or not all(
+                    re.fullmatch(w, got) for w, got in zip(want, lines[1:])):
+                problems.append(f"the lines after the first are not the backtrace {a.frame}")
         line = lines[0]
         if a.prefix is not None:
             if not line.startswith(a.prefix):
@@ -230,6 +235,9 @@ def main():
     x.add_argument("--contains", action="append", default=[],
                    help="case-insensitive word the stderr line must contain")
     x.add_argument("--one-line", action="store_true", help="stderr must be exactly one line")
+    x.add_argument("--frame", action="append", default=[],
+                   help="a frame the trap's backtrace must show, as \"NAME (func[N])\" (the "
+                        "offset is any): the lines after the first are these, in order")
     x.add_argument("--stderr-empty", action="store_true", help="stderr must be empty")
     x.add_argument("--stdout", help="exact stdout")
     x.add_argument("--stdout-regex", help="a regular expression stdout must match (re.search)")

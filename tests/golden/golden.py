@@ -6,6 +6,10 @@ Each case is a .wat file in this folder whose leading comments declare
 
   ;; golden modes: guard explicit     bounds modes it is compiled in
   ;; golden functions: $f $g          functions whose IR is compared
+  ;; golden kind: code-map            (optional) compare the code map instead
+                                      (faasm-codegen --emit-code-map: the
+                                      wasm instructions native code is
+                                      attributed to, which traps report)
 
 and, for each mode, <name>.<mode>.expected holds the accepted IR. A case is
 converted with `wat2wasm --debug-names` (so functions keep their names),
@@ -102,6 +106,9 @@ def normalise(ir_lines, functions):
             line = attachment.sub(
                 lambda m: m.group(0) if m.group(1) in KEPT_ATTACHMENTS else "", line)
             line = re.sub(r" #\d+\b", "", line)
+            # A function's debug info (the code map's, checked by the
+            # code-map cases) is the same kind of noise.
+            line = re.sub(r" !dbg !\d+", "", line)
             body.append(line.rstrip())
         body.append("")
 
@@ -125,6 +132,34 @@ def normalise(ir_lines, functions):
     return "\n".join(body).rstrip("\n") + "\n"
 
 
+def code_map_listing(lines, functions):
+    """The listed functions' blocks of a code map listing ("func[N] $name: ..."
+    and its indented lines)."""
+    out, keep = [], False
+    for line in lines:
+        if not line.startswith("  "):
+            match = re.match(r"func\[\d+\] (\S+):", line)
+            keep = bool(match) and match.group(1) in functions
+        if keep and line:
+            out.append(line)
+    missing = [f for f in functions if not any(l.split(":")[0].endswith(" " + f) for l in out)]
+    if missing:
+        raise CaseError(f"no function {' '.join(missing)} in the code map")
+    return "\n".join(out) + "\n"
+
+
+def actual_code_map(case, mode, functions, codegen, wat2wasm, work):
+    base = os.path.join(work, f"{os.path.basename(case)}.{mode}")
+    run([wat2wasm, "--debug-names", case, "-o", base + ".wasm"])
+    run([codegen, base + ".wasm", "-o", base + ".so", f"--bounds={mode}",
+         "--emit-code-map", base + ".map"])
+    with open(base + ".map", encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    header = (f"; {os.path.basename(case)}, faasm-codegen --bounds={mode}: "
+              f"code map ({' '.join(functions)})\n")
+    return header + code_map_listing(lines, functions)
+
+
 def actual_ir(case, mode, functions, codegen, wat2wasm, work):
     base = os.path.join(work, f"{os.path.basename(case)}.{mode}")
     run([wat2wasm, "--debug-names", case, "-o", base + ".wasm"])
@@ -137,11 +172,12 @@ def actual_ir(case, mode, functions, codegen, wat2wasm, work):
     return header + normalise(ir_lines, functions)
 
 
-def check(case, mode, functions, args, work):
+def check(case, mode, functions, args, work, kind="ir"):
     """True if the case passes in this mode (or was blessed)."""
     name = os.path.splitext(os.path.basename(case))[0]
     expected_path = os.path.join(os.path.dirname(case), f"{name}.{mode}.expected")
-    actual = actual_ir(case, mode, functions, args.codegen, args.wat2wasm, work)
+    produce = actual_code_map if kind == "code-map" else actual_ir
+    actual = produce(case, mode, functions, args.codegen, args.wat2wasm, work)
     if args.bless:
         with open(expected_path, "w", encoding="utf-8") as f:
             f.write(actual)
@@ -187,7 +223,11 @@ def main():
                 for mode in modes:
                     if mode not in found["modes"]:
                         raise CaseError(f"{case} does not declare mode {mode}")
-                    passed &= check(os.path.abspath(case), mode, found["functions"], args, work)
+                    kind = (found.get("kind") or ["ir"])[0]
+                    if kind not in ("ir", "code-map"):
+                        raise CaseError(f"{case}: unknown kind {kind!r}")
+                    passed &= check(os.path.abspath(case), mode, found["functions"], args, work,
+                                    kind)
             except CaseError as e:
                 print(f"FAIL {case}: {e}")
                 passed = False

@@ -13,6 +13,11 @@ anything differs, and also when what it should look at is missing.
   build     --cmake C --build B --target T --wasm FILE [--export NAME]...
   command   [--expect-failure] [--output TEXT]... -- program arguments
   emulator-search --cmake C --sysroot DIR --source S --fake-run F --work W
+  ctest     --cmake C --ctest T --toolchain T --source S --build B --run FAASM_RUN
+            --passed NAME... --failed NAME...
+            (configure with FAASM_RUN, build, run the project's ctest with a
+            cache of its own: exactly those tests pass and fail, each run as
+            "FAASM_RUN <test>.wasm")
 Any subcommand takes --requires FILE (repeatable): a file the check means
 nothing without (a host header that must not be seen); missing, it fails.
 """
@@ -226,6 +231,39 @@ def cmd_emulator_search(a):
         os.remove(expected)
 
 
+def cmd_ctest(a):
+    shutil.rmtree(a.build, ignore_errors=True)
+    env = dict(os.environ, XDG_CACHE_HOME=os.path.join(a.build, "faasm-cache"))
+    status, output = run([a.cmake, "-G", "Ninja", "-S", a.source, "-B", a.build,
+                          f"-DCMAKE_TOOLCHAIN_FILE={a.toolchain}", f"-DFAASM_RUN={a.run}"], env)
+    if status != 0:
+        fail(f"configure failed with exit status {status}")
+        finish()
+    status, output = run([a.cmake, "--build", a.build], env)
+    if status != 0:
+        fail(f"build failed with exit status {status}")
+        finish()
+    status, output = run([a.ctest, "--test-dir", a.build, "-V"], env)
+    results = dict(re.findall(r"Test +#\d+: (\S+) \.+ *(?:\*\*\*)?(\w+)", output))
+    passed = sorted(name for name, result in results.items() if result == "Passed")
+    failed = sorted(name for name, result in results.items() if result != "Passed")
+    if passed != sorted(a.passed) or failed != sorted(a.failed):
+        fail(f"ctest: passed {passed}, failed {failed}; expected passed {sorted(a.passed)}, "
+             f"failed {sorted(a.failed)}")
+    if (status == 0) != (not a.failed):
+        fail(f"ctest exited {status}")
+    commands = re.findall(r"^\d+: Test command: (\S+) (\S+)", output, re.M)
+    if len(commands) != len(results):
+        fail(f"{len(commands)} test commands for {len(results)} tests")
+    for emulator, executable in commands:
+        if emulator.strip('"') != a.run or not executable.strip('"').endswith(".wasm"):
+            fail(f"test command {emulator} {executable}: not {a.run} running a .wasm")
+    summary = f"{len(a.passed) * 100 // max(1, len(results))}% tests passed, " \
+              f"{len(a.failed)} tests failed out of {len(results)}"
+    if summary not in output:
+        fail(f"ctest's summary is not {summary!r}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -277,7 +315,18 @@ def main():
     e.add_argument("--work", required=True)
     e.set_defaults(func=cmd_emulator_search)
 
-    for p in (c, k, l, b, x, e):
+    t = sub.add_parser("ctest")
+    t.add_argument("--cmake", required=True)
+    t.add_argument("--ctest", required=True)
+    t.add_argument("--toolchain", required=True)
+    t.add_argument("--source", required=True)
+    t.add_argument("--build", required=True)
+    t.add_argument("--run", required=True)
+    t.add_argument("--passed", nargs="*", default=[])
+    t.add_argument("--failed", nargs="*", default=[])
+    t.set_defaults(func=cmd_ctest)
+
+    for p in (c, k, l, b, x, e, t):
         p.add_argument("--requires", action="append", default=[])
     a = parser.parse_args()
     for path in a.requires:

@@ -8,6 +8,7 @@
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Passes/StandardInstrumentations.h>
+#include <llvm/Support/CommandLine.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -50,6 +51,14 @@ void initialiseTargets() {
     LLVMInitializeX86Target();
     LLVMInitializeX86TargetMC();
     LLVMInitializeX86AsmPrinter();
+    // A function's frame is set up on entry, not only on the paths that
+    // need it: a guard-mode fault on a fast path that shrink-wrapping left
+    // without its frame would hide the caller's frame from the runtime's
+    // walk (abi/Abi.h: frame pointers). There is no attribute for it, so
+    // LLVM's option, set once for this process.
+    if (llvm::cl::Option* shrinkWrap =
+            llvm::cl::getRegisteredOptions().lookup("enable-shrink-wrap"))
+      shrinkWrap->addOccurrence(0, "enable-shrink-wrap", "false");
   });
 }
 
@@ -65,7 +74,8 @@ uint64_t targetCpuFeatures(const CompileOptions& options) {
 }
 
 std::string emitObject(llvm::Module& module, const CompileOptions& options, uint64_t cpuFeatures,
-                       llvm::SmallVectorImpl<char>& object, llvm::raw_ostream* optimisedIr) {
+                       llvm::SmallVectorImpl<char>& object, llvm::raw_ostream* optimisedIr,
+                       PartitionSites* sites) {
   initialiseTargets();
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
@@ -131,6 +141,8 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
 
   lowerBoundsChecks(module);
   if (optimisedIr) module.print(*optimisedIr, nullptr);
+  if (sites) numberSites(module, *sites);
+  lowerTrapCalls(module);
 
   llvm::raw_svector_ostream stream(object);
   llvm::legacy::PassManager codegen;
@@ -198,18 +210,12 @@ std::string linkSharedObject(const std::vector<llvm::SmallVector<char, 0>>& obje
 
   std::string diagnostics;
   llvm::raw_string_ostream out(diagnostics), err(diagnostics);
-  std::vector<const char*> args = {"ld.lld",
-                                   "-shared",
-                                   "-o",
-                                   linkedPath.c_str(),
-                                   "-z",
-                                   "noexecstack",
-                                   "-z",
-                                   "relro",
-                                   "-z",
-                                   "now",
-                                   "--hash-style=gnu",
-                                   "--build-id=none"};
+  std::vector<const char*> args = {"ld.lld", "-shared", "-o", linkedPath.c_str(), "-z",
+                                   "noexecstack", "-z", "relro", "-z", "now", "--hash-style=gnu",
+                                   "--build-id=none",
+                                   // The line tables were for the code map,
+                                   // which is made by now (CodeMap.h).
+                                   "--strip-debug"};
   for (const std::string& path : objectPaths)
     args.push_back(path.c_str());
   // lld keeps global state while it runs; one link at a time per process.

@@ -1,6 +1,8 @@
 // LLVM IR -> optimised x86-64 object code -> shared object (lld, in-process).
 #pragma once
 
+#include "CodeMap.h"
+
 #include "faasm/abi/Artefact.h"
 #include "faasm/codegen/Compiler.h"
 
@@ -18,10 +20,11 @@ uint64_t targetCpuFeatures(const CompileOptions& options);
 
 // Optimises the module and emits an ELF object into `object`; if
 // `optimisedIr` is given, prints the module there as code generation receives
-// it. Returns an error message, empty on success.
+// it; if `sites` is given, numbers the code's sites into it first
+// (CodeMap.h). Returns an error message, empty on success.
 std::string emitObject(llvm::Module& module, const CompileOptions& options, uint64_t cpuFeatures,
                        llvm::SmallVectorImpl<char>& object,
-                       llvm::raw_ostream* optimisedIr = nullptr);
+                       llvm::raw_ostream* optimisedIr = nullptr, PartitionSites* sites = nullptr);
 
 // Links the objects into one shared object and seals it (faasm/abi/Artefact.h:
 // its SHA-256, the source's, the MAC under `key`) at outputPath, atomically.

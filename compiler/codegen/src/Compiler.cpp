@@ -2,6 +2,7 @@
 
 #include "ArtefactSeal.h"
 #include "Backend.h"
+#include "CodeMap.h"
 #include "EmitContext.h"
 #include "WasmReader.h"
 
@@ -56,13 +57,16 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
   // Each partition: its own LLVMContext, translated, optimised and compiled
   // to an object on its own thread. The WABT module is only read.
   std::vector<llvm::SmallVector<char, 0>> objects(partitions.size());
+  CodeMapBuilder codeMap(*read.module, wasm);
+  std::vector<PartitionSites> sites(partitions.size(),
+                                    PartitionSites{codeMap.bodyOffsets(), {}, {}});
   std::vector<CompileResult> results(partitions.size());
   auto compilePartition = [&](size_t index) {
     llvm::LLVMContext context;
     std::unique_ptr<llvm::Module> module;
     try {
-      module = translatePartition(context, *read.module, options, features, partitions[index],
-                                  read.dylink ? &*read.dylink : nullptr);
+      module = translatePartition(context, *read.module, wasm, options, features,
+                                  partitions[index], read.dylink ? &*read.dylink : nullptr);
     } catch (const UnsupportedError& error) {
       bool internal = error.message.find("internal error") != std::string::npos;
       results[index] = {false,
@@ -82,8 +86,8 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
       optimisedIr = openIrFile(options.optimisedIrOutputPath, results[index]);
       if (!optimisedIr) return;
     }
-    if (std::string error =
-            emitObject(*module, options, features, objects[index], optimisedIr.get());
+    if (std::string error = emitObject(*module, options, features, objects[index],
+                                       optimisedIr.get(), &sites[index]);
         !error.empty())
       results[index] = {false, ErrorKind::Internal, error};
   };
@@ -95,6 +99,24 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
     worker.join();
   for (const CompileResult& result : results)
     if (!result.ok) return result;
+
+  // The code map, from what code generation made of each partition.
+  for (size_t i = 0; i < objects.size(); ++i)
+    if (std::string error = codeMap.addObject(objects[i], sites[i]); !error.empty())
+      return {false, ErrorKind::Internal, "internal error: " + error};
+  {
+    llvm::LLVMContext context;
+    std::unique_ptr<llvm::Module> module = codeMap.emit(context);
+    objects.emplace_back();
+    if (std::string error = emitObject(*module, options, features, objects.back()); !error.empty())
+      return {false, ErrorKind::Internal, error};
+  }
+  if (!options.codeMapOutputPath.empty()) {
+    CompileResult result;
+    std::unique_ptr<llvm::raw_fd_ostream> out = openIrFile(options.codeMapOutputPath, result);
+    if (!out) return result;
+    *out << codeMap.listing();
+  }
 
   if (std::string error = linkSharedObject(objects, outputPath, abi::Sha256::of(wasm), key);
       !error.empty())

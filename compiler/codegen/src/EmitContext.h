@@ -4,6 +4,8 @@
 // EmitControl.cpp, EmitMemory.cpp, EmitNumeric.cpp, EmitTable.cpp, EmitSimd.cpp.
 #pragma once
 
+#include "WasmOffsets.h"
+
 #include "faasm/abi/Abi.h"
 #include "faasm/codegen/Compiler.h"
 
@@ -40,11 +42,12 @@ struct UnsupportedError {
 
 struct ModuleContext {
   ModuleContext(llvm::LLVMContext& llvmContext, const wabt::Module& wasm,
-                const CompileOptions& options);
+                std::span<const uint8_t> wasmBytes, const CompileOptions& options);
 
   llvm::LLVMContext& ctx;
   std::unique_ptr<llvm::Module> llvmModule;
   const wabt::Module& wasm;
+  std::span<const uint8_t> wasmBytes; // the binary `wasm` was read from
   const CompileOptions& options;
 
   // Common types.
@@ -144,6 +147,10 @@ private:
   void finishPhis(llvm::BasicBlock* block, std::vector<llvm::PHINode*>& phis);
   void markUnreachable();
   void emitStackCheck();
+  // Gives what is emitted from here on the instruction's location (its
+  // offset in the module file, as the code map will report it).
+  void locate(const wabt::Expr& expr);
+  void locate(uint32_t wasmOffset);
   Frame& frameAt(uint32_t depth) { return frames[frames.size() - 1 - depth]; }
 
   // EmitMemory.cpp
@@ -208,7 +215,9 @@ private:
   llvm::CallInst* callRuntime(unsigned index, llvm::FunctionType* type,
                               llvm::ArrayRef<llvm::Value*> args);
   void trapIf(llvm::Value* condition, abi::TrapCode code);
-  llvm::BasicBlock* trapBlock(abi::TrapCode code);
+  // The function's trap block for `code`, the current block's edge to it
+  // recorded (the instruction's offset into the block's site phi).
+  llvm::BasicBlock* trapEdge(abi::TrapCode code);
   llvm::Value* intrinsic(llvm::Intrinsic::ID id, llvm::ArrayRef<llvm::Type*> types,
                          llvm::ArrayRef<llvm::Value*> args);
   llvm::BasicBlock* newBlock(const char* name);
@@ -216,6 +225,8 @@ private:
   ModuleContext& module;
   const wabt::Func& func;
   llvm::Function* function;
+  FunctionOffsets offsets;
+  uint32_t currentOffset = 0; // what locate() said last
   llvm::IRBuilder<> builder;
   llvm::Value* vmctx;
   std::vector<llvm::AllocaInst*> locals;
@@ -223,7 +234,11 @@ private:
   std::vector<llvm::Value*> stack;
   std::vector<Frame> frames;
   bool reachable = true;
-  std::map<abi::TrapCode, llvm::BasicBlock*> trapBlocks;
+  struct TrapBlock {
+    llvm::BasicBlock* block;
+    llvm::PHINode* site; // the trapping instruction's wasm offset, per edge (CodeMap.h)
+  };
+  std::map<abi::TrapCode, TrapBlock> trapBlocks;
   llvm::Value* cachedMemoryBase = nullptr;
   llvm::AllocaInst* resultSlots = nullptr; // for calls whose results come in memory
 };
@@ -260,9 +275,12 @@ std::vector<Partition> partitionFunctions(const wabt::Module& wasm, unsigned max
 
 // Module-level emission (ModuleEmitter.cpp): declarations, function bodies,
 // thunks and the descriptor. Throws UnsupportedError. cpuFeatures
-// (abi::CpuFeature bits) is recorded in the descriptor.
+// (abi::CpuFeature bits) is recorded in the descriptor. Every instruction
+// carries the wasm offset it came from as its debug location (line = offset),
+// which CodeMap.cpp turns into the artefact's code map.
 // `dylink` is a side module's dylink.0 (recorded in the descriptor), or null.
 std::unique_ptr<llvm::Module> translatePartition(llvm::LLVMContext& ctx, const wabt::Module& wasm,
+                                                 std::span<const uint8_t> wasmBytes,
                                                  const CompileOptions& options,
                                                  uint64_t cpuFeatures, const Partition& partition,
                                                  const DylinkInfo* dylink);

@@ -40,6 +40,7 @@
 
 #include "BoundsProof.h"
 #include "BoundsVersioning.h"
+#include "CodeMap.h"
 #include "LoopCloning.h"
 #include "NoAliasCopy.h"
 
@@ -136,27 +137,13 @@ private:
   }
 
   // Explicit mode's check in front of each access, trapping to a block of
-  // this loop's own; the accesses become ordinary ones.
+  // this loop's own (makeTrapBlock: each edge says which access); the
+  // accesses become ordinary ones.
   void addExplicitChecks(Loop& loop, ArrayRef<Instruction*> uncovered) {
     LLVMContext& ctx = function_.getContext();
     Value* vmctx = function_.getArg(0);
-    Type* ptr = PointerType::getUnqual(ctx);
-    Type* i32 = Type::getInt32Ty(ctx);
-
-    BasicBlock* trap = BasicBlock::Create(ctx, "trap.bounds", &function_);
-    IRBuilder<> atTrap(trap);
-    Value* calls =
-        atTrap.CreateLoad(ptr, atTrap.CreateConstInBoundsGEP1_64(atTrap.getInt8Ty(), vmctx,
-                                                                 offsetof(abi::VMContext, rt)));
-    Value* trapCall =
-        atTrap.CreateLoad(ptr, atTrap.CreateConstInBoundsGEP1_64(
-                                   atTrap.getInt8Ty(), calls, offsetof(abi::RuntimeCalls, trap)));
-    CallInst* call =
-        atTrap.CreateCall(FunctionType::get(atTrap.getVoidTy(), {ptr, i32}, false), trapCall,
-                          {vmctx, atTrap.getInt32(uint32_t(abi::TrapCode::MemoryOutOfBounds))});
-    call->setDoesNotReturn();
-    call->setDoesNotThrow();
-    atTrap.CreateUnreachable();
+    PHINode* site = nullptr;
+    BasicBlock* trap = makeTrapBlock(function_, vmctx, abi::TrapCode::MemoryOutOfBounds, site);
 
     Function* outside = boundsCheckDeclaration(*function_.getParent());
     MDBuilder weights(ctx);
@@ -177,8 +164,11 @@ private:
       BasicBlock* rest = block->splitBasicBlock(inst, block->getName() + ".inbounds");
       loop.addBasicBlockToLoop(rest, loops_);
       block->getTerminator()->eraseFromParent();
-      BranchInst::Create(trap, rest, fails, block)
-          ->setMetadata(LLVMContext::MD_prof, weights.createUnlikelyBranchWeights());
+      BranchInst* branch = BranchInst::Create(trap, rest, fails, block);
+      branch->setMetadata(LLVMContext::MD_prof, weights.createUnlikelyBranchWeights());
+      branch->setDebugLoc(inst->getDebugLoc());
+      const DebugLoc& loc = inst->getDebugLoc();
+      site->addIncoming(ConstantInt::get(Type::getInt32Ty(ctx), loc ? loc.getLine() : 0), block);
       makeOrdinary(inst);
     }
     dominators_.recalculate(function_);

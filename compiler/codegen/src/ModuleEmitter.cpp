@@ -2,9 +2,11 @@
 // thunks, and the abi::ModuleDescriptor the loader reads. The descriptor is
 // built field by field at the offsets of the ABI structs themselves, so the
 // compiler cannot disagree with the loader about a layout.
+#include "CodeMap.h"
 #include "EmitContext.h"
 
 #include <algorithm>
+#include <llvm/IR/DIBuilder.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -36,9 +38,9 @@ std::string signatureString(const wabt::FuncSignature& sig) {
 }
 
 ModuleContext::ModuleContext(LLVMContext& llvmContext, const wabt::Module& wasm,
-                             const CompileOptions& options)
+                             std::span<const uint8_t> wasmBytes, const CompileOptions& options)
     : ctx(llvmContext), llvmModule(std::make_unique<llvm::Module>("wasm", llvmContext)), wasm(wasm),
-      options(options) {
+      wasmBytes(wasmBytes), options(options) {
   voidTy = Type::getVoidTy(ctx);
   i1Ty = Type::getInt1Ty(ctx);
   i8Ty = Type::getInt8Ty(ctx);
@@ -316,6 +318,11 @@ void DescriptorEmitter::emit() {
   out.nested(offsetof(D, elemSegments), array(elemSegments, "elem.segments"), 16);
   out.ptr(offsetof(D, sourceName), string(m.options.sourceName));
   out.ptr(offsetof(D, dylink), dylinkDesc());
+  // Made once every partition's code is known (CodeMap.cpp), and linked in.
+  auto* codeMap = new GlobalVariable(*m.llvmModule, m.i8Ty, true, GlobalValue::ExternalLinkage,
+                                     nullptr, kCodeMapSymbol);
+  codeMap->setVisibility(GlobalValue::HiddenVisibility);
+  out.ptr(offsetof(D, codeMap), codeMap);
   Constant* descriptor = out.finish(sizeof(D));
   auto* global =
       new GlobalVariable(*m.llvmModule, descriptor->getType(), true, GlobalValue::ExternalLinkage,
@@ -547,6 +554,7 @@ Function* emitThunk(ModuleContext& m, const wabt::FuncSignature& sig, const std:
   Function* thunk =
       Function::Create(thunkType, GlobalValue::InternalLinkage, "thunk." + name, *m.llvmModule);
   thunk->addFnAttr(Attribute::NoUnwind);
+  thunk->addFnAttr("frame-pointer", "all");
   IRBuilder<> builder(BasicBlock::Create(m.ctx, "entry", thunk));
   auto arg = thunk->arg_begin();
   Value* vmctx = &*arg++;
@@ -595,10 +603,11 @@ std::string sanitizedName(const std::string& name, uint32_t index) {
 } // namespace
 
 std::unique_ptr<llvm::Module> translatePartition(LLVMContext& ctx, const wabt::Module& wasm,
+                                                 std::span<const uint8_t> wasmBytes,
                                                  const CompileOptions& options,
                                                  uint64_t cpuFeatures, const Partition& partition,
                                                  const DylinkInfo* dylink) {
-  ModuleContext m(ctx, wasm, options);
+  ModuleContext m(ctx, wasm, wasmBytes, options);
   m.cpuFeatures = cpuFeatures;
   m.dylink = dylink;
   if (wasm.memories.size() > 1) throw UnsupportedError{"more than one memory"};
@@ -626,7 +635,27 @@ std::unique_ptr<llvm::Module> translatePartition(LLVMContext& ctx, const wabt::M
     // elsewhere that moved interp's untouched main loop by 16 bytes made it
     // 1.3x slower.
     function->setAlignment(Align(64));
+    // The runtime walks a trap's frames by their frame pointers (abi/Abi.h).
+    function->addFnAttr("frame-pointer", "all");
     m.definedFunctions.push_back(function);
+  }
+  // Line tables only: each instruction's line is the wasm offset it came
+  // from (FunctionEmitter::locate), and nothing else is described.
+  m.llvmModule->addModuleFlag(llvm::Module::Warning, "Debug Info Version", DEBUG_METADATA_VERSION);
+  m.llvmModule->addModuleFlag(llvm::Module::Warning, "Dwarf Version", 4);
+  DIBuilder debugInfo(*m.llvmModule);
+  std::string source = options.sourceName.empty() ? "module.wasm" : options.sourceName;
+  DIFile* file = debugInfo.createFile(source.substr(source.rfind('/') + 1), ".");
+  DICompileUnit* unit =
+      debugInfo.createCompileUnit(dwarf::DW_LANG_C99, file, "faasm-codegen", /*isOptimized=*/true,
+                                  "", 0, "", DICompileUnit::LineTablesOnly);
+  DISubroutineType* noType = debugInfo.createSubroutineType(debugInfo.getOrCreateTypeArray({}));
+  for (uint32_t i : partition.functions) {
+    Function* function = m.definedFunctions[i - m.numImportedFuncs];
+    uint32_t line = uint32_t(wasm.funcs[i]->loc.offset);
+    function->setSubprogram(debugInfo.createFunction(
+        unit, function->getName(), function->getName(), file, line, noType, line, DINode::FlagZero,
+        DISubprogram::SPFlagDefinition | DISubprogram::SPFlagOptimized));
   }
   for (uint32_t i : partition.functions) {
     Function* function = m.definedFunctions[i - m.numImportedFuncs];
@@ -655,6 +684,7 @@ std::unique_ptr<llvm::Module> translatePartition(LLVMContext& ctx, const wabt::M
     }
     DescriptorEmitter(m).emit();
   }
+  debugInfo.finalize();
 
   std::string problems;
   raw_string_ostream stream(problems);

@@ -2,11 +2,14 @@
 
 #include "faasm/api/Faasm.h"
 #include "faasm/dl/Dl.h"
+#include "faasm/runtime/Backtrace.h"
 #include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/TypeRegistry.h"
 #include "faasm/state/LocalState.h"
 #include "faasm/state/StateStore.h"
 #include "faasm/wasi/Wasi.h"
+
+#include "Protocol.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -17,8 +20,10 @@
 namespace faasm::faaslet {
 namespace {
 
+// A trap of the last invoke (where it happened, too, unless it was an exit).
 runtime::Error trapError(abi::TrapCode trap, int32_t exitCode) {
-  runtime::Error e{abi::trapMessage(trap), trap, exitCode};
+  runtime::Error e{abi::trapMessage(trap), trap, exitCode, {}};
+  if (trap != abi::TrapCode::Exit) e.backtrace = runtime::formatBacktrace(runtime::lastTrapTrace());
   return e;
 }
 
@@ -235,6 +240,9 @@ CallResult ProtoFaaslet::call(std::vector<uint8_t> input, uint32_t entry) {
     result.trap = trap;
     result.returnCode = exitCode;
   }
+  if (result.trap != abi::TrapCode::None && result.trap != abi::TrapCode::Exit)
+    result.backtrace =
+        protocol::boundedBacktrace(runtime::formatBacktrace(runtime::lastTrapTrace()));
   std::fflush(stdout);
   result.output = std::move(call_->output);
   call_->output.clear();

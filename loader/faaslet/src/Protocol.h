@@ -29,7 +29,8 @@ bool transferAll(int fd, Byte* data, uint64_t size, Step step) {
 enum class Msg : uint32_t {
   // zygote -> scheduler (control socket)
   Ready = 1,      // a = 1 if the zygote reaps its Faaslets and sends Ended for each
-  InitFailed = 2, // a = TrapCode, b = exit code, payload = message
+  InitFailed = 2, // a = TrapCode, b = exit code, payload = message, and for a trap a NUL
+                  // and where it happened (Backtrace, at most kMaxBacktraceBytes)
   // scheduler -> zygote (control socket)
   Spawn = 3,    // a = runs (warm repeat count), fd = the Faaslet's channel; payload = if
                 // b = 1, the first run's input (no Input for it on the channel), then
@@ -56,6 +57,8 @@ enum class Msg : uint32_t {
   Await = 9,          // a = call id (the caller's own numbering)
   GetOutput = 10,     // a = call id, b = how many bytes of the output the caller wants
   Result = 11,        // a = TrapCode, b = return code, payload = output; once per run
+  Backtrace = 19,     // payload = where the run trapped (runtime/Backtrace.h's lines, at
+                      // most kMaxBacktraceBytes); right before the Result of a run that trapped
   GlobalConnect = 16, // a connection to the global state tier, which a confined
                       // Faaslet may not open (no payload)
   // scheduler -> Faaslet (channel)
@@ -85,6 +88,16 @@ struct Message {
 inline constexpr int kLostScheduler = 70;
 
 inline constexpr uint64_t kMaxPayload = 1ull << 30;
+
+// A trap's backtrace: 64 frames of long names fit; more is refused.
+inline constexpr uint64_t kMaxBacktraceBytes = 16u << 10;
+// `text` cut to whole lines within kMaxBacktraceBytes ("  ..." says so).
+inline std::string boundedBacktrace(std::string text) {
+  if (text.size() <= kMaxBacktraceBytes) return text;
+  text.resize(kMaxBacktraceBytes - 8);
+  text.resize(text.rfind('\n') + 1);
+  return text + "  ...\n";
+}
 
 // A function name is one file name: longer is no function.
 inline constexpr uint32_t kMaxFunctionName = 255;

@@ -119,6 +119,7 @@ struct Scheduler::Call {
   uint32_t globalConnections = 0; // opened for its Faaslet (GlobalConnect)
   Clock::time_point deadline = kNever;
   std::string deadlineWhy; // which limit the deadline is, for messages
+  std::string backtrace;   // from a Backtrace message, for the Result that follows it
 };
 
 Scheduler::Scheduler(SchedulerOptions options) : options_(std::move(options)) {
@@ -217,12 +218,21 @@ Scheduler::Zygote* Scheduler::zygoteFor(const std::string& user, const std::stri
     if (user != options_.user || options_.functionsDir.empty()) return nullptr;
     spec.user = options_.user;
     spec.name = function;
-    spec.file = options_.functionsDir + "/" + function + ".so";
     spec.env = options_.env;
     spec.dirs = options_.dirs;
     spec.libs = options_.libs;
-    struct stat st{};
-    if (stat(spec.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
+    if (options_.findFunction) {
+      std::string error;
+      spec.file = options_.findFunction(function, error);
+      if (spec.file.empty()) {
+        if (!error.empty()) log(function + ": " + error);
+        return nullptr;
+      }
+    } else {
+      spec.file = options_.functionsDir + "/" + function + ".so";
+      struct stat st{};
+      if (stat(spec.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
+    }
   }
   auto z = std::make_unique<Zygote>();
   z->spec = std::move(spec);
@@ -286,6 +296,10 @@ void Scheduler::zygoteStarted(Zygote& z) {
   runtime::Error e;
   if (m.type == Msg::InitFailed) {
     e.message.assign(m.payload.begin(), m.payload.end());
+    if (size_t nul = e.message.find('\0'); nul != std::string::npos) {
+      e.backtrace = protocol::boundedBacktrace(e.message.substr(nul + 1));
+      e.message.resize(nul);
+    }
     e.trap = abi::TrapCode(m.a);
     e.exitCode = m.b;
     if (e.message.empty()) e.message = "initialisation failed";
@@ -746,6 +760,13 @@ void Scheduler::handle(Call& call) {
     getOutput(call, h.a, h.b);
     break;
   case Msg::Result: result(call, h); break;
+  case Msg::Backtrace:
+    if (h.length > protocol::kMaxBacktraceBytes || !call.backtrace.empty())
+      return dropFaaslet(call, "its Faaslet broke the protocol");
+    call.backtrace.resize(h.length);
+    if (!protocol::receiveBytes(call.fd, call.backtrace.data(), h.length))
+      return channelClosed(call);
+    break;
   case Msg::GlobalConnect:
     if (h.length) return dropFaaslet(call, "its Faaslet broke the protocol");
     globalConnect(call);
@@ -879,6 +900,8 @@ void Scheduler::result(Call& call, const Header& h) {
   CallResult r;
   r.trap = abi::TrapCode(h.a);
   r.returnCode = h.b;
+  r.backtrace = std::move(call.backtrace);
+  call.backtrace.clear();
   r.output.resize(h.length);
   if (!protocol::receiveBytes(call.fd, r.output.data(), h.length)) {
     admission_->refund(call.tree, h.length);

@@ -132,6 +132,9 @@ void installChaining(api::CallContext& call, const int* channelSlot) {
     else if (!protocol::receive(channel, input) || input.type != Msg::Input)
       _exit(kLostScheduler);
     CallResult r = proto.call(std::move(input.payload), entry);
+    if (!r.backtrace.empty() &&
+        !protocol::send(channel, Msg::Backtrace, 0, 0, r.backtrace.data(), r.backtrace.size()))
+      _exit(kLostScheduler);
     if (!protocol::send(channel, Msg::Result, uint32_t(r.trap), r.returnCode, r.output.data(),
                         r.output.size()))
       _exit(kLostScheduler);
@@ -298,8 +301,10 @@ public:
       const runtime::Error& e = proto.error();
       // The keeper need not report: this message says why.
       if (keeper_) keeper_->markInitialised();
-      protocol::send(control_, Msg::InitFailed, uint32_t(e.trap), e.exitCode, e.message.data(),
-                     e.message.size());
+      std::string payload = e.message;
+      if (!e.backtrace.empty()) payload += '\0' + protocol::boundedBacktrace(e.backtrace);
+      protocol::send(control_, Msg::InitFailed, uint32_t(e.trap), e.exitCode, payload.data(),
+                     payload.size());
       _exit(0);
     }
     proto_ = std::move(proto.value());

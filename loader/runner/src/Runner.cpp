@@ -1,10 +1,13 @@
 #include "faasm/runner/Runner.h"
 
+#include "faasm/runner/ArtefactCache.h"
+
 #include "faasm/faaslet/Faaslet.h"
 #include "faasm/faaslet/Scheduler.h"
 #include "faasm/isolation/Isolation.h"
 #include "faasm/log/Log.h"
 #include "faasm/redis/RedisStore.h"
+#include "faasm/runtime/Backtrace.h"
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Module.h"
 #include "faasm/runtime/TypeRegistry.h"
@@ -36,8 +39,10 @@ int fail(const std::string& file, const std::string& problem) {
   return kExitLoadError;
 }
 
-int trapped(abi::TrapCode code) {
-  std::fprintf(stderr, "trap: %s\n", abi::trapMessage(code));
+// "trap: <message>", then where (Backtrace.h's lines), if known.
+int trapped(abi::TrapCode code, const std::string& backtrace = {}) {
+  std::string text = std::string("trap: ") + abi::trapMessage(code) + "\n" + backtrace;
+  std::fwrite(text.data(), 1, text.size(), stderr);
   return kExitTrap;
 }
 
@@ -102,12 +107,21 @@ bool readInput(const RunOptions& options, std::vector<uint8_t>& out, std::string
   return true;
 }
 
-faaslet::FunctionSpec specOf(const RunOptions& options) {
+// The function's name: the module's file name without its extension.
+std::string functionNameOf(const std::string& file) {
+  std::string base = file.substr(file.rfind('/') + 1);
+  for (const char* extension : {".so", ".wasm", ".wat"})
+    if (base.ends_with(extension) && base.size() > std::strlen(extension))
+      return base.substr(0, base.size() - std::strlen(extension));
+  return base;
+}
+
+// `artefact` is what to load: options.file, or its compile.
+faaslet::FunctionSpec specOf(const RunOptions& options, const std::string& artefact) {
   faaslet::FunctionSpec spec;
   spec.user = options.user;
-  std::string base = options.file.substr(options.file.rfind('/') + 1);
-  spec.name = base.ends_with(".so") ? base.substr(0, base.size() - 3) : base;
-  spec.file = options.file;
+  spec.name = functionNameOf(options.file);
+  spec.file = artefact;
   spec.args = options.args;
   spec.env = options.env;
   spec.dirs = options.dirs;
@@ -119,7 +133,7 @@ faaslet::FunctionSpec specOf(const RunOptions& options) {
 
 int initFailure(const std::string& file, const runtime::Error& e) {
   if (e.trap == abi::TrapCode::Exit) return exited(file, e.exitCode);
-  if (e.trap != abi::TrapCode::None) return trapped(e.trap);
+  if (e.trap != abi::TrapCode::None) return trapped(e.trap, e.backtrace);
   return fail(file, e.message);
 }
 
@@ -139,7 +153,7 @@ isolation::IsolationLimits limitsOf(const RunOptions& options) {
 // --snapshot-out: initialise, write the snapshot, run nothing. Initialisation
 // is guest code: it runs in a child confined as a zygote is (and in a cgroup
 // with the limits, under the timeout), which may write only the snapshot file.
-int writeSnapshot(const RunOptions& options) {
+int writeSnapshot(const RunOptions& options, const std::string& artefact) {
   const isolation::IsolationLimits limits = limitsOf(options);
   if (limits.needsCgroup()) isolation::removeStaleCgroups();
   isolation::IsolationPlan plan(limits);
@@ -158,15 +172,16 @@ int writeSnapshot(const RunOptions& options) {
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     isolation::closeInheritedDescriptors({out});
-    if (runtime::Error e = faaslet::prepareStateOf(specOf(options), limits); !e.message.empty())
+    if (runtime::Error e = faaslet::prepareStateOf(specOf(options, artefact), limits);
+        !e.message.empty())
       ::_exit(fail(options.file, e.message));
     const std::vector<int> none;
     const std::vector<int>& procs = cgroup ? cgroup->procsDescriptors() : none;
     plan.applyInFaaslet(procs.data(), procs.size());
     // Reopened through the descriptor: no path to it need be searchable.
     const std::string path = "/proc/self/fd/" + std::to_string(out);
-    auto proto = faaslet::ProtoFaaslet::create(specOf(options), [&]() -> runtime::Error {
-      isolation::ProcessConfinement what = faaslet::confinementOf(specOf(options));
+    auto proto = faaslet::ProtoFaaslet::create(specOf(options, artefact), [&]() -> runtime::Error {
+      isolation::ProcessConfinement what = faaslet::confinementOf(specOf(options, artefact));
       what.writableFiles.push_back(path);
       if (!plan.confineZygote(what))
         return runtime::makeError("cannot confine the initialisation (see the warning above)");
@@ -202,7 +217,7 @@ int writeSnapshot(const RunOptions& options) {
   return status;
 }
 
-int runFaaslets(const RunOptions& options) {
+int runFaaslets(const RunOptions& options, const std::string& artefact) {
   const std::string& file = options.file;
   if (std::string problem = options.limits.problem(); !problem.empty()) return fail(file, problem);
   std::vector<uint8_t> input;
@@ -219,6 +234,26 @@ int runFaaslets(const RunOptions& options) {
   faaslet::SchedulerOptions schedulerOptions;
   schedulerOptions.user = options.user;
   schedulerOptions.functionsDir = options.functionsDir;
+  // A chained function is <dir>/<name>.so, or a <name>.wasm or .wat there,
+  // compiled as the module is. Compiles outlive every zygote that loads them.
+  std::vector<std::unique_ptr<PreparedModule>> chainedCompiles;
+  if (!options.functionsDir.empty())
+    schedulerOptions.findFunction = [&](const std::string& name, std::string& error) {
+      for (const char* extension : {".so", ".wasm", ".wat"}) {
+        std::string path = options.functionsDir + "/" + name + extension;
+        struct stat st{};
+        if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (moduleKindOf(path) == ModuleKind::Artefact) return path;
+        auto prepared = prepareModule(path, {options.bounds, !options.noCache});
+        if (!prepared) {
+          error = path + ": " + prepared.error().message;
+          return std::string();
+        }
+        chainedCompiles.push_back(std::move(prepared.value()));
+        return chainedCompiles.back()->artefact();
+      }
+      return std::string();
+    };
   schedulerOptions.env = options.env;
   schedulerOptions.dirs = options.dirs;
   schedulerOptions.libs = options.libs;
@@ -238,7 +273,7 @@ int runFaaslets(const RunOptions& options) {
   FAASM_LOG(Debug, "%s: running as a Faaslet of user %s (%u run%s)", file.c_str(),
             options.user.c_str(), options.warm, options.warm == 1 ? "" : "s");
   faaslet::Scheduler scheduler(std::move(schedulerOptions));
-  faaslet::FunctionSpec spec = specOf(options);
+  faaslet::FunctionSpec spec = specOf(options, artefact);
   std::string name = spec.name;
   scheduler.addFunction(std::move(spec));
   uint32_t id = scheduler.start(name, std::move(input), options.warm ? options.warm : 1);
@@ -260,7 +295,7 @@ int runFaaslets(const RunOptions& options) {
     else if (r.died)
       status = (std::fprintf(stderr, "trap: faaslet died\n"), kExitTrap);
     else
-      status = trapped(r.trap);
+      status = trapped(r.trap, r.backtrace);
   };
   const faaslet::CallOutcome& outcome = scheduler.wait(id, report);
   if (outcome.failedToStart()) status = initFailure(file, outcome.initError);
@@ -271,9 +306,9 @@ int runFaaslets(const RunOptions& options) {
 
 // --invoke NAME: instantiates the artefact with WASI in this process and calls
 // one export with arguments parsed from the command line (no Faaslet).
-int invokeExport(const RunOptions& options) {
+int invokeExport(const RunOptions& options, const std::string& artefact) {
   const std::string& file = options.file;
-  auto module = runtime::Module::load(file);
+  auto module = runtime::Module::load(artefact);
   if (!module) return fail(file, module.error().message);
 
   runtime::HostModuleRegistry registry;
@@ -310,7 +345,7 @@ int invokeExport(const RunOptions& options) {
   runtime::InvokeResult r = runtime::invoke(func, args);
   std::fflush(stdout);
   if (r.trap == abi::TrapCode::Exit) return exited(file, r.exitCode);
-  if (!r.ok()) return trapped(r.trap);
+  if (!r.ok()) return trapped(r.trap, runtime::formatBacktrace(runtime::lastTrapTrace()));
   for (size_t i = 0; i < results.size() && i < r.results.size(); ++i)
     printValue(results[i], r.results[i]);
   std::fflush(stdout);
@@ -334,9 +369,16 @@ int runCommand(const RunOptions& options) {
     if (!endpoint) return fail(options.file, error);
     state::setStore(redis::makeRedisStore(redis::optionsFromEnvironment(*endpoint)));
   }
-  if (!options.snapshotOut.empty()) return writeSnapshot(options);
-  if (options.invoke.empty() || options.invoke == "_start") return runFaaslets(options);
-  return invokeExport(options);
+  std::unique_ptr<PreparedModule> compiled;
+  if (moduleKindOf(options.file) != ModuleKind::Artefact) {
+    auto prepared = prepareModule(options.file, {options.bounds, !options.noCache});
+    if (!prepared) return fail(options.file, prepared.error().message);
+    compiled = std::move(prepared.value());
+  }
+  const std::string& artefact = compiled ? compiled->artefact() : options.file;
+  if (!options.snapshotOut.empty()) return writeSnapshot(options, artefact);
+  if (options.invoke.empty() || options.invoke == "_start") return runFaaslets(options, artefact);
+  return invokeExport(options, artefact);
 }
 
 } // namespace faasm::runner

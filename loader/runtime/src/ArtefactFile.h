@@ -62,6 +62,7 @@ struct ElfLayout {
     uint64_t size;
   };
   std::vector<Segment> code;      // executable PT_LOAD segments (relative to the load bias)
+  std::vector<Segment> loaded;    // every PT_LOAD segment
   uint64_t descriptorAddress = 0; // st_value of faasm_module_descriptor
 };
 

@@ -158,6 +158,7 @@ Expected<ElfLayout> checkElfImage(std::span<const uint8_t> bytes) {
       if (memoryBytes > detail::kMaxArtefactBytes) return refused("its segments are too large");
       img.loads.push_back(p);
       if (p.p_flags & PF_X) layout.code.push_back({p.p_vaddr, p.p_memsz});
+      layout.loaded.push_back({p.p_vaddr, p.p_memsz});
       break;
     case PT_DYNAMIC:
       if (dynamicSeen) return refused("two dynamic segments");

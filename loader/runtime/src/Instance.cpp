@@ -1,5 +1,7 @@
 #include "faasm/runtime/Instance.h"
 
+#include "faasm/runtime/Backtrace.h"
+
 #include "faasm/runtime/HostModule.h"
 #include "faasm/runtime/StateMapping.h"
 #include "faasm/runtime/TypeRegistry.h"
@@ -43,7 +45,7 @@ std::optional<uint64_t> maxOf(const abi::Limits& l) {
 }
 
 Error trapError(abi::TrapCode code, int32_t exitCode = 0) {
-  return Error{abi::trapMessage(code), code, exitCode};
+  return Error{abi::trapMessage(code), code, exitCode, {}};
 }
 
 } // namespace
@@ -61,7 +63,10 @@ Expected<std::shared_ptr<Instance>> Instance::instantiate(std::shared_ptr<Module
   const abi::ModuleDescriptor& d = inst->module_->descriptor();
   if (e.message.empty() && d.startFunction >= 0) {
     InvokeResult r = invoke(inst->funcPtrs_[d.startFunction], {});
-    if (!r.ok()) e = trapError(r.trap, r.exitCode);
+    if (!r.ok()) {
+      e = trapError(r.trap, r.exitCode);
+      if (r.trap != abi::TrapCode::Exit) e.backtrace = formatBacktrace(lastTrapTrace());
+    }
   }
   if (!e.message.empty()) {
     if (options.outFailedInstance) *options.outFailedInstance = inst;

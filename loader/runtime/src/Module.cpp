@@ -5,6 +5,7 @@
 #include "ArtefactFile.h"
 #include "RuntimePrivate.h"
 
+#include <algorithm>
 #include <cerrno>
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -107,6 +108,14 @@ std::string missingCpuFeatures(uint64_t features) {
   return missing;
 }
 
+Expected<ArtefactIdentity> checkArtefact(const std::string& path) {
+  auto sealed = detail::readSealedArtefact(path);
+  if (!sealed) return sealed.error();
+  auto layout = detail::checkElfImage(sealed.value()->image());
+  if (!layout) return layout.error();
+  return ArtefactIdentity{sealed.value()->imageDigest(), sealed.value()->sourceDigest()};
+}
+
 Expected<std::shared_ptr<Module>> Module::load(const std::string& path) {
   // Nothing of the file runs, and the dynamic loader does not see it, until
   // its seal and shape have been checked (ArtefactSeal.cpp, ElfCheck.cpp).
@@ -141,6 +150,8 @@ Expected<std::shared_ptr<Module>> Module::load(const std::string& path) {
   if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || !map)
     return makeError("cannot load: the dynamic loader does not say where it mapped the module");
   uintptr_t bias = map->l_addr;
+  for (const detail::ElfLayout::Segment& s : layout.value().loaded)
+    module->imageRanges_.push_back({bias + s.vaddr, s.size});
   for (const detail::ElfLayout::Segment& s : layout.value().code)
     if (!module->addCodeRange(bias + s.vaddr, s.size))
       return makeError("cannot load: too many modules in this process");
@@ -188,6 +199,153 @@ bool Module::addCodeRange(uintptr_t start, uint64_t bytes) {
   codeRanges_.push_back({start, bytes});
   codeRangeSlots_.push_back(slot);
   return true;
+}
+
+bool Module::inImage(const void* address, uint64_t bytes) const {
+  if (imageRanges_.empty()) return true; // fromDescriptor: its maker vouches for it
+  auto a = reinterpret_cast<uintptr_t>(address);
+  for (const auto& [start, size] : imageRanges_)
+    if (a >= start && bytes <= size && a - start <= size - bytes) return true;
+  return false;
+}
+
+namespace {
+
+std::mutex gModulesMutex;
+// Live modules, for containing(): a raw key to remove on destruction and a
+// weak reference to hand out.
+std::vector<std::pair<const Module*, std::weak_ptr<const Module>>> gModules;
+
+} // namespace
+
+// Everything locate() and functionName() will read, in bounds and
+// consistent: the arrays inside the image, each function's code inside the
+// module's code, locations in order inside it, sites naming earlier sites.
+std::string Module::checkCodeMap() const {
+  const abi::ModuleDescriptor& d = *desc_;
+  for (uint64_t i = 0; i < d.functions.count; ++i) {
+    const char* name = d.functions[i].name;
+    if (!name) continue;
+    auto a = reinterpret_cast<uintptr_t>(name);
+    bool terminated = false;
+    for (const auto& [start, size] : imageRanges_)
+      if (a >= start && a - start < size)
+        terminated = std::memchr(name, 0, size - (a - start)) != nullptr;
+    if (!imageRanges_.empty() && !terminated)
+      return "the name of function " + std::to_string(i) + " lies outside the module";
+  }
+  for (uint64_t i = 0; i < d.exports.count; ++i)
+    if (!inImage(d.exports[i].name.chars, d.exports[i].name.length))
+      return "the name of export " + std::to_string(i) + " lies outside the module";
+  const abi::CodeMap* map = d.codeMap;
+  if (!map) return {};
+  if (!inImage(map, sizeof *map)) return "its code map lies outside the module";
+  auto arrayInImage = [&](const auto& array) {
+    using Item = std::remove_cvref_t<decltype(array[0])>;
+    return array.count == 0 ||
+           (array.count <= (1ull << 32) && inImage(array.items, array.count * sizeof(Item)));
+  };
+  if (!arrayInImage(map->functions) || !arrayInImage(map->locations) || !arrayInImage(map->sites))
+    return "an array of its code map lies outside the module";
+  if (map->functions.count != d.functions.count)
+    return "its code map has " + std::to_string(map->functions.count) + " functions for " +
+           std::to_string(d.functions.count);
+  uint32_t previousEnd = 0;
+  for (uint64_t i = 0; i < map->functions.count; ++i) {
+    const abi::FunctionCode& f = map->functions[i];
+    auto code = reinterpret_cast<uintptr_t>(d.functions[i].code);
+    auto what = [&](const char* problem) {
+      return "code map of function " + std::to_string(i) + ": " + problem;
+    };
+    bool codeInside = false;
+    for (const auto& [start, bytes] : codeRanges_)
+      codeInside |= code >= start && f.codeBytes <= bytes && code - start <= bytes - f.codeBytes;
+    if (!codeInside) return what("its code lies outside the module's code");
+    if (uint64_t(f.firstLocation) + f.locationCount > map->locations.count)
+      return what("its locations lie outside the table");
+    for (uint32_t j = 0; j < f.locationCount; ++j) {
+      const abi::CodeLocation& l = map->locations[f.firstLocation + j];
+      if ((j > 0 && l.nativeOffset <= map->locations[f.firstLocation + j - 1].nativeOffset) ||
+          (l.nativeOffset >= f.codeBytes && f.codeBytes > 0))
+        return what("its locations are out of order or outside its code");
+      if (l.site != abi::kNoSite && l.site >= map->sites.count)
+        return what("a location names no site");
+    }
+    if (f.bodyOffset > f.bodyEnd || f.bodyOffset < previousEnd)
+      return what("its body's range is out of order");
+    previousEnd = f.bodyEnd;
+  }
+  for (uint64_t i = 0; i < map->sites.count; ++i)
+    if (map->sites[i].inlinedAt != abi::kNoSite && map->sites[i].inlinedAt >= i)
+      return "code map: site " + std::to_string(i) + " is inlined at a later site";
+  return {};
+}
+
+std::vector<Module::WasmFrame> Module::locate(uintptr_t pc, uint32_t siteArgument) const {
+  const abi::CodeMap* map = desc_->codeMap;
+  if (!map) return {};
+  std::call_once(byAddressOnce_, [this, map] {
+    for (uint32_t i = 0; i < map->functions.count; ++i)
+      if (map->functions[i].codeBytes)
+        byAddress_.push_back({reinterpret_cast<uintptr_t>(desc_->functions[i].code), i});
+    std::sort(byAddress_.begin(), byAddress_.end());
+  });
+  auto after =
+      std::upper_bound(byAddress_.begin(), byAddress_.end(), std::make_pair(pc, UINT32_MAX));
+  if (after == byAddress_.begin()) return {};
+  auto [start, defined] = *std::prev(after);
+  const abi::FunctionCode& f = map->functions[defined];
+  if (pc - start >= f.codeBytes) return {};
+  const uint32_t physical = importedFuncs_ + defined;
+  auto offset = uint32_t(pc - start);
+  const abi::CodeLocation* first = &map->locations[f.firstLocation];
+  const abi::CodeLocation* last = first + f.locationCount;
+  const abi::CodeLocation* at =
+      std::upper_bound(first, last, offset,
+                       [](uint32_t o, const abi::CodeLocation& l) { return o < l.nativeOffset; });
+  uint32_t site = at == first ? abi::kNoSite : std::prev(at)->site;
+  if (siteArgument != 0 && siteArgument - 1 < map->sites.count) site = siteArgument - 1;
+  // Which function an instruction belongs to: the one whose body holds it.
+  auto functionAt = [&](uint32_t wasmOffset) -> uint32_t {
+    const abi::FunctionCode* begin = &map->functions[0];
+    const abi::FunctionCode* end = begin + map->functions.count;
+    const abi::FunctionCode* f =
+        std::upper_bound(begin, end, wasmOffset,
+                         [](uint32_t o, const abi::FunctionCode& fc) { return o < fc.bodyOffset; });
+    if (f == begin || wasmOffset >= std::prev(f)->bodyEnd) return UINT32_MAX;
+    return importedFuncs_ + uint32_t(std::prev(f) - begin);
+  };
+  std::vector<WasmFrame> frames;
+  for (uint32_t s = site; s != abi::kNoSite; s = map->sites[s].inlinedAt) {
+    uint32_t wasmOffset = map->sites[s].wasmOffset;
+    uint32_t function = functionAt(wasmOffset);
+    if (function == UINT32_MAX) break;
+    // A function's body start: somewhere in it (abi::CodeSite).
+    if (map->functions[function - importedFuncs_].bodyOffset == wasmOffset) wasmOffset = 0;
+    frames.push_back({function, wasmOffset});
+  }
+  // The outermost frame is the function the code belongs to.
+  if (frames.empty() || frames.back().funcIndex != physical) frames.push_back({physical, 0});
+  return frames;
+}
+
+std::string Module::functionName(uint32_t funcIndex) const {
+  if (funcIndex < importedFuncs_ || funcIndex - importedFuncs_ >= desc_->functions.count) return {};
+  if (const char* name = desc_->functions[funcIndex - importedFuncs_].name)
+    return name[0] == '$' ? name + 1 : name;
+  // No name in the name section: the name it is exported under, if any.
+  for (const abi::ExportDesc& e : desc_->exports)
+    if (e.kind == uint8_t(abi::ExternKind::Func) && e.index == funcIndex)
+      return std::string(e.name.view());
+  return {};
+}
+
+std::shared_ptr<const Module> Module::containing(uintptr_t pc) {
+  std::lock_guard lock(gModulesMutex);
+  for (const auto& [raw, weak] : gModules)
+    if (std::shared_ptr<const Module> m = weak.lock(); m && m->inCode(reinterpret_cast<void*>(pc)))
+      return m;
+  return nullptr;
 }
 
 bool Module::inCode(const void* address) const {
@@ -287,12 +445,23 @@ Expected<std::shared_ptr<Module>> Module::check(std::shared_ptr<Module> module) 
   if (d.startFunction >= 0 && uint64_t(d.startFunction) >= nFuncs)
     return malformed("start function out of range");
 
+  if (std::string problem = module->checkCodeMap(); !problem.empty()) return malformed(problem);
+
   for (uint64_t i = 0; i < d.types.count; ++i)
     offerThunk(module->typeIds_[i], d.types[i].thunk, module.get());
+  {
+    std::lock_guard lock(gModulesMutex);
+    gModules.push_back({module.get(), module});
+    module->registered_ = true;
+  }
   return module;
 }
 
 Module::~Module() {
+  if (registered_) {
+    std::lock_guard lock(gModulesMutex);
+    std::erase_if(gModules, [this](const auto& entry) { return entry.first == this; });
+  }
   withdrawThunks(this);
   for (int slot : codeRangeSlots_)
     detail::unregisterCodeRange(slot);

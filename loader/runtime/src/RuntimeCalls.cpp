@@ -25,8 +25,11 @@ TableObject& tableOf(abi::VMContext* vmctx, uint32_t index) {
   return *t;
 }
 
-__attribute__((noreturn)) void rtTrap(abi::VMContext*, uint32_t code) {
-  raiseTrap(abi::TrapCode(code));
+// Called by generated code from a trap block: its own frame (kept, since
+// it asks for its address) returns there; `site` says which instruction.
+__attribute__((noreturn, noinline)) void rtTrap(abi::VMContext*, uint32_t code, uint32_t site) {
+  detail::raiseTrapFrom(abi::TrapCode(code),
+                        reinterpret_cast<uintptr_t>(__builtin_frame_address(0)), site);
 }
 
 int32_t rtMemoryGrow(abi::VMContext* vmctx, uint32_t deltaPages) {

@@ -19,4 +19,9 @@ extern const abi::RuntimeCalls kRuntimeCalls;
 int registerCodeRange(uintptr_t start, uint64_t bytes);
 void unregisterCodeRange(int slot);
 
+// raiseTrap, its trace walked from `framePointer` (a frame of the caller's
+// own, whose return address leads towards generated code; Traps.cpp);
+// `site`: what generated code's trap call said (TrapTrace::firstSite).
+[[noreturn]] void raiseTrapFrom(abi::TrapCode code, uintptr_t framePointer, uint32_t site = 0);
+
 } // namespace faasm::runtime::detail

@@ -32,6 +32,16 @@
 //    (a bounds check generated code missed: a compiler bug the guard region
 //    contained) is a trap and is reported on stderr as well.
 //    SA_NODEFER keeps the mask unchanged, so sigsetjmp need not save it.
+//  - Before a trap unwinds, its generated frames are recorded (recordTrace):
+//    the fault handler starts from the faulting PC and %rbp, raiseTrap from
+//    its own frame. Generated code keeps frame pointers; the walk reads only
+//    words of this thread's runtime stack (each frame address checked to lie
+//    in it, strictly rising), copies PCs that lie in generated code into
+//    thread-local storage and never allocates, so it is safe in the handler.
+//    Host frames below the first generated one (a runtime call, a host
+//    function) are skipped when they keep frame pointers (the runtime and
+//    the host interface are built with them); the walk ends at the first
+//    frame above generated code. Symbolising is Backtrace.cpp's, later.
 // ---------------------------------------------------------------------------
 #include "faasm/runtime/Instance.h"
 #include "faasm/runtime/Invoke.h"
@@ -75,6 +85,10 @@ struct InvokeFrame {
 
 // Read by the signal handler: initial-exec TLS never allocates on access.
 __attribute__((tls_model("initial-exec"))) thread_local InvokeFrame* tlsTop = nullptr;
+__attribute__((tls_model("initial-exec"))) thread_local TrapTrace tlsTrace;
+// This thread's runtime stack, [low, high): where a trace's frames may lie.
+__attribute__((tls_model("initial-exec"))) thread_local uintptr_t tlsStackLow = 0;
+__attribute__((tls_model("initial-exec"))) thread_local uintptr_t tlsStackHigh = 0;
 
 // ----- address ranges (lock-free reads from the signal handler) -------------
 // Linear-memory reservations (faults there may be traps) and the executable
@@ -165,6 +179,8 @@ void ensureThreadStacks() {
     if (p == MAP_FAILED) fatal("cannot allocate the runtime stack");
     if (mprotect(p, guard, PROT_NONE) != 0) fatal("cannot protect the runtime stack guard");
     t.stack = static_cast<uint8_t*>(p);
+    tlsStackLow = reinterpret_cast<uintptr_t>(p) + guard;
+    tlsStackHigh = reinterpret_cast<uintptr_t>(p) + t.stackBytes;
   }
   if (!t.altStack) {
     stack_t old{};
@@ -200,8 +216,57 @@ void syncStackLimits(uintptr_t limit) {
   gWrittenLimit.store(limit, std::memory_order_release);
 }
 
+// ----- trap traces ----------------------------------------------------------------
+// Host frames a walk may skip before the first generated one (a runtime call
+// and raiseTrap, a host function and its boundary, a few frames of helpers).
+constexpr unsigned kMaxLeadingHostFrames = 16;
+// A bound on the walk itself: a stack of 8 MiB holds fewer frames.
+constexpr uint64_t kMaxWalk = 1u << 21;
+
+// `pc`: a PC already known to be where the trap happened (0: none); `fp`:
+// the frame to start from. See the banner.
+void recordTrace(uintptr_t pc, bool exact, uintptr_t fp) {
+  TrapTrace& t = tlsTrace;
+  t.count = 0;
+  t.total = 0;
+  t.firstIsExact = false;
+  t.firstSite = 0;
+  auto add = [&t](uintptr_t p) {
+    if (t.count < TrapTrace::kMaxFrames) t.pcs[t.count++] = p;
+    ++t.total;
+  };
+  if (pc && gCodeRanges.find(pc)) {
+    add(pc);
+    t.firstIsExact = exact;
+  }
+  const uintptr_t low = tlsStackLow, high = tlsStackHigh;
+  unsigned hostFrames = 0;
+  for (uint64_t step = 0; step < kMaxWalk; ++step) {
+    if (fp < low || high < 16 || fp > high - 16 || (fp & 7) != 0) break;
+    const uintptr_t* frame = reinterpret_cast<const uintptr_t*>(fp);
+    uintptr_t next = frame[0], ret = frame[1];
+    if (gCodeRanges.find(ret))
+      add(ret);
+    else if (t.total > 0 || ++hostFrames > kMaxLeadingHostFrames)
+      break; // above generated code (or none found)
+    if (next <= fp) break;
+    fp = next;
+  }
+}
+
 // ----- the fault handler -----------------------------------------------------------
 struct sigaction gOldSegv, gOldBus;
+
+uintptr_t faultingFramePointer(void* ucontext) {
+  auto* uc = static_cast<ucontext_t*>(ucontext);
+#if defined(__x86_64__)
+  return uintptr_t(uc->uc_mcontext.gregs[REG_RBP]);
+#elif defined(__aarch64__)
+  return uintptr_t(uc->uc_mcontext.regs[29]);
+#else
+#error "faultingFramePointer: unknown architecture"
+#endif
+}
 
 uintptr_t faultingPc(void* ucontext) {
   auto* uc = static_cast<ucontext_t*>(ucontext);
@@ -258,6 +323,7 @@ void faultHandler(int sig, siginfo_t* info, void* ucontext) {
           .hex(addr - memory->start.load(std::memory_order_relaxed))
           .add(": a bounds check was missed (compiler bug); the guard region made it a trap")
           .write();
+    recordTrace(pc, /*exact=*/true, faultingFramePointer(ucontext));
     top->trap = abi::TrapCode::MemoryOutOfBounds;
     siglongjmp(top->jmp, 1);
   }
@@ -460,11 +526,26 @@ bool insideInvoke() {
   return tlsTop != nullptr;
 }
 
-void raiseTrap(abi::TrapCode code) {
+namespace detail {
+
+void raiseTrapFrom(abi::TrapCode code, uintptr_t framePointer, uint32_t site) {
   InvokeFrame* top = tlsTop;
   if (!top) fatal("trap raised outside of any invoke");
+  recordTrace(0, false, framePointer);
+  tlsTrace.firstSite = site;
   top->trap = code;
   siglongjmp(top->jmp, 1);
+}
+
+} // namespace detail
+
+// Not inlined: its frame is where the walk starts.
+__attribute__((noinline)) void raiseTrap(abi::TrapCode code) {
+  detail::raiseTrapFrom(code, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+}
+
+const TrapTrace& lastTrapTrace() {
+  return tlsTrace;
 }
 
 void exitGuest(int32_t code) {

@@ -147,3 +147,97 @@ TEST_CASE("instances of one module share the type ids and are independent") {
   CHECK(callI32(*a, "load8", {i32(100)}) == 9);
   CHECK(callI32(*b, "load8", {i32(100)}) == 0);
 }
+
+namespace {
+
+// A descriptor in this executable whose one function is codeMapTarget, with
+// the code map `map`.
+extern "C" __attribute__((noinline)) int codeMapTarget(int x) {
+  return x * 3 + 1;
+}
+
+rt::Expected<std::shared_ptr<rt::Module>> withCodeMap(const abi::CodeMap* map) {
+  static const abi::FuncTypeDesc types[] = {{":i", anyThunk}};
+  static const abi::FuncDesc funcs[] = {
+      {reinterpret_cast<const void*>(&codeMapTarget), "$f", 0, 0}};
+  static abi::ModuleDescriptor d{};
+  d.magic = abi::kMagic;
+  d.abiVersion = abi::kAbiVersion;
+  d.boundsMode = uint32_t(abi::BoundsMode::Guard);
+  d.startFunction = -1;
+  d.types = {types, 1};
+  d.functions = {funcs, 1};
+  d.codeMap = map;
+  return rt::Module::fromDescriptor(&d, "code-map");
+}
+
+} // namespace
+
+TEST_CASE("a code map says which wasm frames native code stands for") {
+  // Code [0, 4) is the instruction at 0x20; [4, 8) that at 0x30 inlined at
+  // the call at 0x24 (its function's body is [0x2e, 0x40): another function,
+  // which this module does not define: only the physical one is named).
+  static const abi::FunctionCode functions[] = {{8, 0, 2, 0x10, 0x2e, 0}};
+  static const abi::CodeLocation locations[] = {{0, 0}, {4, 2}};
+  static const abi::CodeSite sites[] = {{0x20, abi::kNoSite}, {0x24, abi::kNoSite}, {0x22, 1}};
+  static const abi::CodeMap map = {{functions, 1}, {locations, 2}, {sites, 3}};
+  auto m = withCodeMap(&map);
+  REQUIRE(m.ok());
+  auto start = reinterpret_cast<uintptr_t>(&codeMapTarget);
+  auto at0 = m.value()->locate(start + 1);
+  REQUIRE(at0.size() == 1);
+  CHECK(at0[0].funcIndex == 0);
+  CHECK(at0[0].wasmOffset == 0x20);
+  auto at5 = m.value()->locate(start + 5);
+  REQUIRE(at5.size() == 2);
+  CHECK(at5[0].wasmOffset == 0x22);
+  CHECK(at5[1].wasmOffset == 0x24);
+  CHECK(m.value()->locate(start + 8).empty());
+  CHECK(m.value()->functionName(0) == "f");
+  CHECK(rt::Module::containing(start + 1) != nullptr);
+}
+
+TEST_CASE("a code map that does not fit its module is refused, in one sentence") {
+  static const abi::CodeLocation ordered[] = {{0, abi::kNoSite}, {4, 0}};
+  static const abi::CodeLocation unordered[] = {{4, abi::kNoSite}, {2, 0}};
+  static const abi::CodeSite site[] = {{0x20, abi::kNoSite}};
+  static const abi::CodeSite looped[] = {{0x20, 0}};
+  static const abi::FunctionCode good[] = {{8, 0, 2, 0x10, 0x2e, 0}};
+  static const abi::FunctionCode tooMany[] = {{8, 1, 2, 0x10, 0x2e, 0}};
+  static const abi::FunctionCode pastCode[] = {{2, 0, 2, 0x10, 0x2e, 0}};
+  static const abi::FunctionCode backwards[] = {{8, 0, 2, 0x2e, 0x10, 0}};
+  struct Case {
+    const char* what;
+    abi::CodeMap map;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"another function count",
+       {{good, 0}, {ordered, 2}, {site, 1}},
+       "its code map has 0 functions for 1"},
+      {"locations past the table",
+       {{tooMany, 1}, {ordered, 2}, {site, 1}},
+       "code map of function 0: its locations lie outside the table"},
+      {"locations out of order",
+       {{good, 1}, {unordered, 2}, {site, 1}},
+       "code map of function 0: its locations are out of order or outside its code"},
+      {"a location past the code",
+       {{pastCode, 1}, {ordered, 2}, {site, 1}},
+       "code map of function 0: its locations are out of order or outside its code"},
+      {"a location naming no site",
+       {{good, 1}, {ordered, 2}, {site, 0}},
+       "code map of function 0: a location names no site"},
+      {"a body ending before it starts",
+       {{backwards, 1}, {ordered, 2}, {site, 1}},
+       "code map of function 0: its body's range is out of order"},
+      {"a site inlined at itself",
+       {{good, 1}, {ordered, 2}, {looped, 1}},
+       "code map: site 0 is inlined at a later site"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    auto m = withCodeMap(&c.map);
+    REQUIRE(!m.ok());
+    CHECK(m.error().message == std::string("malformed module descriptor: ") + c.message);
+  }
+}

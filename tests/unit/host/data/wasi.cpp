@@ -18,7 +18,7 @@ void start(VMContext* vm) {
   callFunc<int32_t>(vm, 6, int32_t(1), int32_t(0), int32_t(1), int32_t(8));
 }
 void unreachable(VMContext* vm) {
-  vm->rt->trap(vm, uint32_t(TrapCode::Unreachable));
+  vm->rt->trap(vm, uint32_t(TrapCode::Unreachable), 0);
 }
 
 constexpr FuncTypeDesc kTypes[] = {

@@ -9,7 +9,7 @@ int32_t answer(VMContext*) {
   return 42;
 }
 void trapNow(VMContext* vm) {
-  vm->rt->trap(vm, uint32_t(TrapCode::Unreachable));
+  vm->rt->trap(vm, uint32_t(TrapCode::Unreachable), 0);
 }
 constexpr FuncTypeDesc kTypes[] = {{":i", Thunk<int32_t>::thunk}, {":", Thunk<void>::thunk}};
 const FuncDesc kFuncs[] = {{reinterpret_cast<const void*>(&answer), "answer", 0, 0},

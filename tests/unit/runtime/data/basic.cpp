@@ -11,7 +11,7 @@ namespace {
 constexpr BoundsMode kMode = BoundsMode::Explicit;
 // Explicit mode: generated code compares every access with memorySize.
 inline void check(VMContext* vm, uint64_t addr, uint64_t size) {
-  if (addr + size > vm->memorySize) vm->rt->trap(vm, uint32_t(TrapCode::MemoryOutOfBounds));
+  if (addr + size > vm->memorySize) vm->rt->trap(vm, uint32_t(TrapCode::MemoryOutOfBounds), 0);
 }
 #else
 constexpr BoundsMode kMode = BoundsMode::Guard;
@@ -62,23 +62,24 @@ void exitWith(VMContext* vm, int32_t code) {
   callFunc<void>(vm, 1, code);
 }
 void unreachable(VMContext* vm) {
-  vm->rt->trap(vm, uint32_t(TrapCode::Unreachable));
+  vm->rt->trap(vm, uint32_t(TrapCode::Unreachable), 0);
 }
 int32_t recurse(VMContext* vm, int32_t n) {
   volatile char pad[512];
   pad[0] = char(n);
   if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < vm->stackLimit)
-    vm->rt->trap(vm, uint32_t(TrapCode::StackExhausted));
+    vm->rt->trap(vm, uint32_t(TrapCode::StackExhausted), 0);
   if (n <= 0) return 0;
   pad[1] = char(recurse(vm, n - 1)); // keeps the frame live across the call
   return (pad[0] == char(n) ? n : -1);
 }
 int32_t callIndirect(VMContext* vm, int32_t elem, int32_t x) {
   Table* t = vm->tables[0];
-  if (uint32_t(elem) >= t->size) vm->rt->trap(vm, uint32_t(TrapCode::UndefinedElement));
+  if (uint32_t(elem) >= t->size) vm->rt->trap(vm, uint32_t(TrapCode::UndefinedElement), 0);
   auto* f = static_cast<FuncRef*>(t->elements[elem]);
-  if (!f) vm->rt->trap(vm, uint32_t(TrapCode::UninitializedElement));
-  if (f->typeId != vm->typeIds[1]) vm->rt->trap(vm, uint32_t(TrapCode::IndirectCallTypeMismatch));
+  if (!f) vm->rt->trap(vm, uint32_t(TrapCode::UninitializedElement), 0);
+  if (f->typeId != vm->typeIds[1])
+    vm->rt->trap(vm, uint32_t(TrapCode::IndirectCallTypeMismatch), 0);
   return reinterpret_cast<int32_t (*)(VMContext*, int32_t)>(const_cast<void*>(f->code))(f->vmctx,
                                                                                         x);
 }
@@ -121,7 +122,7 @@ int32_t getGlobal(VMContext* vm) {
   return v;
 }
 void trapWith(VMContext* vm, int32_t code) {
-  vm->rt->trap(vm, uint32_t(code));
+  vm->rt->trap(vm, uint32_t(code), 0);
 }
 // No bounds check in either mode: what explicit-mode code would do if the
 // compiler had dropped a check (the guard region past the memory stops it).

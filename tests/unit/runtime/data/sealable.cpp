@@ -84,4 +84,5 @@ extern "C" __attribute__((
     .elemSegments = {nullptr, 0},
     .sourceName = "sealable",
     .dylink = nullptr,
+    .codeMap = nullptr,
 };

@@ -21,6 +21,9 @@ struct CompileOptions {
   // If set, also write the LLVM IR as code generation receives it (after the
   // optimiser and the lowering of bounds checks) there (one partition).
   std::string optimisedIrOutputPath;
+  // If set, also write a listing of the code map (which wasm instructions
+  // native code is attributed to, CodeMap.h) there.
+  std::string codeMapOutputPath;
   unsigned threads = 0; // functions compiled in parallel on this many threads; 0: one per core
 };
 

@@ -12,11 +12,15 @@
 //  - A function with no result returns void, with one result returns it, with
 //    two to eight returns an LLVM literal struct of them, and with more takes
 //    one more parameter after the wasm ones, a pointer to one Value slot per
-//    result, writes the results there and returns void (ABI 3: a long struct
+//    result, writes the results there and returns void (ABI 4: a long struct
 //    return costs the optimiser time cubic in its length). Only generated
 //    code calls such functions directly; the host always goes through a thunk.
 //  - Host functions (imports the runtime provides) follow the same convention
 //    and receive the importing instance's VMContext*.
+//  - It keeps a frame pointer (%rbp holds the address of the saved %rbp of
+//    its caller, with its return address above), so the runtime can walk the
+//    generated frames of a trap (ModuleDescriptor::codeMap says where each
+//    return address came from).
 #pragma once
 
 #include <cstddef>
@@ -26,7 +30,10 @@
 namespace faasm::abi {
 
 inline constexpr uint32_t kMagic = 0x4d534146; // "FASM" little-endian
-inline constexpr uint32_t kAbiVersion = 3;
+// 4: results in memory and the code map with frame pointers together. Each
+// came first on a branch of its own as "3", so an artefact of either 3 lacks
+// half of 4 and is refused like any other version.
+inline constexpr uint32_t kAbiVersion = 4;
 inline constexpr uint64_t kWasmPageSize = 65536;
 // Bytes `length` occupies in linear memory when given whole wasm pages.
 inline constexpr uint64_t roundUpToWasmPages(uint64_t length) {
@@ -164,8 +171,10 @@ struct VMContext;
 // Calls generated code makes into the runtime for the operations that are not
 // worth inlining. Every one of them traps (never returns) on a spec trap.
 struct RuntimeCalls {
+  // `site`: 1 + the index in the module's code map of the trapping
+  // instruction's site (the code map's sites, below), 0 if not known.
   // (GNU attribute: clang accepts noreturn on a pointer only in this form.)
-  void (*trap)(VMContext*, uint32_t code) __attribute__((noreturn));
+  void (*trap)(VMContext*, uint32_t code, uint32_t site) __attribute__((noreturn));
   // Returns the old size in pages, or -1 if the memory cannot grow that far.
   int32_t (*memoryGrow)(VMContext*, uint32_t deltaPages);
   void (*memoryInit)(VMContext*, uint32_t segment, uint32_t dst, uint32_t src, uint32_t len);
@@ -355,6 +364,51 @@ struct DylinkDesc {
 };
 static_assert(sizeof(DylinkDesc) == 32);
 
+// ----- Code map: native code back to wasm, for traps that say where --------
+//
+// What the runtime needs to turn a trap's native PCs (the faulting or trap-
+// calling instruction, then each frame's return address) into wasm frames:
+// for each defined function the size of its code and its locations, sorted
+// by native offset, each valid up to the next (or the function's end). A
+// location names a site: the wasm instruction the code came from, by its
+// byte offset in the module file (as wasm-objdump -d prints it), and, for
+// code the optimiser inlined from another function, the site of the call it
+// was inlined at. So one PC can stand for several wasm frames. A site whose
+// offset is a function's bodyOffset (its local declarations, no
+// instruction) stands for that function, the instruction not known (code
+// the optimiser merged from several places of it).
+inline constexpr uint32_t kNoSite = UINT32_MAX;
+
+struct CodeSite {
+  uint32_t wasmOffset; // byte offset of the instruction in the module file
+  uint32_t inlinedAt;  // the call site this code was inlined at, or kNoSite;
+                       // always a lower index (sites are interned inner-last)
+};
+static_assert(sizeof(CodeSite) == 8);
+
+struct CodeLocation {
+  uint32_t nativeOffset; // from the start of the function's code
+  uint32_t site;         // index in CodeMap::sites, or kNoSite (code of no instruction)
+};
+static_assert(sizeof(CodeLocation) == 8);
+
+struct FunctionCode {
+  uint32_t codeBytes;     // native code from FuncDesc::code on
+  uint32_t firstLocation; // its locations: CodeMap::locations[first, first + count)
+  uint32_t locationCount;
+  uint32_t bodyOffset; // its body in the module file: [bodyOffset, bodyEnd)
+  uint32_t bodyEnd;
+  uint32_t reserved;
+};
+static_assert(sizeof(FunctionCode) == 24);
+
+struct CodeMap {
+  Array<FunctionCode> functions; // one per ModuleDescriptor::functions, same order
+  Array<CodeLocation> locations;
+  Array<CodeSite> sites;
+};
+static_assert(sizeof(CodeMap) == 48);
+
 struct ModuleDescriptor {
   // These four fields keep their place in every ABI version, so the loader can
   // read them from an artefact of any version and say what is wrong.
@@ -375,6 +429,7 @@ struct ModuleDescriptor {
   Array<ElemSegmentDesc> elemSegments;
   const char* sourceName;   // the wasm file it was compiled from
   const DylinkDesc* dylink; // a side module's dylink.0, or null for a main module
+  const CodeMap* codeMap;   // null: none (a hand-made module), traps then say less
 };
 static_assert(offsetof(ModuleDescriptor, magic) == 0);
 static_assert(offsetof(ModuleDescriptor, abiVersion) == 4);
@@ -383,6 +438,7 @@ static_assert(offsetof(ModuleDescriptor, boundsMode) == 16);
 static_assert(offsetof(ModuleDescriptor, cpuFeatures) == 24);
 static_assert(offsetof(ModuleDescriptor, types) == 32);
 static_assert(offsetof(ModuleDescriptor, dylink) == 184);
-static_assert(sizeof(ModuleDescriptor) == 192);
+static_assert(offsetof(ModuleDescriptor, codeMap) == 192);
+static_assert(sizeof(ModuleDescriptor) == 200);
 
 } // namespace faasm::abi

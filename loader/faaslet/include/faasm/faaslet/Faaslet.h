@@ -108,6 +108,9 @@ struct CallResult {
   abi::TrapCode trap = abi::TrapCode::None; // None, Exit, or the trap
   int32_t returnCode = 0;                   // main's result or the exit code
   std::vector<uint8_t> output;              // what the guest passed to faasmSetOutput
+  // Where it trapped: runtime/Backtrace.h's lines ("  at f (func[3]) +0x2a\n"
+  // ...), at most protocol::kMaxBacktraceBytes; empty if unknown.
+  std::string backtrace;
   bool died = false;        // the Faaslet process ended without reporting (trap is HostError)
   bool memoryLimit = false; // ... because its memory limit was reached (died is set too)
   // Set when the scheduler ended the run because of one of its limits (the

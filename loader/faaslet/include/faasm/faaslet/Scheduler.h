@@ -78,6 +78,11 @@ struct SchedulerOptions {
   // Where chained functions come from: <functionsDir>/<name>.so. Empty: only
   // the functions added with addFunction() exist.
   std::string functionsDir;
+  // If set, finds a chained function's artefact instead (called once per
+  // function, with a name that is one path component): its path, or empty
+  // if there is no such function, with `error` saying why when there is
+  // more to say than that (logged). faasm-run compiles a <name>.wasm here.
+  std::function<std::string(const std::string& function, std::string& error)> findFunction;
   // The user every function of this scheduler belongs to: chained calls
   // stay within it.
   std::string user = api::kDefaultUser;

@@ -17,7 +17,11 @@ inline constexpr int kExitLoadError = 126; // load, link or usage problem, or ex
 inline constexpr int kExitTrap = 134;      // the guest trapped
 
 struct RunOptions {
-  std::string file;                     // the artefact (.so)
+  // The module: an artefact (.so), or a .wasm or .wat module, compiled
+  // through the cache (ArtefactCache.h) with `bounds` first.
+  std::string file;
+  abi::BoundsMode bounds = abi::BoundsMode::Guard;
+  bool noCache = false;                 // compile to a temporary file, removed after the run
   std::string user = api::kDefaultUser; // the user the function belongs to (state, chaining)
   std::vector<std::string> args;        // argv[1..] for the guest; for --invoke, the wasm arguments
   std::vector<std::string> env;         // "KEY=VALUE"
@@ -56,7 +60,9 @@ struct RunOptions {
   std::string stateRedis;
 };
 
-// Loads, instantiates with WASI and calls the export. Returns the process exit
+// Compiles the module if it is wasm (errors: "faasm-run: <file>: <problem>",
+// faasm-codegen's problem for an invalid module), then loads, instantiates
+// with WASI and calls the export. Returns the process exit
 // status: the guest's exit code (0..125), kExitTrap after printing
 // "trap: <message>" to stderr, or kExitLoadError after printing
 // "faasm-run: <file>: <problem>". An --invoke of a function with results

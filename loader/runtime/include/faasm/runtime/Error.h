@@ -18,6 +18,8 @@ struct Error {
   std::string message;
   abi::TrapCode trap = abi::TrapCode::None;
   int32_t exitCode = 0; // when trap == Exit (proc_exit in a start function)
+  // For a trap of guest code: where (Backtrace.h's lines), if known.
+  std::string backtrace;
 };
 
 // A value or an Error, in the spirit of llvm::Expected but without the
@@ -51,7 +53,9 @@ private:
 };
 
 inline Error makeError(std::string message) {
-  return Error{std::move(message)};
+  Error e;
+  e.message = std::move(message);
+  return e;
 }
 
 } // namespace faasm::runtime

@@ -58,6 +58,26 @@ abi::TrapCode invokePrepared(const PreparedCall& call, std::span<const abi::Valu
 // True while this thread is inside an invoke.
 bool insideInvoke();
 
+// Where the last trap of this thread happened, as native PCs of generated
+// code: pcs[0] the trapping instruction (firstIsExact: a faulting access) or
+// the return address of its call into the runtime, then each caller's return
+// address, innermost first. Recorded by the fault handler and raiseTrap,
+// which only walk frame pointers (generated code keeps them, abi/Abi.h) and
+// copy words: symbolising happens afterwards (Backtrace.h). Not recorded
+// for proc_exit. Valid after an invoke returned a trap, until the next trap.
+struct TrapTrace {
+  static constexpr uint32_t kMaxFrames = 64;
+  uintptr_t pcs[kMaxFrames] = {};
+  uint32_t count = 0; // pcs recorded
+  uint64_t total = 0; // generated-code frames found (more than count: a deep stack)
+  bool firstIsExact = false;
+  // Generated code's trap call names the trapping instruction (its site in
+  // the code map, plus 1; 0: not given): pcs[0] is then the shared trap
+  // block's, which stands for every instruction of its function and code.
+  uint32_t firstSite = 0;
+};
+const TrapTrace& lastTrapTrace();
+
 // The table generated code reaches through VMContext::rt.
 const abi::RuntimeCalls* runtimeCalls();
 

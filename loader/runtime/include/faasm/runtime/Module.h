@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -65,6 +66,26 @@ public:
   // Whether `address` lies in the module's executable segments.
   bool inCode(const void* address) const;
 
+  // Traps that say where (abi::CodeMap, checked by load()). A wasm frame:
+  // a function in the module's index space (imports first) and the byte
+  // offset of the instruction in the module file (0: not known).
+  struct WasmFrame {
+    uint32_t funcIndex;
+    uint32_t wasmOffset;
+  };
+  // The wasm frames native code at `pc` stands for, innermost first (more
+  // than one where the optimiser inlined calls); empty if `pc` lies in no
+  // function of the module or it has no code map. `pc` is an instruction's
+  // address: for a return address, pass the address before it. `site`
+  // (1 + a code map site), if not 0, says which instruction instead of the
+  // location of `pc` (a trap call's argument, TrapTrace::firstSite).
+  std::vector<WasmFrame> locate(uintptr_t pc, uint32_t site = 0) const;
+  // The function's name in the module's name section (without WABT's '$'),
+  // empty if it has none.
+  std::string functionName(uint32_t funcIndex) const;
+  // The live module whose code contains `pc`, if any.
+  static std::shared_ptr<const Module> containing(uintptr_t pc);
+
 private:
   Module() = default;
   static Expected<std::shared_ptr<Module>> check(std::shared_ptr<Module> module);
@@ -81,10 +102,32 @@ private:
   // becomes a trap only with the PC in generated code).
   std::vector<std::pair<uintptr_t, uint64_t>> codeRanges_;
   std::vector<int> codeRangeSlots_;
+  // Every loaded segment (load() only): what descriptor data may point into.
+  std::vector<std::pair<uintptr_t, uint64_t>> imageRanges_;
+  bool inImage(const void* address, uint64_t bytes) const;
+  std::string checkCodeMap() const;
+  // For locate(): defined functions by code address, built on first use.
+  mutable std::once_flag byAddressOnce_;
+  mutable std::vector<std::pair<uintptr_t, uint32_t>> byAddress_; // code start, defined index
+  bool registered_ = false;
   bool sealed_ = false;
   abi::Digest imageDigest_{};
   abi::Digest sourceDigest_{};
 };
+
+// What an artefact file is, by its seal: the SHA-256 of its image (its
+// build) and of the wasm it was compiled from.
+struct ArtefactIdentity {
+  abi::Digest imageDigest{};
+  abi::Digest sourceDigest{};
+};
+
+// The checks Module::load makes before it maps anything (the seal under this
+// platform's key, the shape of the ELF image), without loading: for a caller
+// that must know whether a file is a good artefact before it hands the path
+// on (faasm-run's compile cache). The file may change afterwards; load()
+// checks again.
+Expected<ArtefactIdentity> checkArtefact(const std::string& path);
 
 // Names of the CpuFeature bits in `features` this host lacks, comma-separated;
 // empty if it has them all. Unknown bits count as lacking ("bit 63").
