@@ -65,8 +65,8 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
     llvm::LLVMContext context;
     std::unique_ptr<llvm::Module> module;
     try {
-      module = translatePartition(context, *read.module, wasm, options, features,
-                                  partitions[index], read.dylink ? &*read.dylink : nullptr);
+      module = translatePartition(context, *read.module, wasm, options, features, partitions[index],
+                                  read.dylink ? &*read.dylink : nullptr);
     } catch (const UnsupportedError& error) {
       bool internal = error.message.find("internal error") != std::string::npos;
       results[index] = {false,
