@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
   app.add_option("--emit-ir-after-opt", optimisedIrOutput,
                  "also write the LLVM IR after optimisation, as code generation receives it "
                  "(bounds checks lowered to compares), to this file");
+  std::string loopReport;
+  app.add_option("--report-loops", loopReport,
+                 "write to this file (- for stderr), for each loop, whether it was versioned on "
+                 "bounds, which checks it keeps and why, and whether LLVM vectorised it");
   app.set_version_flag("--version", faasm::codegen::compilerVersion());
   try {
     app.parse(argc, argv);
@@ -93,6 +97,7 @@ int main(int argc, char** argv) {
   options.irOutputPath = irOutput;
   options.optimisedIrOutputPath = optimisedIrOutput;
   options.threads = threads;
+  options.loopReportPath = loopReport;
   faasm::codegen::CompileResult result =
       faasm::codegen::compileToSharedObject(bytes, options, output);
   if (!result.ok) return fail(input, result.message);

@@ -19,9 +19,12 @@ uint64_t targetCpuFeatures(const CompileOptions& options);
 // Optimises the module and emits an ELF object into `object`; if
 // `optimisedIr` is given, prints the module there as code generation receives
 // it. Returns an error message, empty on success.
+class LoopReport;
+
+// `loopReport`, if given, receives the loops' records (--report-loops).
 std::string emitObject(llvm::Module& module, const CompileOptions& options, uint64_t cpuFeatures,
                        llvm::SmallVectorImpl<char>& object,
-                       llvm::raw_ostream* optimisedIr = nullptr);
+                       llvm::raw_ostream* optimisedIr = nullptr, LoopReport* loopReport = nullptr);
 
 // Links the objects into one shared object and seals it (faasm/abi/Artefact.h:
 // its SHA-256, the source's, the MAC under `key`) at outputPath, atomically.

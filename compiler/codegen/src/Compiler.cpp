@@ -3,10 +3,13 @@
 #include "ArtefactSeal.h"
 #include "Backend.h"
 #include "EmitContext.h"
+#include "LoopReport.h"
 #include "WasmReader.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/Support/raw_ostream.h>
 #include <thread>
@@ -57,6 +60,8 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
   // to an object on its own thread. The WABT module is only read.
   std::vector<llvm::SmallVector<char, 0>> objects(partitions.size());
   std::vector<CompileResult> results(partitions.size());
+  bool reportLoops = !options.loopReportPath.empty();
+  std::vector<std::vector<LoopRecord>> loopRecords(partitions.size());
   auto compilePartition = [&](size_t index) {
     llvm::LLVMContext context;
     std::unique_ptr<llvm::Module> module;
@@ -81,10 +86,12 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
       optimisedIr = openIrFile(options.optimisedIrOutputPath, results[index]);
       if (!optimisedIr) return;
     }
-    if (std::string error =
-            emitObject(*module, options, features, objects[index], optimisedIr.get());
+    LoopReport loopReport;
+    if (std::string error = emitObject(*module, options, features, objects[index],
+                                       optimisedIr.get(), reportLoops ? &loopReport : nullptr);
         !error.empty())
       results[index] = {false, ErrorKind::Internal, error};
+    loopRecords[index] = loopReport.take();
   };
   std::vector<std::thread> workers;
   for (size_t i = 1; i < partitions.size(); ++i)
@@ -94,6 +101,22 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
     worker.join();
   for (const CompileResult& result : results)
     if (!result.ok) return result;
+  if (reportLoops) {
+    std::vector<LoopRecord> all;
+    for (auto& records : loopRecords)
+      std::move(records.begin(), records.end(), std::back_inserter(all));
+    std::string text = formatLoopReport(std::move(all));
+    if (options.loopReportPath == "-") {
+      std::fwrite(text.data(), 1, text.size(), stderr);
+    } else {
+      std::error_code error;
+      llvm::raw_fd_ostream out(options.loopReportPath, error);
+      if (error)
+        return {false, ErrorKind::Io,
+                "cannot write " + options.loopReportPath + ": " + error.message()};
+      out << text;
+    }
+  }
 
   if (std::string error = linkSharedObject(objects, outputPath, abi::Sha256::of(wasm), key);
       !error.empty())

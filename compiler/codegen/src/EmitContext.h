@@ -102,7 +102,9 @@ private:
   // EmitControl.cpp
   void emitExprList(const wabt::ExprList& exprs);
   void emitExpr(const wabt::Expr& expr);
-  void emitBlock(const wabt::Block& block, Frame::Kind kind);
+  // `offset`: where a `loop`'s body starts in the module (after its block
+  // type), which names its header when loops are reported.
+  void emitBlock(const wabt::Block& block, Frame::Kind kind, size_t offset = 0);
   void emitIf(const wabt::IfExpr& expr);
   void emitBranch(uint32_t depth);
   void emitBrIf(uint32_t depth);

@@ -6,6 +6,7 @@
 // instruction sequence is dead: emitExprList stops there, and a block's end is
 // reachable only if something branched to it or fell through into it.
 #include "EmitContext.h"
+#include "LoopReport.h"
 
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/IntrinsicsX86.h>
@@ -246,14 +247,17 @@ void FunctionEmitter::emitExprList(const wabt::ExprList& exprs) {
   }
 }
 
-void FunctionEmitter::emitBlock(const wabt::Block& block, Frame::Kind kind) {
+void FunctionEmitter::emitBlock(const wabt::Block& block, Frame::Kind kind, size_t offset) {
   const wabt::FuncSignature& sig = module.blockSignature(block.decl);
   size_t numParams = sig.param_types.size();
   Frame frame{kind, nullptr,         nullptr,          {},
               {},   sig.param_types, sig.result_types, stack.size() - numParams};
 
   if (kind == Frame::Loop) {
-    BasicBlock* header = newBlock("loop");
+    BasicBlock* header =
+        module.options.loopReportPath.empty()
+            ? newBlock("loop")
+            : BasicBlock::Create(module.ctx, kLoopBlockPrefix + std::to_string(offset), function);
     frame.branchTarget = header;
     frame.branchPhis = makePhis(header, sig.param_types);
     addIncoming(frame.branchPhis, numParams);
@@ -467,7 +471,8 @@ void FunctionEmitter::emitExpr(const wabt::Expr& expr) {
     markUnreachable();
     return;
   case ExprType::Block: return emitBlock(cast<wabt::BlockExpr>(&expr)->block, Frame::Block);
-  case ExprType::Loop: return emitBlock(cast<wabt::LoopExpr>(&expr)->block, Frame::Loop);
+  case ExprType::Loop:
+    return emitBlock(cast<wabt::LoopExpr>(&expr)->block, Frame::Loop, expr.loc.offset);
   case ExprType::If: return emitIf(*cast<wabt::IfExpr>(&expr));
   case ExprType::Br: return emitBranch(cast<wabt::BrExpr>(&expr)->var.index());
   case ExprType::BrIf: return emitBrIf(cast<wabt::BrIfExpr>(&expr)->var.index());
