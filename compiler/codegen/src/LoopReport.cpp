@@ -22,8 +22,7 @@ constexpr size_t kMaxRemainingShown = 12;
 int64_t wasmOffset(const Loop& loop) {
   int64_t best = -1;
   for (const BasicBlock* block : loop.blocks()) {
-    if (any_of(loop.getSubLoops(), [&](const Loop* sub) { return sub->contains(block); }))
-      continue;
+    if (any_of(loop.getSubLoops(), [&](const Loop* sub) { return sub->contains(block); })) continue;
     StringRef name = block->getName();
     uint64_t offset = 0;
     if (!name.consume_front(kLoopBlockPrefix) || name.consumeInteger(10, offset)) continue;
@@ -130,10 +129,13 @@ std::string formatLoopReport(std::vector<LoopRecord> records) {
       out += record.vectorised;
     else if (!record.vectoriserReason.empty())
       out += "not vectorised: " +
-             StringRef(record.vectoriserReason).trim().drop_front(
-                 StringRef(record.vectoriserReason).trim().starts_with("loop not vectorized: ")
-                     ? strlen("loop not vectorized: ")
-                     : 0).str();
+             StringRef(record.vectoriserReason)
+                 .trim()
+                 .drop_front(
+                     StringRef(record.vectoriserReason).trim().starts_with("loop not vectorized: ")
+                         ? strlen("loop not vectorized: ")
+                         : 0)
+                 .str();
     else
       out += "no remark (the loop was not given to it: removed, unrolled or merged before)";
     out += "\n";
@@ -145,8 +147,8 @@ std::string formatLoopReport(std::vector<LoopRecord> records) {
     for (size_t i = 0; i < record.remaining.size() && i < kMaxRemainingShown; ++i)
       out += "    " + record.remaining[i] + "\n";
     if (record.remaining.size() > kMaxRemainingShown)
-      out += "    ... and " + std::to_string(record.remaining.size() - kMaxRemainingShown) +
-             " more\n";
+      out +=
+          "    ... and " + std::to_string(record.remaining.size() - kMaxRemainingShown) + " more\n";
   }
   return out;
 }

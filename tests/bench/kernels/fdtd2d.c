@@ -66,8 +66,8 @@ int main(int argc, char** argv) {
   benchStop();
 
   reference(n, rex, rey, rhz, source);
-  int same = memcmp(ex, rex, bytes) == 0 && memcmp(ey, rey, bytes) == 0 &&
-             memcmp(hz, rhz, bytes) == 0;
+  int same =
+      memcmp(ex, rex, bytes) == 0 && memcmp(ey, rey, bytes) == 0 && memcmp(hz, rhz, bytes) == 0;
   double sum = 0;
   for (int i = 0; i < n; i++)
     for (int j = 0; j < n; j++)

@@ -68,5 +68,6 @@ int main(int argc, char** argv) {
       sum += g[i][j];
   char checksum[64];
   snprintf(checksum, sizeof checksum, "%.6e", sum);
-  return benchFinish(checksum, maxErr <= 1e-9 * (scale + 1), "Freivalds check: (AB)(CD)x != A(B(C(Dx)))");
+  return benchFinish(checksum, maxErr <= 1e-9 * (scale + 1),
+                     "Freivalds check: (AB)(CD)x != A(B(C(Dx)))");
 }
