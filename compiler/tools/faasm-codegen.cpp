@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
   app.add_option("--emit-code-map", codeMapOutput,
                  "also write a listing of the code map (the wasm instructions native code is "
                  "attributed to, which traps report) to this file");
+  std::string loopReport;
+  app.add_option("--report-loops", loopReport,
+                 "write to this file (- for stderr), for each loop, whether it was versioned on "
+                 "bounds, which checks it keeps and why, and whether LLVM vectorised it");
   app.set_version_flag("--version", faasm::codegen::compilerVersion());
   try {
     app.parse(argc, argv);
@@ -99,6 +103,7 @@ int main(int argc, char** argv) {
   options.optimisedIrOutputPath = optimisedIrOutput;
   options.codeMapOutputPath = codeMapOutput;
   options.threads = threads;
+  options.loopReportPath = loopReport;
   faasm::codegen::CompileResult result =
       faasm::codegen::compileToSharedObject(bytes, options, output);
   if (!result.ok) return fail(input, result.message);

@@ -2,6 +2,7 @@
 
 #include "ArtefactSeal.h"
 #include "BoundsVersioning.h"
+#include "LoopReport.h"
 
 #include <lld/Common/Driver.h>
 #include <llvm/IR/LegacyPassManager.h>
@@ -75,7 +76,7 @@ uint64_t targetCpuFeatures(const CompileOptions& options) {
 
 std::string emitObject(llvm::Module& module, const CompileOptions& options, uint64_t cpuFeatures,
                        llvm::SmallVectorImpl<char>& object, llvm::raw_ostream* optimisedIr,
-                       PartitionSites* sites) {
+                       PartitionSites* sites, LoopReport* loopReport) {
   initialiseTargets();
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
@@ -117,8 +118,8 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
     // Right before the loop vectoriser: loops whose accesses are proven in
     // bounds up front run without per-access checks, so it can vectorise them.
     passes.registerVectorizerStartEPCallback(
-        [&options](llvm::FunctionPassManager& functionPasses, llvm::OptimizationLevel) {
-          functionPasses.addPass(BoundsVersioningPass(options.bounds));
+        [&options, loopReport](llvm::FunctionPassManager& functionPasses, llvm::OptimizationLevel) {
+          functionPasses.addPass(BoundsVersioningPass(options.bounds, loopReport));
         });
     passes.registerModuleAnalyses(modules);
     passes.registerCGSCCAnalyses(sccs);
@@ -136,7 +137,15 @@ std::string emitObject(llvm::Module& module, const CompileOptions& options, uint
       pipeline = passes.buildPerModuleDefaultPipeline(
           options.optLevel == 2 ? llvm::OptimizationLevel::O2 : llvm::OptimizationLevel::O3);
     }
+    // The vectoriser's remarks, for the report; the context's own handler
+    // is put back before code generation.
+    std::unique_ptr<llvm::DiagnosticHandler> previous;
+    if (loopReport) {
+      previous = module.getContext().getDiagnosticHandler();
+      module.getContext().setDiagnosticHandler(LoopReport::handlerFor(*loopReport));
+    }
     pipeline.run(module, modules);
+    if (loopReport) module.getContext().setDiagnosticHandler(std::move(previous));
   }
 
   lowerBoundsChecks(module);

@@ -21,10 +21,14 @@ uint64_t targetCpuFeatures(const CompileOptions& options);
 // Optimises the module and emits an ELF object into `object`; if
 // `optimisedIr` is given, prints the module there as code generation receives
 // it; if `sites` is given, numbers the code's sites into it first
-// (CodeMap.h). Returns an error message, empty on success.
+// (CodeMap.h); `loopReport`, if given, receives the loops' records
+// (--report-loops). Returns an error message, empty on success.
+class LoopReport;
+
 std::string emitObject(llvm::Module& module, const CompileOptions& options, uint64_t cpuFeatures,
                        llvm::SmallVectorImpl<char>& object,
-                       llvm::raw_ostream* optimisedIr = nullptr, PartitionSites* sites = nullptr);
+                       llvm::raw_ostream* optimisedIr = nullptr, PartitionSites* sites = nullptr,
+                       LoopReport* loopReport = nullptr);
 
 // Links the objects into one shared object and seals it (faasm/abi/Artefact.h:
 // its SHA-256, the source's, the MAC under `key`) at outputPath, atomically.

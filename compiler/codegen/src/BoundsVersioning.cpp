@@ -65,7 +65,7 @@ PreservedAnalyses BoundsVersioningPass::run(Function& function, FunctionAnalysis
   auto& loops = analyses.getResult<LoopAnalysis>(function);
   auto& dominators = analyses.getResult<DominatorTreeAnalysis>(function);
   auto& scev = analyses.getResult<ScalarEvolutionAnalysis>(function);
-  bool changed = !loops.empty() && versionLoops(function, mode_, loops, dominators, scev);
+  bool changed = !loops.empty() && versionLoops(function, mode_, loops, dominators, scev, report_);
   if (changed) {
     analyses.invalidate(function, PreservedAnalyses::none());
   }

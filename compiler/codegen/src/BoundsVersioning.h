@@ -15,6 +15,8 @@
 
 namespace faasm::codegen {
 
+class LoopReport;
+
 // Explicit mode's bounds check, `trap if end > memorySize`, is emitted as a
 // call to this pure function until the versioning pass has seen it, so the
 // optimiser cannot rewrite the comparison into a shape the pass does not
@@ -30,11 +32,14 @@ void lowerBoundsChecks(llvm::Module& module);
 
 class BoundsVersioningPass : public llvm::PassInfoMixin<BoundsVersioningPass> {
 public:
-  explicit BoundsVersioningPass(abi::BoundsMode mode) : mode_(mode) {}
+  // `report`, if given, receives a record of every loop (--report-loops).
+  explicit BoundsVersioningPass(abi::BoundsMode mode, LoopReport* report = nullptr)
+      : mode_(mode), report_(report) {}
   llvm::PreservedAnalyses run(llvm::Function& function, llvm::FunctionAnalysisManager& analyses);
 
 private:
   abi::BoundsMode mode_;
+  LoopReport* report_;
 };
 
 } // namespace faasm::codegen

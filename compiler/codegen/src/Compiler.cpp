@@ -4,10 +4,13 @@
 #include "Backend.h"
 #include "CodeMap.h"
 #include "EmitContext.h"
+#include "LoopReport.h"
 #include "WasmReader.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/Support/raw_ostream.h>
 #include <thread>
@@ -61,6 +64,8 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
   std::vector<PartitionSites> sites(partitions.size(),
                                     PartitionSites{codeMap.bodyOffsets(), {}, {}});
   std::vector<CompileResult> results(partitions.size());
+  bool reportLoops = !options.loopReportPath.empty();
+  std::vector<std::vector<LoopRecord>> loopRecords(partitions.size());
   auto compilePartition = [&](size_t index) {
     llvm::LLVMContext context;
     std::unique_ptr<llvm::Module> module;
@@ -86,10 +91,13 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
       optimisedIr = openIrFile(options.optimisedIrOutputPath, results[index]);
       if (!optimisedIr) return;
     }
-    if (std::string error = emitObject(*module, options, features, objects[index],
-                                       optimisedIr.get(), &sites[index]);
+    LoopReport loopReport;
+    if (std::string error =
+            emitObject(*module, options, features, objects[index], optimisedIr.get(),
+                       &sites[index], reportLoops ? &loopReport : nullptr);
         !error.empty())
       results[index] = {false, ErrorKind::Internal, error};
+    loopRecords[index] = loopReport.take();
   };
   std::vector<std::thread> workers;
   for (size_t i = 1; i < partitions.size(); ++i)
@@ -99,6 +107,22 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
     worker.join();
   for (const CompileResult& result : results)
     if (!result.ok) return result;
+  if (reportLoops) {
+    std::vector<LoopRecord> all;
+    for (auto& records : loopRecords)
+      std::move(records.begin(), records.end(), std::back_inserter(all));
+    std::string text = formatLoopReport(std::move(all));
+    if (options.loopReportPath == "-") {
+      std::fwrite(text.data(), 1, text.size(), stderr);
+    } else {
+      std::error_code error;
+      llvm::raw_fd_ostream out(options.loopReportPath, error);
+      if (error)
+        return {false, ErrorKind::Io,
+                "cannot write " + options.loopReportPath + ": " + error.message()};
+      out << text;
+    }
+  }
 
   // The code map, from what code generation made of each partition.
   for (size_t i = 0; i < objects.size(); ++i)

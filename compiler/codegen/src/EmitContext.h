@@ -131,7 +131,9 @@ private:
   void emitBody();
   void finishFrame();
   void emitExpr(const wabt::Expr& expr);
-  void beginBlock(const wabt::Block& block, Frame::Kind kind);
+  // `offset`: where a `loop`'s body starts in the module (after its block
+  // type), which names its header when loops are reported.
+  void beginBlock(const wabt::Block& block, Frame::Kind kind, size_t offset = 0);
   void beginIf(const wabt::IfExpr& expr);
   void emitBranch(uint32_t depth);
   void emitBrIf(uint32_t depth);

@@ -8,6 +8,7 @@
 #include "CodeMap.h"
 #include "EmitContext.h"
 #include "WasmLimits.h"
+#include "LoopReport.h"
 
 #include <llvm/IR/DebugInfoMetadata.h>
 #include <llvm/IR/Intrinsics.h>
@@ -336,7 +337,7 @@ void FunctionEmitter::emitBody() {
   }
 }
 
-void FunctionEmitter::beginBlock(const wabt::Block& block, Frame::Kind kind) {
+void FunctionEmitter::beginBlock(const wabt::Block& block, Frame::Kind kind, size_t offset) {
   const wabt::FuncSignature& sig = module.blockSignature(block.decl);
   size_t numParams = sig.param_types.size();
   Frame frame{kind, nullptr,         nullptr,          {},
@@ -345,7 +346,10 @@ void FunctionEmitter::beginBlock(const wabt::Block& block, Frame::Kind kind) {
   frame.next = block.exprs.begin();
 
   if (kind == Frame::Loop) {
-    BasicBlock* header = newBlock("loop");
+    BasicBlock* header =
+        module.options.loopReportPath.empty()
+            ? newBlock("loop")
+            : BasicBlock::Create(module.ctx, kLoopBlockPrefix + std::to_string(offset), function);
     frame.branchTarget = header;
     frame.branchPhis = makePhis(header, sig.param_types);
     addIncoming(frame.branchPhis, numParams);
@@ -588,7 +592,8 @@ void FunctionEmitter::emitExpr(const wabt::Expr& expr) {
     markUnreachable();
     return;
   case ExprType::Block: return beginBlock(cast<wabt::BlockExpr>(&expr)->block, Frame::Block);
-  case ExprType::Loop: return beginBlock(cast<wabt::LoopExpr>(&expr)->block, Frame::Loop);
+  case ExprType::Loop:
+    return beginBlock(cast<wabt::LoopExpr>(&expr)->block, Frame::Loop, expr.loc.offset);
   case ExprType::If: return beginIf(*cast<wabt::IfExpr>(&expr));
   case ExprType::Br: return emitBranch(cast<wabt::BrExpr>(&expr)->var.index());
   case ExprType::BrIf: return emitBrIf(cast<wabt::BrIfExpr>(&expr)->var.index());

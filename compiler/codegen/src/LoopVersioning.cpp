@@ -42,6 +42,7 @@
 #include "BoundsVersioning.h"
 #include "CodeMap.h"
 #include "LoopCloning.h"
+#include "LoopReport.h"
 #include "NoAliasCopy.h"
 
 #include <llvm/ADT/DepthFirstIterator.h>
@@ -83,20 +84,29 @@ struct LoopPlan {
   bool keepUncovered = false;               // uncovered ones stay volatile (else: explicit checks)
   unsigned instructions = 0;
   AliasPlan aliasPlan; // the no-alias copy's, empty if there is none
+
+  // For --report-loops only: why the loop is not versioned, and each check
+  // or volatile access no check in front covers, with its reason.
+  std::string whyNot;
+  SmallVector<std::pair<Instruction*, std::string>, 8> uncoveredWhy;
 };
 
 class LoopVersioner {
 public:
   LoopVersioner(Function& f, abi::BoundsMode mode, LoopInfo& loops, DominatorTree& dominators,
-                ScalarEvolution& scev)
+                ScalarEvolution& scev, LoopReport* report)
       : function_(f), mode_(mode), loops_(loops), dominators_(dominators), scev_(scev),
-        proof_(f, scev), i64_(Type::getInt64Ty(f.getContext())) {}
+        proof_(f, scev), i64_(Type::getInt64Ty(f.getContext())), report_(report) {}
 
   bool run() {
     SmallVector<Loop*, 16> innermost;
     for (Loop* top : loops_)
-      for (Loop* loop : depth_first(top))
-        if (loop->isInnermost()) innermost.push_back(loop);
+      for (Loop* loop : depth_first(top)) {
+        if (loop->isInnermost())
+          innermost.push_back(loop);
+        else if (report_)
+          report_->add(*loop);
+      }
     bool changed = false;
     for (Loop* loop : innermost)
       changed |= version(*loop);
@@ -111,8 +121,13 @@ private:
   ScalarEvolution& scev_;
   BoundsProof proof_;
   IntegerType* i64_;
+  LoopReport* report_;
 
   bool version(Loop& loop);
+  bool decide(Loop& loop, LoopPlan& plan);
+  std::string whyUncovered(Instruction& inst, const SCEV* offset, uint64_t bytes, Loop& loop,
+                           const LoopPlan& plan);
+  void record(LoopRecord& entry, Loop& loop, const LoopPlan& plan, bool versioned, Loop* slow);
   bool putInSimplifiedForm(Loop& loop);
   void boundBackedges(Loop& loop, LoopPlan& plan);
   bool collectAccesses(Loop& loop, LoopPlan& plan);
@@ -187,19 +202,14 @@ private:
 
 // preheader -> (in bounds) the fast copy | the original loop, kept as it was.
 bool LoopVersioner::version(Loop& loop) {
-  if (!putInSimplifiedForm(loop)) return false;
+  LoopRecord* entry = report_ ? &report_->add(loop) : nullptr;
   LoopPlan plan;
-  plan.preheader = loop.getLoopPreheader();
-  boundBackedges(loop, plan);
-  if (!collectAccesses(loop, plan) || !worthVersioning(loop, plan)) return false;
-
+  if (!decide(loop, plan)) {
+    if (entry) record(*entry, loop, plan, false, nullptr);
+    return false;
+  }
   SCEVExpander expander(scev_, function_.getDataLayout(), "bounds");
   Instruction* insertAt = plan.preheader->getTerminator();
-  if (plan.uncovered.empty())
-    plan.aliasPlan =
-        planNoAliasCopy(proof_, scev_, plan.accesses, loop, plan.backedges64, plan.instructions);
-  if (!canExpandAliasPlan(plan.aliasPlan, expander, insertAt)) plan.aliasPlan.clear();
-  if (!canExpandChecks(loop, plan, expander, insertAt)) return false;
 
   // The checks, at the end of the preheader, from the SCEVs gathered before
   // anything changes.
@@ -214,10 +224,36 @@ bool LoopVersioner::version(Loop& loop) {
   Loop* slow =
       cloneBehind(loop, plan.preheader, inBounds, ".inbounds", ".checked", loops_, dominators_);
   keepScalar(*slow);
+  if (entry) record(*entry, loop, plan, true, slow);
   makeFastCopy(loop, plan, backedgeCount);
-  if (disjoint) makeNoAliasCopy(loop, plan.aliasPlan, disjoint, loops_, dominators_);
+  if (disjoint) {
+    Loop* overlapping = makeNoAliasCopy(loop, plan.aliasPlan, disjoint, loops_, dominators_);
+    if (entry) report_->noteCopy(overlapping->getHeader(), *entry, LoopCopy::Fallback);
+  }
   scev_.forgetLoop(&loop);
   return true;
+}
+
+// Everything version() needs to know before it changes anything; false (and
+// plan.whyNot) if the loop is left as it is.
+bool LoopVersioner::decide(Loop& loop, LoopPlan& plan) {
+  if (!putInSimplifiedForm(loop)) {
+    plan.whyNot = "not in simplified form (no single preheader or latch)";
+    return false;
+  }
+  plan.preheader = loop.getLoopPreheader();
+  boundBackedges(loop, plan);
+  if (!collectAccesses(loop, plan) || !worthVersioning(loop, plan)) return false;
+  SCEVExpander expander(scev_, function_.getDataLayout(), "bounds");
+  Instruction* insertAt = plan.preheader->getTerminator();
+  if (plan.uncovered.empty())
+    plan.aliasPlan =
+        planNoAliasCopy(proof_, scev_, plan.accesses, loop, plan.backedges64, plan.instructions);
+  if (!canExpandAliasPlan(plan.aliasPlan, expander, insertAt)) plan.aliasPlan.clear();
+  bool expandable = canExpandChecks(loop, plan, expander, insertAt);
+  expander.clear();
+  if (!expandable) plan.whyNot = "a value the check needs is not available in front of the loop";
+  return expandable;
 }
 
 // As the loop vectoriser does: put the loop in simplified, LCSSA form.
@@ -249,7 +285,11 @@ bool LoopVersioner::collectAccesses(Loop& loop, LoopPlan& plan) {
   bool guard = mode_ == abi::BoundsMode::Guard;
   for (BasicBlock* block : loop.blocks()) {
     for (Instruction& inst : *block) {
-      if (++plan.instructions > kMaxLoopInstructions) return false;
+      if (++plan.instructions > kMaxLoopInstructions) {
+        plan.whyNot = "more than " + std::to_string(kMaxLoopInstructions) +
+                      " instructions (left alone for compile time)";
+        return false;
+      }
       if (auto* call = dyn_cast<CallInst>(&inst)) {
         // Explicit mode's check: its first operand is the end of the access.
         Function* callee = call->getCalledFunction();
@@ -258,6 +298,8 @@ bool LoopVersioner::collectAccesses(Loop& loop, LoopPlan& plan) {
         if (end->getType() == i64_ &&
             proof_.coverAccess(end, 0, loop, plan.backedges64, plan.condition))
           plan.coveredChecks.push_back(call);
+        else if (report_)
+          plan.uncoveredWhy.push_back({call, whyUncovered(*call, end, 0, loop, plan)});
         continue;
       }
       Value* pointer = getLoadStorePointerOperand(&inst);
@@ -269,12 +311,19 @@ bool LoopVersioner::collectAccesses(Loop& loop, LoopPlan& plan) {
       if (offset)
         wide = proof_.coverAccess(offset, function_.getDataLayout().getTypeStoreSize(type), loop,
                                   plan.backedges64, plan.condition);
-      if (wide)
+      if (!wide && guard && isVolatile && report_)
+        plan.uncoveredWhy.push_back(
+            {&inst, whyUncovered(inst, offset, function_.getDataLayout().getTypeStoreSize(type),
+                                 loop, plan)});
+      if (wide) {
         plan.accesses.push_back({&inst, wide});
-      else if (guard && isVolatile && offset)
+      } else if (guard && isVolatile && offset) {
         plan.uncovered.push_back(&inst);
-      else if (guard && isVolatile)
-        return false; // an access whose offset is unknown cannot be checked
+      } else if (guard && isVolatile) {
+        plan.whyNot = "an access whose address is not an offset from the memory base (guard mode "
+                      "cannot check it)";
+        return false;
+      }
     }
   }
   return true;
@@ -282,7 +331,11 @@ bool LoopVersioner::collectAccesses(Loop& loop, LoopPlan& plan) {
 
 // Whether the fast copy repays the check in front of it; sets keepUncovered.
 bool LoopVersioner::worthVersioning(Loop& loop, LoopPlan& plan) {
-  if (plan.coveredChecks.empty() && plan.accesses.empty()) return false;
+  if (plan.coveredChecks.empty() && plan.accesses.empty()) {
+    plan.whyNot = plan.uncoveredWhy.empty() ? "no linear-memory access in the loop"
+                                            : "no access or check it could cover";
+    return false;
+  }
   // Guard mode: in the fast copy every access is an ordinary one, so those
   // not covered by the check get explicit mode's check instead (their trap
   // then orders them as volatility did).
@@ -306,7 +359,11 @@ bool LoopVersioner::worthVersioning(Loop& loop, LoopPlan& plan) {
     bool fixedStore = any_of(plan.accesses, [&](const Access& access) {
       return isa<StoreInst>(access.instruction) && scev_.isLoopInvariant(access.wideOffset, &loop);
     });
-    if (!fixedStore || plan.uncovered.size() >= plan.accesses.size()) return false;
+    if (!fixedStore || plan.uncovered.size() >= plan.accesses.size()) {
+      plan.whyNot = "guard mode: it stores, and accesses the check cannot cover would need "
+                    "explicit checks that cost more than the copy saves";
+      return false;
+    }
   }
   // A loop with more than one exit that stores to a fixed address every
   // time round without loading it again: a scanner keeping its cursor in
@@ -316,7 +373,11 @@ bool LoopVersioner::worthVersioning(Loop& loop, LoopPlan& plan) {
   // costs more than the fast copy saves: json ran 1.37-1.47x native with
   // it, 1.13-1.21x without in guard mode (explicit: 1.50-1.70x, 1.34x).
   // Loops of loads alone, such as a sort's scans, gain from it.
-  if (!loop.getExitingBlock() && storesFixedWithoutReload(plan.accesses, loop)) return false;
+  if (!loop.getExitingBlock() && storesFixedWithoutReload(plan.accesses, loop)) {
+    plan.whyNot = "several exits and a store to a fixed address (a scanner: too few iterations "
+                  "per entry to repay the check)";
+    return false;
+  }
   return true;
 }
 
@@ -422,11 +483,82 @@ void LoopVersioner::countLatchByIteration(Loop& loop, Value* backedgeCount,
   compare->eraseFromParent();
 }
 
+// Why an access or check of `loop` is not covered by the check in front.
+std::string LoopVersioner::whyUncovered(Instruction& inst, const SCEV* offset, uint64_t bytes,
+                                        Loop& loop, const LoopPlan& plan) {
+  std::string what;
+  raw_string_ostream out(what);
+  if (isa<CallInst>(inst))
+    out << "explicit check";
+  else
+    out << (isa<StoreInst>(inst) ? "store " : "load ") << *getLoadStoreType(&inst);
+  if (!offset) {
+    out << ": address not an offset from the memory base";
+    return what;
+  }
+  std::string text;
+  raw_string_ostream scevText(text);
+  scevText << *offset;
+  if (text.size() > 120) text = text.substr(0, 117) + "...";
+  out << " at " << text << ": ";
+  LoopCondition fresh;
+  if (!plan.backedges64 && !scev_.isLoopInvariant(offset, &loop))
+    out << "the loop's trip count has no bound scalar evolution can compute";
+  else if (proof_.coverAccess(offset, bytes, loop, plan.backedges64, fresh))
+    out << "the check in front would exceed its limit of conditions";
+  else
+    out << "not a sum of loop-invariant terms and affine recurrences of this loop";
+  return what;
+}
+
+void LoopVersioner::record(LoopRecord& entry, Loop& loop, const LoopPlan& plan, bool versioned,
+                           Loop* slow) {
+  bool guard = mode_ == abi::BoundsMode::Guard;
+  if (!versioned) {
+    entry.versioning = "not versioned: " + plan.whyNot;
+    // Every check, or every volatile access, stays.
+    for (BasicBlock* block : loop.blocks())
+      for (Instruction& inst : *block) {
+        auto* call = dyn_cast<CallInst>(&inst);
+        bool check = call && call->getCalledFunction() &&
+                     call->getCalledFunction()->getName() == kBoundsCheckFunction;
+        bool isVolatile = getLoadStorePointerOperand(&inst) && inst.isVolatile();
+        if (!(guard ? isVolatile : check)) continue;
+        auto known =
+            find_if(plan.uncoveredWhy, [&](const auto& why) { return why.first == &inst; });
+        if (known != plan.uncoveredWhy.end()) {
+          entry.remaining.push_back(known->second);
+        } else {
+          std::string what;
+          raw_string_ostream out(what);
+          if (check)
+            out << "explicit check";
+          else
+            out << (isa<StoreInst>(inst) ? "store " : "load ") << *getLoadStoreType(&inst)
+                << " (volatile)";
+          entry.remaining.push_back(what + ": covered, but the loop is not versioned");
+        }
+      }
+    return;
+  }
+  entry.versioning = "versioned: " + std::to_string(plan.accesses.size()) + " accesses and " +
+                     std::to_string(plan.coveredChecks.size()) +
+                     " checks proven in bounds by one check in front";
+  if (!plan.aliasPlan.empty())
+    entry.versioning += ", with a no-alias copy (" + std::to_string(plan.aliasPlan.size()) +
+                        " groups checked apart)";
+  for (const auto& [inst, why] : plan.uncoveredWhy)
+    entry.remaining.push_back(why + (!guard               ? ""
+                                     : plan.keepUncovered ? " (stays volatile)"
+                                                          : " (explicit check added)"));
+  if (slow) report_->noteCopy(slow->getHeader(), entry, LoopCopy::Fallback);
+}
+
 } // namespace
 
 bool versionLoops(Function& function, abi::BoundsMode mode, LoopInfo& loops,
-                  DominatorTree& dominators, ScalarEvolution& scev) {
-  return LoopVersioner(function, mode, loops, dominators, scev).run();
+                  DominatorTree& dominators, ScalarEvolution& scev, LoopReport* report) {
+  return LoopVersioner(function, mode, loops, dominators, scev, report).run();
 }
 
 } // namespace faasm::codegen

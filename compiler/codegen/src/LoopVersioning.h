@@ -14,10 +14,14 @@
 
 namespace faasm::codegen {
 
+class LoopReport;
+
 // Versions every innermost loop of `function` it can and finds worth it.
 // Returns whether anything changed. Keeps `loops` and `dominators` up to
 // date while it works; the caller recomputes any other analysis.
+// `report`, if given, gets a record of every loop: what was decided and why.
 bool versionLoops(llvm::Function& function, abi::BoundsMode mode, llvm::LoopInfo& loops,
-                  llvm::DominatorTree& dominators, llvm::ScalarEvolution& scev);
+                  llvm::DominatorTree& dominators, llvm::ScalarEvolution& scev,
+                  LoopReport* report = nullptr);
 
 } // namespace faasm::codegen

@@ -138,12 +138,12 @@ Value* emitDisjointCheck(ArrayRef<AliasGroup> plan, SCEVExpander& expander, IRBu
   return disjoint;
 }
 
-void makeNoAliasCopy(Loop& loop, ArrayRef<AliasGroup> plan, Value* disjoint, LoopInfo& loops,
-                     DominatorTree& dominators) {
+Loop* makeNoAliasCopy(Loop& loop, ArrayRef<AliasGroup> plan, Value* disjoint, LoopInfo& loops,
+                      DominatorTree& dominators) {
   LLVMContext& ctx = loop.getHeader()->getContext();
   // fast copy -> (disjoint) this loop, tagged | an untagged copy.
-  cloneBehind(loop, loop.getLoopPreheader(), disjoint, ".disjoint", ".overlapping", loops,
-              dominators);
+  Loop* overlapping = cloneBehind(loop, loop.getLoopPreheader(), disjoint, ".disjoint",
+                                  ".overlapping", loops, dominators);
   MDBuilder scopes(ctx);
   MDNode* domain = scopes.createAnonymousAliasScopeDomain("faasm.bounds");
   SmallVector<MDNode*, kMaxAliasGroups> scope;
@@ -158,6 +158,7 @@ void makeNoAliasCopy(Loop& loop, ArrayRef<AliasGroup> plan, Value* disjoint, Loo
       inst->setMetadata(LLVMContext::MD_noalias, MDNode::get(ctx, apart));
     }
   }
+  return overlapping;
 }
 
 } // namespace faasm::codegen

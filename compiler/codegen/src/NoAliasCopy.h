@@ -51,8 +51,10 @@ llvm::Value* emitDisjointCheck(llvm::ArrayRef<AliasGroup> plan, llvm::SCEVExpand
                                llvm::IRBuilder<>& builder, llvm::Instruction* insertAt);
 
 // `loop` (the fast copy) runs when `disjoint` holds, its accesses tagged
-// with the plan's scopes; a copy of it without the tags runs otherwise.
-void makeNoAliasCopy(llvm::Loop& loop, llvm::ArrayRef<AliasGroup> plan, llvm::Value* disjoint,
-                     llvm::LoopInfo& loops, llvm::DominatorTree& dominators);
+// with the plan's scopes; a copy of it without the tags, which is returned,
+// runs otherwise.
+llvm::Loop* makeNoAliasCopy(llvm::Loop& loop, llvm::ArrayRef<AliasGroup> plan,
+                            llvm::Value* disjoint, llvm::LoopInfo& loops,
+                            llvm::DominatorTree& dominators);
 
 } // namespace faasm::codegen

@@ -49,6 +49,12 @@ KERNELS = [
     ("conv2d", "conv2d.c", True, "2D convolution layer, float"),
     ("mlp_eigen", "mlp_eigen.cpp", True, "MLP forward pass with Eigen (C++)"),
     ("wordfreq", "wordfreq.cpp", False, "word counts, std::unordered_map<std::string> (C++)"),
+    ("heat3d", "heat3d.c", False, "3-D 7-point stencil, two arrays alternating"),
+    ("stencil2d", "stencil2d.c", False, "2-D 5-point stencil, two arrays alternating"),
+    ("fdtd2d", "fdtd2d.c", False, "2-D FDTD, three fields"),
+    ("matchain", "matchain.c", False, "chain of three matrix products, i-j-k"),
+    ("syrk", "syrk.c", False, "symmetric rank-k and rank-2k updates"),
+    ("doitgen", "doitgen.c", False, "batched matrix-vector products"),
 ]
 
 PEERS = ["native", "guard", "explicit", "v8", "wasm2c"]

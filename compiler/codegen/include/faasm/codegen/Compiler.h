@@ -25,6 +25,10 @@ struct CompileOptions {
   // native code is attributed to, CodeMap.h) there.
   std::string codeMapOutputPath;
   unsigned threads = 0; // functions compiled in parallel on this many threads; 0: one per core
+  // If set, write there ("-": stderr) for each loop whether it was versioned
+  // on bounds, which checks it keeps and why, and whether LLVM vectorised it
+  // (docs/Compiler.md, "Reporting loops"). Does not change the code.
+  std::string loopReportPath;
 };
 
 enum class ErrorKind {
