@@ -93,8 +93,8 @@ CompileResult compileToSharedObject(std::span<const uint8_t> wasm, const Compile
     }
     LoopReport loopReport;
     if (std::string error =
-            emitObject(*module, options, features, objects[index], optimisedIr.get(),
-                       &sites[index], reportLoops ? &loopReport : nullptr);
+            emitObject(*module, options, features, objects[index], optimisedIr.get(), &sites[index],
+                       reportLoops ? &loopReport : nullptr);
         !error.empty())
       results[index] = {false, ErrorKind::Internal, error};
     loopRecords[index] = loopReport.take();

@@ -7,8 +7,8 @@
 // reachable only if something branched to it or fell through into it.
 #include "CodeMap.h"
 #include "EmitContext.h"
-#include "WasmLimits.h"
 #include "LoopReport.h"
+#include "WasmLimits.h"
 
 #include <llvm/IR/DebugInfoMetadata.h>
 #include <llvm/IR/Intrinsics.h>
