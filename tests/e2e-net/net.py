@@ -9,8 +9,9 @@ when it cannot run here.
             sendto (never a hang)
   peers     with --net (root: its own namespace, a veth pair to the host):
             a TCP echo and a UDP round trip with servers this driver runs on
-            the host, reached through the host's end of the pair, poll over
-            two sockets, socket options
+            the host, reached through the host's end of the pair, an HTTP GET
+            of a web server this driver runs (http.server), poll over two
+            sockets, socket options
   serve     with --net: the guest listens and accepts a connection from
             this driver; the veth pair is gone when faasm-run ends
   isolation with --net and nothing allowed: the host's own addresses and the
@@ -144,6 +145,35 @@ class EchoServers:
             self.udp.sendto(data, peer)
 
 
+class WebServer:
+    """An HTTP/1.1 server on every host address: GET /greet/NAME answers
+    "hello NAME" with its length, anything else 404."""
+
+    def __init__(self):
+        import http.server
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                if self.path.startswith("/greet/"):
+                    code, body = 200, f"hello {self.path[len('/greet/'):]}".encode()
+                else:
+                    code, body = 404, b"no such page"
+                self.send_response(code)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("0.0.0.0", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 def host_target(args):
     return "gateway"
 
@@ -175,6 +205,11 @@ def cmd_peers(args):
     run_guest(args, so, ["udp-echo", host, port], net_flags(args))
     if servers.udp_seen != 1:
         fail(f"udp-echo: the server saw {servers.udp_seen} datagrams, not 1")
+    web = WebServer()
+    out, _ = run_guest(args, so, ["http-get", host, str(web.port), "/greet/faaslet"],
+                       net_flags(args))
+    if "status 200\nbody hello faaslet\n" not in out:
+        fail(f"http-get: the guest did not get the server's page: {out!r}")
     run_guest(args, so, ["poll2", host, port], net_flags(args))
     run_guest(args, so, ["options"], net_flags(args))
 

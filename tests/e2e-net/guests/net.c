@@ -3,6 +3,7 @@
 // line per check, "ok ..." or "FAIL ...", and exits 0 only if all passed:
 //   tcp-echo HOST PORT       connect, send a line, read the echo, peer name
 //   udp-echo HOST PORT       sendto/recvfrom a datagram to the host's echo
+//   http-get HOST PORT PATH  an HTTP/1.1 GET: prints the status and the body
 //   poll2 HOST PORT          two connections to the echo server; only the
 //                            one written to becomes readable
 //   resolve                  getaddrinfo of localhost, numeric names, errors
@@ -342,11 +343,43 @@ static int options(void) {
   return failures != 0;
 }
 
+// A minimal HTTP/1.1 client, as a function calling a web service would be:
+// one request with Connection: close, the response read to the end.
+static int httpGet(const char* host, int port, const char* path) {
+  int s = connectTo(hostAddr(host, port));
+  check(s >= 0, "http connect", errno);
+  if (s < 0) return 1;
+  char request[512];
+  int n = snprintf(request, sizeof request,
+                   "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: faasm-net-test\r\n"
+                   "Connection: close\r\n\r\n",
+                   path, host, port);
+  check(n > 0 && (size_t)n < sizeof request && send(s, request, (size_t)n, 0) == n,
+        "http request sent", errno);
+  static char response[65536];
+  size_t got = 0;
+  for (;;) {
+    ssize_t r = recv(s, response + got, sizeof response - 1 - got, 0);
+    if (r <= 0) break;
+    got += (size_t)r;
+    if (got == sizeof response - 1) break;
+  }
+  response[got] = 0;
+  close(s);
+  int status = 0;
+  check(sscanf(response, "HTTP/1.%*d %d", &status) == 1, "http status line", 0);
+  const char* body = strstr(response, "\r\n\r\n");
+  check(body != NULL, "http header end", 0);
+  printf("status %d\nbody %s\n", status, body ? body + 4 : "");
+  return failures != 0 || status != 200;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   const char* mode = argv[1];
   if (!strcmp(mode, "tcp-echo") && argc == 4) return tcpEcho(argv[2], atoi(argv[3]));
   if (!strcmp(mode, "udp-echo") && argc == 4) return udpEcho(argv[2], atoi(argv[3]));
+  if (!strcmp(mode, "http-get") && argc == 5) return httpGet(argv[2], atoi(argv[3]), argv[4]);
   if (!strcmp(mode, "poll2") && argc == 4) return poll2(argv[2], atoi(argv[3]));
   if (!strcmp(mode, "resolve")) return resolve();
   if (!strcmp(mode, "serve") && argc == 3) return serve(atoi(argv[2]), 0);
