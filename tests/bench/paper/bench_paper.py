@@ -18,12 +18,14 @@ learning rate; the final loss and accuracy must agree within the tolerance
 of docs/Evaluation-models.md. Swept over the number of workers.
 
 Inference: MobileNet v1 behind one HTTP front (front.py), the same code for
-both sides: a warm Faaslet with the model in shared state (paper-faasm-
-instance: the model mapped and the network built in its Proto-Faaslet)
-against mobilenet-serve in runc containers that load the model file when
-they start; a cold start every 5, 50 and 500 requests; open-loop
-load at rising rates (loadgen.py). With --front worker the Faasm side's
-requests go to faasm-worker instead of the front.
+both sides: Faaslets forked from one long-lived Proto-Faaslet of the
+function (paper-faasm-instance --zygote: the model mapped from shared state
+and the network built in its initialisation), a cold start being a new
+Faaslet restored from it and a warm request one reused (reset to the
+snapshot), against mobilenet-serve in runc containers, a cold start being a
+new container that loads the model file; a cold start every 5, 50 and 500
+requests; open-loop load at rising rates (loadgen.py). --front worker sends
+the Faasm side's requests to faasm-worker instead (every call a restore).
 
 The last line printed is
   sgd_speedup=X sgd_mem_ratio=X inference_thpt_ratio=X inference_p99_ratio=X
@@ -626,7 +628,7 @@ class Front:
         cmd = [sys.executable, os.path.join(HERE, "front.py"), "--backend", backend,
                "--instances", str(instances), "--cold-every", str(cold_every),
                "--warm-up", request_file]
-        if backend == "faasm":
+        if backend in ("faasm", "faasm-process"):
             cmd += ["--faasm-instance", setup.instance, "--function-file",
                     os.path.join(setup.so, "mobilenet-infer.so")]
         else:
@@ -662,8 +664,8 @@ class Front:
 
 
 class WorkerFront:
-    """The Faasm side served by faasm-worker (--front worker, the default):
-    Faasm's own serving path. The worker is started with this run's state
+    """The Faasm side served by faasm-worker (--front worker): Faasm's own
+    serving path. The worker is started with this run's state
     directory (the model is there, put by mobilenet-load), mobilenet-infer
     is uploaded to it (compiled by the worker's faasm-codegen, once per
     content and compiler: the artefact stays in OUT/worker-data), and one
@@ -943,7 +945,8 @@ class InferenceBench:
             if self.front_mode == "worker":
                 faasm = self.worker_front()
             else:
-                faasm = Front(self.s, "faasm", self.instances, cold_every, self.request)
+                faasm = Front(self.s, "faasm" if self.front_mode == "thin" else "faasm-process",
+                              self.instances, cold_every, self.request)
             runc_front = Front(self.s, "runc", self.instances, cold_every, self.request, bundle)
             points = {"faasm": [], "runc": []}
             try:
@@ -1171,9 +1174,9 @@ def cmd_smoke_inference(args):
         bench.prepare()
         bundle = bench.bundle()
         answers = {}
-        # faasm-worker (the benchmark's Faasm side), the thin front's Faaslet
-        # processes (--front thin) and the containers.
-        for side in ("worker", "faasm", "runc"):
+        # The thin front's Faaslets restored from one zygote (the benchmark's
+        # Faasm side), faasm-worker (--front worker) and the containers.
+        for side in ("faasm", "worker", "runc"):
             if side == "worker":
                 front = bench.worker_front()
             else:
@@ -1200,6 +1203,11 @@ def cmd_smoke_inference(args):
                               f"{point['requests']} requests")
             if stats["cold_starts"] < 1:
                 raise Failure(f"{side}: no cold start happened")
+            # Each of the thin front's Faasm instances, cold ones included, is
+            # a restore: each reports its start, none makes a Proto-Faaslet.
+            if side == "faasm" and len(stats["startup_ms"]) < stats["cold_starts"]:
+                raise Failure(f"faasm: {len(stats['startup_ms'])} restores reported for "
+                              f"{stats['cold_starts']} cold starts")
             if side == "worker" and len(stats["inference_cpu_ms"]) != point["requests"]:
                 raise Failure(f"worker: {len(stats['inference_cpu_ms'])} inference lines in its "
                               f"log for {point['requests']} requests")
@@ -1299,11 +1307,12 @@ def main():
     parser.add_argument("--faasm-state", choices=["auto", "local", "redis"], default="auto",
                         help="Faasm's state tiers: local alone, or with the global tier in "
                              "Redis (faasm-run --state-redis; auto: when faasm-run has it)")
-    parser.add_argument("--front", choices=["thin", "worker"], default="worker",
-                        help="Faasm's inference side: faasm-worker, every call a Faaslet "
-                             "restored from the Proto-Faaslet (default); or front.py with "
-                             "paper-faasm-instance processes (a cold start: a new process "
-                             "making a Proto-Faaslet)")
+    parser.add_argument("--front", choices=["thin", "worker", "process"], default="thin",
+                        help="Faasm's inference side: thin (default), the containers' front, "
+                             "an instance a Faaslet restored from one long-lived Proto-Faaslet "
+                             "(a cold start is a restore, a warm request reuses a Faaslet); "
+                             "worker, faasm-worker, every call a restore; process, the thin "
+                             "front with a new process making a Proto-Faaslet per instance")
     parser.add_argument("--worker-args", default="",
                         help="more options for faasm-worker (--front worker), space-separated")
     parser.add_argument("--instances", type=int, default=2,
