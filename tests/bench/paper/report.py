@@ -214,16 +214,18 @@ def time_table(stats, front):
             return fmt(median(v), 1)
         return str(v)
 
-    faasm_start = ("a Faaslet restored from the Proto-Faaslet" if worker else
-                   "a new process making the Proto-Faaslet")
+    faasm_start = {"worker": "every call a Faaslet restored from the Proto-Faaslet",
+                   "process": "a new process making the Proto-Faaslet"}.get(
+                       front, "a Faaslet restored from the Proto-Faaslet")
     rows = [("cold_starts", f"cold starts (Faasm: {faasm_start}; containers: a new container "
                             f"loading the model)"),
             ("proto_faaslets_made", "Proto-Faaslets made during the load (Faasm, worker)"),
             ("cold_ms", "cold request: new instance to answer, median ms"),
             ("cold_service_ms", "... of which after dispatch, median ms"),
-            ("startup_ms", "an instance's own start (thin front's Faasm instance: "
-                           "Proto-Faaslet made, initialised and confined; container: "
-                           "model loaded), median ms"),
+            ("startup_ms", "an instance's own start (Faasm: "
+                           + ("the process's Proto-Faaslet made, initialised and confined"
+                              if front == "process" else "fork to a Faaslet ready to serve")
+                           + "; container: model loaded), median ms"),
             ("warm_service_ms", "warm request: dispatch to answer, median ms"),
             ("queue_ms_sum", "worker: acceptance to the Faaslet's fork (queueing), mean ms"),
             ("run_ms_sum", "worker: fork to result (restore, call, answer), mean ms"),
