@@ -16,6 +16,9 @@ failure, 77 (skipped) without redis-server.
               lease; another host takes the lock and pushes; the holder's
               push, once it runs on, is refused and traps
   down        no Redis, then a stopped (unanswering) Redis: one line, trap
+  oom         Redis at its maxmemory refuses a staged push's chunks: the push
+              traps, and the value is the one before, not the half-written
+              stage
 """
 
 import argparse
@@ -191,11 +194,32 @@ def cmd_down(args):
     expect("after it answers again", h.run("b", ["k", "get"], "get")[0], "1000 seed 3")
 
 
+def cmd_oom(args):
+    redis = RedisServer(args.dir)
+    h = Hosts(args, redis.address)
+    size = 4 << 20
+    h.run("a", ["m", "put", size, 1], "first put")
+    # Room for the value and a little: the next push's stage (another 4 MiB)
+    # takes the server past maxmemory, so its chunks are refused.
+    info = redis.command("INFO", "memory").decode()
+    used = int(next(l for l in info.splitlines() if l.startswith("used_memory:")).split(":")[1])
+    redis.command("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    redis.command("CONFIG", "SET", "maxmemory", str(used + (1 << 20)))
+    out, err = h.run("a", ["m", "put", size, 2], "a put past maxmemory", status=TRAP_STATUS)
+    if "global state of demo/m" not in err or "OOM" not in err:
+        fail(f"a put past maxmemory: stderr {err!r}")
+    print(f"a put past maxmemory: {err.splitlines()[0]}")
+    redis.command("CONFIG", "SET", "maxmemory", "0")
+    expect("the value after the refused push", h.run("b", ["m", "get"], "get")[0],
+           f"{size} seed 1")
+    expect("stages left behind", redis.command("KEYS", "faasm:{demo/m}:s:*"), [])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", choices=["converge", "partial", "counter", "kill-push", "lease",
-                                       "down"])
+                                       "down", "oom"])
     p.add_argument("--codegen", required=True)
     p.add_argument("--run", required=True)
     p.add_argument("--wasm", required=True)

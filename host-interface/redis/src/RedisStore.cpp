@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <mutex>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace faasm::redis {
@@ -324,6 +326,18 @@ private:
     command({"EXISTS", k.v});
   }
   bool readHead(Head& head, std::string& error);
+  // Writes hiredis's queued commands out; false (connection dropped, `error`
+  // set) on failure.
+  bool flush(std::string& error);
+  // Sends `iov` (consumed) straight on the socket; hiredis's buffer must be
+  // empty. False (connection dropped, `error` set) on failure.
+  bool sendAll(std::vector<iovec>& iov, std::string& error);
+  // Sends SETRANGE commands writing data[0, size) into `stage`, chunk by
+  // chunk, from `data` itself: no copy into hiredis's buffer, and no wait for
+  // replies (a SETRANGE's reply is a few bytes; Redis keeps reading while
+  // they queue). `chunks`: how many replies the caller owes.
+  bool streamChunks(const std::string& stage, const uint8_t* data, uint64_t size, uint64_t& chunks,
+                    std::string& error);
   // Queues GETRANGEs of [from, to) in chunks.
   uint64_t queueChunks(const Keys& k, uint64_t from, uint64_t to);
   Outcome pushFull(std::string_view user, std::string_view key, StateObject& object,
@@ -655,6 +669,83 @@ Outcome RedisStore::push(std::string_view user, std::string_view key, StateObjec
   return pushFull(user, key, object, fence);
 }
 
+bool RedisStore::flush(std::string& error) {
+  int done = 0;
+  while (!done)
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) {
+      error = ctx_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)
+                  ? "timed out after " + std::to_string(options_.timeout.count()) + " ms"
+                  : std::string("connection lost: ") + ctx_->errstr;
+      drop();
+      return false;
+    }
+  return true;
+}
+
+bool RedisStore::sendAll(std::vector<iovec>& iov, std::string& error) {
+  size_t i = 0;
+  while (i < iov.size()) {
+    msghdr msg{};
+    msg.msg_iov = &iov[i];
+    msg.msg_iovlen = std::min<size_t>(iov.size() - i, 1024); // IOV_MAX
+    ssize_t n = sendmsg(ctx_->fd, &msg, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+                  ? "timed out after " + std::to_string(options_.timeout.count()) + " ms"
+                  : std::string("connection lost: ") + (n < 0 ? std::strerror(errno) : "closed");
+      drop();
+      return false;
+    }
+    for (size_t sent = size_t(n); sent;) {
+      if (sent >= iov[i].iov_len) {
+        sent -= iov[i].iov_len;
+        ++i;
+      } else {
+        iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + sent;
+        iov[i].iov_len -= sent;
+        sent = 0;
+      }
+    }
+  }
+  return true;
+}
+
+bool RedisStore::streamChunks(const std::string& stage, const uint8_t* data, uint64_t size,
+                              uint64_t& chunks, std::string& error) {
+  if (!flush(error)) return false;
+  // A batch's headers, then its iovecs (headers and chunks alternating; the
+  // CRLF ending each chunk opens the next header).
+  const uint64_t batch = 256;
+  std::vector<std::string> heads;
+  std::vector<iovec> iov;
+  chunks = 0;
+  for (uint64_t at = 0; at < size;) {
+    heads.clear();
+    iov.clear();
+    const uint64_t batchStart = at;
+    for (uint64_t n = 0; n < batch && at < size; ++n, at += options_.chunkBytes) {
+      uint64_t length = std::min(options_.chunkBytes, size - at);
+      std::string offset = std::to_string(at);
+      heads.push_back(std::string(chunks ? "\r\n" : "") + "*4\r\n$8\r\nSETRANGE\r\n$" +
+                      std::to_string(stage.size()) + "\r\n" + stage + "\r\n$" +
+                      std::to_string(offset.size()) + "\r\n" + offset + "\r\n$" +
+                      std::to_string(length) + "\r\n");
+      ++chunks;
+    }
+    for (size_t j = 0; j < heads.size(); ++j) {
+      uint64_t from = batchStart + j * options_.chunkBytes;
+      iov.push_back({heads[j].data(), heads[j].size()});
+      iov.push_back(
+          {const_cast<uint8_t*>(data + from), std::min(options_.chunkBytes, size - from)});
+    }
+    static const char crlf[] = "\r\n";
+    if (at >= size) iov.push_back({const_cast<char*>(crlf), 2});
+    if (!sendAll(iov, error)) return false;
+  }
+  return true;
+}
+
 Outcome RedisStore::pushFull(std::string_view user, std::string_view key, StateObject& object,
                              std::string_view fence) {
   Keys k(user, key);
@@ -676,41 +767,50 @@ Outcome RedisStore::pushFull(std::string_view user, std::string_view key, StateO
   } else {
     // Staged: the chunks go to a key of their own (expiring, in case this
     // process dies before the commit), then one script renames it over the
-    // value, so no command holds the server for longer than a chunk.
-    for (Script s : {Commit, Claim})
-      if (std::string e = loadScript(s); !e.empty()) return restore(failure(user, key, e));
-    std::string stage = k.prefix + ":s:" + uniqueId(), spare = k.prefix + ":x";
-    std::string sizeText = std::to_string(size);
-    const uint64_t window = std::max<uint64_t>(1, (8u << 20) / options_.chunkBytes);
-    uint64_t at = 0;
-    bool first = true;
-    for (;;) {
-      uint64_t queued = 0;
-      for (uint64_t n = 0; n < window && at < size; ++n, at += options_.chunkBytes) {
-        std::string offset = std::to_string(at);
-        std::string_view chunk(reinterpret_cast<const char*>(view.data() + at),
-                               std::min(options_.chunkBytes, size - at));
-        if (first) {
-          queueScript(Claim, {spare, stage}, {sizeText});
-          ++queued;
-          first = false;
-        }
-        command({"SETRANGE", stage, offset, chunk});
-        ++queued;
-      }
-      bool last = at >= size;
-      if (last) queueScript(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText});
-      for (uint64_t j = 0; j < queued; ++j) {
+    // value, so no command holds the server for longer than a chunk. All of
+    // it is one pipeline, one round trip: Claim, the SETRANGEs (streamed
+    // from the replica, see streamChunks), Commit, then their replies.
+    std::string spare = k.prefix + ":x", sizeText = std::to_string(size);
+    for (int attempt = 0;; ++attempt) {
+      for (Script s : {Commit, Claim})
+        if (std::string e = loadScript(s); !e.empty()) return restore(failure(user, key, e));
+      std::string stage = k.prefix + ":s:" + uniqueId();
+      queueScript(Claim, {spare, stage}, {sizeText});
+      uint64_t chunks = 0;
+      if (!streamChunks(stage, view.data(), size, chunks, error))
+        return restore(failure(user, key, error));
+      // Every chunk's reply before the commit: a chunk refused (out of
+      // memory) leaves a stage of the right length but the wrong bytes, which
+      // no check in the commit could see, and a script started under
+      // maxmemory may still rename (only its first write is refused).
+      std::string firstError;
+      for (uint64_t j = 0; j < 1 + chunks; ++j) {
         Reply c = reply(error);
         if (!c) return restore(failure(user, key, error));
-        if (isError(c)) return restore(failure(user, key, std::string(text(c.get()))));
+        if (isError(c) && firstError.empty()) firstError = std::string(text(c.get()));
       }
-      if (last) break;
-    }
-    r = reply(error);
-    if (isError(r) && text(r.get()).starts_with("NOSCRIPT")) {
-      shas_[Commit].clear();
-      r = script(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText}, error);
+      if (firstError.empty()) {
+        queueScript(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText});
+        r = reply(error);
+        if (!r) return restore(failure(user, key, error));
+      }
+      // The server lost its script cache (SCRIPT FLUSH): the chunks went to
+      // a stage without an expiry, which goes; then once more from the start.
+      if (firstError.starts_with("NOSCRIPT") ||
+          (isError(r) && text(r.get()).starts_with("NOSCRIPT"))) {
+        shas_[Claim].clear();
+        shas_[Commit].clear();
+        command({"UNLINK", stage});
+        if (!reply(error)) return restore(failure(user, key, error));
+        if (attempt == 0) continue;
+        return restore(failure(user, key, "the server keeps forgetting its scripts"));
+      }
+      if (!firstError.empty()) {
+        command({"UNLINK", stage}); // it would expire; its memory is wanted now
+        reply(error);
+        return restore(failure(user, key, firstError));
+      }
+      break;
     }
   }
   if (!r) return restore(failure(user, key, error));

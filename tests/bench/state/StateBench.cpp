@@ -38,6 +38,35 @@ template <typename F> double timeIt(F&& f) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// CPU seconds: this process's, and the Redis server's main thread's (from
+// INFO, on a connection of its own). On a machine shared with other work the
+// wall-clock times move with everyone's load; these say what a path costs.
+redisContext* gInfo = nullptr;
+double clientCpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+double serverCpu() {
+  auto* r = static_cast<redisReply*>(redisCommand(gInfo, "INFO cpu"));
+  if (!r || r->type != REDIS_REPLY_STRING) std::exit(1);
+  double total = 0;
+  for (const char* field : {"used_cpu_sys_main_thread:", "used_cpu_user_main_thread:"})
+    if (const char* at = std::strstr(r->str, field)) total += std::atof(at + std::strlen(field));
+  freeReplyObject(r);
+  return total;
+}
+struct Cpu {
+  std::vector<double> client, server;
+  template <typename F> double operator()(F&& f) {
+    double c0 = clientCpu(), s0 = serverCpu();
+    double wall = timeIt(f);
+    client.push_back(clientCpu() - c0);
+    server.push_back(serverCpu() - s0);
+    return wall;
+  }
+};
+
 void must(const st::Outcome& o, const char* what) {
   if (!o.ok()) {
     std::fprintf(stderr, "state-bench: %s: %s (errno %d)\n", what, o.message.c_str(), o.error);
@@ -131,6 +160,8 @@ int main(int argc, char** argv) {
   if (!rc || rc->err) return 1;
   rc->reader->maxbuf = 0;
   Raw raw{rc, options.chunkBytes, 8u << 20};
+  gInfo = redisConnect(endpoint->host.c_str(), endpoint->port);
+  if (!gInfo || gInfo->err) return 1;
 
   std::printf("%-10s %-28s %12s %10s\n", "size", "metric", "value", "unit");
   double pushMbs = 0, pullMbs = 0, rawMbs = 0, partialRatio = 0, unchangedUs = 0, lockUs = 0;
@@ -144,25 +175,29 @@ int main(int argc, char** argv) {
       data[i] = uint8_t(i * 131 + (i >> 12));
     object->write(0, data.data(), size);
 
-    std::vector<double> push, partial, pull, unchanged, lock, rawSet, rawGet, copy;
+    std::vector<double> push, partial, pull, unchanged, lock, rawSet, rawGet, copy, rawPing;
+    Cpu pushCpu, pullCpu, rawSetCpu, rawGetCpu;
     const uint64_t chunk = 64 << 10, chunks = (size + chunk - 1) / chunk;
     const uint64_t dirtyChunks = std::max<uint64_t>(1, chunks / 100);
     for (int r = 0; r < reps; ++r) {
-      push.push_back(timeIt([&] { must(store->push(user, key, *object, ""), "push"); }));
+      push.push_back(pushCpu([&] { must(store->push(user, key, *object, ""), "push"); }));
       for (uint64_t i = 0; i < dirtyChunks; ++i) // spread over the value
         object->markDirty((i * (chunks / dirtyChunks)) * chunk, chunk);
       partial.push_back(
           timeIt([&] { must(store->pushPartial(user, key, *object, nullptr, ""), "partial"); }));
       object->setSyncedVersion(0); // the replica's bytes unknown: the whole value moves
-      pull.push_back(timeIt([&] { must(store->pull(user, key, *object), "pull"); }));
+      pull.push_back(pullCpu([&] { must(store->pull(user, key, *object), "pull"); }));
       unchanged.push_back(timeIt([&] { must(store->pull(user, key, *object), "pull"); }));
       lock.push_back(timeIt([&] {
         st::GlobalLease lease;
         must(store->lockGlobal(user, key, true, lease), "lock");
         store->unlockGlobal(user, key, lease);
       }));
-      rawSet.push_back(timeIt([&] { raw.set("raw:" + key, data.data(), size); }));
-      rawGet.push_back(timeIt([&] { raw.get("raw:" + key, sink.data(), size); }));
+      rawSet.push_back(rawSetCpu([&] { raw.set("raw:" + key, data.data(), size); }));
+      rawGet.push_back(rawGetCpu([&] { raw.get("raw:" + key, sink.data(), size); }));
+      // A bare round trip right after the raw transfer (beside the store's
+      // unchanged pull, which comes right after its full pull).
+      rawPing.push_back(timeIt([&] { freeReplyObject(redisCommand(rc, "PING")); }));
       copy.push_back(timeIt([&] { std::memcpy(sink.data(), data.data(), size); }));
     }
     double pushT = median(push), partialT = median(partial), pullT = median(pull);
@@ -179,8 +214,17 @@ int main(int argc, char** argv) {
     row("raw GETRANGE floor", mb / rawGetT, "MB/s");
     row("pull / floor", 100 * rawGetT / pullT, "%");
     row("unchanged pull", median(unchanged) * 1e6, "us");
+    row("raw PING after raw GETRANGE", median(rawPing) * 1e6, "us");
     row("lock + unlock", median(lock) * 1e6, "us");
     row("memcpy", mb / median(copy), "MB/s");
+    row("cpu: push, client", median(pushCpu.client) * 1e6, "us");
+    row("cpu: push, server", median(pushCpu.server) * 1e6, "us");
+    row("cpu: raw SETRANGE, client", median(rawSetCpu.client) * 1e6, "us");
+    row("cpu: raw SETRANGE, server", median(rawSetCpu.server) * 1e6, "us");
+    row("cpu: pull, client", median(pullCpu.client) * 1e6, "us");
+    row("cpu: pull, server", median(pullCpu.server) * 1e6, "us");
+    row("cpu: raw GETRANGE, client", median(rawGetCpu.client) * 1e6, "us");
+    row("cpu: raw GETRANGE, server", median(rawGetCpu.server) * 1e6, "us");
     std::fflush(stdout);
     pushMbs = mb / pushT;
     pullMbs = mb / pullT;
@@ -194,5 +238,6 @@ int main(int argc, char** argv) {
   std::printf("%.1f %.1f %.1f %.4f %.1f %.1f\n", pushMbs, pullMbs, rawMbs, partialRatio,
               unchangedUs, lockUs);
   redisFree(rc);
+  redisFree(gInfo);
   return 0;
 }
