@@ -338,8 +338,9 @@ private:
   // chunk, from `data` itself: no copy into hiredis's buffer, and no wait for
   // replies (a SETRANGE's reply is a few bytes; Redis keeps reading while
   // they queue). `chunks`: how many replies the caller owes.
-  bool streamChunks(const std::string& stage, const uint8_t* data, uint64_t size, uint64_t& chunks,
-                    std::string& error);
+  // append: APPENDs instead, in order.
+  bool streamChunks(const std::string& stage, const uint8_t* data, uint64_t size, bool append,
+                    uint64_t& chunks, std::string& error);
   // Queues GETRANGEs of [from, to) in chunks.
   uint64_t queueChunks(const Keys& k, uint64_t from, uint64_t to);
   Outcome pushFull(std::string_view user, std::string_view key, StateObject& object,
@@ -733,7 +734,7 @@ bool RedisStore::sendAll(std::vector<iovec>& iov, std::string& error) {
 }
 
 bool RedisStore::streamChunks(const std::string& stage, const uint8_t* data, uint64_t size,
-                              uint64_t& chunks, std::string& error) {
+                              bool append, uint64_t& chunks, std::string& error) {
   if (!flush(error)) return false;
   // A batch's headers, then its iovecs (headers and chunks alternating; the
   // CRLF ending each chunk opens the next header).
@@ -748,10 +749,11 @@ bool RedisStore::streamChunks(const std::string& stage, const uint8_t* data, uin
     for (uint64_t n = 0; n < batch && at < size; ++n, at += options_.chunkBytes) {
       uint64_t length = std::min(options_.chunkBytes, size - at);
       std::string offset = std::to_string(at);
-      heads.push_back(std::string(chunks ? "\r\n" : "") + "*4\r\n$8\r\nSETRANGE\r\n$" +
-                      std::to_string(stage.size()) + "\r\n" + stage + "\r\n$" +
-                      std::to_string(offset.size()) + "\r\n" + offset + "\r\n$" +
-                      std::to_string(length) + "\r\n");
+      std::string head = chunks ? "\r\n" : "";
+      head += append ? "*3\r\n$6\r\nAPPEND\r\n$" : "*4\r\n$8\r\nSETRANGE\r\n$";
+      head += std::to_string(stage.size()) + "\r\n" + stage + "\r\n$";
+      if (!append) head += std::to_string(offset.size()) + "\r\n" + offset + "\r\n$";
+      heads.push_back(head + std::to_string(length) + "\r\n");
       ++chunks;
     }
     for (size_t j = 0; j < heads.size(); ++j) {
@@ -808,34 +810,52 @@ Outcome RedisStore::pushFull(std::string_view user, std::string_view key, StateO
     r = script(PushDirect, {k.v, k.m, k.w}, {fence, epoch, lease, bytes}, error);
   } else {
     // Staged: the chunks go to a key of their own (expiring, in case this
-    // process dies before the commit), then one script renames it over the
-    // value, so no command holds the server for longer than a chunk. All of
-    // it is one pipeline, one round trip: Claim, the SETRANGEs (streamed
-    // from the replica, see streamChunks), Commit, then their replies.
+    // process dies before the commit), then one script (Commit) renames it
+    // over the value, so no command holds the server for longer than a chunk.
+    // The chunks are streamed from the replica (see streamChunks).
+    //
+    // Up to appendPushBytes, one round trip: a fresh stage (SET '' PX), the
+    // chunks APPENDed in order, Commit right behind them. A refused chunk
+    // leaves the stage short, which Commit's length check refuses; no stage
+    // of the right length can lack a chunk.
+    //
+    // Larger, two: Claim (the stage made of the spare, its memory already
+    // there, or sized at once), the chunks by SETRANGE, their replies; then
+    // Commit. It waits for the chunks because a refused one (Redis at
+    // maxmemory) leaves a stage of the right length and the wrong bytes that
+    // no check in the script could see, and a script started under
+    // maxmemory may still rename (only its first write is refused).
     std::string spare = k.prefix + ":x", sizeText = std::to_string(size);
     for (int attempt = 0;; ++attempt) {
       for (Script s : {Commit, Claim})
         if (std::string e = loadScript(s); !e.empty()) return restore(failure(user, key, e));
       std::string stage = k.prefix + ":s:" + uniqueId();
-      queueScript(Claim, {spare, stage}, {sizeText});
+      const bool append = size <= options_.appendPushBytes;
+      if (append)
+        command({"SET", stage, "", "PX", "600000"});
+      else
+        queueScript(Claim, {spare, stage}, {sizeText});
       uint64_t chunks = 0;
-      if (!streamChunks(stage, value, size, chunks, error))
+      if (!streamChunks(stage, value, size, append, chunks, error))
         return restore(failure(user, key, error));
-      // Every chunk's reply before the commit: a chunk refused (out of
-      // memory) leaves a stage of the right length but the wrong bytes, which
-      // no check in the commit could see, and a script started under
-      // maxmemory may still rename (only its first write is refused).
+      if (append)
+        queueScript(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText});
       std::string firstError;
       for (uint64_t j = 0; j < 1 + chunks; ++j) {
         Reply c = reply(error);
         if (!c) return restore(failure(user, key, error));
         if (isError(c) && firstError.empty()) firstError = std::string(text(c.get()));
       }
-      if (firstError.empty()) {
-        queueScript(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText});
+      if (append || firstError.empty()) {
+        if (!append)
+          queueScript(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText});
         r = reply(error);
         if (!r) return restore(failure(user, key, error));
       }
+      // Committed means whole: the SETRANGE path commits only after every
+      // chunk landed, and an APPENDed stage of the value's length has every
+      // chunk (a refused SET '' costs only the stage's expiry).
+      if (r && r->type == REDIS_REPLY_ARRAY) break;
       // The server lost its script cache (SCRIPT FLUSH): the chunks went to
       // a stage without an expiry, which goes; then once more from the start.
       if (firstError.starts_with("NOSCRIPT") ||

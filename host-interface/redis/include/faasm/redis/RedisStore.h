@@ -67,6 +67,10 @@ struct RedisOptions {
   // Values up to this size are pushed by one script carrying the bytes (the
   // server copies them once more, but a staged push costs two more scripts).
   uint64_t directPushBytes = 256 << 10;
+  // Larger values up to this size are staged by APPENDs with the commit in the
+  // same round trip (their stage grows in Redis, a few reallocations); larger
+  // still, into a stage sized at once, the commit after the chunks' replies.
+  uint64_t appendPushBytes = 4 << 20;
 };
 
 // Options for `endpoint` with $FAASM_REDIS_TIMEOUT_MS, $FAASM_STATE_LEASE_MS
