@@ -829,6 +829,7 @@ Outcome RedisStore::pushFull(std::string_view user, std::string_view key, StateO
     for (int attempt = 0;; ++attempt) {
       for (Script s : {Commit, Claim})
         if (std::string e = loadScript(s); !e.empty()) return restore(failure(user, key, e));
+      r.reset(); // a retry's verdict is its own
       std::string stage = k.prefix + ":s:" + uniqueId();
       const bool append = size <= options_.appendPushBytes;
       if (append)
