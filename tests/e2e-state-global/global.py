@@ -16,6 +16,9 @@ failure, 77 (skipped) without redis-server.
               lease; another host takes the lock and pushes; the holder's
               push, once it runs on, is refused and traps
   down        no Redis, then a stopped (unanswering) Redis: one line, trap
+  oom         Redis at its maxmemory refuses a staged push's chunks (4 MiB:
+              APPENDed stage; 6 MiB: stage sized at once): the push traps,
+              the value is the one before, and no stage is left
 """
 
 import argparse
@@ -191,11 +194,36 @@ def cmd_down(args):
     expect("after it answers again", h.run("b", ["k", "get"], "get")[0], "1000 seed 3")
 
 
+def cmd_oom(args):
+    redis = RedisServer(args.dir)
+    h = Hosts(args, redis.address)
+    # 4 MiB: the stage APPENDed, the commit in the same round trip; 6 MiB: a
+    # stage sized at once, the commit after the chunks' replies.
+    for key, size in (("m", 4 << 20), ("n", 6 << 20)):
+        h.run("a", [key, "put", size, 1], f"first put of {key}")
+        # Room for a little more: the next push's stage (another value) takes
+        # the server past maxmemory, so its chunks are refused.
+        info = redis.command("INFO", "memory").decode()
+        used = int(next(line for line in info.splitlines()
+                        if line.startswith("used_memory:")).split(":")[1])
+        redis.command("CONFIG", "SET", "maxmemory-policy", "noeviction")
+        redis.command("CONFIG", "SET", "maxmemory", str(used + (1 << 20)))
+        out, err = h.run("a", [key, "put", size, 2], f"a put of {key} past maxmemory",
+                         status=TRAP_STATUS)
+        if f"global state of demo/{key}" not in err or "OOM" not in err:
+            fail(f"a put of {key} past maxmemory: stderr {err!r}")
+        print(f"a put past maxmemory: {err.splitlines()[0]}")
+        redis.command("CONFIG", "SET", "maxmemory", "0")
+        expect(f"{key} after the refused push", h.run("b", [key, "get"], "get")[0],
+               f"{size} seed 1")
+        expect("stages left behind", redis.command("KEYS", f"faasm:{{demo/{key}}}:s:*"), [])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", choices=["converge", "partial", "counter", "kill-push", "lease",
-                                       "down"])
+                                       "down", "oom"])
     p.add_argument("--codegen", required=True)
     p.add_argument("--run", required=True)
     p.add_argument("--wasm", required=True)

@@ -15,6 +15,9 @@
 #include <fcntl.h>
 #include <mutex>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace faasm::redis {
@@ -217,10 +220,10 @@ struct Keys {
         r(prefix + ":r"), a(prefix + ":a") {}
 };
 
-// Read-only view of a replica's first `size` bytes, populated at once.
+// Read-only view of a replica's first `size` bytes, for a partial push.
 class ValueView {
 public:
-  // populate: every page will be read (a full push), so fault them in at once.
+  // populate: every page will be read, so fault them in at once.
   ValueView(const StateObject& object, uint64_t size, bool populate) : size_(size) {
     if (!size) return;
     length_ = (size + 4095) & ~uint64_t(4095);
@@ -254,6 +257,7 @@ public:
   explicit RedisStore(RedisOptions options) : options_(std::move(options)) {}
   ~RedisStore() override {
     if (ctx_ && ctxPid_ == getpid()) redisFree(ctx_);
+    forgetMapping();
   }
 
   bool hasGlobalTier() const override { return true; }
@@ -324,12 +328,44 @@ private:
     command({"EXISTS", k.v});
   }
   bool readHead(Head& head, std::string& error);
+  // Writes hiredis's queued commands out; false (connection dropped, `error`
+  // set) on failure.
+  bool flush(std::string& error);
+  // Sends `iov` (consumed) straight on the socket; hiredis's buffer must be
+  // empty. False (connection dropped, `error` set) on failure.
+  bool sendAll(std::vector<iovec>& iov, std::string& error);
+  // Sends SETRANGE commands writing data[0, size) into `stage`, chunk by
+  // chunk, from `data` itself: no copy into hiredis's buffer, and no wait for
+  // replies (a SETRANGE's reply is a few bytes; Redis keeps reading while
+  // they queue). `chunks`: how many replies the caller owes.
+  // append: APPENDs instead, in order.
+  bool streamChunks(const std::string& stage, const uint8_t* data, uint64_t size, bool append,
+                    uint64_t& chunks, std::string& error);
   // Queues GETRANGEs of [from, to) in chunks.
   uint64_t queueChunks(const Keys& k, uint64_t from, uint64_t to);
   Outcome pushFull(std::string_view user, std::string_view key, StateObject& object,
                    std::string_view fence);
   Outcome finishWrite(std::string_view user, std::string_view key, StateObject& object,
                       const Reply& r, bool partial);
+
+  // The replica a full push reads, mapped (populated) once and kept for the
+  // next full push of the same file: mapping and unmapping a 64 MiB value
+  // cost a tenth of its push. Keyed by the file's identity, never by the
+  // StateObject's address; dropped when the file is removed, so that it
+  // holds no removed value's memory past the next push.
+  const uint8_t* mapValue(const StateObject& object, uint64_t size);
+  void forgetMapping() {
+    if (mapped_.data && mapped_.pid == getpid())
+      munmap(const_cast<uint8_t*>(mapped_.data), mapped_.length);
+    mapped_ = {};
+  }
+  struct Mapping {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    pid_t pid = 0; // a mapping inherited across fork is the parent's: never used here
+    const uint8_t* data = nullptr;
+    uint64_t length = 0;
+  } mapped_;
 
   RedisOptions options_;
   std::mutex mutex_;
@@ -655,6 +691,105 @@ Outcome RedisStore::push(std::string_view user, std::string_view key, StateObjec
   return pushFull(user, key, object, fence);
 }
 
+bool RedisStore::flush(std::string& error) {
+  int done = 0;
+  while (!done)
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) {
+      error = ctx_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)
+                  ? "timed out after " + std::to_string(options_.timeout.count()) + " ms"
+                  : std::string("connection lost: ") + ctx_->errstr;
+      drop();
+      return false;
+    }
+  return true;
+}
+
+bool RedisStore::sendAll(std::vector<iovec>& iov, std::string& error) {
+  size_t i = 0;
+  while (i < iov.size()) {
+    msghdr msg{};
+    msg.msg_iov = &iov[i];
+    msg.msg_iovlen = std::min<size_t>(iov.size() - i, 1024); // IOV_MAX
+    ssize_t n = sendmsg(ctx_->fd, &msg, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+                  ? "timed out after " + std::to_string(options_.timeout.count()) + " ms"
+                  : std::string("connection lost: ") + (n < 0 ? std::strerror(errno) : "closed");
+      drop();
+      return false;
+    }
+    for (size_t sent = size_t(n); sent;) {
+      if (sent >= iov[i].iov_len) {
+        sent -= iov[i].iov_len;
+        ++i;
+      } else {
+        iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + sent;
+        iov[i].iov_len -= sent;
+        sent = 0;
+      }
+    }
+  }
+  return true;
+}
+
+bool RedisStore::streamChunks(const std::string& stage, const uint8_t* data, uint64_t size,
+                              bool append, uint64_t& chunks, std::string& error) {
+  if (!flush(error)) return false;
+  // A batch's headers, then its iovecs (headers and chunks alternating; the
+  // CRLF ending each chunk opens the next header).
+  const uint64_t batch = 256;
+  std::vector<std::string> heads;
+  std::vector<iovec> iov;
+  chunks = 0;
+  for (uint64_t at = 0; at < size;) {
+    heads.clear();
+    iov.clear();
+    const uint64_t batchStart = at;
+    for (uint64_t n = 0; n < batch && at < size; ++n, at += options_.chunkBytes) {
+      uint64_t length = std::min(options_.chunkBytes, size - at);
+      std::string offset = std::to_string(at);
+      std::string head = chunks ? "\r\n" : "";
+      head += append ? "*3\r\n$6\r\nAPPEND\r\n$" : "*4\r\n$8\r\nSETRANGE\r\n$";
+      head += std::to_string(stage.size()) + "\r\n" + stage + "\r\n$";
+      if (!append) head += std::to_string(offset.size()) + "\r\n" + offset + "\r\n$";
+      heads.push_back(head + std::to_string(length) + "\r\n");
+      ++chunks;
+    }
+    for (size_t j = 0; j < heads.size(); ++j) {
+      uint64_t from = batchStart + j * options_.chunkBytes;
+      iov.push_back({heads[j].data(), heads[j].size()});
+      iov.push_back(
+          {const_cast<uint8_t*>(data + from), std::min(options_.chunkBytes, size - from)});
+    }
+    static const char crlf[] = "\r\n";
+    if (at >= size) iov.push_back({const_cast<char*>(crlf), 2});
+    if (!sendAll(iov, error)) return false;
+  }
+  return true;
+}
+
+const uint8_t* RedisStore::mapValue(const StateObject& object, uint64_t size) {
+  struct stat st{};
+  if (fstat(object.fd(), &st) != 0) return nullptr;
+  uint64_t length = (size + 4095) & ~uint64_t(4095);
+  if (mapped_.pid != getpid()) mapped_ = {};
+  if (mapped_.data && mapped_.dev == st.st_dev && mapped_.ino == st.st_ino &&
+      mapped_.length >= length && st.st_nlink > 0)
+    return mapped_.data;
+  forgetMapping();
+  void* p = mmap(nullptr, length, PROT_READ, MAP_SHARED | MAP_POPULATE, object.fd(),
+                 off_t(state::kHeaderBytes));
+  if (p == MAP_FAILED) return nullptr;
+  // The file never shrinks (StateObject only grows its capacity), so the
+  // kept mapping stays backed for as long as it exists.
+  if (st.st_nlink > 0)
+    mapped_ = {st.st_dev, st.st_ino, getpid(), static_cast<uint8_t*>(p), length};
+  else
+    mapped_ = {0, 0, getpid(), static_cast<uint8_t*>(p), length}; // unmapped by the next push
+  return static_cast<uint8_t*>(p);
+}
+
 Outcome RedisStore::pushFull(std::string_view user, std::string_view key, StateObject& object,
                              std::string_view fence) {
   Keys k(user, key);
@@ -665,52 +800,80 @@ Outcome RedisStore::pushFull(std::string_view user, std::string_view key, StateO
       object.markDirty(run.offset, run.length);
     return o;
   };
-  ValueView view(object, size, true);
-  if (!view.ok()) return restore(Outcome::local(errno));
+  const uint8_t* value = size ? mapValue(object, size) : nullptr;
+  if (size && !value) return restore(Outcome::local(errno));
   std::string epoch = uniqueId(), lease = std::to_string(options_.lease.count());
   std::string error;
   Reply r;
   if (size <= options_.directPushBytes) {
-    std::string_view bytes(reinterpret_cast<const char*>(view.data()), size);
+    std::string_view bytes(reinterpret_cast<const char*>(value), size);
     r = script(PushDirect, {k.v, k.m, k.w}, {fence, epoch, lease, bytes}, error);
   } else {
     // Staged: the chunks go to a key of their own (expiring, in case this
-    // process dies before the commit), then one script renames it over the
-    // value, so no command holds the server for longer than a chunk.
-    for (Script s : {Commit, Claim})
-      if (std::string e = loadScript(s); !e.empty()) return restore(failure(user, key, e));
-    std::string stage = k.prefix + ":s:" + uniqueId(), spare = k.prefix + ":x";
-    std::string sizeText = std::to_string(size);
-    const uint64_t window = std::max<uint64_t>(1, (8u << 20) / options_.chunkBytes);
-    uint64_t at = 0;
-    bool first = true;
-    for (;;) {
-      uint64_t queued = 0;
-      for (uint64_t n = 0; n < window && at < size; ++n, at += options_.chunkBytes) {
-        std::string offset = std::to_string(at);
-        std::string_view chunk(reinterpret_cast<const char*>(view.data() + at),
-                               std::min(options_.chunkBytes, size - at));
-        if (first) {
-          queueScript(Claim, {spare, stage}, {sizeText});
-          ++queued;
-          first = false;
-        }
-        command({"SETRANGE", stage, offset, chunk});
-        ++queued;
-      }
-      bool last = at >= size;
-      if (last) queueScript(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText});
-      for (uint64_t j = 0; j < queued; ++j) {
+    // process dies before the commit), then one script (Commit) renames it
+    // over the value, so no command holds the server for longer than a chunk.
+    // The chunks are streamed from the replica (see streamChunks).
+    //
+    // Up to appendPushBytes, one round trip: a fresh stage (SET '' PX), the
+    // chunks APPENDed in order, Commit right behind them. A refused chunk
+    // leaves the stage short, which Commit's length check refuses; no stage
+    // of the right length can lack a chunk.
+    //
+    // Larger, two: Claim (the stage made of the spare, its memory already
+    // there, or sized at once), the chunks by SETRANGE, their replies; then
+    // Commit. It waits for the chunks because a refused one (Redis at
+    // maxmemory) leaves a stage of the right length and the wrong bytes that
+    // no check in the script could see, and a script started under
+    // maxmemory may still rename (only its first write is refused).
+    std::string spare = k.prefix + ":x", sizeText = std::to_string(size);
+    for (int attempt = 0;; ++attempt) {
+      for (Script s : {Commit, Claim})
+        if (std::string e = loadScript(s); !e.empty()) return restore(failure(user, key, e));
+      r.reset(); // a retry's verdict is its own
+      std::string stage = k.prefix + ":s:" + uniqueId();
+      const bool append = size <= options_.appendPushBytes;
+      if (append)
+        command({"SET", stage, "", "PX", "600000"});
+      else
+        queueScript(Claim, {spare, stage}, {sizeText});
+      uint64_t chunks = 0;
+      if (!streamChunks(stage, value, size, append, chunks, error))
+        return restore(failure(user, key, error));
+      if (append)
+        queueScript(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText});
+      std::string firstError;
+      for (uint64_t j = 0; j < 1 + chunks; ++j) {
         Reply c = reply(error);
         if (!c) return restore(failure(user, key, error));
-        if (isError(c)) return restore(failure(user, key, std::string(text(c.get()))));
+        if (isError(c) && firstError.empty()) firstError = std::string(text(c.get()));
       }
-      if (last) break;
-    }
-    r = reply(error);
-    if (isError(r) && text(r.get()).starts_with("NOSCRIPT")) {
-      shas_[Commit].clear();
-      r = script(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText}, error);
+      if (append || firstError.empty()) {
+        if (!append)
+          queueScript(Commit, {k.v, k.m, k.w, stage, spare}, {fence, epoch, lease, sizeText});
+        r = reply(error);
+        if (!r) return restore(failure(user, key, error));
+      }
+      // Committed means whole: the SETRANGE path commits only after every
+      // chunk landed, and an APPENDed stage of the value's length has every
+      // chunk (a refused SET '' costs only the stage's expiry).
+      if (r && r->type == REDIS_REPLY_ARRAY) break;
+      // The server lost its script cache (SCRIPT FLUSH): the chunks went to
+      // a stage without an expiry, which goes; then once more from the start.
+      if (firstError.starts_with("NOSCRIPT") ||
+          (isError(r) && text(r.get()).starts_with("NOSCRIPT"))) {
+        shas_[Claim].clear();
+        shas_[Commit].clear();
+        command({"UNLINK", stage});
+        if (!reply(error)) return restore(failure(user, key, error));
+        if (attempt == 0) continue;
+        return restore(failure(user, key, "the server keeps forgetting its scripts"));
+      }
+      if (!firstError.empty()) {
+        command({"UNLINK", stage}); // it would expire; its memory is wanted now
+        reply(error);
+        return restore(failure(user, key, firstError));
+      }
+      break;
     }
   }
   if (!r) return restore(failure(user, key, error));

@@ -18,12 +18,14 @@ learning rate; the final loss and accuracy must agree within the tolerance
 of docs/Evaluation-models.md. Swept over the number of workers.
 
 Inference: MobileNet v1 behind one HTTP front (front.py), the same code for
-both sides: a warm Faaslet with the model in shared state (paper-faasm-
-instance: the model mapped and the network built in its Proto-Faaslet)
-against mobilenet-serve in runc containers that load the model file when
-they start; a cold start every 5, 50 and 500 requests; open-loop
-load at rising rates (loadgen.py). With --front worker the Faasm side's
-requests go to faasm-worker instead of the front.
+both sides: Faaslets forked from one long-lived Proto-Faaslet of the
+function (paper-faasm-instance --zygote: the model mapped from shared state
+and the network built in its initialisation), a cold start being a new
+Faaslet restored from it and a warm request one reused (reset to the
+snapshot), against mobilenet-serve in runc containers, a cold start being a
+new container that loads the model file; a cold start every 5, 50 and 500
+requests; open-loop load at rising rates (loadgen.py). --front worker sends
+the Faasm side's requests to faasm-worker instead (every call a restore).
 
 The last line printed is
   sgd_speedup=X sgd_mem_ratio=X inference_thpt_ratio=X inference_p99_ratio=X
@@ -36,6 +38,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -44,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,6 +56,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "e2e-ml"))
 from faasmtest import REPO_DIR, skip  # noqa: E402
 
 IMAGE_SIZE = 224 * 224 * 3
+# What mobilenet-infer and mobilenet-serve print per inference (front.py's too).
+INFERENCE_LINE = re.compile(rb"inference ([0-9.]+) ms \(cpu ([0-9.]+) ms\)")
 SCORE_TOLERANCE = 1e-5
 # docs/Evaluation-models.md, "Same model: the tolerance".
 LOSS_TOLERANCE = 0.005
@@ -622,7 +628,7 @@ class Front:
         cmd = [sys.executable, os.path.join(HERE, "front.py"), "--backend", backend,
                "--instances", str(instances), "--cold-every", str(cold_every),
                "--warm-up", request_file]
-        if backend == "faasm":
+        if backend in ("faasm", "faasm-process"):
             cmd += ["--faasm-instance", setup.instance, "--function-file",
                     os.path.join(setup.so, "mobilenet-infer.so")]
         else:
@@ -658,37 +664,146 @@ class Front:
 
 
 class WorkerFront:
-    """--front worker: faasm-worker serves the Faasm side (its invoke API is
-    what front.py speaks). Started from --worker-cmd with this run's state
-    directory (the model is there) and functions; the benchmark waits until
-    its port answers. Cold starts are then the worker's own (each call a
-    Faaslet restored from the function's Proto-Faaslet): it is not asked to
-    start anything every N requests."""
+    """The Faasm side served by faasm-worker (--front worker): Faasm's own
+    serving path. The worker is started with this run's state
+    directory (the model is there, put by mobilenet-load), mobilenet-infer
+    is uploaded to it (compiled by the worker's faasm-codegen, once per
+    content and compiler: the artefact stays in OUT/worker-data), and one
+    call makes the function's Proto-Faaslet (its initialisation maps the
+    model and builds the network). From then on every call is a Faaslet of
+    its own forked from that Proto-Faaslet (a restore) in the worker's
+    executor: a cold start in the paper's sense, whatever --cold says (the
+    knob places the containers' cold starts; on this side every request is
+    one). Its Faaslets are confined as faasm-run's are (the executor's
+    IsolationPlan: an unprivileged uid, their own network namespace,
+    Landlock, seccomp; docs/Isolation.md).
 
-    def __init__(self, setup, template):
-        port = free_port()
-        cmd = template.format(bin=setup.bin, functions=setup.so, port=port).split()
-        if not os.path.exists(cmd[0]):
-            raise Failure(f"--front worker: {cmd[0]} not found (faasm-worker is not built "
-                          f"yet?); --worker-cmd names it")
-        self.proc = subprocess.Popen(cmd, env=setup.env(), stdin=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{port}/"
+    Same interface as Front: url, stats() (from the worker's /metrics and
+    the inference lines its Faaslets print to its log), drop_queue(), stop().
+    """
+
+    def __init__(self, setup, extra_args, queue_timeout):
+        self.setup = setup
+        work = os.path.join(setup.out, "worker")
+        os.makedirs(work, exist_ok=True)
+        ports_file = os.path.join(work, f"ports-{os.getpid()}")
+        if os.path.exists(ports_file):
+            os.remove(ports_file)
+        self.log_path = os.path.join(work, "worker.log")
+        binary = os.path.join(setup.bin, "faasm-worker")
+        if not os.path.exists(binary):
+            raise Failure(f"--front worker: {binary} not found (ninja faasm-worker)")
+        # Its queue must hold what the load generator can send (the thin
+        # front's queue is unbounded), and give up on a call when the load
+        # generator has (the thin front's drop-queue).
+        cmd = [binary, "--data-dir", os.path.join(setup.out, "worker-data"),
+               "--state-dir", setup.state_dir, "--invoke-port", "0", "--upload-port", "0",
+               "--ports-file", ports_file, "--max-queued", "100000",
+               "--queue-timeout", f"{queue_timeout:g}", "--timeout", "60", *extra_args]
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, env=setup.env(FAASM_LOG="info"),
+                                     stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise Failure(f"--front worker: {' '.join(cmd)} did not listen on {port}")
-                time.sleep(0.2)
+        while not os.path.exists(ports_file):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise Failure(f"faasm-worker did not start: {self.log_tail()}")
+            time.sleep(0.05)
+        time.sleep(0.05)
+        with open(ports_file) as f:
+            ports = dict(line.split("=") for line in f.read().split())
+        self.invoke_port, self.upload_port = int(ports["invoke"]), int(ports["upload"])
+        self.url = f"http://127.0.0.1:{self.invoke_port}/"
+        self.log_offset = 0
+        self.baseline = None
+
+    def log_tail(self):
+        self.log.flush()
+        with open(self.log_path, errors="replace") as f:
+            return f.read()[-2000:]
+
+    def http(self, port, method, path, body=None, timeout=600):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body,
+                                     method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def deploy(self, wasm, request_file):
+        """Uploads mobilenet-infer and makes its Proto-Faaslet with one call."""
+        with open(wasm, "rb") as f:
+            status, body = self.http(self.upload_port, "PUT", "/f/demo/mobilenet-infer", f.read())
+        if status != 200:
+            raise Failure(f"faasm-worker refused the upload of mobilenet-infer: {status} "
+                          f"{body[:300]!r}")
+        with open(request_file, "rb") as f:
+            text = f.read().decode("ascii")
+        call = json.dumps({"user": "demo", "function": "mobilenet-infer", "input_data": text,
+                           "async": False}).encode()
+        status, body = self.http(self.invoke_port, "POST", "/", call)
+        if status != 200 or b"top5" not in body:
+            raise Failure(f"faasm-worker: the first call of mobilenet-infer answered {status} "
+                          f"{body[:300]!r}: {self.log_tail()}")
+        self.stats()
+
+    def metrics(self):
+        status, body = self.http(self.invoke_port, "GET", "/metrics", timeout=30)
+        if status != 200:
+            raise Failure(f"faasm-worker /metrics answered {status}")
+        values = {}
+        for line in body.decode().splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                values[name] = float(value)
+        return values
+
+    def inference_lines(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            f.seek(self.log_offset)
+            data = f.read()
+        # Whole lines only; a partial one is read next time.
+        data = data[:data.rfind(b"\n") + 1]
+        self.log_offset += len(data)
+        wall, cpu = [], []
+        for m in INFERENCE_LINE.finditer(data):
+            wall.append(float(m.group(1)))
+            cpu.append(float(m.group(2)))
+        return wall, cpu
 
     def stats(self, reset=True):
-        return {}
+        m = self.metrics()
+        counters = ("faasm_warm_starts_total", "faasm_cold_starts_total",
+                    "faasm_call_queue_seconds_sum", "faasm_call_queue_seconds_count",
+                    "faasm_call_run_seconds_sum", "faasm_call_run_seconds_count",
+                    'faasm_calls_total{outcome="failed"}', 'faasm_calls_total{outcome="timeout"}')
+        now = {k: m.get(k, 0.0) for k in counters}
+        base = self.baseline or {k: 0.0 for k in counters}
+        d = {k: now[k] - base[k] for k in counters}
+        stats = {"busy": int(m.get("faasm_calls_running", 0) + m.get("faasm_queue_depth", 0)),
+                 "instances": 0}
+        if reset:
+            wall, cpu = self.inference_lines()
+            self.baseline = now
+            queued = d["faasm_call_queue_seconds_count"]
+            ran = d["faasm_call_run_seconds_count"]
+            stats.update({
+                # Every call is a Faaslet restored from the Proto-Faaslet.
+                "cold_starts": int(d["faasm_warm_starts_total"]),
+                "proto_faaslets_made": int(d["faasm_cold_starts_total"]),
+                "errors": int(d['faasm_calls_total{outcome="failed"}'] +
+                              d['faasm_calls_total{outcome="timeout"}']),
+                "queue_ms_sum": d["faasm_call_queue_seconds_sum"] * 1e3,
+                "queue_count": queued,
+                "run_ms_sum": d["faasm_call_run_seconds_sum"] * 1e3, "run_count": ran,
+                "inference_wall_ms": wall, "inference_cpu_ms": cpu})
+        return stats
 
     def drop_queue(self):
-        pass
+        pass  # the worker's --queue-timeout ends calls the load generator gave up on
 
     def stop(self):
         if self.proc.poll() is None:
@@ -698,6 +813,7 @@ class WorkerFront:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.log.close()
 
 
 def percentile(sorted_values, p):
@@ -738,13 +854,13 @@ def sustained(point):
 
 
 class InferenceBench:
-    def __init__(self, setup, instances, duration, drain, front_mode, worker_cmd):
+    def __init__(self, setup, instances, duration, drain, front_mode, worker_args):
         self.s = setup
         self.instances = instances
         self.duration = duration
         self.drain = drain
         self.front_mode = front_mode
-        self.worker_cmd = worker_cmd
+        self.worker_args = worker_args
 
     def prepare(self):
         s = self.s
@@ -780,6 +896,16 @@ class InferenceBench:
         cpu = [float(line.split("cpu ")[1].split(" ms")[0])
                for line in err.decode().splitlines() if "(cpu " in line]
         return min(cpu[1:])
+
+    def worker_front(self):
+        """faasm-worker serving mobilenet-infer, its Proto-Faaslet made."""
+        front = WorkerFront(self.s, self.worker_args, self.duration / 2 + self.drain)
+        try:
+            front.deploy(os.path.join(self.s.ml, "mobilenet-infer.wasm"), self.request)
+        except Failure:
+            front.stop()
+            raise
+        return front
 
     def load_run(self, front, rate, seed, tag):
         """One run of the load generator against a front: (its output file,
@@ -817,9 +943,10 @@ class InferenceBench:
         for cold_every in cold_list:
             log(f"inference, a cold start every {cold_every} requests")
             if self.front_mode == "worker":
-                faasm = WorkerFront(self.s, self.worker_cmd)
+                faasm = self.worker_front()
             else:
-                faasm = Front(self.s, "faasm", self.instances, cold_every, self.request)
+                faasm = Front(self.s, "faasm" if self.front_mode == "thin" else "faasm-process",
+                              self.instances, cold_every, self.request)
             runc_front = Front(self.s, "runc", self.instances, cold_every, self.request, bundle)
             points = {"faasm": [], "runc": []}
             try:
@@ -1042,15 +1169,20 @@ def cmd_smoke_inference(args):
     setup = Setup(args)
     try:
         setup.prepare()
-        bench = InferenceBench(setup, instances=1, duration=1.0, drain=60, front_mode="thin",
-                               worker_cmd="")
+        bench = InferenceBench(setup, instances=1, duration=2.0, drain=60, front_mode="worker",
+                               worker_args=[])
         bench.prepare()
         bundle = bench.bundle()
         answers = {}
-        for backend in ("faasm", "runc"):
-            front = Front(setup, backend, 1, 2, bench.request, bundle)
+        # The thin front's Faaslets restored from one zygote (the benchmark's
+        # Faasm side), faasm-worker (--front worker) and the containers.
+        for side in ("faasm", "worker", "runc"):
+            if side == "worker":
+                front = bench.worker_front()
+            else:
+                front = Front(setup, side, 1, 2, bench.request, bundle)
             try:
-                out = os.path.join(setup.out, f"smoke-{backend}.json")
+                out = os.path.join(setup.out, f"smoke-{side}.json")
                 run([sys.executable, os.path.join(HERE, "loadgen.py"), "--url", front.url,
                      "--rate", "4", "--duration", "1", "--arrival", "constant", "--drain",
                      "120", "--input", bench.request, "--out", out], timeout=300)
@@ -1058,18 +1190,34 @@ def cmd_smoke_inference(args):
                 stats = front.stats()
             finally:
                 front.stop()
-            print(f"{backend}: {point['answered']}/{point['requests']} answered, "
+            print(f"{side}: {point['answered']}/{point['requests']} answered, "
                   f"{stats['cold_starts']} cold starts, answers {list(point['answers'])}")
             if point["answered"] != point["requests"] or point["requests"] < 3:
-                raise Failure(f"{backend}: not every request was answered")
+                raise Failure(f"{side}: not every request was answered")
+            # On the worker every call is a Faaslet restored from the one
+            # Proto-Faaslet the deployment made: none made again.
+            if side == "worker" and (stats["cold_starts"] != point["requests"] or
+                                     stats["proto_faaslets_made"] != 0):
+                raise Failure(f"worker: {stats['cold_starts']} restores and "
+                              f"{stats['proto_faaslets_made']} Proto-Faaslets made for "
+                              f"{point['requests']} requests")
             if stats["cold_starts"] < 1:
-                raise Failure(f"{backend}: no cold start happened")
+                raise Failure(f"{side}: no cold start happened")
+            # Each of the thin front's Faasm instances, cold ones included, is
+            # a restore: each reports its start, none makes a Proto-Faaslet.
+            if side == "faasm" and len(stats["startup_ms"]) < stats["cold_starts"]:
+                raise Failure(f"faasm: {len(stats['startup_ms'])} restores reported for "
+                              f"{stats['cold_starts']} cold starts")
+            if side == "worker" and len(stats["inference_cpu_ms"]) != point["requests"]:
+                raise Failure(f"worker: {len(stats['inference_cpu_ms'])} inference lines in its "
+                              f"log for {point['requests']} requests")
             if len(point["answers"]) != 1:
-                raise Failure(f"{backend}: the same image got different answers")
-            answers[backend] = next(iter(point["answers"]))
-        if not same_answer(answers["faasm"], answers["runc"]):
-            raise Failure(f"Faasm answered {answers['faasm']!r}, the containers "
-                          f"{answers['runc']!r}")
+                raise Failure(f"{side}: the same image got different answers")
+            answers[side] = next(iter(point["answers"]))
+        for side in ("worker", "faasm"):
+            if not same_answer(answers[side], answers["runc"]):
+                raise Failure(f"Faasm ({side}) answered {answers[side]!r}, the containers "
+                              f"{answers['runc']!r}")
     except Failure as e:
         print(f"FAIL: {e}", file=sys.stderr)
         sys.exit(1)
@@ -1115,7 +1263,7 @@ def run_benchmark(args):
         inference = {}
         if not args.skip_inference:
             inf = InferenceBench(setup, args.instances, duration, args.drain, args.front,
-                                 args.worker_cmd)
+                                 args.worker_args.split())
             inf.prepare()
             cpu_ms = inf.calibrate()
             capacity = os.cpu_count() * 1000.0 / cpu_ms
@@ -1159,13 +1307,14 @@ def main():
     parser.add_argument("--faasm-state", choices=["auto", "local", "redis"], default="auto",
                         help="Faasm's state tiers: local alone, or with the global tier in "
                              "Redis (faasm-run --state-redis; auto: when faasm-run has it)")
-    parser.add_argument("--front", choices=["thin", "worker"], default="thin",
-                        help="Faasm's inference front: front.py, or faasm-worker (--worker-cmd)")
-    parser.add_argument("--worker-cmd",
-                        default="{bin}/faasm-worker --functions {functions} --port {port}",
-                        help="how --front worker starts faasm-worker ({bin}: the build's bin/, "
-                             "{functions}: the compiled functions, {port}: a free port); it "
-                             "inherits FAASM_STATE_DIR, where the model is")
+    parser.add_argument("--front", choices=["thin", "worker", "process"], default="thin",
+                        help="Faasm's inference side: thin (default), the containers' front, "
+                             "an instance a Faaslet restored from one long-lived Proto-Faaslet "
+                             "(a cold start is a restore, a warm request reuses a Faaslet); "
+                             "worker, faasm-worker, every call a restore; process, the thin "
+                             "front with a new process making a Proto-Faaslet per instance")
+    parser.add_argument("--worker-args", default="",
+                        help="more options for faasm-worker (--front worker), space-separated")
     parser.add_argument("--instances", type=int, default=2,
                         help="warm instances per side (inference)")
     parser.add_argument("--duration", type=float, help="seconds of load per rate")

@@ -15,9 +15,16 @@ An instance is a process that answers requests one at a time on its stdin
 and stdout: a request is a little-endian u32 length and the input bytes (the
 input_data text, unchanged: the function decodes it); the answer is one line.
 
-  --backend faasm  paper-faasm-instance: a warm Faaslet of the function
-                   (its Proto-Faaslet made and initialised, confined as
-                   faasm-run's zygote is, reset to it between calls)
+  --backend faasm  a Faaslet forked from the function's Proto-Faaslet, which
+                   one long-lived `paper-faasm-instance --zygote` process
+                   made (and confined, as faasm-run's zygote is) when the
+                   front started; the Faaslet serves calls on a socket the
+                   front passed to the zygote, reset to the snapshot
+                   between calls. A cold start is a restore.
+  --backend faasm-process
+                   a paper-faasm-instance process per instance, which makes
+                   the Proto-Faaslet itself (a cold start is a new process
+                   loading and initialising the function: not Faasm's)
   --backend runc   `runc run` of an OCI bundle whose process is the native
                    server (mobilenet-serve), which loads the model from its
                    file when it starts
@@ -38,18 +45,38 @@ import collections
 import json
 import os
 import re
+import socket
 import struct
+import subprocess
 import sys
 import time
 
 INFERENCE_LINE = re.compile(rb"inference ([0-9.]+) ms \(cpu ([0-9.]+) ms\)")
-# An instance's own start, as it reports it: the Faaslet's Proto-Faaslet
-# restored and confined; the container's server with its model loaded.
-READY_LINE = re.compile(rb"(?:ready|weights loaded) in ([0-9.]+) ms")
+# An instance's own start, as it reports it: a Faaslet restored from the
+# zygote (fork to ready to serve), or a process's Proto-Faaslet made and
+# confined; the container's server with its model loaded.
+READY_LINE = re.compile(rb"(?:ready|weights loaded|restored) in ([0-9.]+) ms")
+
+
+async def read_log(front, stream, who):
+    """An instance's (or the zygote's) stderr: inference and start times."""
+    while True:
+        line = await stream.readline()
+        if not line:
+            return
+        m = INFERENCE_LINE.search(line)
+        ready = READY_LINE.search(line)
+        if m:
+            front.inference_ms.append((float(m.group(1)), float(m.group(2))))
+        elif ready:
+            front.stats["startup_ms"].append(float(ready.group(1)))
+        elif front.verbose or b"error" in line.lower() or b"warning" in line.lower():
+            sys.stderr.write(f"{who}: {line.decode(errors='replace')}")
 
 
 class Instance:
-    """One instance process; serves one request at a time."""
+    """One instance; serves one request at a time. A process talking on its
+    stdin and stdout, or a Faaslet of the zygote on a socket."""
 
     counter = 0
 
@@ -60,49 +87,45 @@ class Instance:
         self.cold = cold
         self.started = time.monotonic()
         self.proc = None
+        self.reader = self.writer = None
         self.served = 0
         self.lock = asyncio.Lock()
-        self.inference_ms = collections.deque()
 
     async def start(self):
+        if self.front.zygote_control is not None:
+            ours, theirs = socket.socketpair()
+            try:
+                socket.send_fds(self.front.zygote_control, [b"s"], [theirs.fileno()])
+            finally:
+                theirs.close()
+            self.reader, self.writer = await asyncio.open_connection(sock=ours, limit=1 << 20)
+            return
         cmd = self.front.instance_command(self.id)
         self.proc = await asyncio.create_subprocess_exec(
             *cmd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, limit=1 << 20)
-        asyncio.ensure_future(self.read_stderr())
-
-    async def read_stderr(self):
-        while True:
-            line = await self.proc.stderr.readline()
-            if not line:
-                return
-            m = INFERENCE_LINE.search(line)
-            ready = READY_LINE.search(line)
-            if m:
-                self.inference_ms.append((float(m.group(1)), float(m.group(2))))
-            elif ready:
-                self.front.stats["startup_ms"].append(float(ready.group(1)))
-            elif self.front.verbose or b"error" in line.lower() or b"warning" in line.lower():
-                sys.stderr.write(f"instance {self.id}: {line.decode(errors='replace')}")
+        self.reader, self.writer = self.proc.stdout, self.proc.stdin
+        asyncio.ensure_future(read_log(self.front, self.proc.stderr, f"instance {self.id}"))
 
     async def call(self, data):
         """The answer line for one request (bytes), or raises."""
         async with self.lock:
-            self.proc.stdin.write(struct.pack("<I", len(data)) + data)
-            await self.proc.stdin.drain()
-            line = await self.proc.stdout.readline()
+            self.writer.write(struct.pack("<I", len(data)) + data)
+            await self.writer.drain()
+            line = await self.reader.readline()
             if not line:
-                raise RuntimeError(f"instance {self.id} ended "
-                                   f"(status {await self.proc.wait()})")
+                status = await self.proc.wait() if self.proc else "unknown: a Faaslet"
+                raise RuntimeError(f"instance {self.id} ended (status {status})")
             self.served += 1
             return line
 
     async def retire(self):
         try:
-            self.proc.stdin.close()
+            self.writer.close()
         except (BrokenPipeError, ConnectionResetError):
             pass
-        await self.proc.wait()
+        if self.proc:
+            await self.proc.wait()
 
 
 class Front:
@@ -117,10 +140,26 @@ class Front:
                       "cold_ms": [], "warm_service_ms": [], "cold_service_ms": [],
                       "startup_ms": []}
         self.retiring = set()
+        self.inference_ms = []
+        self.zygote = None
+        self.zygote_control = None
+
+    async def start_zygote(self):
+        """--backend faasm: the function's Proto-Faaslet, made once, before
+        any instance; its stdin is the socket new instances' descriptors go
+        through."""
+        a = self.args
+        ours, theirs = socket.socketpair()
+        self.zygote = await asyncio.create_subprocess_exec(
+            a.faasm_instance, "--zygote", a.function_file, stdin=theirs.fileno(),
+            stdout=subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, limit=1 << 20)
+        theirs.close()
+        self.zygote_control = ours
+        asyncio.ensure_future(read_log(self, self.zygote.stderr, "zygote"))
 
     def instance_command(self, number):
         a = self.args
-        if a.backend == "faasm":
+        if a.backend == "faasm-process":
             return [a.faasm_instance, a.function_file]
         return ["runc", "run", "--bundle", a.bundle, f"{a.container_prefix}-{os.getpid()}-{number}"]
 
@@ -193,7 +232,7 @@ class Front:
 
     def stats_json(self):
         s = dict(self.stats)
-        inference = [ms for i in self.instances for ms in i.inference_ms]
+        inference = self.inference_ms
         s["instances"] = len(self.instances)
         s["busy"] = len(self.instances) - len(self.idle) - len(self.retiring)
         s["waiting"] = sum(1 for f in self.waiting if not f.done())
@@ -204,8 +243,7 @@ class Front:
     def reset_stats(self):
         for key, value in self.stats.items():
             self.stats[key] = [] if isinstance(value, list) else 0
-        for i in self.instances:
-            i.inference_ms.clear()
+        self.inference_ms = []
 
     async def handle(self, reader, writer):
         try:
@@ -273,6 +311,8 @@ async def serve(args):
     front = Front(args)
     with open(args.warm_up, "rb") as f:
         warm = f.read()
+    if args.backend == "faasm":
+        await front.start_zygote()
     await front.warm_up(warm)
     server = await asyncio.start_server(front.handle, "127.0.0.1", args.port, limit=1 << 22)
     port = server.sockets[0].getsockname()[1]
@@ -282,12 +322,15 @@ async def serve(args):
     await loop.run_in_executor(None, sys.stdin.read)
     server.close()
     await asyncio.gather(*(i.retire() for i in list(front.instances)), return_exceptions=True)
+    if front.zygote:
+        front.zygote_control.close()
+        await front.zygote.wait()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", choices=["faasm", "runc"], required=True)
+    parser.add_argument("--backend", choices=["faasm", "faasm-process", "runc"], required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--cold-every", type=int, default=0, help="0: no cold starts")

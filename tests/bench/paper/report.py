@@ -6,12 +6,14 @@ around them survives a new run; and the key line.
 
 import math
 import os
+import re
 import statistics
 
 import bench_paper as bp
 
 BEGIN = "<!-- bench-paper: measured part, rewritten by each run -->"
 END = "<!-- bench-paper: end of the measured part -->"
+KEPT_MARK = "_Not rerun: these SGD figures are"
 TITLE = "# Evaluation: the paper's machine-learning results against containers\n"
 
 
@@ -185,28 +187,58 @@ def inference_section(report, plot):
                        f"{per['faasm'] * 1e3:.1f} ms, containers {per['runc'] * 1e3:.1f} ms.")
             out.append("")
         if stats["runc"]:
-            out.append("| where the time goes (front's view, all rates) | Faasm | containers |")
-            out.append("|---|---|---|")
-            for key, label in (("cold_starts", "cold starts"),
-                               ("cold_ms", "cold request: new instance to answer, median ms"),
-                               ("cold_service_ms", "... of which after dispatch, median ms"),
-                               ("startup_ms", "an instance's own start (Faasm: Proto-Faaslet made, "
-                                "initialised and confined; container: "
-                                "model loaded), median ms"),
-                               ("warm_service_ms", "warm request: dispatch to answer, median ms"),
-                               ("inference_wall_ms", "inference inside the instance, median ms"),
-                               ("inference_cpu_ms", "... its CPU time, median ms")):
-                fv = stats["faasm"].get(key) if stats["faasm"] else None
-                rv = stats["runc"].get(key)
-                conv = (lambda v: str(v)) if key == "cold_starts" else \
-                    (lambda v: fmt(median(v), 1))  # noqa: E731
-                out.append(f"| {label} | {conv(fv) if fv is not None else 'n/a'} | "
-                           f"{conv(rv) if rv is not None else 'n/a'} |")
-            out.append("")
+            out += time_table(stats, report.get("front", "thin"))
     if plot:
         out.append(f"![Inference: latency against throughput]({plot})")
         out.append("")
     return out
+
+
+def time_table(stats, front):
+    """Where the time goes, each side from its own front: the thin front's
+    per-request times (the containers, and Faasm with --front thin), or the
+    worker's own figures (/metrics; its Faaslets' inference lines)."""
+    worker = front == "worker"
+
+    def mean(s, key):
+        count = s.get(key.replace("_ms_sum", "_count"), 0)
+        return s[key] / count if count else None
+
+    def cell(s, key):
+        if not s or key not in s:
+            return "n/a"
+        v = s[key]
+        if key.endswith("_ms_sum"):
+            return fmt(mean(s, key), 1)
+        if isinstance(v, list):
+            return fmt(median(v), 1)
+        return str(v)
+
+    faasm_start = {"worker": "every call a Faaslet restored from the Proto-Faaslet",
+                   "process": "a new process making the Proto-Faaslet"}.get(
+                       front, "a Faaslet restored from the Proto-Faaslet")
+    rows = [("cold_starts", f"cold starts (Faasm: {faasm_start}; containers: a new container "
+                            f"loading the model)"),
+            ("proto_faaslets_made", "Proto-Faaslets made during the load (Faasm, worker)"),
+            ("cold_ms", "cold request: new instance to answer, median ms"),
+            ("cold_service_ms", "... of which after dispatch, median ms"),
+            ("startup_ms", "an instance's own start (Faasm: "
+                           + ("the process's Proto-Faaslet made, initialised and confined"
+                              if front == "process" else "fork to a Faaslet ready to serve")
+                           + "; container: model loaded), median ms"),
+            ("warm_service_ms", "warm request: dispatch to answer, median ms"),
+            ("queue_ms_sum", "worker: acceptance to the Faaslet's fork (queueing), mean ms"),
+            ("run_ms_sum", "worker: fork to result (restore, call, answer), mean ms"),
+            ("inference_wall_ms", "inference inside the instance, median ms"),
+            ("inference_cpu_ms", "... its CPU time, median ms")]
+    out = ["| where the time goes (each side's front, all rates) | Faasm | containers |",
+           "|---|---|---|"]
+    for key, label in rows:
+        f, r = cell(stats["faasm"], key), cell(stats["runc"], key)
+        if f == "n/a" and r == "n/a":
+            continue
+        out.append(f"| {label} | {f} | {r} |")
+    return out + [""]
 
 
 def merge_stats(stats_list):
@@ -215,7 +247,9 @@ def merge_stats(stats_list):
         for k, v in s.items():
             if isinstance(v, list):
                 merged.setdefault(k, []).extend(v)
-            elif isinstance(v, (int, float)) and k == "cold_starts":
+            elif isinstance(v, (int, float)) and k in ("cold_starts", "proto_faaslets_made",
+                                                       "queue_ms_sum", "queue_count",
+                                                       "run_ms_sum", "run_count"):
                 merged[k] = merged.get(k, 0) + v
     return merged
 
@@ -237,7 +271,7 @@ def key_figures(report):
     return figures
 
 
-def targets_section(report):
+def targets_section(report, kept=None):
     f = key_figures(report)
     rows = [("SGD: training time, containers / Faasm, at the largest worker count "
              f"({f.get('sgd_workers', 'n/a')})", ">= 3x", f.get("sgd_speedup"),
@@ -249,20 +283,62 @@ def targets_section(report):
             ("inference, 20% cold starts: p99, Faasm / containers (median over rates)",
              "<= 0.1x", f.get("inference_p99_ratio"), lambda v: v <= 0.1)]
     out = ["| figure | target | measured | met |", "|---|---|---|---|"]
+    if kept:
+        out += kept["target_rows"]
+        rows = rows[2:]
     for label, target, value, ok in rows:
         out.append(f"| {label} | {target} | {fmt(value)} | "
                    f"{'n/a' if value is None else ('yes' if ok(value) else '**no**')} |")
     return out + [""]
 
 
-def key_line(report):
+def key_line(report, kept=None):
     f = key_figures(report)
+    if kept:
+        f.update(kept["key"])
     return " ".join(f"{k}={fmt(f.get(k))}" for k in
                     ("sgd_speedup", "sgd_mem_ratio", "inference_thpt_ratio",
                      "inference_p99_ratio"))
 
 
-def measured_part(report, sgd_plot, inference_plot):
+def kept_sgd(text):
+    """With --skip-sgd: the SGD part of the page's last measured part (its
+    section, its rows of the targets table, its key figures), marked with the
+    run it comes from, so that a run of the inference alone does not erase
+    the last SGD figures. None when the page has none."""
+    if BEGIN not in text or END not in text:
+        return None
+    part = text[text.index(BEGIN):text.index(END)]
+    if "## SGD\n" not in part or "## Inference\n" not in part:
+        return None
+    section = part[part.index("## SGD\n") + len("## SGD\n"):part.index("## Inference\n")]
+    if "SGD was not run" in section:
+        return None
+    run = re.search(r"^Run of (\S+) to (\S+) \(UTC\): (`[^`]*`)\.", part, re.M)
+    if KEPT_MARK not in section:
+        when = f"{run.group(1)} to {run.group(2)} (UTC), {run.group(3)}" if run else "an earlier run"
+        load = re.search(r"Load average \(1, 5, 15 min\) at the start ([0-9. ]+?), at the end "
+                         r"([0-9. ]+?):", part)
+        section = (f"\n{KEPT_MARK} from the run of {when}"
+                   + (f", load average {load.group(1)} at its start" if load else "")
+                   + "; this run (--skip-sgd) did not train._\n" + section)
+    rows = [line for line in part.splitlines() if line.startswith("| SGD")]
+    if run:
+        rows = [line if line.startswith("| SGD (run of") else
+                line.replace("| SGD:", f"| SGD (run of {run.group(1)[:10]}):", 1)
+                for line in rows]
+    key = {}
+    m = re.search(r"sgd_speedup=(\S+) sgd_mem_ratio=(\S+)", part)
+    if m:
+        for name, value in zip(("sgd_speedup", "sgd_mem_ratio"), m.groups()):
+            try:
+                key[name] = float(value)
+            except ValueError:
+                pass
+    return {"section": section, "target_rows": rows, "key": key}
+
+
+def measured_part(report, sgd_plot, inference_plot, kept=None):
     m = report["machine"]
     out = [BEGIN, ""]
     # The options as given to scripts/bench-paper (it adds run and --build-dir).
@@ -280,14 +356,18 @@ def measured_part(report, sgd_plot, inference_plot):
     out.append("")
     out.append("## Against the targets")
     out.append("")
-    out += targets_section(report)
+    out += targets_section(report, kept)
     out.append("## SGD")
-    out.append("")
-    out += sgd_section(report, sgd_plot)
+    if kept:
+        out.append(kept["section"].rstrip("\n"))
+        out.append("")
+    else:
+        out.append("")
+        out += sgd_section(report, sgd_plot)
     out.append("## Inference")
     out.append("")
     out += inference_section(report, inference_plot)
-    out.append("Key line: `" + key_line(report) + "`")
+    out.append("Key line: `" + key_line(report, kept) + "`")
     out.append("")
     out.append(END)
     return "\n".join(out) + "\n"
@@ -308,10 +388,13 @@ def write(report, out_dir, args):
     for plot in (sgd_plot, inference_plot):
         if plot and os.path.abspath(out_dir) != doc_dir:
             os.replace(os.path.join(out_dir, plot), os.path.join(doc_dir, plot))
-    part = measured_part(report, sgd_plot, inference_plot)
+    text = None
     if os.path.exists(doc):
         with open(doc) as f:
             text = f.read()
+    kept = kept_sgd(text) if text is not None and not report["sgd"] else None
+    part = measured_part(report, sgd_plot, inference_plot, kept)
+    if text is not None:
         if BEGIN in text and END in text:
             text = text[:text.index(BEGIN)] + part + text[text.index(END) + len(END) + 1:]
         else:
@@ -321,4 +404,4 @@ def write(report, out_dir, args):
     with open(doc, "w") as f:
         f.write(text)
     bp.log(f"report: {doc}")
-    return key_line(report)
+    return key_line(report, kept)

@@ -14,7 +14,11 @@
 
 #include <hiredis/hiredis.h>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -37,6 +41,35 @@ template <typename F> double timeIt(F&& f) {
   f();
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
+
+// CPU seconds: this process's, and the Redis server's main thread's (from
+// INFO, on a connection of its own). On a machine shared with other work the
+// wall-clock times move with everyone's load; these say what a path costs.
+redisContext* gInfo = nullptr;
+double clientCpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+double serverCpu() {
+  auto* r = static_cast<redisReply*>(redisCommand(gInfo, "INFO cpu"));
+  if (!r || r->type != REDIS_REPLY_STRING) std::exit(1);
+  double total = 0;
+  for (const char* field : {"used_cpu_sys_main_thread:", "used_cpu_user_main_thread:"})
+    if (const char* at = std::strstr(r->str, field)) total += std::atof(at + std::strlen(field));
+  freeReplyObject(r);
+  return total;
+}
+struct Cpu {
+  std::vector<double> client, server;
+  template <typename F> double operator()(F&& f) {
+    double c0 = clientCpu(), s0 = serverCpu();
+    double wall = timeIt(f);
+    client.push_back(clientCpu() - c0);
+    server.push_back(serverCpu() - s0);
+    return wall;
+  }
+};
 
 void must(const st::Outcome& o, const char* what) {
   if (!o.ok()) {
@@ -75,6 +108,44 @@ struct Raw {
       }
     }
     drain(queued);
+  }
+  // The same SETRANGEs written straight from `data` to the socket, every
+  // chunk before any reply is read (what the store's staged push does): a
+  // stronger floor than the hiredis loop, shown beside it.
+  void stream(const std::string& key, const uint8_t* data, uint64_t size) {
+    std::vector<std::string> heads;
+    std::vector<iovec> iov;
+    for (uint64_t at = 0; at < size; at += chunk) {
+      std::string off = std::to_string(at);
+      heads.push_back(std::string(at ? "\r\n" : "") + "*4\r\n$8\r\nSETRANGE\r\n$" +
+                      std::to_string(key.size()) + "\r\n" + key + "\r\n$" +
+                      std::to_string(off.size()) + "\r\n" + off + "\r\n$" +
+                      std::to_string(std::min(chunk, size - at)) + "\r\n");
+    }
+    for (uint64_t i = 0, at = 0; at < size; ++i, at += chunk) {
+      iov.push_back({heads[i].data(), heads[i].size()});
+      iov.push_back({const_cast<uint8_t*>(data + at), std::min(chunk, size - at)});
+    }
+    static char crlf[] = "\r\n";
+    iov.push_back({crlf, 2});
+    for (size_t i = 0; i < iov.size();) {
+      msghdr msg{};
+      msg.msg_iov = &iov[i];
+      msg.msg_iovlen = std::min<size_t>(iov.size() - i, 1024);
+      ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+      if (n <= 0) {
+        std::fprintf(stderr, "state-bench: raw stream: %s\n", std::strerror(errno));
+        std::exit(1);
+      }
+      for (size_t sent = size_t(n); sent;) {
+        size_t step = std::min(sent, iov[i].iov_len);
+        iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + step;
+        iov[i].iov_len -= step;
+        sent -= step;
+        if (!iov[i].iov_len) ++i;
+      }
+    }
+    drain(heads.size());
   }
   void get(const std::string& key, uint8_t* out, uint64_t size) {
     for (uint64_t from = 0; from < size; from += window) {
@@ -131,6 +202,8 @@ int main(int argc, char** argv) {
   if (!rc || rc->err) return 1;
   rc->reader->maxbuf = 0;
   Raw raw{rc, options.chunkBytes, 8u << 20};
+  gInfo = redisConnect(endpoint->host.c_str(), endpoint->port);
+  if (!gInfo || gInfo->err) return 1;
 
   std::printf("%-10s %-28s %12s %10s\n", "size", "metric", "value", "unit");
   double pushMbs = 0, pullMbs = 0, rawMbs = 0, partialRatio = 0, unchangedUs = 0, lockUs = 0;
@@ -144,11 +217,13 @@ int main(int argc, char** argv) {
       data[i] = uint8_t(i * 131 + (i >> 12));
     object->write(0, data.data(), size);
 
-    std::vector<double> push, partial, pull, unchanged, lock, rawSet, rawGet, copy;
+    std::vector<double> push, partial, pull, unchanged, lock, rawSet, rawGet, copy, rawPing,
+        rawStream;
+    Cpu pushCpu, pullCpu, rawSetCpu, rawGetCpu;
     const uint64_t chunk = 64 << 10, chunks = (size + chunk - 1) / chunk;
     const uint64_t dirtyChunks = std::max<uint64_t>(1, chunks / 100);
     for (int r = 0; r < reps; ++r) {
-      push.push_back(timeIt([&] { must(store->push(user, key, *object, ""), "push"); }));
+      push.push_back(pushCpu([&] { must(store->push(user, key, *object, ""), "push"); }));
       for (uint64_t i = 0; i < dirtyChunks; ++i) // spread over the value
         object->markDirty((i * (chunks / dirtyChunks)) * chunk, chunk);
       partial.push_back(
@@ -161,9 +236,18 @@ int main(int argc, char** argv) {
         must(store->lockGlobal(user, key, true, lease), "lock");
         store->unlockGlobal(user, key, lease);
       }));
-      rawSet.push_back(timeIt([&] { raw.set("raw:" + key, data.data(), size); }));
+      rawSet.push_back(rawSetCpu([&] { raw.set("raw:" + key, data.data(), size); }));
+      rawStream.push_back(timeIt([&] { raw.stream("raw:" + key, data.data(), size); }));
       rawGet.push_back(timeIt([&] { raw.get("raw:" + key, sink.data(), size); }));
+      // A bare round trip right after the raw transfer (beside the store's
+      // unchanged pull, which comes right after its full pull).
+      rawPing.push_back(timeIt([&] { freeReplyObject(redisCommand(rc, "PING")); }));
       copy.push_back(timeIt([&] { std::memcpy(sink.data(), data.data(), size); }));
+      // CPU of the pulls apart from the timed ones: its INFO round trips
+      // would otherwise come between a transfer and the round trip after it.
+      object->setSyncedVersion(0);
+      pullCpu([&] { must(store->pull(user, key, *object), "pull"); });
+      rawGetCpu([&] { raw.get("raw:" + key, sink.data(), size); });
     }
     double pushT = median(push), partialT = median(partial), pullT = median(pull);
     double rawSetT = median(rawSet), rawGetT = median(rawGet);
@@ -173,14 +257,25 @@ int main(int argc, char** argv) {
     row("full push", mb / pushT, "MB/s");
     row("raw SETRANGE floor", mb / rawSetT, "MB/s");
     row("push / floor", 100 * rawSetT / pushT, "%");
+    row("raw streamed SETRANGE", mb / median(rawStream), "MB/s");
+    row("push / streamed", 100 * median(rawStream) / pushT, "%");
     row("partial push (1% chunks)", partialT * 1e6, "us");
     row("partial / full push", 100 * partialT / pushT, "%");
     row("full pull", mb / pullT, "MB/s");
     row("raw GETRANGE floor", mb / rawGetT, "MB/s");
     row("pull / floor", 100 * rawGetT / pullT, "%");
     row("unchanged pull", median(unchanged) * 1e6, "us");
+    row("raw PING after raw GETRANGE", median(rawPing) * 1e6, "us");
     row("lock + unlock", median(lock) * 1e6, "us");
     row("memcpy", mb / median(copy), "MB/s");
+    row("cpu: push, client", median(pushCpu.client) * 1e6, "us");
+    row("cpu: push, server", median(pushCpu.server) * 1e6, "us");
+    row("cpu: raw SETRANGE, client", median(rawSetCpu.client) * 1e6, "us");
+    row("cpu: raw SETRANGE, server", median(rawSetCpu.server) * 1e6, "us");
+    row("cpu: pull, client", median(pullCpu.client) * 1e6, "us");
+    row("cpu: pull, server", median(pullCpu.server) * 1e6, "us");
+    row("cpu: raw GETRANGE, client", median(rawGetCpu.client) * 1e6, "us");
+    row("cpu: raw GETRANGE, server", median(rawGetCpu.server) * 1e6, "us");
     std::fflush(stdout);
     pushMbs = mb / pushT;
     pullMbs = mb / pullT;
@@ -194,5 +289,6 @@ int main(int argc, char** argv) {
   std::printf("%.1f %.1f %.1f %.4f %.1f %.1f\n", pushMbs, pullMbs, rawMbs, partialRatio,
               unchangedUs, lockUs);
   redisFree(rc);
+  redisFree(gInfo);
   return 0;
 }

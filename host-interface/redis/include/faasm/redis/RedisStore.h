@@ -25,7 +25,11 @@
 //
 // Every write of the value is one script that also bumps n: a full push
 // stages its chunks in a key of its own and a script renames it over the
-// value (O(1)); a partial push is one script of SETRANGEs. A pull reads
+// value (O(1)); a partial push is one script of SETRANGEs. No stage missing
+// a chunk is ever renamed in: up to RedisOptions::appendPushBytes its chunks
+// are APPENDed in order, so a refused one leaves it short of the length the
+// commit checks; larger, it is sized at once and the commit is sent only
+// after every chunk's reply. A pull reads
 // (e, n), then the chunks, then (e, n) again in one pipeline: equal means
 // no write came between, else it retries, then falls back to one script.
 // A push under a write lease carries its token, and its script compares it
@@ -67,6 +71,10 @@ struct RedisOptions {
   // Values up to this size are pushed by one script carrying the bytes (the
   // server copies them once more, but a staged push costs two more scripts).
   uint64_t directPushBytes = 256 << 10;
+  // Larger values up to this size are staged by APPENDs with the commit in the
+  // same round trip (their stage grows in Redis, a few reallocations); larger
+  // still, into a stage sized at once, the commit after the chunks' replies.
+  uint64_t appendPushBytes = 4 << 20;
 };
 
 // Options for `endpoint` with $FAASM_REDIS_TIMEOUT_MS, $FAASM_STATE_LEASE_MS
