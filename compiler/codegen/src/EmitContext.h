@@ -236,9 +236,15 @@ private:
   std::vector<llvm::Value*> stack;
   std::vector<Frame> frames;
   bool reachable = true;
+  // A trap block is shared by at most kTrapEdgesPerBlock edges: the site phi
+  // of one block per function and code grew an incoming value per check, and
+  // LLVM handles a phi of hundreds of thousands of them in quadratic time
+  // (a block of 600,000 checked stores compiled for over ten minutes).
+  static constexpr unsigned kTrapEdgesPerBlock = 1024;
   struct TrapBlock {
     llvm::BasicBlock* block;
     llvm::PHINode* site; // the trapping instruction's wasm offset, per edge (CodeMap.h)
+    unsigned edges;
   };
   std::map<abi::TrapCode, TrapBlock> trapBlocks;
   llvm::Value* cachedMemoryBase = nullptr;

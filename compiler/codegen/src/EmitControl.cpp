@@ -177,14 +177,14 @@ CallInst* FunctionEmitter::callRuntime(unsigned index, FunctionType* type, Array
 }
 
 BasicBlock* FunctionEmitter::trapEdge(abi::TrapCode code) {
-  auto found = trapBlocks.find(code);
-  if (found == trapBlocks.end()) {
-    TrapBlock t{};
+  TrapBlock& t = trapBlocks[code];
+  if (!t.block || t.edges == kTrapEdgesPerBlock) {
     t.block = makeTrapBlock(*function, vmctx, code, t.site);
-    found = trapBlocks.emplace(code, t).first;
+    t.edges = 0;
   }
-  found->second.site->addIncoming(builder.getInt32(currentOffset), builder.GetInsertBlock());
-  return found->second.block;
+  t.edges++;
+  t.site->addIncoming(builder.getInt32(currentOffset), builder.GetInsertBlock());
+  return t.block;
 }
 
 void FunctionEmitter::trapIf(Value* condition, abi::TrapCode code) {
