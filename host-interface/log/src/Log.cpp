@@ -104,4 +104,21 @@ void write(Level l, const char* format, ...) {
   errno = saved;
 }
 
+std::string printable(std::string_view bytes, size_t maxBytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < bytes.size() && i < maxBytes; ++i) {
+    auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += char(c);
+    } else {
+      out += "\\x";
+      out += kDigits[c >> 4];
+      out += kDigits[c & 15];
+    }
+  }
+  if (bytes.size() > maxBytes) out += "...";
+  return out;
+}
+
 } // namespace faasm::log

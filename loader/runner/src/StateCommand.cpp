@@ -1,5 +1,6 @@
 #include "faasm/runner/StateCommand.h"
 
+#include "faasm/log/Log.h"
 #include "faasm/state/LocalState.h"
 
 #include <algorithm>
@@ -22,25 +23,8 @@ int fail(const std::string& problem) {
   return 1;
 }
 
-// A user or key as a terminal may show it: printable ASCII as is (but for
-// the backslash), every other byte \xNN. Names are the guests' choice.
-std::string printable(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += char(c);
-    } else {
-      out += "\\x";
-      out += kDigits[c >> 4];
-      out += kDigits[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string userAndKey(const StateCommand& c) {
-  return "user \"" + printable(c.user) + "\", key \"" + printable(c.key) + "\"";
+  return "user \"" + log::printable(c.user) + "\", key \"" + log::printable(c.key) + "\"";
 }
 
 std::string quotaProblem(state::LocalStateStore& store, const StateCommand& c) {
@@ -94,7 +78,7 @@ int list(state::LocalStateStore& store, const StateCommand& c) {
     for (const state::LocalStateStore::KeyUsage& k : keys) {
       // A key with only an append list has no value.
       state::StateObject* value = k.valueBytes ? store.open(user, k.key, false) : nullptr;
-      rows.push_back({printable(user), printable(k.key),
+      rows.push_back({log::printable(user), log::printable(k.key),
                       value ? std::to_string(value->size()) : "-",
                       std::to_string(k.valueBytes + k.appendBytes)});
     }
@@ -163,7 +147,7 @@ int set(state::LocalStateStore& store, const StateCommand& c, const std::string&
 int remove(state::LocalStateStore& store, const StateCommand& c) {
   if (c.allKeys) {
     if (!store.clearUser(c.user))
-      return fail("user \"" + printable(c.user) + "\": " + std::strerror(errno));
+      return fail("user \"" + log::printable(c.user) + "\": " + std::strerror(errno));
     return 0;
   }
   // A key may be an append list alone; keys() names both kinds.

@@ -1,5 +1,7 @@
 #include "faasm/runtime/Backtrace.h"
 
+#include "faasm/log/Log.h"
+
 #include <cinttypes>
 #include <cstdio>
 
@@ -8,29 +10,11 @@ namespace {
 
 constexpr size_t kMaxNameBytes = 120;
 
-// A name from the module: the guest's bytes, shown so that they cannot make
-// lines of their own or drive a terminal.
-std::string printable(const std::string& name) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < name.size() && i < kMaxNameBytes; ++i) {
-    auto c = static_cast<unsigned char>(name[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += char(c);
-    } else {
-      out += "\\x";
-      out += kDigits[c >> 4];
-      out += kDigits[c & 15];
-    }
-  }
-  if (name.size() > kMaxNameBytes) out += "...";
-  return out;
-}
-
 std::string frameLine(const TraceFrame& f) {
   std::string name = f.module->functionName(f.funcIndex);
   std::string index = "func[" + std::to_string(f.funcIndex) + "]";
-  std::string line = "  at " + (name.empty() ? index : printable(name) + " (" + index + ")");
+  std::string line =
+      "  at " + (name.empty() ? index : log::printable(name, kMaxNameBytes) + " (" + index + ")");
   if (f.wasmOffset) {
     char offset[24];
     std::snprintf(offset, sizeof offset, " +0x%" PRIx32, f.wasmOffset);

@@ -9,6 +9,8 @@
 // ("faasm-run: <file>: <problem>") are printed by the tools, not through this.
 #pragma once
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace faasm::log {
@@ -26,6 +28,12 @@ void setProgramName(std::string_view name);
 inline bool enabled(Level l) {
   return static_cast<int>(l) <= static_cast<int>(level());
 }
+
+// Bytes a guest chose (a name, a key) as a message may show them, so that
+// they cannot make lines of their own or drive a terminal: printable ASCII as
+// is but for the backslash, every other byte \xNN; cut after `maxBytes`
+// bytes, and then ending in "...".
+std::string printable(std::string_view bytes, size_t maxBytes = std::string_view::npos);
 
 // Writes one line at `l` if it is enabled; printf-style.
 void write(Level l, const char* format, ...) __attribute__((format(printf, 2, 3)));
