@@ -294,6 +294,7 @@ private:
     if (ctx_ && ctxPid_ == getpid()) redisFree(ctx_);
     ctx_ = nullptr;
     shas_.fill({});
+    inPos_ = inLen_ = 0;
   }
   // Queues one command (arguments by pointer: nothing is copied until
   // hiredis formats it).
@@ -341,8 +342,36 @@ private:
   // append: APPENDs instead, in order.
   bool streamChunks(const std::string& stage, const uint8_t* data, uint64_t size, bool append,
                     uint64_t& chunks, std::string& error);
-  // Queues GETRANGEs of [from, to) in chunks.
-  uint64_t queueChunks(const Keys& k, uint64_t from, uint64_t to);
+  // Chunks read into place. A pull's GETRANGE replies are read off the
+  // socket here rather than by hiredis's reader, which would build a reply
+  // object of each (one more copy of every byte): the bulk header is parsed
+  // here and the bytes received straight into the caller's buffer.
+  // beginChunks flushes the queued commands and takes over whatever hiredis
+  // has already read; endChunks hands back whatever was read past the last
+  // chunk, so that hiredis reads the replies queued behind the chunks. Every
+  // failure drops the connection (the stream can no longer be trusted to be
+  // in step), so no later call reads a reply that was not its own.
+  bool beginChunks(std::string& error);
+  void endChunks();
+  enum class Chunk {
+    Whole, // exactly `want` bytes, now in dst
+    Short, // fewer (the value shrank after its size was read); dst holds them
+    Failed // an error reply, anything but a bulk string, more bytes than
+           // asked, a connection closed or timed out: `error` set, dropped
+  };
+  Chunk readChunk(uint8_t* dst, uint64_t want, std::string& error);
+  // One reply line (without CRLF) from in_, reading more as needed.
+  bool readLine(std::string_view& line, std::string& error);
+  // Reads more bytes into in_ (after compacting it); at most `most`.
+  bool receive(size_t most, std::string& error);
+  // The message for a failed read of n bytes (n <= 0); drops the connection.
+  std::string lost(ssize_t n);
+  // The chunks of `ranges` (offset, length) into staging_, back to back,
+  // in windows of 8 MiB, two in flight; the head queued behind the last
+  // window (read by the caller, through hiredis). False on a
+  // failure (`error` set); whole false if a chunk came back short.
+  bool readRanges(const Keys& k, const std::vector<std::pair<uint64_t, uint64_t>>& ranges,
+                  bool& whole, std::string& error);
   Outcome pushFull(std::string_view user, std::string_view key, StateObject& object,
                    std::string_view fence);
   Outcome finishWrite(std::string_view user, std::string_view key, StateObject& object,
@@ -374,6 +403,15 @@ private:
   ConnectionSource source_;
   std::array<std::string, kScripts> shas_;
   std::vector<uint8_t> staging_; // a pull's chunks until its version is checked
+  // Bytes read off the socket ahead of the chunk being read (reply headers,
+  // the first bytes of a chunk): [inPos_, inLen_) of in_.
+  std::vector<char> in_ = std::vector<char>(kInBytes);
+  size_t inPos_ = 0, inLen_ = 0;
+  // What hiredis may have buffered (it reads 16 KiB at a time), plus room.
+  static constexpr size_t kInBytes = 32 << 10;
+  // How much a read of a header or of a chunk's end may take beyond what it
+  // needs: those bytes are copied once more, so they are kept few.
+  static constexpr size_t kAhead = 512;
 };
 
 std::string RedisStore::connect() {
@@ -505,14 +543,164 @@ bool RedisStore::readHead(Head& head, std::string& error) {
   return true;
 }
 
-uint64_t RedisStore::queueChunks(const Keys& k, uint64_t from, uint64_t to) {
-  uint64_t n = 0;
-  for (uint64_t at = from; at < to; at += options_.chunkBytes, ++n) {
-    std::string a = std::to_string(at);
-    std::string b = std::to_string(std::min(to, at + options_.chunkBytes) - 1);
-    command({"GETRANGE", k.v, a, b});
+// ----- chunks read into place --------------------------------------------------------------
+
+std::string RedisStore::lost(ssize_t n) {
+  std::string e = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+                      ? "timed out after " + std::to_string(options_.timeout.count()) + " ms"
+                  : n < 0 ? std::string("connection lost: ") + std::strerror(errno)
+                          : std::string("connection lost: the server closed the connection");
+  drop();
+  return e;
+}
+
+bool RedisStore::beginChunks(std::string& error) {
+  if (!flush(error)) return false;
+  redisReader* r = ctx_->reader;
+  // Between replies hiredis holds no reply in progress, only bytes.
+  if (!r || r->err || r->ridx != -1 || r->len - r->pos > in_.size()) {
+    error = "connection in an unexpected state";
+    drop();
+    return false;
   }
-  return n;
+  inPos_ = 0;
+  inLen_ = r->len - r->pos;
+  std::memcpy(in_.data(), r->buf + r->pos, inLen_);
+  r->pos = r->len; // consumed: hiredis compacts its buffer on its next read
+  return true;
+}
+
+void RedisStore::endChunks() {
+  if (ctx_ && inLen_ > inPos_) redisReaderFeed(ctx_->reader, in_.data() + inPos_, inLen_ - inPos_);
+  inPos_ = inLen_ = 0;
+}
+
+bool RedisStore::receive(size_t most, std::string& error) {
+  if (inPos_) {
+    std::memmove(in_.data(), in_.data() + inPos_, inLen_ - inPos_);
+    inLen_ -= inPos_;
+    inPos_ = 0;
+  }
+  size_t room = std::min(most, in_.size() - inLen_);
+  for (;;) {
+    ssize_t n = recv(ctx_->fd, in_.data() + inLen_, room, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = lost(n);
+      return false;
+    }
+    inLen_ += size_t(n);
+    return true;
+  }
+}
+
+bool RedisStore::readLine(std::string_view& line, std::string& error) {
+  for (size_t scanned = inPos_;;) {
+    for (size_t i = std::max(scanned, inPos_ + 1); i < inLen_; ++i)
+      if (in_[i] == '\n' && in_[i - 1] == '\r') {
+        line = std::string_view(in_.data() + inPos_, i - 1 - inPos_);
+        inPos_ = i + 1;
+        return true;
+      }
+    scanned = inLen_;
+    if (inLen_ - inPos_ >= 4096) {
+      error = "unexpected reply: a line of more than 4096 bytes";
+      drop();
+      return false;
+    }
+    size_t had = inPos_;
+    if (!receive(kAhead, error)) return false;
+    scanned -= had; // receive moved [inPos_, inLen_) to the front
+  }
+}
+
+RedisStore::Chunk RedisStore::readChunk(uint8_t* dst, uint64_t want, std::string& error) {
+  std::string_view line;
+  if (!readLine(line, error)) return Chunk::Failed;
+  auto unexpected = [&](std::string what) {
+    error = "unexpected reply: " + what;
+    drop();
+    return Chunk::Failed;
+  };
+  if (line.empty() || line[0] != '$' || line.size() < 2 || line.size() > 20)
+    return unexpected(line.starts_with("-") ? shown(line.substr(1)) : shown(line));
+  uint64_t n = 0;
+  for (char c : line.substr(1)) {
+    if (c < '0' || c > '9') return unexpected(shown(line)); // $-1 (nil) too
+    n = n * 10 + uint64_t(c - '0');
+  }
+  // A GETRANGE never answers more than it was asked: a longer bulk is not a
+  // reply to this command.
+  if (n > want)
+    return unexpected("a chunk of " + std::to_string(n) + " bytes where " + std::to_string(want) +
+                      " were asked");
+  uint64_t got = std::min<uint64_t>(n, inLen_ - inPos_);
+  std::memcpy(dst, in_.data() + inPos_, got);
+  inPos_ += got;
+  while (got < n) {
+    // in_ is empty here: the chunk's rest goes straight into dst, and what
+    // follows it (its CRLF, the next reply's header) into in_.
+    inPos_ = inLen_ = 0;
+    iovec iov[2] = {{dst + got, n - got}, {in_.data(), kAhead}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    ssize_t r = recvmsg(ctx_->fd, &msg, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      error = lost(r);
+      return Chunk::Failed;
+    }
+    uint64_t into = std::min<uint64_t>(uint64_t(r), n - got);
+    got += into;
+    inLen_ = size_t(uint64_t(r) - into);
+  }
+  while (inLen_ - inPos_ < 2)
+    if (!receive(kAhead, error)) return Chunk::Failed;
+  if (in_[inPos_] != '\r' || in_[inPos_ + 1] != '\n')
+    return unexpected("a chunk not followed by CRLF");
+  inPos_ += 2;
+  return n == want ? Chunk::Whole : Chunk::Short;
+}
+
+bool RedisStore::readRanges(const Keys& k, const std::vector<std::pair<uint64_t, uint64_t>>& ranges,
+                            bool& whole, std::string& error) {
+  const size_t window = std::max<size_t>(1, (8u << 20) / options_.chunkBytes);
+  uint64_t total = 0;
+  for (const auto& range : ranges)
+    total += range.second;
+  if (staging_.size() < total) staging_.resize(total);
+  // Queues the window starting at chunk i (the head behind the last).
+  auto queue = [&](size_t i) {
+    size_t end = std::min(ranges.size(), i + window);
+    for (size_t j = i; j < end; ++j) {
+      std::string a = std::to_string(ranges[j].first);
+      std::string b = std::to_string(ranges[j].first + ranges[j].second - 1);
+      command({"GETRANGE", k.v, a, b});
+    }
+    if (end == ranges.size()) queueHead(k);
+  };
+  whole = true;
+  queue(0);
+  if (!beginChunks(error)) return false;
+  uint64_t staged = 0;
+  for (size_t i = 0; i < ranges.size(); i += window) {
+    // The next window goes out before this one is read, so that Redis
+    // never waits for the client between windows; at most two windows
+    // (16 MiB) are in flight.
+    if (i + window < ranges.size()) {
+      queue(i + window);
+      if (!flush(error)) return false;
+    }
+    for (size_t j = i; j < std::min(ranges.size(), i + window); ++j) {
+      Chunk c = readChunk(staging_.data() + staged, ranges[j].second, error);
+      if (c == Chunk::Failed) return false;
+      whole = whole && c == Chunk::Whole;
+      staged += ranges[j].second;
+    }
+  }
+  endChunks();
+  return true;
 }
 
 // ----- pull ------------------------------------------------------------------------------
@@ -540,44 +728,21 @@ Outcome RedisStore::pull(std::string_view user, std::string_view key, StateObjec
       want.push_back({0, head.size});
     }
     // In windows, so that a large value is never queued whole; each chunk
-    // is copied into a buffer kept from pull to pull (its pages stay
-    // touched), and into the replica only once the version says it is whole.
-    const uint64_t window = std::max<uint64_t>(1, (8u << 20) / options_.chunkBytes);
+    // is received straight into a buffer kept from pull to pull (its pages
+    // stay touched), and copied into the replica only once the version says
+    // it is whole.
     std::vector<std::pair<uint64_t, uint64_t>> ranges; // chunk offset, length
-    uint64_t total = 0;
-    for (const ByteRun& run : want) {
-      total += run.length;
+    for (const ByteRun& run : want)
       for (uint64_t at = run.offset; at < run.offset + run.length; at += options_.chunkBytes)
         ranges.emplace_back(at, std::min(run.offset + run.length, at + options_.chunkBytes) - at);
-    }
-    if (staging_.size() < total) staging_.resize(total);
     bool whole = true; // every chunk as long as asked (else the value changed)
-    uint64_t staged = 0;
-    for (size_t i = 0; i < ranges.size(); i += window) {
-      size_t end = std::min<size_t>(ranges.size(), i + window);
-      for (size_t j = i; j < end; ++j) {
-        std::string a = std::to_string(ranges[j].first);
-        std::string b = std::to_string(ranges[j].first + ranges[j].second - 1);
-        command({"GETRANGE", k.v, a, b});
-      }
-      if (end == ranges.size()) queueHead(k);
-      for (size_t j = i; j < end; ++j) {
-        Reply r = reply(error);
-        if (!r) return failure(user, key, error);
-        if (r->type != REDIS_REPLY_STRING)
-          return failure(user, key, "unexpected reply: " + std::string(text(r.get())));
-        whole = whole && r->len == ranges[j].second;
-        if (whole) std::memcpy(staging_.data() + staged, r->str, r->len);
-        staged += ranges[j].second;
-      }
-    }
-    if (ranges.empty()) queueHead(k);
+    if (!readRanges(k, ranges, whole, error)) return failure(user, key, error);
     Head after;
     if (!readHead(after, error)) return failure(user, key, error);
     if (!whole || after.version != head.version || after.size != head.size || !after.exists)
       continue;
     if (!object.setSize(head.size)) return Outcome::local(errno);
-    staged = 0;
+    uint64_t staged = 0;
     for (const ByteRun& run : want) {
       if (!object.write(run.offset, staging_.data() + staged, run.length))
         return Outcome::local(errno);
@@ -595,7 +760,8 @@ Outcome RedisStore::pull(std::string_view user, std::string_view key, StateObjec
   // as long as the value, once in a while).
   Reply r = script(AtomicGet, {k.v, k.m}, {"0", "-1"}, error);
   if (!r) return failure(user, key, error);
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 4)
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+      r->element[2]->type != REDIS_REPLY_INTEGER || r->element[3]->type != REDIS_REPLY_STRING)
     return failure(user, key, "unexpected reply: " + std::string(text(r.get())));
   if (r->element[2]->integer != 1) return {};
   const redisReply* value = r->element[3];
@@ -629,26 +795,17 @@ Outcome RedisStore::pullRange(std::string_view user, std::string_view key, State
     if (!head.exists) return {};
     uint64_t end = std::min(to, head.size);
     if (from >= end) return {};
-    uint64_t n = queueChunks(k, from, end);
-    queueHead(k);
-    std::vector<Reply> chunks;
-    for (uint64_t j = 0; j < n; ++j) {
-      Reply r = reply(error);
-      if (!r) return failure(user, key, error);
-      if (r->type != REDIS_REPLY_STRING)
-        return failure(user, key, "unexpected reply: " + std::string(text(r.get())));
-      chunks.push_back(std::move(r));
-    }
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (uint64_t at = from; at < end; at += options_.chunkBytes)
+      ranges.emplace_back(at, std::min(end, at + options_.chunkBytes) - at);
+    bool whole = true;
+    if (!readRanges(k, ranges, whole, error)) return failure(user, key, error);
     Head after;
     if (!readHead(after, error)) return failure(user, key, error);
-    if (after.version != head.version || after.size != head.size) continue;
+    if (!whole || !after.exists || after.version != head.version || after.size != head.size)
+      continue;
     if (!object.ensureSize(head.size)) return Outcome::local(errno);
-    uint64_t at = from;
-    for (const Reply& c : chunks) {
-      if (!object.write(at, reinterpret_cast<const uint8_t*>(c->str), c->len))
-        return Outcome::local(errno);
-      at += c->len;
-    }
+    if (!object.write(from, staging_.data(), end - from)) return Outcome::local(errno);
     object.clearDirty(from, end - from, object.size());
     return {};
   }
