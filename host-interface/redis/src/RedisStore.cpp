@@ -377,23 +377,25 @@ private:
   Outcome finishWrite(std::string_view user, std::string_view key, StateObject& object,
                       const Reply& r, bool partial);
 
-  // The replica a full push reads, mapped (populated) once and kept for the
-  // next full push of the same file: mapping and unmapping a 64 MiB value
-  // cost a tenth of its push. Keyed by the file's identity, never by the
-  // StateObject's address; dropped when the file is removed, so that it
-  // holds no removed value's memory past the next push.
-  const uint8_t* mapValue(const StateObject& object, uint64_t size);
+  // The replica a full push reads and a full pull writes, mapped (populated)
+  // once and kept for the next full push or pull of the same file: mapping
+  // and unmapping a 64 MiB value cost a tenth of its push, and a copy into
+  // the mapping costs less than a pwrite into the file. Keyed by the file's
+  // identity, never by the StateObject's address; dropped when the file is
+  // removed, so that it holds no removed value's memory past the next use.
+  // Mapped in this process only, never into a guest's memory.
+  uint8_t* mapValue(const StateObject& object, uint64_t size);
   void forgetMapping() {
-    if (mapped_.data && mapped_.pid == getpid())
-      munmap(const_cast<uint8_t*>(mapped_.data), mapped_.length);
+    if (mapped_.data && mapped_.pid == getpid()) munmap(mapped_.data, mapped_.length);
     mapped_ = {};
   }
   struct Mapping {
     dev_t dev = 0;
     ino_t ino = 0;
     pid_t pid = 0; // a mapping inherited across fork is the parent's: never used here
-    const uint8_t* data = nullptr;
+    uint8_t* data = nullptr;
     uint64_t length = 0;
+    bool allocated = false; // every page of [0, length) allocated in the file
   } mapped_;
 
   RedisOptions options_;
@@ -742,13 +744,24 @@ Outcome RedisStore::pull(std::string_view user, std::string_view key, StateObjec
     if (!whole || after.version != head.version || after.size != head.size || !after.exists)
       continue;
     if (!object.setSize(head.size)) return Outcome::local(errno);
-    uint64_t staged = 0;
-    for (const ByteRun& run : want) {
-      if (!object.write(run.offset, staging_.data() + staged, run.length))
+    const bool full = want.size() == 1 && want[0].offset == 0 && want[0].length == head.size;
+    if (full) {
+      // The file's capacity covers head.size now (setSize), so the mapping does.
+      uint8_t* replica = mapValue(object, head.size);
+      if (!replica) return Outcome::local(errno);
+      if (mapped_.allocated)
+        std::memcpy(replica, staging_.data(), head.size);
+      else if (!object.write(0, staging_.data(), head.size))
         return Outcome::local(errno);
-      staged += run.length;
+    } else {
+      uint64_t staged = 0;
+      for (const ByteRun& run : want) {
+        if (!object.write(run.offset, staging_.data() + staged, run.length))
+          return Outcome::local(errno);
+        staged += run.length;
+      }
     }
-    if (want.size() == 1 && want[0].offset == 0 && want[0].length == head.size)
+    if (full)
       object.clearDirty();
     else
       for (const ByteRun& run : want)
@@ -926,7 +939,7 @@ bool RedisStore::streamChunks(const std::string& stage, const uint8_t* data, uin
   return true;
 }
 
-const uint8_t* RedisStore::mapValue(const StateObject& object, uint64_t size) {
+uint8_t* RedisStore::mapValue(const StateObject& object, uint64_t size) {
   struct stat st{};
   if (fstat(object.fd(), &st) != 0) return nullptr;
   uint64_t length = (size + 4095) & ~uint64_t(4095);
@@ -935,15 +948,23 @@ const uint8_t* RedisStore::mapValue(const StateObject& object, uint64_t size) {
       mapped_.length >= length && st.st_nlink > 0)
     return mapped_.data;
   forgetMapping();
-  void* p = mmap(nullptr, length, PROT_READ, MAP_SHARED | MAP_POPULATE, object.fd(),
+  // Every page allocated in the file first (it is sparse: capacity grows by
+  // ftruncate), so that a pull's copy into the mapping never faults on a
+  // full tmpfs (SIGBUS) where a pwrite would have said ENOSPC. A file system
+  // without fallocate is mapped all the same, for reading; a pull then
+  // writes with pwrite (allocated false).
+  bool allocated =
+      fallocate(object.fd(), FALLOC_FL_KEEP_SIZE, off_t(state::kHeaderBytes), off_t(length)) == 0;
+  if (!allocated && errno != EOPNOTSUPP) return nullptr;
+  void* p = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, object.fd(),
                  off_t(state::kHeaderBytes));
   if (p == MAP_FAILED) return nullptr;
   // The file never shrinks (StateObject only grows its capacity), so the
   // kept mapping stays backed for as long as it exists.
   if (st.st_nlink > 0)
-    mapped_ = {st.st_dev, st.st_ino, getpid(), static_cast<uint8_t*>(p), length};
-  else
-    mapped_ = {0, 0, getpid(), static_cast<uint8_t*>(p), length}; // unmapped by the next push
+    mapped_ = {st.st_dev, st.st_ino, getpid(), static_cast<uint8_t*>(p), length, allocated};
+  else // unmapped by the next use
+    mapped_ = {0, 0, getpid(), static_cast<uint8_t*>(p), length, allocated};
   return static_cast<uint8_t*>(p);
 }
 
