@@ -4,7 +4,9 @@
 // pull of an unchanged value, global lock + unlock; and beside them, in the
 // same run against the same server, the floor: the same bytes moved by a
 // raw pipelined hiredis loop of SETRANGE / GETRANGE (same chunk size and
-// window as the store), and a memcpy. Medians of --reps runs.
+// window as the store) into a plain buffer, the same SETRANGEs streamed from
+// the buffer, the same GETRANGEs with the pull's two windows in flight, and
+// a memcpy. Medians of --reps runs.
 //
 //   state-bench --redis HOST:PORT --dir STATE_DIR [--reps N] SIZE_BYTES...
 // Prints one row per size and metric, then the summary line of the largest
@@ -147,14 +149,29 @@ struct Raw {
     }
     drain(heads.size());
   }
-  void get(const std::string& key, uint8_t* out, uint64_t size) {
-    for (uint64_t from = 0; from < size; from += window) {
+  // overlap: the next window is queued before this one's replies are read
+  // (two windows in flight, as the store's pull does): the same loop with
+  // the pull's pipelining, so that what the pull gains by its reader and
+  // what by its pipelining can be told apart.
+  void get(const std::string& key, uint8_t* out, uint64_t size, bool overlap = false) {
+    auto queue = [&](uint64_t from) {
       uint64_t to = std::min(size, from + window), queued = 0;
       for (uint64_t at = from; at < to; at += chunk, ++queued) {
         std::string a = std::to_string(at), b = std::to_string(std::min(to, at + chunk) - 1);
         const char* argv[4] = {"GETRANGE", key.data(), a.data(), b.data()};
         size_t lens[4] = {8, key.size(), a.size(), b.size()};
         redisAppendCommandArgv(c, 4, argv, lens);
+      }
+      return queued;
+    };
+    uint64_t next = overlap ? queue(0) : 0;
+    for (uint64_t from = 0; from < size; from += window) {
+      uint64_t queued = overlap ? next : queue(from);
+      if (overlap && from + window < size) {
+        next = queue(from + window);
+        int done = 0;
+        while (!done)
+          if (redisBufferWrite(c, &done) != REDIS_OK) std::exit(1);
       }
       uint64_t at = from;
       for (uint64_t i = 0; i < queued; ++i) {
@@ -218,7 +235,7 @@ int main(int argc, char** argv) {
     object->write(0, data.data(), size);
 
     std::vector<double> push, partial, pull, unchanged, lock, rawSet, rawGet, copy, rawPing,
-        rawStream;
+        rawStream, rawGetOverlap;
     Cpu pushCpu, pullCpu, rawSetCpu, rawGetCpu;
     const uint64_t chunk = 64 << 10, chunks = (size + chunk - 1) / chunk;
     const uint64_t dirtyChunks = std::max<uint64_t>(1, chunks / 100);
@@ -242,6 +259,7 @@ int main(int argc, char** argv) {
       // A bare round trip right after the raw transfer (beside the store's
       // unchanged pull, which comes right after its full pull).
       rawPing.push_back(timeIt([&] { freeReplyObject(redisCommand(rc, "PING")); }));
+      rawGetOverlap.push_back(timeIt([&] { raw.get("raw:" + key, sink.data(), size, true); }));
       copy.push_back(timeIt([&] { std::memcpy(sink.data(), data.data(), size); }));
       // CPU of the pulls apart from the timed ones: its INFO round trips
       // would otherwise come between a transfer and the round trip after it.
@@ -264,6 +282,8 @@ int main(int argc, char** argv) {
     row("full pull", mb / pullT, "MB/s");
     row("raw GETRANGE floor", mb / rawGetT, "MB/s");
     row("pull / floor", 100 * rawGetT / pullT, "%");
+    row("raw GETRANGE, 2 windows", mb / median(rawGetOverlap), "MB/s");
+    row("pull / 2-window floor", 100 * median(rawGetOverlap) / pullT, "%");
     row("unchanged pull", median(unchanged) * 1e6, "us");
     row("raw PING after raw GETRANGE", median(rawPing) * 1e6, "us");
     row("lock + unlock", median(lock) * 1e6, "us");
