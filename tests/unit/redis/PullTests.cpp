@@ -313,8 +313,9 @@ TEST_CASE("a reply cut in the middle of a chunk: the pull fails, the replica sta
 }
 
 TEST_CASE("a reply cut inside a chunk's header or its CRLF: the pull fails, the replica stays") {
-  for (std::string cut : {std::string("$262"), std::string("$262144\r\n") + std::string(kChunk, 'y'),
-                          std::string("$262144\r\n") + std::string(kChunk, 'y') + "\r"}) {
+  for (std::string cut :
+       {std::string("$262"), std::string("$262144\r\n") + std::string(kChunk, 'y'),
+        std::string("$262144\r\n") + std::string(kChunk, 'y') + "\r"}) {
     Served s;
     Fixture f(s.server.port);
     s.model.fault = [cut](int nth, const Command&, std::string& reply, Then& then) {
