@@ -585,7 +585,8 @@ bool RedisStore::receive(size_t most, std::string& error) {
   }
   size_t room = std::min(most, in_.size() - inLen_);
   for (;;) {
-    ssize_t n = recv(ctx_->fd, in_.data() + inLen_, room, 0);
+    // read and recvmsg, never recv: a Faaslet's seccomp filter has no recvfrom.
+    ssize_t n = read(ctx_->fd, in_.data() + inLen_, room);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       error = lost(n);
@@ -948,13 +949,20 @@ uint8_t* RedisStore::mapValue(const StateObject& object, uint64_t size) {
       mapped_.length >= length && st.st_nlink > 0)
     return mapped_.data;
   forgetMapping();
+  // The file's capacity covers the value (StateObject grows it first); a
+  // mapping past its end would fault, and an allocation past it would
+  // grow the file outside the quota.
+  if (uint64_t(st.st_size) < state::kHeaderBytes + length) {
+    errno = EIO;
+    return nullptr;
+  }
   // Every page allocated in the file first (it is sparse: capacity grows by
   // ftruncate), so that a pull's copy into the mapping never faults on a
-  // full tmpfs (SIGBUS) where a pwrite would have said ENOSPC. A file system
-  // without fallocate is mapped all the same, for reading; a pull then
-  // writes with pwrite (allocated false).
-  bool allocated =
-      fallocate(object.fd(), FALLOC_FL_KEEP_SIZE, off_t(state::kHeaderBytes), off_t(length)) == 0;
+  // full tmpfs (SIGBUS) where a pwrite would have said ENOSPC. Mode 0, the
+  // one a Faaslet's seccomp filter allows; inside the file, so its size
+  // stays. A file system without fallocate is mapped all the same, for
+  // reading; a pull then writes with pwrite (allocated false).
+  bool allocated = fallocate(object.fd(), 0, off_t(state::kHeaderBytes), off_t(length)) == 0;
   if (!allocated && errno != EOPNOTSUPP) return nullptr;
   void* p = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, object.fd(),
                  off_t(state::kHeaderBytes));

@@ -422,7 +422,7 @@ TEST_CASE("a short chunk under an unchanged version is never taken for the value
   failsWith(f, "this server runs no scripts");
 }
 
-TEST_CASE("a reply that stalls mid-chunk times out; the replica stays") {
+TEST_CASE("a reply that stalls mid-chunk times out, the replica stays") {
   Served s;
   Fixture f(s.server.port, 300);
   s.model.fault = [](int nth, const Command&, std::string& reply, Then& then) {
