@@ -32,6 +32,10 @@
 // after every chunk's reply. A pull reads
 // (e, n), then the chunks, then (e, n) again in one pipeline: equal means
 // no write came between, else it retries, then falls back to one script.
+// The chunks are received (by the store's own reader, not hiredis's) into a
+// private buffer and reach the replica only after that check; a reply that
+// is not the chunk asked for fails the pull and drops the connection, so
+// that no later call reads a reply that was not its own.
 // A push under a write lease carries its token, and its script compares it
 // with faasm:{U/K}:w before writing anything: a lease that expired (a
 // stalled or killed holder) refuses its holder's pushes.
