@@ -143,11 +143,25 @@ class CpuGroup:
     one session per CPU. Inside it every thread weighs the same on either
     side. The same group in the cpuacct hierarchy counts the CPU time of
     everything the benchmark runs (usage()). cgroup v1 only; elsewhere a
-    warning, the shares are as they fall and no CPU time is reported."""
+    warning, the shares are as they fall and no CPU time is reported.
+
+    Equal weight is not equal CPU: under kernel 6.18's EEVDF a group whose
+    threads wake often gets more than its weight's share of a contended
+    CPU (measured: a group of 10 busy tasks beside 20 threads that wake
+    every 50 ms got 1.54x the CPU of the same group without them, both of
+    weight 2048). The `runc run` that supervises each container is such a
+    set of threads (Go timers: 300-550 wakeups a second over 20 of them),
+    so the containers' side got about 1.5x the Faaslets' CPU whenever the
+    machine was busy. Hence `supervisors`: a cpu group beside this one
+    where the inference front moves each `runc run` once its container
+    runs (front.py, move_supervisor), as containerd's shims live outside
+    the pods' group; it stays in the cpuacct group, so its CPU time still
+    counts. Its weight is one session's; its threads use almost none."""
 
     def __init__(self):
         self.groups = []
         self.usage_file = None
+        self.supervisors = None
         for controller, setting in (("cpu", "cpu.shares"), ("cpuacct", "cpuacct.usage")):
             base = f"/sys/fs/cgroup/{controller}"
             if not os.path.exists(os.path.join(base, setting)):
@@ -164,6 +178,10 @@ class CpuGroup:
             if controller == "cpu":
                 with open(os.path.join(path, "cpu.shares"), "w") as f:
                     f.write(str(1024 * (os.cpu_count() or 1)))
+                supervisors = os.path.join(parent, f"{CONTAINER_PREFIX}-{os.getpid()}-runc")
+                os.makedirs(supervisors, exist_ok=True)
+                self.groups.append((parent, supervisors))
+                self.supervisors = supervisors
             else:
                 self.usage_file = os.path.join(path, "cpuacct.usage")
             with open(os.path.join(path, "cgroup.procs"), "w") as f:
@@ -633,6 +651,8 @@ class Front:
                     os.path.join(setup.so, "mobilenet-infer.so")]
         else:
             cmd += ["--bundle", bundle, "--container-prefix", f"{CONTAINER_PREFIX}-infer"]
+            if CPU and CPU.supervisors:
+                cmd += ["--supervisor-cpu-group", CPU.supervisors]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      env=setup.env())
         line = self.proc.stdout.readline().decode()
