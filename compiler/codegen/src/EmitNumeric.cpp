@@ -262,9 +262,32 @@ void FunctionEmitter::emitCompare(Opcode opcode) {
 // A float-to-int conversion that traps: NaN is an invalid conversion, a value
 // whose truncation does not fit is an overflow. The bounds are exclusive
 // limits exactly representable in the source type.
+//
+// The exact checks sit behind a cheaper test that implies them: |x| < 2^(n-1)
+// (signed), 0 <= x < 2^n (unsigned); each is false for NaN. These are the very
+// compares clang (19 and older, without nontrapping-fptoint) puts in front of
+// every C cast from float to int, spelled the same way (llvm.fabs and fcmp
+// olt, or the two compares and'ed), so where the module already tested the
+// value LLVM finds the same condition on a dominating branch and drops both
+// this test and the checks behind it (sort_std's std::stable_sort compares
+// (int)(score * 64.0f), four conversions per comparison). Where it did not,
+// the test costs about what the checks did. Either way a value that passes it
+// converts without a trap under the exact checks too, and every other value
+// meets the exact checks, so what traps, and with which code, is unchanged.
 Value* FunctionEmitter::emitTruncTrapping(Value* value, Type* target, bool isSigned) {
   Type* source = value->getType();
   unsigned bits = target->getIntegerBitWidth();
+  Value* fits =
+      isSigned ? builder.CreateFCmpOLT(intrinsic(Intrinsic::fabs, {source}, {value}),
+                                       ConstantFP::get(source, std::ldexp(1.0, bits - 1)))
+               : builder.CreateAnd(
+                     builder.CreateFCmpOLT(value, ConstantFP::get(source, std::ldexp(1.0, bits))),
+                     builder.CreateFCmpOGE(value, ConstantFP::get(source, 0.0)));
+  BasicBlock* checks = newBlock("trunc.checks");
+  BasicBlock* convert = newBlock("trunc");
+  MDBuilder weights(module.ctx);
+  builder.CreateCondBr(fits, convert, checks, weights.createLikelyBranchWeights());
+  builder.SetInsertPoint(checks);
   double lower, upper; // the conversion is valid iff lower < x < upper, or x == lower is ok when
                        // lowerInclusive
   bool lowerInclusive;
@@ -289,6 +312,8 @@ Value* FunctionEmitter::emitTruncTrapping(Value* value, Type* target, bool isSig
                                  : builder.CreateFCmpOLE(value, lowerBound);
   Value* tooHigh = builder.CreateFCmpOGE(value, upperBound);
   trapIf(builder.CreateOr(tooLow, tooHigh), abi::TrapCode::IntegerOverflow);
+  builder.CreateBr(convert);
+  builder.SetInsertPoint(convert);
   return isSigned ? builder.CreateFPToSI(value, target) : builder.CreateFPToUI(value, target);
 }
 
