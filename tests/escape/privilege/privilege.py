@@ -168,12 +168,22 @@ def fds_of(pid):
 
 def running_faaslet(proc):
     """(zygote, Faaslet) under faasm-run `proc` once the Faaslet runs."""
+    # A Faaslet is a fork of the zygote with no exec, so it keeps the zygote's
+    # name. The zygote's other children are the cgroup keeper and, with
+    # --net, the `ip` and `tc` it runs as root before it gives up its
+    # privileges: taking one of those for a Faaslet would look at the zygote
+    # too early. A child seen under the zygote's name on two polls in a row
+    # is past any exec.
     deadline = time.monotonic() + 20
+    seen = set()
     while time.monotonic() < deadline:
         for zygote in children(proc.pid):
-            faaslets = [c for c in children(zygote) if comm(c) != "faasm-cgkeeper"]
-            if faaslets:
-                return zygote, faaslets[0]
+            name = comm(zygote)
+            faaslets = [c for c in children(zygote) if name and comm(c) == name]
+            confirmed = [c for c in faaslets if c in seen]
+            if confirmed:
+                return zygote, confirmed[0]
+            seen.update(faaslets)
         time.sleep(0.05)
     proc.kill()
     fail("no Faaslet appeared under faasm-run's zygote")
