@@ -809,7 +809,8 @@ int Worker::run() {
       o_.codegen.empty() ? self_.substr(0, self_.rfind('/') + 1) + "faasm-codegen" : o_.codegen;
   cc.flags = {"--bounds=" + o_.bounds};
   cc.memoryBytes = o_.compileMemoryBytes;
-  cc.timeout = o_.compileTimeout;
+  cc.cpuTime = o_.compileTimeout;
+  cc.wallTimeout = o_.compileWallTimeout;
   cc.jobs = o_.compileJobs;
   std::string error;
   compiler_ = std::make_unique<Compiler>(cc, *artefacts_, error);
