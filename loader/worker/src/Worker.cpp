@@ -122,6 +122,9 @@ private:
   void failInFlight(const CallRequest& call, CallState state, const std::string& error);
   void onDone(const std::string& payload);
   void onLoad(const std::string& payload);
+  void onChain(const std::string& payload);
+  void chainDone(const CallId& id, const CallStatus& status);
+  void pollChained(Clock::time_point now);
   void wake();
   void sendToExecutor(wire::Type type, const std::string& payload);
 
@@ -148,6 +151,14 @@ private:
   std::string outbox_; // frames for the executor
   // The dispatcher's: calls the executor holds.
   std::map<CallId, CallRequest> inFlight_;
+  // The dispatcher's: chained calls the executor sent to other hosts, each
+  // answered to it once (ChainDone), by the first of its result and its
+  // deadline.
+  struct Chained {
+    std::string user;
+    Clock::time_point deadline;
+  };
+  std::map<CallId, Chained> chained_;
   int executorFd_ = -1;
   std::atomic<pid_t> executorPid_{-1};
   std::string inbox_;
@@ -510,6 +521,78 @@ void Worker::onDone(const std::string& payload) {
   finish(id, std::move(s));
 }
 
+// A chained call the executor has no slot for: it goes to another host
+// like an invocation (a record, an entry on a stream), and its result comes
+// back through the result store; only the executor that made it hears of it,
+// under the id it chose, so a Faaslet can await only its own calls.
+void Worker::onChain(const std::string& payload) {
+  wire::Reader r{payload};
+  CallRequest call;
+  for (uint8_t& b : call.id.bytes)
+    b = r.num<uint8_t>();
+  call.user = r.str();
+  call.function = r.str();
+  std::string input = r.str();
+  uint64_t leftMs = r.u64();
+  if (r.bad) return;
+  call.input.assign(input.begin(), input.end());
+  call.accepted = Clock::now();
+  std::chrono::milliseconds left{int64_t(std::min<uint64_t>(leftMs, INT64_MAX / 2))};
+  if (cluster_) left = std::min(left, cluster_->longestCall());
+  call.deadline = call.accepted + left;
+  const CallId id = call.id;
+  CallStatus refused;
+  refused.state = CallState::Failed;
+  refused.returnCode = 134;
+  if (!cluster_ || checkName("user", call.user).size() ||
+      checkName("function", call.function).size()) {
+    refused.error = "a chained call cannot go to another host";
+    chainDone(id, refused);
+    return;
+  }
+  results_->created(id, call.user);
+  if (CallQueue::Refusal no = cluster_->submit(call, true); no.httpStatus) {
+    refused.error = "refused by the cluster: " + no.message;
+    results_->complete(id, refused);
+    chainDone(id, refused);
+    return;
+  }
+  ++metrics_.chainedElsewhere;
+  chained_[id] = Chained{call.user, call.deadline};
+  wake();
+}
+
+void Worker::chainDone(const CallId& id, const CallStatus& s) {
+  wire::Writer w;
+  w.raw(id.bytes.data(), id.bytes.size());
+  w.u32(uint32_t(s.state)).i32(s.returnCode);
+  w.str(std::string_view(reinterpret_cast<const char*>(s.output.data()), s.output.size()));
+  w.str(s.error);
+  std::lock_guard lock(outMutex_);
+  outbox_ += wire::frame(wire::Type::ChainDone, w.bytes);
+}
+
+void Worker::pollChained(Clock::time_point now) {
+  for (auto it = chained_.begin(); it != chained_.end();) {
+    std::optional<CallStatus> s = results_->get(it->first, it->second.user);
+    if (s && s->final()) {
+      chainDone(it->first, *s);
+    } else if (now > it->second.deadline + std::chrono::seconds(5)) {
+      // The executor's own deadline for it has passed already; this only
+      // frees the record the executor keeps for it.
+      CallStatus t;
+      t.state = CallState::TimedOut;
+      t.returnCode = 134;
+      t.error = "no result from another host by the chained call's deadline";
+      chainDone(it->first, t);
+    } else {
+      ++it;
+      continue;
+    }
+    it = chained_.erase(it);
+  }
+}
+
 bool Worker::startExecutor() {
   std::string error;
   pid_t pid = -1;
@@ -551,6 +634,8 @@ void Worker::executorGone() {
   for (auto& [id, call] : std::exchange(inFlight_, {}))
     failInFlight(call, CallState::Failed,
                  "the worker's executor died while the call ran; it was not retried");
+  // Their callers died with it; the calls run on elsewhere, unawaited.
+  chained_.clear();
   ++metrics_.executorRestarts;
 }
 
@@ -615,6 +700,7 @@ void Worker::dispatcher() {
       // Calls placed on other hosts end there: their waiters here learn it
       // from the result store.
       nextPoll_ = now + std::chrono::milliseconds(50);
+      pollChained(now);
       std::map<CallId, std::string> waiting;
       {
         std::lock_guard lock(waitMutex_);
@@ -699,6 +785,8 @@ void Worker::dispatcher() {
           onDone(inbox_.substr(at + 16, length));
         else if (type == wire::Type::Load)
           onLoad(inbox_.substr(at + 16, length));
+        else if (type == wire::Type::Chain)
+          onChain(inbox_.substr(at + 16, length));
         at += 16 + length;
       }
       inbox_.erase(0, at);
@@ -826,6 +914,7 @@ int Worker::run() {
   e.gid = o_.faasletGid;
   e.runningPerHost = o_.hostRunning;
   e.alivePerHost = o_.hostAlive;
+  e.offload = cluster_ != nullptr;
 
   wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   std::thread dispatch([this] { dispatcher(); });
