@@ -12,7 +12,9 @@ worker running a call: it completes elsewhere, one result), deadletter (a
 function that always crashes ends dead-lettered), deadline (status polling of
 a call that never ends reaches a final state), chain-spread (a fan-out of
 chained calls larger than one host's slots runs on every host), chain-kill
-(SIGKILL of the worker running a chained child: the parent completes, once).
+(SIGKILL of the worker running a chained child: the parent completes, once),
+state (a value set over HTTP on one worker is a guest's pull on another, and
+what a guest pushes there is read over HTTP on the first).
 """
 import argparse
 import json
@@ -212,6 +214,42 @@ def scenario_chain_kill(args, redis, workers):
     single.expect("calls done on A", a.metrics()['faasm_calls_total{outcome="done"}'], 2)
 
 
+def state_get(w, user, key):
+    return w.request(w.invoke_port, "GET", f"/state/{user}/{key}")
+
+
+def state_put(w, user, key, value):
+    code, _, body = w.request(w.invoke_port, "PUT", f"/state/{user}/{key}", value)
+    single.expect(f"PUT {user}/{key}: {body!r}", code, 200)
+
+
+def scenario_state(args, redis, workers):
+    a, b = workers
+    single.upload_ok(a, "alice", "state-sync", guest(args, "state-sync"))
+    single.upload_ok(a, "bob", "state-sync", guest(args, "state-sync"))
+    state_put(a, "alice", "k", b"set-on-A")
+    # B's Faaslet pulls what A's endpoint pushed; B's endpoint sees it too.
+    single.call_ok(b, "alice", "state-sync", "k", b"set-on-A")
+    single.expect("the call ran on B", (starts(a), starts(b)), (0, 1))
+    single.expect("k read on B", state_get(b, "alice", "k")[::2], (200, b"set-on-A"))
+    # What B's Faaslet pushed, A's endpoint reads.
+    single.expect("k-seen read on A", state_get(a, "alice", "k-seen")[::2], (200, b"seen:set-on-A"))
+    # And the other way: set on B, pulled by a Faaslet on A over A's replica.
+    state_put(b, "alice", "k", b"then-on-B")
+    single.call_ok(a, "alice", "state-sync", "k", b"then-on-B")
+    single.expect("k read on A", state_get(a, "alice", "k")[::2], (200, b"then-on-B"))
+    single.expect("k-seen read on B", state_get(b, "alice", "k-seen")[::2],
+                  (200, b"seen:then-on-B"))
+    # The same per-user keys as the guests': bob's k is his own.
+    single.expect_line("bob's k on A", state_get(a, "bob", "k"), 404, r"no state key k")
+    state_put(a, "bob", "k", b"bob-on-A")
+    single.call_ok(b, "bob", "state-sync", "k", b"bob-on-A")
+    single.expect("alice's k after bob's call", state_get(b, "alice", "k")[::2],
+                  (200, b"then-on-B"))
+    if "faasm:{alice/k}:v" not in redis.cli("KEYS", "faasm:{alice/*"):
+        fail("alice's k is not under the guests' key in Redis: " + redis.cli("KEYS", "*"))
+
+
 SCENARIOS = {
     "artefact": (scenario_artefact, []),
     "overflow": (scenario_overflow, ["--host-running", "1"]),
@@ -220,6 +258,7 @@ SCENARIOS = {
     "deadline": (scenario_deadline, ["--timeout", "2", "--queue-timeout", "2"]),
     "chain-spread": (scenario_chain_spread, ["--host-running", "2"]),
     "chain-kill": (scenario_chain_kill, ["--host-running", "2"]),
+    "state": (scenario_state, []),
 }
 # Scenarios with three workers; the rest have two.
 THREE = {"chain-spread"}

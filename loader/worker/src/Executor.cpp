@@ -4,7 +4,9 @@
 #include "faasm/faaslet/Scheduler.h"
 #include "faasm/isolation/Isolation.h"
 #include "faasm/log/Log.h"
+#include "faasm/redis/RedisStore.h"
 #include "faasm/state/LocalState.h"
+#include "faasm/state/StateStore.h"
 #include "faasm/worker/Stores.h"
 
 #include <cerrno>
@@ -78,6 +80,7 @@ std::string ExecutorConfig::encode() const {
   w.u64(timeoutMs).u32(uid).u32(gid).u32(network ? 1 : 0);
   w.u32(runningPerHost).u32(alivePerHost).u32(runningPerTree).u32(alivePerTree);
   w.u64(bytesPerTree).u64(bytesPerHost).u64(chainTimeoutMs).u32(offload ? 1 : 0);
+  w.str(stateRedis);
   return std::move(w.bytes);
 }
 
@@ -99,6 +102,7 @@ bool ExecutorConfig::decode(const std::string& payload, ExecutorConfig& c) {
   c.bytesPerHost = r.u64();
   c.chainTimeoutMs = r.u64();
   c.offload = r.u32() != 0;
+  c.stateRedis = r.str();
   return !r.bad;
 }
 
@@ -229,6 +233,17 @@ int executorMain(int fd) {
     return 1;
   }
   if (!config.stateDir.empty()) state::LocalStateStore::instance().setDirectory(config.stateDir);
+  if (!config.stateRedis.empty()) {
+    // Before any zygote: Faaslets inherit the store and reach Redis through
+    // this process (GlobalConnect), as under faasm-run --state-redis.
+    std::string error;
+    std::optional<redis::Endpoint> at = redis::parseEndpoint(config.stateRedis, error);
+    if (!at) {
+      FAASM_LOG(Error, "the global state tier: %s", error.c_str());
+      return 1;
+    }
+    state::setStore(redis::makeRedisStore(redis::optionsFromEnvironment(*at)));
+  }
   std::unique_ptr<ArtefactStore> artefacts = localArtefactStore(config.storeDir);
   std::unique_ptr<FunctionTable> table = localFunctionTable(config.storeDir);
 

@@ -29,6 +29,9 @@ struct ExecutorConfig {
   // Chained calls this host has no slot for go to the frontend (Chain) to
   // run on other hosts: set when the worker is one of a cluster.
   bool offload = false;
+  // The global state tier ("host:port"), the cluster's Redis; empty: none,
+  // a Faaslet's state stays on this host.
+  std::string stateRedis;
   std::string encode() const;
   static bool decode(const std::string& payload, ExecutorConfig& out);
 };

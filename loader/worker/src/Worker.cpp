@@ -11,6 +11,7 @@
 #include "faasm/log/Log.h"
 #include "faasm/redis/RedisStore.h"
 #include "faasm/state/LocalState.h"
+#include "faasm/state/StateStore.h"
 #include "faasm/worker/Stores.h"
 
 #include <nlohmann/json.hpp>
@@ -85,6 +86,13 @@ std::vector<std::string> split(const std::string& path) {
   return parts;
 }
 
+// One line for a failure of the global state tier.
+std::string globalFailure(const state::Outcome& o, const std::string& user,
+                          const std::string& key) {
+  if (!o.message.empty()) return o.message;
+  return "state key " + key + " of user " + user + ": " + std::strerror(o.error);
+}
+
 HttpResponse jsonResponse(int status, const json& body) {
   HttpResponse r;
   r.status = status;
@@ -138,6 +146,9 @@ private:
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<Compiler> compiler_;
   std::unique_ptr<state::LocalStateStore> state_;
+  // With --redis: the global state tier, which the state endpoints read and
+  // write (through this host's replica), as every host's Faaslets do.
+  std::unique_ptr<state::StateStore> globalState_;
   // With --redis: the cluster's streams, and the concrete stores it uses.
   std::unique_ptr<Cluster> cluster_;
   RedisResultStore* redisResults_ = nullptr;
@@ -349,8 +360,29 @@ HttpResponse Worker::stateApi(HttpRequest& r, const std::vector<std::string>& pa
                            root ? o_.faasletGid : getegid()))
     return HttpResponse::error(500, "cannot prepare the state of user " + user + ": " +
                                         std::strerror(errno));
+  // Made by root here, a replica must be the Faaslets' as if one of them made it.
+  auto own = [&](state::StateObject& object) {
+    return !root || fchown(object.fd(), o_.faasletUid, o_.faasletGid) == 0;
+  };
   if (r.method == "GET") {
-    state::StateObject* object = state_->open(user, key, false);
+    state::StateObject* object = nullptr;
+    if (globalState_) {
+      // The global value, through this host's replica (a pull as a guest's);
+      // a replica no host pushed is not the value.
+      std::optional<uint64_t> size;
+      if (state::Outcome o = globalState_->globalSize(user, key, size); !o.ok())
+        return HttpResponse::error(503, globalFailure(o, user, key));
+      if (!size) return HttpResponse::error(404, "no state key " + key + " of user " + user);
+      object = state_->open(user, key, true);
+      if (!object || !own(*object))
+        return HttpResponse::error(errno == EDQUOT ? 413 : 500,
+                                   "cannot make a replica of state key " + key + " of user " +
+                                       user + ": " + std::strerror(errno));
+      if (state::Outcome o = globalState_->pull(user, key, *object); !o.ok())
+        return HttpResponse::error(o.error == EDQUOT ? 413 : 503, globalFailure(o, user, key));
+    } else {
+      object = state_->open(user, key, false);
+    }
     if (!object) return HttpResponse::error(404, "no state key " + key + " of user " + user);
     int lockFd = object->lock(false);
     uint64_t size = object->size();
@@ -368,8 +400,7 @@ HttpResponse Worker::stateApi(HttpRequest& r, const std::vector<std::string>& pa
       return HttpResponse::error(errno == EDQUOT ? 413 : 500, "cannot create state key " + key +
                                                                   " of user " + user + ": " +
                                                                   std::strerror(errno));
-    // Made by root here, it must be the Faaslets' as if one of them made it.
-    if (root && fchown(object->fd(), o_.faasletUid, o_.faasletGid) != 0)
+    if (!own(*object))
       return HttpResponse::error(500, "cannot hand state key " + key +
                                           " to the Faaslets' uid: " + std::strerror(errno));
     int lockFd = object->lock(true);
@@ -383,6 +414,9 @@ HttpResponse Worker::stateApi(HttpRequest& r, const std::vector<std::string>& pa
                                      ? "state of user " + user + " would pass its quota of " +
                                            std::to_string(state_->quota()) + " bytes"
                                      : "cannot write state key " + key + ": " + std::strerror(e));
+    if (globalState_)
+      if (state::Outcome o = globalState_->push(user, key, *object, {}); !o.ok())
+        return HttpResponse::error(o.error == EDQUOT ? 413 : 503, globalFailure(o, user, key));
     return jsonResponse(200, json{{"user", user}, {"key", key}, {"bytes", r.body.size()}});
   }
   return HttpResponse::error(405, "state takes GET or PUT");
@@ -891,6 +925,13 @@ int Worker::run() {
     return fail("cannot make the state directory " + o_.stateDir + ": " + std::strerror(errno));
   state_ = std::make_unique<state::LocalStateStore>(
       o_.stateDir.empty() ? state::LocalStateStore::instance().directory() : o_.stateDir);
+  if (redis) {
+    // The store's replicas are the process's LocalStateStore: the same
+    // directory as state_ and the executor's.
+    state::LocalStateStore::instance().setDirectory(state_->directory());
+    globalState_ = redis::makeRedisStore(
+        redis::optionsFromEnvironment(redis::Endpoint{redis->host, redis->port}));
+  }
 
   CompilerConfig cc;
   cc.codegen =
@@ -915,6 +956,7 @@ int Worker::run() {
   e.runningPerHost = o_.hostRunning;
   e.alivePerHost = o_.hostAlive;
   e.offload = cluster_ != nullptr;
+  if (redis) e.stateRedis = redis->host + ":" + std::to_string(redis->port);
 
   wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   std::thread dispatch([this] { dispatcher(); });
