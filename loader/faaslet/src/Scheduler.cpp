@@ -859,10 +859,13 @@ void Scheduler::chain(Call& caller, const Header& h) {
   }
   if (!c.done && !self && options_.offload) {
     // Local first: only a call that could not start now (every running slot
-    // of the host taken or promised to calls queued before it) goes
-    // elsewhere, and then it holds nothing here but its record.
+    // of the host taken or promised to calls queued before it, or the
+    // host's Faaslets at their cap) goes elsewhere, and then it holds
+    // nothing here but its record.
     Admission::Counts host = admission_->host();
-    if (host.running + host.resuming + host.queued > options_.limits.runningPerHost &&
+    const SchedulerLimits& l = options_.limits;
+    if ((host.running + host.resuming + host.queued > l.runningPerHost ||
+         host.alive >= l.alivePerHost) &&
         options_.offload(id, trees_.at(caller.tree)->user, name, c.input, c.deadline)) {
       admission_->dequeue(c.tree, id);
       c.queued = false;
