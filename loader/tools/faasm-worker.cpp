@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   faasm::worker::WorkerOptions o;
   double callTimeout = 60, queueTimeout = 30;
   uint64_t memoryMiB = 0, maxWasmMiB = 32, maxRequestMiB = 16, compileMemoryMiB = 4096;
-  unsigned compileTimeout = 120, resultTtl = 600;
+  unsigned compileTimeout = 120, compileWallTimeout = 0, resultTtl = 600;
   CLI::App app{"Serves Faasm's HTTP API: upload (compiled once per content), invoke (sync and\n"
                "async), call status, state; /healthz and /metrics on both ports.\n"
                "Exit status: 0 after SIGINT or SIGTERM, 1 if it could not start."};
@@ -49,7 +49,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-connections", o.maxConnections, "connections at once on the invoke port")
       ->capture_default_str();
-  app.add_option("--compile-timeout", compileTimeout, "seconds one compile may take")
+  app.add_option("--compile-timeout", compileTimeout,
+                 "seconds of CPU time one compile may use (however loaded the host)")
+      ->capture_default_str();
+  app.add_option("--compile-wall-timeout", compileWallTimeout,
+                 "wall-clock seconds one compile may take (0: 4 x --compile-timeout + 60)")
       ->capture_default_str();
   app.add_option("--compile-memory", compileMemoryMiB, "address space of one compile, MiB")
       ->capture_default_str();
@@ -106,6 +110,7 @@ int main(int argc, char** argv) {
   o.maxRequestBytes = maxRequestMiB << 20;
   o.compileMemoryBytes = compileMemoryMiB << 20;
   o.compileTimeout = std::chrono::seconds(compileTimeout);
+  o.compileWallTimeout = std::chrono::seconds(compileWallTimeout);
   o.resultTtl = std::chrono::seconds(resultTtl);
   char self[PATH_MAX] = {0};
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);

@@ -297,7 +297,7 @@ def cmd_progress_pipe(env):
 
 def cmd_compile_limits(env):
     """faasm-run compiles an untrusted module under the limits the worker
-    compiles uploads with (codegenjob): 4 GiB of address space, 121 s of CPU,
+    compiles uploads with (codegenjob): 4 GiB of address space, 120 s of CPU,
     no core file, and a process group of its own. A stand-in faasm-codegen
     reports what it got, as its one-line complaint."""
     module = env.write("limits.wat", exit_module(42))
@@ -308,7 +308,7 @@ def cmd_compile_limits(env):
     os.chmod(script, 0o755)
     proc = env.run([module], env=dict(env.env, FAASM_CODEGEN=script))
     expect(proc, 126, "a compile the stand-in refuses")
-    want = f"faasm-run: {module}: as=4194304 cpu=121 core=0 own-group=yes\n"
+    want = f"faasm-run: {module}: as=4194304 cpu=120 core=0 own-group=yes\n"
     if proc.stderr != want:
         fail(f"want {want!r}, got {proc.stderr!r}")
     print(f"the compile ran under its limits: {proc.stderr.strip()}")

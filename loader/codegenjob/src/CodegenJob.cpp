@@ -23,6 +23,7 @@ constexpr size_t kMaxStderr = 64 * 1024;
 struct ChildRun {
   bool timedOut = false;
   int status = 0;
+  double cpuSeconds = 0; // the child's user + system time
   std::string stderrText;
   std::string error; // the child could not be started
 };
@@ -40,7 +41,7 @@ ChildRun runLimited(const std::vector<std::string>& args, const Limits& limits,
     return run;
   }
   const rlim_t memory = limits.memoryBytes;
-  const rlim_t cpu = rlim_t(limits.timeout.count()) + 1;
+  const rlim_t cpu = rlim_t(std::max<int64_t>(limits.cpuTime.count(), 1));
   const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
@@ -48,7 +49,7 @@ ChildRun runLimited(const std::vector<std::string>& args, const Limits& limits,
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
     setpgid(0, 0);
-    rlimit as{memory, memory}, cpuLimit{cpu, cpu}, size{rlim_t(1) << 30, rlim_t(1) << 30},
+    rlimit as{memory, memory}, cpuLimit{cpu, cpu + 1}, size{rlim_t(1) << 30, rlim_t(1) << 30},
         core{0, 0};
     setrlimit(RLIMIT_AS, &as);
     setrlimit(RLIMIT_CPU, &cpuLimit);
@@ -70,7 +71,7 @@ ChildRun runLimited(const std::vector<std::string>& args, const Limits& limits,
   }
   setpgid(pid, pid);
   const Clock::time_point started = Clock::now();
-  const Clock::time_point deadline = started + limits.timeout;
+  const Clock::time_point deadline = started + limits.wall();
   Clock::time_point showAt = progress.show ? started + progress.after : Clock::time_point::max();
   char buffer[4096];
   for (;;) {
@@ -102,8 +103,11 @@ ChildRun runLimited(const std::vector<std::string>& args, const Limits& limits,
   close(pipeFds[0]);
   if (run.timedOut) kill(-pid, SIGKILL);
   // EOF came or it was killed: this wait is short.
-  while (waitpid(pid, &run.status, 0) < 0 && errno == EINTR) {
+  rusage usage{};
+  while (wait4(pid, &run.status, 0, &usage) < 0 && errno == EINTR) {
   }
+  run.cpuSeconds = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                   double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   return run;
 }
 
@@ -137,13 +141,16 @@ Outcome compile(const std::string& codegen, const std::string& input, const std:
   }
   std::string line = lastLine(run.stderrText);
   out.refused = true;
+  const std::string cpuLimit = std::to_string(std::max<int64_t>(limits.cpuTime.count(), 1));
   if (run.timedOut) {
-    out.problem =
-        "compiling took longer than the limit of " + std::to_string(limits.timeout.count()) + " s";
+    out.problem = "compiling took longer than the wall-clock limit of " +
+                  std::to_string(limits.wall().count()) + " s (" + cpuLimit +
+                  " s of CPU time allowed)";
   } else if (WIFSIGNALED(run.status)) {
     int sig = WTERMSIG(run.status);
-    if (sig == SIGXCPU)
-      out.problem = "compiling used more CPU time than the limit";
+    // SIGXCPU at the soft limit; SIGKILL at the hard one if it was caught.
+    if (sig == SIGXCPU || (sig == SIGKILL && run.cpuSeconds >= double(limits.cpuTime.count())))
+      out.problem = "compiling used more than its limit of " + cpuLimit + " s of CPU time";
     else if (line.find("out of memory") != std::string::npos || sig == SIGABRT || sig == SIGSEGV ||
              sig == SIGBUS)
       out.problem = "the compiler failed (memory limit " +

@@ -100,6 +100,7 @@ struct Scheduler::Call {
   bool done = false;       // every run's outcome is known
   bool owned = true;       // its caller's current run (or the embedder) may still name it
   bool queued = false;
+  bool remote = false; // offload() took it: neither queued nor alive here, done by remoteDone()
   Slot slot = Slot::None;
   CallOutcome outcome;
   // The calls this call's current run chained: id i (as the function knows
@@ -856,6 +857,24 @@ void Scheduler::chain(Call& caller, const Header& h) {
   } else {
     c.inputBytes = inputSize;
   }
+  if (!c.done && !self && options_.offload) {
+    // Local first: only a call that could not start now (every running slot
+    // of the host taken or promised to calls queued before it, or the
+    // host's Faaslets at their cap) goes elsewhere, and then it holds
+    // nothing here but its record.
+    Admission::Counts host = admission_->host();
+    const SchedulerLimits& l = options_.limits;
+    if ((host.running + host.resuming + host.queued > l.runningPerHost ||
+         host.alive >= l.alivePerHost) &&
+        options_.offload(id, trees_.at(caller.tree)->user, name, c.input, c.deadline)) {
+      admission_->dequeue(c.tree, id);
+      c.queued = false;
+      c.remote = true;
+      admission_->refund(caller.tree, std::exchange(c.inputBytes, 0));
+      std::vector<uint8_t>().swap(c.input);
+      ++offloaded_;
+    }
+  }
   caller.children.push_back(id);
   protocol::send(caller.fd, Msg::ChainReply, uint32_t(caller.children.size()), 0);
 }
@@ -968,6 +987,11 @@ void Scheduler::expire(Clock::time_point now) {
       failRuns(*c, abi::TrapCode::Timeout, {});
       report(*c, "timed out before it could start (" + c->deadlineWhy + ")");
       finish(*c);
+    } else if (c->remote && !c->done) {
+      // Its host may still run it; whatever it answers later is ignored.
+      failRuns(*c, abi::TrapCode::Timeout, {});
+      report(*c, "timed out on another host (" + c->deadlineWhy + ")");
+      finish(*c);
     } else if (isAlive(c->slot)) {
       // Its EOF, next poll, gives its slot back.
       if (c->pid > 0 && !c->eof) kill(c->pid, SIGKILL);
@@ -1079,6 +1103,29 @@ void Scheduler::release(uint32_t id) {
   dropOutputs(*call);
   graveyard_.push_back(id);
   sweep();
+}
+
+void Scheduler::remoteDone(uint32_t id, CallOutcome outcome) {
+  Call* c = find(id);
+  if (!c || !c->remote || c->done) return;
+  uint64_t bytes = 0;
+  for (const CallResult& r : outcome.results)
+    bytes += r.output.size();
+  if (std::string error = admission_->charge(c->tree, bytes, "output of " + formatBytes(bytes));
+      !error.empty()) {
+    outcome = CallOutcome{};
+    c->outcome.results.clear();
+    failRuns(*c, abi::TrapCode::HostError, error);
+    report(*c, error);
+  } else {
+    c->outputBytes += bytes;
+    c->outcome = std::move(outcome);
+    if (c->outcome.results.empty() && !c->outcome.failedToStart())
+      failRuns(*c, abi::TrapCode::HostError, "the call has no result");
+  }
+  if (!c->owned) dropOutputs(*c);
+  finish(*c);
+  settle();
 }
 
 Scheduler::Load Scheduler::load() const {

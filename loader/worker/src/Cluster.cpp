@@ -49,14 +49,14 @@ std::chrono::milliseconds Cluster::longestCall() const {
   return limits_.queueTimeout + (limits_.callTimeout + config_.lease) * config_.maxAttempts;
 }
 
-CallQueue::Refusal Cluster::submit(const CallRequest& call) {
+CallQueue::Refusal Cluster::submit(const CallRequest& call, bool elsewhere) {
   const std::string fn = call.user + "/" + call.function;
   std::string target;
   {
     // Local first while this host has room, then a host warm for the
     // function with room, then any host with room; else the shared stream.
     std::lock_guard lock(mutex_);
-    if (selfFree_ > 0) {
+    if (selfFree_ > 0 && !elsewhere) {
       --selfFree_;
       target = own_;
     } else {
@@ -82,7 +82,9 @@ CallQueue::Refusal Cluster::submit(const CallRequest& call) {
                        " calls wait for one; try again later"};
     target = kShared;
   }
-  int64_t deadline = wallMs() + longestCall().count();
+  int64_t left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(call.deadline - Clock::now()).count();
+  int64_t deadline = wallMs() + std::clamp<int64_t>(left, 1, longestCall().count());
   std::vector<RedisReply> r = out_->pipeline(
       {{"SADD", "faasm:streams", target}, {"XADD", target, "*", "c", encodeCall(call, deadline)}});
   if (r[1].kind != RedisReply::String) return {503, "cannot queue the call on Redis: " + r[1].str};

@@ -50,8 +50,10 @@ public:
 
   // The whole time a call may take, attempts and claims included.
   std::chrono::milliseconds longestCall() const;
-  // Places an accepted call on a stream (HTTP threads).
-  CallQueue::Refusal submit(const CallRequest& call);
+  // Places an accepted call on a stream (HTTP threads), due by its
+  // deadline. `elsewhere`: not on this host's own stream (a chained call
+  // this host has no slot for).
+  CallQueue::Refusal submit(const CallRequest& call, bool elsewhere = false);
   // The executor ended an attempt of a call this host took. True: the
   // status (possibly rewritten as dead-lettered) is final; store it, then
   // call acked(). False: the attempt failed and the call is released for

@@ -84,8 +84,8 @@ Compiler::Outcome Compiler::compile(const std::vector<uint8_t>& wasm, const std:
   }
   std::vector<std::string> flags{"-j", "1"};
   flags.insert(flags.end(), config_.flags.begin(), config_.flags.end());
-  codegenjob::Outcome run =
-      codegenjob::compile(config_.codegen, in, so, flags, {config_.memoryBytes, config_.timeout});
+  codegenjob::Outcome run = codegenjob::compile(
+      config_.codegen, in, so, flags, {config_.memoryBytes, config_.cpuTime, config_.wallTimeout});
   out.seconds = run.seconds;
   unlink(in.c_str());
   if (!run.ok) {

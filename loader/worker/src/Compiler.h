@@ -5,10 +5,11 @@
 // or other flags never reuse an old one.
 //
 // Uploaded wasm is untrusted: faasm-codegen runs as a child process (the
-// worker never links LLVM) under a wall-clock timeout (then SIGKILL to its
-// process group), an address-space limit, a CPU-time limit and a file-size
-// limit, so a module built to stall or exhaust the compiler costs one
-// compile slot for at most the timeout.
+// worker never links LLVM) under a CPU-time limit (the compile limit: it
+// holds on a loaded host as on an idle one), a generous wall-clock backstop
+// (then SIGKILL to its process group), an address-space limit and a
+// file-size limit, so a module built to stall or exhaust the compiler costs
+// one compile slot for a bounded time (codegenjob::Limits).
 #pragma once
 
 #include "faasm/worker/Stores.h"
@@ -28,7 +29,8 @@ struct CompilerConfig {
   std::string codegen;            // faasm-codegen
   std::vector<std::string> flags; // e.g. --bounds=guard
   uint64_t memoryBytes = uint64_t(4) << 30;
-  std::chrono::seconds timeout{120};
+  std::chrono::seconds cpuTime{120};    // the compile limit
+  std::chrono::seconds wallTimeout{0};  // 0: codegenjob::Limits' default
   unsigned jobs = 1;                    // compiles at once
   std::chrono::seconds waitForSlot{30}; // then "busy" (503)
 };

@@ -4,7 +4,9 @@
 #include "faasm/faaslet/Scheduler.h"
 #include "faasm/isolation/Isolation.h"
 #include "faasm/log/Log.h"
+#include "faasm/redis/RedisStore.h"
 #include "faasm/state/LocalState.h"
+#include "faasm/state/StateStore.h"
 #include "faasm/worker/Stores.h"
 
 #include <cerrno>
@@ -77,7 +79,8 @@ std::string ExecutorConfig::encode() const {
   w.raw(&cpus, sizeof cpus);
   w.u64(timeoutMs).u32(uid).u32(gid).u32(network ? 1 : 0);
   w.u32(runningPerHost).u32(alivePerHost).u32(runningPerTree).u32(alivePerTree);
-  w.u64(bytesPerTree).u64(bytesPerHost).u64(chainTimeoutMs);
+  w.u64(bytesPerTree).u64(bytesPerHost).u64(chainTimeoutMs).u32(offload ? 1 : 0);
+  w.str(stateRedis);
   return std::move(w.bytes);
 }
 
@@ -98,6 +101,8 @@ bool ExecutorConfig::decode(const std::string& payload, ExecutorConfig& c) {
   c.bytesPerTree = r.u64();
   c.bytesPerHost = r.u64();
   c.chainTimeoutMs = r.u64();
+  c.offload = r.u32() != 0;
+  c.stateRedis = r.str();
   return !r.bad;
 }
 
@@ -191,6 +196,30 @@ CallStatus statusOf(const faaslet::CallOutcome& o, const ExecutorConfig& c) {
   return s;
 }
 
+// What a chained caller here learns of a call that ran on another host:
+// the same return code (faaslet::Scheduler::returnCode) and output it would
+// have had here.
+faaslet::CallOutcome outcomeOf(const CallStatus& s, const std::string& output) {
+  faaslet::CallOutcome o;
+  if (s.state == CallState::Failed && s.returnCode == 126) {
+    o.error = s.error.empty() ? "the call could not be made" : s.error;
+    o.initError = runtime::makeError(o.error);
+    return o;
+  }
+  faaslet::CallResult r;
+  r.output.assign(output.begin(), output.end());
+  r.returnCode = s.returnCode;
+  r.error = s.error;
+  if (s.state == CallState::Done)
+    r.trap = abi::TrapCode::None;
+  else if (s.state == CallState::TimedOut)
+    r.trap = abi::TrapCode::Timeout;
+  else
+    r.trap = abi::TrapCode::HostError;
+  o.results.push_back(std::move(r));
+  return o;
+}
+
 } // namespace
 
 int executorMain(int fd) {
@@ -204,6 +233,17 @@ int executorMain(int fd) {
     return 1;
   }
   if (!config.stateDir.empty()) state::LocalStateStore::instance().setDirectory(config.stateDir);
+  if (!config.stateRedis.empty()) {
+    // Before any zygote: Faaslets inherit the store and reach Redis through
+    // this process (GlobalConnect), as under faasm-run --state-redis.
+    std::string error;
+    std::optional<redis::Endpoint> at = redis::parseEndpoint(config.stateRedis, error);
+    if (!at) {
+      FAASM_LOG(Error, "the global state tier: %s", error.c_str());
+      return 1;
+    }
+    state::setStore(redis::makeRedisStore(redis::optionsFromEnvironment(*at)));
+  }
   std::unique_ptr<ArtefactStore> artefacts = localArtefactStore(config.storeDir);
   std::unique_ptr<FunctionTable> table = localFunctionTable(config.storeDir);
 
@@ -228,6 +268,23 @@ int executorMain(int fd) {
     spec.file = file;
     return spec;
   };
+  // Chained calls sent to other hosts, by the id the frontend knows them by.
+  std::map<CallId, uint32_t> offloaded;
+  if (config.offload)
+    options.offload = [&](uint32_t sid, const std::string& user, const std::string& function,
+                          const std::vector<uint8_t>& input, Clock::time_point deadline) {
+      CallId id = CallId::random();
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      wire::Writer w;
+      w.raw(id.bytes.data(), id.bytes.size());
+      w.str(user).str(function);
+      w.str(std::string_view(reinterpret_cast<const char*>(input.data()), input.size()));
+      w.u64(uint64_t(std::max<int64_t>(left.count(), 1)));
+      // A frontend that is gone ends this process at the next receive.
+      if (!wire::send(fd, wire::Type::Chain, w.bytes)) return false;
+      offloaded[id] = sid;
+      return true;
+    };
   {
     isolation::IsolationLimits limits;
     limits.memoryBytes = config.memoryBytes;
@@ -282,6 +339,21 @@ int executorMain(int fd) {
           if (!reply(id, s, false, 0, 0)) return 0;
         } else {
           calls[sid] = Running{id, nowNs()};
+        }
+      } else if (type == wire::Type::ChainDone) {
+        CallId id;
+        for (uint8_t& b : id.bytes)
+          b = r.num<uint8_t>();
+        CallStatus s;
+        s.state = CallState(r.u32());
+        s.returnCode = r.i32();
+        std::string output = r.str();
+        s.error = r.str();
+        if (r.bad) return 1;
+        auto it = offloaded.find(id);
+        if (it != offloaded.end()) {
+          scheduler.remoteDone(it->second, outcomeOf(s, output));
+          offloaded.erase(it);
         }
       } else if (type == wire::Type::Retire) {
         std::string user = r.str(), function = r.str();

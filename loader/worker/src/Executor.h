@@ -26,6 +26,12 @@ struct ExecutorConfig {
   uint32_t runningPerHost = 0, alivePerHost = 0, runningPerTree = 0, alivePerTree = 0;
   uint64_t bytesPerTree = 0, bytesPerHost = 0;
   uint64_t chainTimeoutMs = 0;
+  // Chained calls this host has no slot for go to the frontend (Chain) to
+  // run on other hosts: set when the worker is one of a cluster.
+  bool offload = false;
+  // The global state tier ("host:port"), the cluster's Redis; empty: none,
+  // a Faaslet's state stays on this host.
+  std::string stateRedis;
   std::string encode() const;
   static bool decode(const std::string& payload, ExecutorConfig& out);
 };

@@ -61,6 +61,9 @@ std::string Metrics::render(size_t queueDepth) const {
           "Uploads whose artefact existed already (no compile).", compileCacheHits);
   counter(out, "faasm_executor_restarts_total", "Times the executor died and was started again.",
           executorRestarts);
+  counter(out, "faasm_chained_elsewhere_total",
+          "Chained calls of Faaslets here sent to run on other hosts (no slot here).",
+          chainedElsewhere);
   counter(out, "faasm_http_requests_total", "HTTP requests handled.", requests);
   out += "# HELP faasm_http_responses_total HTTP responses by status class.\n"
          "# TYPE faasm_http_responses_total counter\n";

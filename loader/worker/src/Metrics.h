@@ -34,6 +34,7 @@ struct Metrics {
   std::atomic<uint64_t> compiles{0}, compileFailures{0}, compileCacheHits{0};
   std::atomic<uint64_t> uploads{0};
   std::atomic<uint64_t> executorRestarts{0};
+  std::atomic<uint64_t> chainedElsewhere{0}; // chained calls sent to other hosts
   std::atomic<uint64_t> requests{0};
   std::array<std::atomic<uint64_t>, 6> responsesByClass{}; // 1xx..5xx at [1..5]
   std::atomic<uint64_t> running{0};                        // calls an executor holds

@@ -18,6 +18,12 @@ enum class Type : uint32_t {
   Retire = 3, // frontend -> executor: a function was uploaded again
   Done = 4,   // executor -> frontend: a call's outcome
   Load = 5,   // executor -> frontend: its scheduler's Faaslets and queue, when they change
+  // executor -> frontend: a chained call this host has no slot for, to run
+  // on another (with --redis): {id, user, function, input, ms left}
+  Chain = 6,
+  // frontend -> executor: the outcome of a Chain, once, by its deadline:
+  // {id, state, return code, output, error}
+  ChainDone = 7,
 };
 
 inline constexpr uint64_t kMaxFrame = (uint64_t(1) << 30) + (uint64_t(1) << 20);

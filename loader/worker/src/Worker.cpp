@@ -11,6 +11,7 @@
 #include "faasm/log/Log.h"
 #include "faasm/redis/RedisStore.h"
 #include "faasm/state/LocalState.h"
+#include "faasm/state/StateStore.h"
 #include "faasm/worker/Stores.h"
 
 #include <nlohmann/json.hpp>
@@ -85,6 +86,13 @@ std::vector<std::string> split(const std::string& path) {
   return parts;
 }
 
+// One line for a failure of the global state tier.
+std::string globalFailure(const state::Outcome& o, const std::string& user,
+                          const std::string& key) {
+  if (!o.message.empty()) return o.message;
+  return "state key " + key + " of user " + user + ": " + std::strerror(o.error);
+}
+
 HttpResponse jsonResponse(int status, const json& body) {
   HttpResponse r;
   r.status = status;
@@ -122,6 +130,9 @@ private:
   void failInFlight(const CallRequest& call, CallState state, const std::string& error);
   void onDone(const std::string& payload);
   void onLoad(const std::string& payload);
+  void onChain(const std::string& payload);
+  void chainDone(const CallId& id, const CallStatus& status);
+  void pollChained(Clock::time_point now);
   void wake();
   void sendToExecutor(wire::Type type, const std::string& payload);
 
@@ -135,6 +146,9 @@ private:
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<Compiler> compiler_;
   std::unique_ptr<state::LocalStateStore> state_;
+  // With --redis: the global state tier, which the state endpoints read and
+  // write (through this host's replica), as every host's Faaslets do.
+  std::unique_ptr<state::StateStore> globalState_;
   // With --redis: the cluster's streams, and the concrete stores it uses.
   std::unique_ptr<Cluster> cluster_;
   RedisResultStore* redisResults_ = nullptr;
@@ -148,6 +162,14 @@ private:
   std::string outbox_; // frames for the executor
   // The dispatcher's: calls the executor holds.
   std::map<CallId, CallRequest> inFlight_;
+  // The dispatcher's: chained calls the executor sent to other hosts, each
+  // answered to it once (ChainDone), by the first of its result and its
+  // deadline.
+  struct Chained {
+    std::string user;
+    Clock::time_point deadline;
+  };
+  std::map<CallId, Chained> chained_;
   int executorFd_ = -1;
   std::atomic<pid_t> executorPid_{-1};
   std::string inbox_;
@@ -338,8 +360,29 @@ HttpResponse Worker::stateApi(HttpRequest& r, const std::vector<std::string>& pa
                            root ? o_.faasletGid : getegid()))
     return HttpResponse::error(500, "cannot prepare the state of user " + user + ": " +
                                         std::strerror(errno));
+  // Made by root here, a replica must be the Faaslets' as if one of them made it.
+  auto own = [&](state::StateObject& object) {
+    return !root || fchown(object.fd(), o_.faasletUid, o_.faasletGid) == 0;
+  };
   if (r.method == "GET") {
-    state::StateObject* object = state_->open(user, key, false);
+    state::StateObject* object = nullptr;
+    if (globalState_) {
+      // The global value, through this host's replica (a pull as a guest's);
+      // a replica no host pushed is not the value.
+      std::optional<uint64_t> size;
+      if (state::Outcome o = globalState_->globalSize(user, key, size); !o.ok())
+        return HttpResponse::error(503, globalFailure(o, user, key));
+      if (!size) return HttpResponse::error(404, "no state key " + key + " of user " + user);
+      object = state_->open(user, key, true);
+      if (!object || !own(*object))
+        return HttpResponse::error(errno == EDQUOT ? 413 : 500,
+                                   "cannot make a replica of state key " + key + " of user " +
+                                       user + ": " + std::strerror(errno));
+      if (state::Outcome o = globalState_->pull(user, key, *object); !o.ok())
+        return HttpResponse::error(o.error == EDQUOT ? 413 : 503, globalFailure(o, user, key));
+    } else {
+      object = state_->open(user, key, false);
+    }
     if (!object) return HttpResponse::error(404, "no state key " + key + " of user " + user);
     int lockFd = object->lock(false);
     uint64_t size = object->size();
@@ -357,8 +400,7 @@ HttpResponse Worker::stateApi(HttpRequest& r, const std::vector<std::string>& pa
       return HttpResponse::error(errno == EDQUOT ? 413 : 500, "cannot create state key " + key +
                                                                   " of user " + user + ": " +
                                                                   std::strerror(errno));
-    // Made by root here, it must be the Faaslets' as if one of them made it.
-    if (root && fchown(object->fd(), o_.faasletUid, o_.faasletGid) != 0)
+    if (!own(*object))
       return HttpResponse::error(500, "cannot hand state key " + key +
                                           " to the Faaslets' uid: " + std::strerror(errno));
     int lockFd = object->lock(true);
@@ -372,6 +414,9 @@ HttpResponse Worker::stateApi(HttpRequest& r, const std::vector<std::string>& pa
                                      ? "state of user " + user + " would pass its quota of " +
                                            std::to_string(state_->quota()) + " bytes"
                                      : "cannot write state key " + key + ": " + std::strerror(e));
+    if (globalState_)
+      if (state::Outcome o = globalState_->push(user, key, *object, {}); !o.ok())
+        return HttpResponse::error(o.error == EDQUOT ? 413 : 503, globalFailure(o, user, key));
     return jsonResponse(200, json{{"user", user}, {"key", key}, {"bytes", r.body.size()}});
   }
   return HttpResponse::error(405, "state takes GET or PUT");
@@ -510,6 +555,78 @@ void Worker::onDone(const std::string& payload) {
   finish(id, std::move(s));
 }
 
+// A chained call the executor has no slot for: it goes to another host
+// like an invocation (a record, an entry on a stream), and its result comes
+// back through the result store; only the executor that made it hears of it,
+// under the id it chose, so a Faaslet can await only its own calls.
+void Worker::onChain(const std::string& payload) {
+  wire::Reader r{payload};
+  CallRequest call;
+  for (uint8_t& b : call.id.bytes)
+    b = r.num<uint8_t>();
+  call.user = r.str();
+  call.function = r.str();
+  std::string input = r.str();
+  uint64_t leftMs = r.u64();
+  if (r.bad) return;
+  call.input.assign(input.begin(), input.end());
+  call.accepted = Clock::now();
+  std::chrono::milliseconds left{int64_t(std::min<uint64_t>(leftMs, INT64_MAX / 2))};
+  if (cluster_) left = std::min(left, cluster_->longestCall());
+  call.deadline = call.accepted + left;
+  const CallId id = call.id;
+  CallStatus refused;
+  refused.state = CallState::Failed;
+  refused.returnCode = 134;
+  if (!cluster_ || checkName("user", call.user).size() ||
+      checkName("function", call.function).size()) {
+    refused.error = "a chained call cannot go to another host";
+    chainDone(id, refused);
+    return;
+  }
+  results_->created(id, call.user);
+  if (CallQueue::Refusal no = cluster_->submit(call, true); no.httpStatus) {
+    refused.error = "refused by the cluster: " + no.message;
+    results_->complete(id, refused);
+    chainDone(id, refused);
+    return;
+  }
+  ++metrics_.chainedElsewhere;
+  chained_[id] = Chained{call.user, call.deadline};
+  wake();
+}
+
+void Worker::chainDone(const CallId& id, const CallStatus& s) {
+  wire::Writer w;
+  w.raw(id.bytes.data(), id.bytes.size());
+  w.u32(uint32_t(s.state)).i32(s.returnCode);
+  w.str(std::string_view(reinterpret_cast<const char*>(s.output.data()), s.output.size()));
+  w.str(s.error);
+  std::lock_guard lock(outMutex_);
+  outbox_ += wire::frame(wire::Type::ChainDone, w.bytes);
+}
+
+void Worker::pollChained(Clock::time_point now) {
+  for (auto it = chained_.begin(); it != chained_.end();) {
+    std::optional<CallStatus> s = results_->get(it->first, it->second.user);
+    if (s && s->final()) {
+      chainDone(it->first, *s);
+    } else if (now > it->second.deadline + std::chrono::seconds(5)) {
+      // The executor's own deadline for it has passed already; this only
+      // frees the record the executor keeps for it.
+      CallStatus t;
+      t.state = CallState::TimedOut;
+      t.returnCode = 134;
+      t.error = "no result from another host by the chained call's deadline";
+      chainDone(it->first, t);
+    } else {
+      ++it;
+      continue;
+    }
+    it = chained_.erase(it);
+  }
+}
+
 bool Worker::startExecutor() {
   std::string error;
   pid_t pid = -1;
@@ -551,6 +668,8 @@ void Worker::executorGone() {
   for (auto& [id, call] : std::exchange(inFlight_, {}))
     failInFlight(call, CallState::Failed,
                  "the worker's executor died while the call ran; it was not retried");
+  // Their callers died with it; the calls run on elsewhere, unawaited.
+  chained_.clear();
   ++metrics_.executorRestarts;
 }
 
@@ -615,6 +734,7 @@ void Worker::dispatcher() {
       // Calls placed on other hosts end there: their waiters here learn it
       // from the result store.
       nextPoll_ = now + std::chrono::milliseconds(50);
+      pollChained(now);
       std::map<CallId, std::string> waiting;
       {
         std::lock_guard lock(waitMutex_);
@@ -699,6 +819,8 @@ void Worker::dispatcher() {
           onDone(inbox_.substr(at + 16, length));
         else if (type == wire::Type::Load)
           onLoad(inbox_.substr(at + 16, length));
+        else if (type == wire::Type::Chain)
+          onChain(inbox_.substr(at + 16, length));
         at += 16 + length;
       }
       inbox_.erase(0, at);
@@ -803,13 +925,21 @@ int Worker::run() {
     return fail("cannot make the state directory " + o_.stateDir + ": " + std::strerror(errno));
   state_ = std::make_unique<state::LocalStateStore>(
       o_.stateDir.empty() ? state::LocalStateStore::instance().directory() : o_.stateDir);
+  if (redis) {
+    // The store's replicas are the process's LocalStateStore: the same
+    // directory as state_ and the executor's.
+    state::LocalStateStore::instance().setDirectory(state_->directory());
+    globalState_ = redis::makeRedisStore(
+        redis::optionsFromEnvironment(redis::Endpoint{redis->host, redis->port}));
+  }
 
   CompilerConfig cc;
   cc.codegen =
       o_.codegen.empty() ? self_.substr(0, self_.rfind('/') + 1) + "faasm-codegen" : o_.codegen;
   cc.flags = {"--bounds=" + o_.bounds};
   cc.memoryBytes = o_.compileMemoryBytes;
-  cc.timeout = o_.compileTimeout;
+  cc.cpuTime = o_.compileTimeout;
+  cc.wallTimeout = o_.compileWallTimeout;
   cc.jobs = o_.compileJobs;
   std::string error;
   compiler_ = std::make_unique<Compiler>(cc, *artefacts_, error);
@@ -825,6 +955,8 @@ int Worker::run() {
   e.gid = o_.faasletGid;
   e.runningPerHost = o_.hostRunning;
   e.alivePerHost = o_.hostAlive;
+  e.offload = cluster_ != nullptr;
+  if (redis) e.stateRedis = redis->host + ":" + std::to_string(redis->port);
 
   wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   std::thread dispatch([this] { dispatcher(); });

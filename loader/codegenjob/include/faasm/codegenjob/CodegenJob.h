@@ -4,8 +4,11 @@
 //
 // The module is untrusted, and WABT and LLVM parse it: the child runs under
 // an address-space limit, a CPU-time limit, a file-size limit and no core
-// dumps, in a process group of its own that is SIGKILLed at the wall-clock
-// limit, and dies with its parent (PR_SET_PDEATHSIG). Its stdin and stdout
+// dumps, in a process group of its own that is SIGKILLed at a wall-clock
+// backstop, and dies with its parent (PR_SET_PDEATHSIG). The CPU time is
+// the limit that bounds the work a module can make the compiler do: unlike
+// wall time it does not shrink when the host is loaded, so an honest module
+// compiles under the same limit on a busy host as on an idle one. Its stdin and stdout
 // are /dev/null; its stderr (the first 64 KiB) is where its one-line
 // complaint is read from.
 #pragma once
@@ -22,7 +25,16 @@ namespace faasm::codegenjob {
 
 struct Limits {
   uint64_t memoryBytes = uint64_t(4) << 30;
-  std::chrono::seconds timeout{120}; // wall clock; CPU time is held to it too
+  // CPU time (user and system, every thread of the compiler) in whole
+  // seconds (RLIMIT_CPU): past it the compiler gets SIGXCPU, a second later
+  // SIGKILL.
+  std::chrono::seconds cpuTime{120};
+  // Wall clock, for a compiler that stalls without using CPU; 0: 4 x cpuTime
+  // + 60 s, generous enough that only a stalled compiler meets it.
+  std::chrono::seconds wallTimeout{0};
+  std::chrono::seconds wall() const {
+    return wallTimeout.count() > 0 ? wallTimeout : cpuTime * 4 + std::chrono::seconds(60);
+  }
 };
 
 struct Progress {

@@ -105,6 +105,18 @@ struct SchedulerOptions {
   // there is none. Asked once per function until retire() forgets it.
   std::function<std::optional<FunctionSpec>(const std::string& user, const std::string& name)>
       resolve;
+  // Where a chained call goes when this host has no running slot for it (a
+  // worker in a cluster: another host). Asked for calls by name only
+  // (faasmChainNamed; faasmChain's entry pointer names code of this
+  // host's artefact) at the moment they are chained, with the call's
+  // scheduler id and deadline. True: the embedder took the call, holds no
+  // slot or input here, and must answer it by remoteDone() (the deadline
+  // still ends it here if that never comes); false: it queues here. Empty:
+  // every chained call runs here.
+  std::function<bool(uint32_t id, const std::string& user, const std::string& function,
+                     const std::vector<uint8_t>& input,
+                     std::chrono::steady_clock::time_point deadline)>
+      offload;
 };
 
 // What became of a call.
@@ -155,6 +167,11 @@ public:
   // A finished call's outcome, or null if it is unknown or not finished.
   const CallOutcome* outcome(uint32_t id) const;
 
+  // The outcome of a call offload() took: its awaiter resumes. Ignored for
+  // a call that is not one offloaded or has ended (its deadline came). An
+  // output past the tree's byte budget fails the call instead.
+  void remoteDone(uint32_t id, CallOutcome outcome);
+
   // Forgets `user`'s `function`: the next call resolves it afresh (a new
   // upload), while calls already made finish on the old Proto-Faaslet,
   // whose zygote ends when none is left.
@@ -184,6 +201,8 @@ public:
     uint64_t bytes = 0;
   };
   Load load() const;
+  // Chained calls offload() took (since the scheduler started).
+  uint64_t offloaded() const { return offloaded_; }
 
   // The return code a chained caller sees: main's result or the exit code,
   // 134 if the call trapped, 126 if the function could not be made.
@@ -261,7 +280,8 @@ private:
   uint64_t nextTree_ = 1;
   std::vector<uint32_t> finishedRoots_; // for takeFinished()
   uint64_t retired_ = 0;                // retired zygotes so far (their keys)
-  std::vector<pid_t> exiting_;          // retired zygotes told to end, not yet reaped
+  uint64_t offloaded_ = 0;
+  std::vector<pid_t> exiting_; // retired zygotes told to end, not yet reaped
 };
 
 // Runs in a freshly forked zygote process: makes the Proto-Faaslet, reports

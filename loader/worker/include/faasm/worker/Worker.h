@@ -40,7 +40,8 @@ struct WorkerOptions {
   std::chrono::seconds idleTimeout{30};
 
   // Compiling uploads.
-  std::chrono::seconds compileTimeout{120};
+  std::chrono::seconds compileTimeout{120};   // CPU time of one compile
+  std::chrono::seconds compileWallTimeout{0}; // its wall-clock backstop; 0: 4 x CPU + 60 s
   uint64_t compileMemoryBytes = uint64_t(4) << 30;
   unsigned compileJobs = 1;
 
