@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <dirent.h>
@@ -169,6 +168,17 @@ CgroupManager::CgroupManager(std::string root, std::string parentName)
 }
 
 namespace {
+// The CFS quota, in microseconds per `period`, of a quota of `cpus` cores
+// (> 0), rounded to nearest and saturated (a huge --cpu is no limit, not an
+// undefined conversion). Plain arithmetic, not llround: this library is linked
+// into the zygote, and libm would be five more mappings there for fork to
+// copy on every restore (loader/faaslet CMakeLists.txt).
+uint64_t cpuQuotaUs(double cpus, uint64_t period) {
+  const double quota = cpus * double(period) + 0.5;
+  if (!(quota < 9.0e18)) return uint64_t(9.0e18);
+  return uint64_t(quota);
+}
+
 // One warning per limit asked for, when no cgroup can be made at all.
 void warnAllLimits(const IsolationLimits& limits, const std::string& why) {
   if (limits.memoryBytes) warnOnce("memory limit", why);
@@ -216,7 +226,7 @@ bool CgroupManager::createV2(Cgroup& group, const std::string& leaf,
   }
   if (limits.cpus > 0) {
     const uint64_t period = 100000;
-    auto quota = static_cast<uint64_t>(std::llround(limits.cpus * period));
+    const uint64_t quota = cpuQuotaUs(limits.cpus, period);
     if (setOrWarn("cpu limit", "cpu.max",
                   std::to_string(std::max<uint64_t>(quota, 1000)) + " " + std::to_string(period)))
       anyLimit = true;
@@ -279,7 +289,7 @@ bool CgroupManager::createV1(Cgroup& group, const std::string& leaf,
     std::string dir = dirFor("cpu", "cpu limit");
     if (!dir.empty()) {
       const uint64_t period = 100000;
-      auto quota = static_cast<uint64_t>(std::llround(limits.cpus * period));
+      const uint64_t quota = cpuQuotaUs(limits.cpus, period);
       int err = writeFile(dir + "/cpu.cfs_period_us", std::to_string(period));
       if (!err)
         err = writeFile(dir + "/cpu.cfs_quota_us", std::to_string(std::max<uint64_t>(quota, 1000)));
