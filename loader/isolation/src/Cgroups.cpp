@@ -95,6 +95,18 @@ std::string ownV1Path(const std::string& controller) {
   return "/";
 }
 
+// The directory of this process's own group under a v1 mount. A container
+// runtime mounts only the container's group (mountinfo's root field is then
+// "/<its path>", and /proc/self/cgroup names the same path), so the own path
+// is taken relative to the mount's root; outside it, as if the root were "/".
+std::string ownV1Dir(const std::string& mountPoint, const std::string& mountRoot,
+                     const std::string& own) {
+  std::string rel = own;
+  if (mountRoot != "/" && (own == mountRoot || own.rfind(mountRoot + "/", 0) == 0))
+    rel = own.substr(mountRoot.size());
+  return mountPoint + (rel == "/" ? "" : rel);
+}
+
 const char* const kControllers[] = {"memory", "cpu", "pids"};
 
 } // namespace
@@ -133,7 +145,7 @@ CgroupManager::CgroupManager(std::string root, std::string parentName)
         std::string opt;
         while (std::getline(opts, opt, ','))
           for (const char* c : kControllers)
-            if (opt == c) v1Mounts_.emplace_back(c, mountPoint);
+            if (opt == c) v1Mounts_.push_back({c, mountPoint, rootInFs});
       }
     }
   }
@@ -160,8 +172,8 @@ CgroupManager::CgroupManager(std::string root, std::string parentName)
     // A delegated subtree (systemd Delegate=yes) is writable without root.
     std::string dir = root_;
     if (version_ == CgroupVersion::V1) {
-      std::string own = ownV1Path(v1Mounts_.front().first);
-      dir = v1Mounts_.front().second + (own == "/" ? "" : own);
+      const V1Mount& m = v1Mounts_.front();
+      dir = ownV1Dir(m.mountPoint, m.root, ownV1Path(m.controller));
     }
     if (::access(dir.c_str(), W_OK) != 0) reason_ = "not root and " + dir + " is not writable";
   }
@@ -241,20 +253,20 @@ bool CgroupManager::createV2(Cgroup& group, const std::string& leaf,
 bool CgroupManager::createV1(Cgroup& group, const std::string& leaf,
                              const IsolationLimits& limits) {
   bool anyLimit = false;
-  auto mountOf = [&](const char* controller) -> std::string {
-    for (auto& [c, m] : v1Mounts_)
-      if (c == controller) return m;
-    return {};
+  auto mountOf = [&](const char* controller) -> const V1Mount* {
+    for (auto& m : v1Mounts_)
+      if (m.controller == controller) return &m;
+    return nullptr;
   };
   // One directory per mount (cpu and cpuacct may share one).
   auto dirFor = [&](const char* controller, const char* control) -> std::string {
-    std::string mount = mountOf(controller);
-    if (mount.empty()) {
+    const V1Mount* mount = mountOf(controller);
+    if (!mount) {
       warnOnce(control, std::string("the cgroup v1 ") + controller + " controller is not mounted");
       return {};
     }
-    std::string own = ownV1Path(controller);
-    std::string parent = mount + (own == "/" ? "" : own) + "/" + parentName_;
+    std::string parent =
+        ownV1Dir(mount->mountPoint, mount->root, ownV1Path(controller)) + "/" + parentName_;
     std::string dir = parent + "/" + leaf;
     for (auto& d : group.dirs_)
       if (d == dir) return dir;
@@ -341,9 +353,8 @@ std::vector<std::string> CgroupManager::parentDirectories() const {
   if (version_ == CgroupVersion::V2) {
     out.push_back(root_ + "/" + parentName_);
   } else {
-    for (auto& [controller, mount] : v1Mounts_) {
-      std::string own = ownV1Path(controller);
-      std::string dir = mount + (own == "/" ? "" : own) + "/" + parentName_;
+    for (auto& m : v1Mounts_) {
+      std::string dir = ownV1Dir(m.mountPoint, m.root, ownV1Path(m.controller)) + "/" + parentName_;
       if (std::find(out.begin(), out.end(), dir) == out.end()) out.push_back(dir);
     }
   }

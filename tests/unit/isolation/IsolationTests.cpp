@@ -10,9 +10,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sched.h>
 #include <sstream>
 #include <string>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -291,6 +293,62 @@ TEST_CASE("a parent-side addProcess moves a child into the cgroup") {
   int status = 0;
   CHECK(::waitpid(pid, &status, 0) == pid);
   CHECK(WTERMSIG(status) == SIGKILL);
+}
+
+TEST_CASE(
+    "in a container's view of cgroup v1 (its own group mounted at the top), groups are made") {
+  // What runc and podman show a container on a v1 host: each controller's
+  // mount has the container's group at its top (mountinfo's root field is
+  // its path) while /proc/self/cgroup names the full path. Here: a child
+  // moves into a fresh memory group and bind-mounts just that group in a
+  // mount namespace of its own, as a runtime would.
+  if (std::string why = whyNoCgroups(); !why.empty()) FAASM_SKIP_TEST(why);
+  if (CgroupManager::get().version() != CgroupVersion::V1) FAASM_SKIP_TEST("needs cgroup v1");
+  std::string ownMemoryDir;
+  for (const std::string& dir : CgroupManager::get().parentDirectories()) {
+    std::string up = dir.substr(0, dir.rfind('/'));
+    if (exists(up + "/memory.limit_in_bytes")) ownMemoryDir = up;
+  }
+  if (ownMemoryDir.empty()) FAASM_SKIP_TEST("no cgroup v1 memory controller");
+  std::string container = ownMemoryDir + "/" + uniqueName("container");
+  REQUIRE((::mkdir(container.c_str(), 0755) == 0 || errno == EEXIST));
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    char top[] = "/tmp/faasm-cgroup-view.XXXXXX";
+    if (!::mkdtemp(top)) ::_exit(10);
+    std::string mountPoint = std::string(top) + "/memory";
+    std::ofstream(container + "/cgroup.procs") << ::getpid() << std::flush;
+    if (::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) ||
+        ::mkdir(mountPoint.c_str(), 0755) != 0 ||
+        ::mount(container.c_str(), mountPoint.c_str(), nullptr, MS_BIND, nullptr) != 0)
+      ::_exit(11);
+    int result = 0;
+    {
+      CgroupManager view(top, "faasm-test");
+      IsolationLimits limits;
+      limits.memoryBytes = 32ull << 20;
+      auto group = view.version() == CgroupVersion::V1 ? view.create("leaf", limits) : nullptr;
+      if (!group)
+        result = 1;
+      else if (!exists(mountPoint + "/faasm-test/leaf/memory.limit_in_bytes"))
+        result = 2;
+    }
+    ::rmdir((mountPoint + "/faasm-test").c_str());
+    ::umount(mountPoint.c_str());
+    ::rmdir(mountPoint.c_str());
+    ::rmdir(top);
+    ::_exit(result);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  for (int attempt = 0; attempt < 200 && ::rmdir(container.c_str()) != 0 && errno == EBUSY;
+       ++attempt)
+    ::usleep(1000);
+  REQUIRE(WIFEXITED(status));
+  // 1: no group could be made (the own path was not taken relative to the mount's root).
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("a cgroup v2 hierarchy without controllers is refused with a reason") {

@@ -142,8 +142,13 @@ private:
   std::string parentName_;
   CgroupVersion version_ = CgroupVersion::None;
   std::string reason_;
-  // v1: controller name -> mount directory (memory, cpu, pids).
-  std::vector<std::pair<std::string, std::string>> v1Mounts_;
+  // v1: where each of memory, cpu and pids is mounted, and which group of the
+  // hierarchy the mount shows at its top (mountinfo's root: "/" on a host, the
+  // container's group in a container).
+  struct V1Mount {
+    std::string controller, mountPoint, root;
+  };
+  std::vector<V1Mount> v1Mounts_;
 };
 
 // What a confined process (a zygote, and through it its Faaslets) keeps: the
