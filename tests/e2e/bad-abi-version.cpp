@@ -1,6 +1,7 @@
 // A shared object that looks like a faasm-codegen artefact built for ABI
-// version FAASM_E2E_ABI_VERSION (999, or 3: the version two branches each
-// took before both became 4): right magic and symbol; only the fields that keep their place
+// version FAASM_E2E_ABI_VERSION (999; 3, the version two branches each took
+// before both became 4; or 4, before import calls went through
+// abi::ImportCall): right magic and symbol; only the fields that keep their place
 // in every ABI version are set, the rest is zero. faasm-run must refuse it with
 // one line that names the file and says to recompile, without touching
 // anything else in it. Built and sealed as the hand-made test artefacts are

@@ -542,9 +542,23 @@ void FunctionEmitter::emitCall(uint32_t funcIndex) {
     return;
   }
   // An import: another instance's function or a host function, through the
-  // FuncRef the runtime linked into the function index space.
-  Value* ref = funcRef(funcIndex);
-  emitCallThroughRef(ref, sig);
+  // target the runtime resolved when it linked the instance (abi::ImportCall,
+  // after the VMContext): one load from vmctx, not funcs -> FuncRef -> code.
+  // The target never changes once linked, so its loads are invariant and
+  // leave a loop with the first call.
+  Value* slot = builder.CreateConstInBoundsGEP1_64(
+      module.i8Ty, vmctx, abi::kImportCallsOffset + uint64_t(funcIndex) * sizeof(abi::ImportCall));
+  LoadInst* code = builder.CreateLoad(
+      module.ptrTy,
+      builder.CreateConstInBoundsGEP1_64(module.i8Ty, slot, offsetof(abi::ImportCall, code)));
+  LoadInst* context = builder.CreateLoad(
+      module.ptrTy,
+      builder.CreateConstInBoundsGEP1_64(module.i8Ty, slot, offsetof(abi::ImportCall, vmctx)));
+  for (LoadInst* load : {code, context}) {
+    load->setMetadata(LLVMContext::MD_invariant_load, module.emptyNode);
+    load->setMetadata(LLVMContext::MD_tbaa, module.tbaaContext);
+  }
+  emitCallWithSignature(code, context, sig);
 }
 
 void FunctionEmitter::emitCallIndirect(const wabt::CallIndirectExpr& expr) {

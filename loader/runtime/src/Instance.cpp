@@ -8,7 +8,9 @@
 
 #include "RuntimePrivate.h"
 
+#include <cstddef>
 #include <cstring>
+#include <new>
 
 namespace faasm::runtime {
 namespace {
@@ -163,13 +165,21 @@ abi::Value Instance::evalInit(const abi::InitExpr& expr) const {
 Error Instance::build() {
   const abi::ModuleDescriptor& d = module_->descriptor();
   const std::vector<uint32_t>& typeIds = module_->typeIds();
-  vmctx_.instance = static_cast<host::GuestInstance*>(this);
-  vmctx_.rt = &detail::kRuntimeCalls;
-  vmctx_.typeIds = typeIds.data();
+  uint32_t nImports = module_->importedFunctionCount();
+  size_t blockBytes = abi::kImportCallsOffset + size_t(nImports) * sizeof(abi::ImportCall);
+  size_t blockUnits = (blockBytes + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
+  contextBlock_.reset(new std::max_align_t[blockUnits]());
+  vmctx_ = new (contextBlock_.get()) abi::VMContext{};
+  auto* importCalls = reinterpret_cast<abi::ImportCall*>(reinterpret_cast<std::byte*>(vmctx_) +
+                                                         abi::kImportCallsOffset);
+  vmctx_->instance = static_cast<host::GuestInstance*>(this);
+  vmctx_->rt = &detail::kRuntimeCalls;
+  vmctx_->typeIds = typeIds.data();
 
   // Function references. Imports of another instance's function use its
   // FuncRef as is; host functions get one bound to this instance's vmctx.
-  uint32_t nImports = module_->importedFunctionCount();
+  // Each import's call target is its FuncRef's code and vmctx, copied once:
+  // link() checked the signature, and the FuncRef never changes.
   funcCount_ = uint32_t(nImports + d.functions.count);
   ownFuncRefs_.reset(new abi::FuncRef[funcCount_ ? funcCount_ : 1]{});
   funcPtrs_.reset(new abi::FuncRef* [funcCount_ ? funcCount_ : 1] {});
@@ -178,19 +188,20 @@ Error Instance::build() {
     const abi::ImportDesc& imp = d.imports[i];
     if (abi::ExternKind(imp.kind) != abi::ExternKind::Func) continue;
     if (const host::HostFunction* h = hostImports_[fi]) {
-      ownFuncRefs_[fi] = abi::FuncRef{h->code, &vmctx_, typeIds[imp.typeIndex], 0};
+      ownFuncRefs_[fi] = abi::FuncRef{h->code, vmctx_, typeIds[imp.typeIndex], 0};
       funcPtrs_[fi] = &ownFuncRefs_[fi];
     } else {
       funcPtrs_[fi] = const_cast<abi::FuncRef*>(importedFuncs_[fi]);
     }
+    new (&importCalls[fi]) abi::ImportCall{funcPtrs_[fi]->code, funcPtrs_[fi]->vmctx};
     ++fi;
   }
   for (uint64_t i = 0; i < d.functions.count; ++i, ++fi) {
     ownFuncRefs_[fi] =
-        abi::FuncRef{d.functions[i].code, &vmctx_, typeIds[d.functions[i].typeIndex], 0};
+        abi::FuncRef{d.functions[i].code, vmctx_, typeIds[d.functions[i].typeIndex], 0};
     funcPtrs_[fi] = &ownFuncRefs_[fi];
   }
-  vmctx_.funcs = funcPtrs_.get();
+  vmctx_->funcs = funcPtrs_.get();
 
   // Globals: imported first, then defined ones in order (an initializer may
   // read any global before it).
@@ -202,7 +213,7 @@ Error Instance::build() {
     globals_.push_back(g);
     globalPtrs_.push_back(g->cell());
   }
-  vmctx_.globals = globalPtrs_.data();
+  vmctx_->globals = globalPtrs_.data();
 
   for (uint64_t i = 0; i < d.tables.count; ++i) {
     const abi::TableDesc& td = d.tables[i];
@@ -212,7 +223,7 @@ Error Instance::build() {
   }
   for (auto& t : tables_)
     tablePtrs_.push_back(t->abiTable());
-  vmctx_.tables = tablePtrs_.data();
+  vmctx_->tables = tablePtrs_.data();
 
   if (d.memories.count) {
     auto m = Memory::create(module_->boundsMode(), d.memories[0].limits.min,
@@ -221,7 +232,7 @@ Error Instance::build() {
     memory_ = m.value();
   }
   if (memory_) {
-    memory_->attach(&vmctx_);
+    memory_->attach(vmctx_);
     attachedToMemory_ = true;
   }
 
@@ -236,7 +247,7 @@ Error Instance::build() {
     elemItems_.push_back(std::move(items));
   }
 
-  detail::registerVmctx(&vmctx_);
+  detail::registerVmctx(vmctx_);
   return Error{};
 }
 
@@ -270,8 +281,8 @@ Error Instance::applySegments() {
 }
 
 Instance::~Instance() {
-  if (vmctx_.rt) detail::unregisterVmctx(&vmctx_);
-  if (attachedToMemory_) memory_->detach(&vmctx_);
+  if (vmctx_ && vmctx_->rt) detail::unregisterVmctx(vmctx_);
+  if (attachedToMemory_) memory_->detach(vmctx_);
 }
 
 std::optional<Extern> Instance::getExport(std::string_view name) {

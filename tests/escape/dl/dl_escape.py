@@ -19,6 +19,12 @@ Cases:
               active data segment past it, an element segment past the table
   interpose   a library defining host_twice, malloc, free, _faasm_dispatch
               and __faasm_dlopen: the main module's and the host's stay
+  imports     a library's function import of a main function with another
+              signature (parameters, results), of a name main does not export
+              (a hidden libc function, a global, a table), of a host
+              function with another signature: each refused at dlopen, so
+              no call target is ever resolved for it (calls to an import
+              go straight to the target resolved at link time, ABI 5)
 Exit 0 pass, 1 fail, 77 skipped.
 """
 import argparse
@@ -101,6 +107,16 @@ ELEM_WAT = """(module
   (import "env" "__indirect_function_table" (table 1 funcref))
   (func $f)
   (elem (i32.const 0x7FFFFFF0) $f))
+"""
+
+
+# A side module whose one function import is (module, name, signature), with
+# a function that calls it: the call site that would use the resolved target.
+IMPORT_WAT = """(module
+  (import "env" "memory" (memory 1))
+  (import "env" "__indirect_function_table" (table 1 funcref))
+  (import "{module}" "{name}" (func $f {sig}))
+  (func (export "call_it") {call}))
 """
 
 
@@ -257,10 +273,60 @@ def case_interpose(c):
                 "evil's own host_twice differs: 1\nmalloc is main's: 1\nstill main's heap\n")
 
 
+def case_imports(c):
+    hostile = {
+        # probe.c exports host_twice as (i32) -> i32.
+        "i64param": ("env", "host_twice", "(param i64) (result i64)",
+                     "(drop (call $f (i64.const 1)))", "incompatible import type"),
+        "noresult": ("env", "host_twice", "(param i32)", "(call $f (i32.const 1))",
+                     "incompatible import type"),
+        "extraparam": ("env", "host_twice", "(param i32 i32) (result i32)",
+                       "(drop (call $f (i32.const 1) (i32.const 2)))",
+                       "incompatible import type"),
+        # wasi-libc's functions are hidden: main does not export printf.
+        "hidden": ("env", "printf", "(param i32 i32) (result i32)",
+                   "(drop (call $f (i32.const 0) (i32.const 0)))", "undefined symbol printf"),
+        # Exported by main, but not functions.
+        "global": ("env", "__stack_pointer", "(result i32)", "(drop (call $f))",
+                   "incompatible import type"),
+        "table": ("env", "__indirect_function_table", "(result i32)", "(drop (call $f))",
+                  "incompatible import type"),
+        "nosuch": ("env", "no_such_function_anywhere", "(result i32)", "(drop (call $f))",
+                   "undefined symbol no_such_function_anywhere"),
+        # A host function the runtime provides, with another signature.
+        "hostsig": ("wasi_snapshot_preview1", "fd_write", "(param i32) (result i32)",
+                    "(drop (call $f (i32.const 1)))", "incompatible import type"),
+    }
+    libs, expectations = [], []
+    for name, (module, field, sig, call, want) in hostile.items():
+        path = os.path.join(c.work, name + ".wat")
+        with open(path, "w") as f:
+            f.write(IMPORT_WAT.format(module=module, name=field, sig=sig, call=call))
+        wasm = wat_to_wasm(path, os.path.join(c.work, name + ".plain.wasm"))
+        side = os.path.join(c.work, name + ".wasm")
+        with open(side, "wb") as f:
+            f.write(with_dylink(open(wasm, "rb").read(), dylink_section(0, 2, 0, 0)))
+        libs.append(c.library(side, name))
+        expectations.append((f"/lib/{name}.so", want))
+    # The same import with main's signature loads.
+    path = os.path.join(c.work, "good.wat")
+    with open(path, "w") as f:
+        f.write(IMPORT_WAT.format(module="env", name="host_twice",
+                                  sig="(param i32) (result i32)",
+                                  call="(drop (call $f (i32.const 1)))"))
+    wasm = wat_to_wasm(path, os.path.join(c.work, "good.plain.wasm"))
+    side = os.path.join(c.work, "good.wasm")
+    with open(side, "wb") as f:
+        f.write(with_dylink(open(wasm, "rb").read(), dylink_section(0, 2, 0, 0)))
+    libs.append(c.library(side, "good"))
+    expectations.append(("/lib/good.so", None))
+    c.probe(libs, expectations)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("case", choices=["dylink", "bounds", "artefact", "path", "relocs",
-                                         "interpose"])
+                                         "interpose", "imports"])
     parser.add_argument("--bounds", required=True)
     parser.add_argument("--codegen", required=True)
     parser.add_argument("--run", required=True)

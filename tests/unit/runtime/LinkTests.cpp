@@ -32,6 +32,13 @@ struct ImportsHost {
   }
 };
 
+// The call target generated code reads for imported function `index`
+// (abi::ImportCall, after the VMContext).
+const abi::ImportCall& importCall(rt::Instance& inst, uint32_t index) {
+  return reinterpret_cast<const abi::ImportCall*>(reinterpret_cast<const std::byte*>(inst.vmctx()) +
+                                                  abi::kImportCallsOffset)[index];
+}
+
 } // namespace
 
 TEST_CASE("imports of every kind link and are used by reference") {
@@ -40,6 +47,9 @@ TEST_CASE("imports of every kind link and are used by reference") {
   REQUIRE(inst.ok());
   rt::Instance& i = *inst.value();
   CHECK(callI32(i, "callF", {i32(41)}) == 42);
+  // A host function is called with the importer's own VMContext.
+  CHECK(importCall(i, 0).code == i.function(0)->code);
+  CHECK(importCall(i, 0).vmctx == i.vmctx());
   CHECK(callI32(i, "getG") == 666);
   CHECK(i.memory() == host.mem.get());
   CHECK(callI32(i, "memPages") == 1);
@@ -123,6 +133,10 @@ TEST_CASE("an instance's exports link into another instance") {
   CHECK(callI32(*inst.value(), "callF", {i32(21)}) == 42);
   // A function import is the provider's own FuncRef, not a copy.
   CHECK(inst.value()->function(0) == provider->exportedFunction("double"));
+  // Its call target is resolved once, at link time, to the provider's code
+  // and VMContext.
+  CHECK(importCall(*inst.value(), 0).code == provider->exportedFunction("double")->code);
+  CHECK(importCall(*inst.value(), 0).vmctx == provider->vmctx());
 }
 
 TEST_CASE("globals, segments and the start function at instantiation") {

@@ -33,7 +33,9 @@ inline constexpr uint32_t kMagic = 0x4d534146; // "FASM" little-endian
 // 4: results in memory and the code map with frame pointers together. Each
 // came first on a branch of its own as "3", so an artefact of either 3 lacks
 // half of 4 and is refused like any other version.
-inline constexpr uint32_t kAbiVersion = 4;
+// 5: a call to an imported function reads its target from the ImportCall
+// array after the VMContext, no longer through VMContext::funcs.
+inline constexpr uint32_t kAbiVersion = 5;
 inline constexpr uint64_t kWasmPageSize = 65536;
 // Bytes `length` occupies in linear memory when given whole wasm pages.
 inline constexpr uint64_t roundUpToWasmPages(uint64_t length) {
@@ -216,6 +218,24 @@ static_assert(offsetof(VMContext, funcs) == 40);
 static_assert(offsetof(VMContext, tables) == 48);
 static_assert(offsetof(VMContext, typeIds) == 56);
 static_assert(offsetof(VMContext, instance) == 64);
+
+// The target of a call to an imported function, resolved once, when the
+// instance is linked: the code and VMContext of the FuncRef the import was
+// linked to (another instance's function, or a host function with the
+// importer's own VMContext). A VMContext is followed by one ImportCall per
+// imported function, in import order, at kImportCallsOffset (ABI 5), so that
+// generated code reaches the target with one load from its own VMContext
+// instead of three (funcs, the FuncRef, its code). Written before the
+// instance runs any code and never again (an import's binding never changes,
+// and a snapshot does not record it); generated code only reads it.
+struct ImportCall {
+  const void* code;
+  VMContext* vmctx;
+};
+static_assert(sizeof(ImportCall) == 16);
+static_assert(offsetof(ImportCall, code) == offsetof(FuncRef, code));
+static_assert(offsetof(ImportCall, vmctx) == offsetof(FuncRef, vmctx));
+inline constexpr size_t kImportCallsOffset = sizeof(VMContext);
 
 // Calls `code` (a generated function of this thunk's type) with arguments read
 // from args[0..nparams) and stores its results to results[0..nresults).

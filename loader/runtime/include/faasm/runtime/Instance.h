@@ -11,6 +11,7 @@
 #include "faasm/runtime/Invoke.h"
 #include "faasm/runtime/Module.h"
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <span>
@@ -53,7 +54,7 @@ public:
     return static_cast<Instance*>(static_cast<host::GuestInstance*>(vmctx->instance));
   }
 
-  abi::VMContext* vmctx() { return &vmctx_; }
+  abi::VMContext* vmctx() { return vmctx_; }
   const Module& module() const { return *module_; }
   const std::shared_ptr<Module>& modulePtr() const { return module_; }
 
@@ -115,7 +116,11 @@ private:
   Error applySegments();
   abi::Value evalInit(const abi::InitExpr& expr) const;
 
-  alignas(16) abi::VMContext vmctx_{};
+  // The VMContext and, right after it, one abi::ImportCall per imported
+  // function (Abi.h, kImportCallsOffset), in one block that build()
+  // allocates and that never moves: generated code holds the address.
+  std::unique_ptr<std::max_align_t[]> contextBlock_;
+  abi::VMContext* vmctx_ = nullptr;
   std::shared_ptr<Module> module_;
   std::shared_ptr<Memory> memory_;
   std::vector<std::shared_ptr<TableObject>> tables_;
