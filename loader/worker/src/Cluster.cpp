@@ -250,8 +250,7 @@ void Cluster::admit(const std::string& stream, const std::string& entry, const s
                     bool reclaimed) {
   wire::Reader r{payload};
   CallRequest call;
-  for (uint8_t& b : call.id.bytes)
-    b = r.num<uint8_t>();
+  r.fill(call.id.bytes);
   call.user = r.str();
   call.function = r.str();
   std::string input = r.str();

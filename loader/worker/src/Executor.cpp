@@ -323,8 +323,7 @@ int executorMain(int fd) {
       wire::Reader r{payload};
       if (type == wire::Type::Run) {
         CallId id;
-        for (uint8_t& b : id.bytes)
-          b = r.num<uint8_t>();
+        r.fill(id.bytes);
         std::string user = r.str(), function = r.str(), input = r.str();
         uint64_t remainingMs = r.u64();
         if (r.bad) return 1;
@@ -342,8 +341,7 @@ int executorMain(int fd) {
         }
       } else if (type == wire::Type::ChainDone) {
         CallId id;
-        for (uint8_t& b : id.bytes)
-          b = r.num<uint8_t>();
+        r.fill(id.bytes);
         CallStatus s;
         s.state = CallState(r.u32());
         s.returnCode = r.i32();

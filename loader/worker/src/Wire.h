@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,16 @@ struct Reader {
     std::memcpy(&v, rest.data(), sizeof v);
     rest.remove_prefix(sizeof v);
     return v;
+  }
+  // Fills `out` whole (e.g. a call id's bytes), or zeroes it and sets `bad`.
+  void fill(std::span<uint8_t> out) {
+    if (rest.size() < out.size()) {
+      bad = true;
+      std::memset(out.data(), 0, out.size());
+      return;
+    }
+    std::memcpy(out.data(), rest.data(), out.size());
+    rest.remove_prefix(out.size());
   }
   uint32_t u32() { return num<uint32_t>(); }
   uint64_t u64() { return num<uint64_t>(); }

@@ -527,8 +527,7 @@ void Worker::onLoad(const std::string& payload) {
 void Worker::onDone(const std::string& payload) {
   wire::Reader r{payload};
   CallId id;
-  for (uint8_t& b : id.bytes)
-    b = r.num<uint8_t>();
+  r.fill(id.bytes);
   CallStatus s;
   s.state = CallState(r.u32());
   s.returnCode = r.i32();
@@ -562,8 +561,7 @@ void Worker::onDone(const std::string& payload) {
 void Worker::onChain(const std::string& payload) {
   wire::Reader r{payload};
   CallRequest call;
-  for (uint8_t& b : call.id.bytes)
-    b = r.num<uint8_t>();
+  r.fill(call.id.bytes);
   call.user = r.str();
   call.function = r.str();
   std::string input = r.str();
