@@ -23,9 +23,9 @@ const char* const kRenew =
 
 std::string encodeCall(const CallRequest& c, int64_t deadlineMs) {
   wire::Writer w;
-  w.raw(c.id.bytes.data(), c.id.bytes.size());
+  w.raw(c.id.bytes);
   w.str(c.user).str(c.function);
-  w.str(std::string_view(reinterpret_cast<const char*>(c.input.data()), c.input.size()));
+  w.str(c.input);
   w.u64(uint64_t(deadlineMs));
   return w.bytes;
 }

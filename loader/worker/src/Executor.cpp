@@ -276,9 +276,9 @@ int executorMain(int fd) {
       CallId id = CallId::random();
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       wire::Writer w;
-      w.raw(id.bytes.data(), id.bytes.size());
+      w.raw(id.bytes);
       w.str(user).str(function);
-      w.str(std::string_view(reinterpret_cast<const char*>(input.data()), input.size()));
+      w.str(input);
       w.u64(uint64_t(std::max<int64_t>(left.count(), 1)));
       // A frontend that is gone ends this process at the next receive.
       if (!wire::send(fd, wire::Type::Chain, w.bytes)) return false;
@@ -306,7 +306,7 @@ int executorMain(int fd) {
   auto reply = [&](const CallId& id, const CallStatus& s, bool cold, uint64_t queueNs,
                    uint64_t runNs) {
     wire::Writer w;
-    w.raw(id.bytes.data(), id.bytes.size());
+    w.raw(id.bytes);
     w.u32(uint32_t(s.state)).i32(s.returnCode).u32(cold ? 1 : 0).u64(queueNs).u64(runNs);
     w.u64(scheduler.zygoteCount()).str(std::string(s.output.begin(), s.output.end())).str(s.error);
     return wire::send(fd, wire::Type::Done, w.bytes);

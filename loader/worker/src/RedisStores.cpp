@@ -157,7 +157,7 @@ std::string encodeStatus(const std::string& user, const CallStatus& s) {
       .str(user)
       .u32(uint32_t(s.state))
       .i32(s.returnCode)
-      .str(std::string_view(reinterpret_cast<const char*>(s.output.data()), s.output.size()))
+      .str(s.output)
       .str(s.error)
       .bytes;
 }

@@ -38,10 +38,16 @@ struct Writer {
     u64(s.size());
     return raw(s.data(), s.size());
   }
+  // Bytes (an input or output buffer) as a string field.
+  Writer& str(std::span<const uint8_t> s) {
+    return str(std::string_view(reinterpret_cast<const char*>(s.data()), s.size()));
+  }
   Writer& raw(const void* p, size_t n) {
     bytes.append(static_cast<const char*>(p), n);
     return *this;
   }
+  // A fixed-size field (a call id's bytes), as Reader::fill reads it.
+  Writer& raw(std::span<const uint8_t> b) { return raw(b.data(), b.size()); }
 };
 
 // Reads fields in order; a read past the end sets `bad` and yields zeros.

@@ -596,9 +596,9 @@ void Worker::onChain(const std::string& payload) {
 
 void Worker::chainDone(const CallId& id, const CallStatus& s) {
   wire::Writer w;
-  w.raw(id.bytes.data(), id.bytes.size());
+  w.raw(id.bytes);
   w.u32(uint32_t(s.state)).i32(s.returnCode);
-  w.str(std::string_view(reinterpret_cast<const char*>(s.output.data()), s.output.size()));
+  w.str(s.output);
   w.str(s.error);
   std::lock_guard lock(outMutex_);
   outbox_ += wire::frame(wire::Type::ChainDone, w.bytes);
@@ -695,7 +695,7 @@ void Worker::dispatcher() {
       while (std::optional<CallRequest> call = queue_->take()) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(call->deadline - now);
         wire::Writer w;
-        w.raw(call->id.bytes.data(), call->id.bytes.size());
+        w.raw(call->id.bytes);
         w.str(call->user).str(call->function);
         w.str(std::string_view(reinterpret_cast<const char*>(call->input.data()),
                                call->input.size()));
